@@ -1,0 +1,150 @@
+"""OMS settings: everything comes from the environment.
+
+Defaults are production-safe (DEBUG off, secure cookies when not DEBUG); the
+embedded PostgreSQL/Redis are used only when DATABASE_URL / REDIS_URL are unset.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from oms_project import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("OMS_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and not env_bool("OMS_DEV", False):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required (set OMS_DEV=1 for a local development key)")
+    SECRET_KEY = "dev-only-insecure-key-not-for-production-use-0123456789abcdef"
+
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("OMS_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("OMS_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# Where the processes listen (used by `manage.py up`, grpcserve and the README).
+OMS_HTTP_ADDR = os.environ.get("OMS_HTTP_ADDR", "127.0.0.1:8000")
+OMS_GRPC_ADDR = os.environ.get("OMS_GRPC_ADDR", "127.0.0.1:50051")
+OMS_VENUE_ADDR = os.environ.get("OMS_VENUE_ADDR", "127.0.0.1:8765")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "accounts",
+    "exchanges",
+    "orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "oms_project.urls"
+WSGI_APPLICATION = "oms_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("OMS_DB_CONN_MAX_AGE", "60")))}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("OMS_STATIC_ROOT", BASE_DIR / "var" / "static"))
+
+# Secrets at rest: comma-separated Fernet keys, newest first (MultiFernet rotation).
+OMS_FERNET_KEYS = [k.strip() for k in os.environ.get("OMS_FERNET_KEYS", "").split(",") if k.strip()]
+if not OMS_FERNET_KEYS and env_bool("OMS_DEV", False):
+    OMS_FERNET_KEYS = [embedded.dev_fernet_key()]
+
+# Security headers: on unless explicitly running in DEBUG or behind a TLS-terminating proxy that says otherwise.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("OMS_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("OMS_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Celery: Redis broker; the orders queue is latency-sensitive (prefetch 1, acks late).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ROUTES = {
+    "orders.tasks.order_submit": {"queue": "orders"},
+    "orders.tasks.order_cancel_on_venue": {"queue": "orders"},
+    "orders.tasks.*": {"queue": "sync"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "sync"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "OMS API", "VERSION": "1.0.0"}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,167 @@
+"""The order ledger. Only `orders.services` writes these rows; Fill and OrderEvent are append-only."""
+from __future__ import annotations
+
+import os
+import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import MONEY, Account, Market
+
+
+class Side(models.TextChoices):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(models.TextChoices):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+
+
+class TimeInForce(models.TextChoices):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class Status(models.TextChoices):
+    PENDING_NEW = "PENDING_NEW"
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+# "OPEN" is a filter, not a status: every order still working (or possibly working) on the venue.
+OPEN_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED, Status.PENDING_CANCEL)
+TERMINAL_STATUSES = (Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
+
+
+def new_order_id() -> str:
+    """Time-ordered 32-char id: 12 hex of ms since epoch + 20 random hex.
+
+    It doubles as the venue's client order id, so it fits Binance's 36 chars of [.A-Z:/a-z0-9_-].
+    """
+    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+
+
+class Order(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, default=new_order_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=64, null=True, blank=True,
+                                       help_text="caller's idempotency key, unique per account")
+    exchange_order_id = models.CharField(max_length=64, blank=True, default="")
+    exchange = models.CharField(max_length=32)
+    market = models.CharField(max_length=16, choices=Market.choices, default=Market.SPOT)
+    symbol = models.CharField(max_length=32)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.LIMIT)
+    time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, blank=True, default="")
+    reduce_only = models.BooleanField(default=False)
+    post_only = models.BooleanField(default=False)
+    leverage = models.PositiveIntegerField(null=True, blank=True)
+    quantity = models.DecimalField(**MONEY)
+    price = models.DecimalField(**MONEY, null=True, blank=True)
+    filled_quantity = models.DecimalField(**MONEY, default=0)
+    average_price = models.DecimalField(**MONEY, null=True, blank=True)
+    cumulative_quote = models.DecimalField(**MONEY, default=0)
+    cumulative_fee = models.DecimalField(**MONEY, default=0)
+    fee_asset = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_NEW)
+    reason = models.TextField(blank=True, default="", help_text="why it was rejected, cancelled or expired")
+    version = models.PositiveIntegerField(default=0, help_text="bumped on every change; equals the last event's sequence")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="when the worker first sent it to the venue")
+    next_sync_at = models.DateTimeField(null=True, blank=True, help_text="when the poller looks at it next")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "client_order_id"], condition=Q(client_order_id__isnull=False),
+                                    name="uniq_order_client_id"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_positive"),
+            models.CheckConstraint(condition=Q(filled_quantity__gte=0) & Q(filled_quantity__lte=F("quantity")),
+                                   name="order_filled_within_quantity"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "status", "-created_at"], name="order_account_status"),
+            models.Index(fields=["account", "symbol", "-created_at"], name="order_account_symbol"),
+            models.Index(fields=["-created_at"], name="order_created"),
+            models.Index(fields=["exchange_order_id"], name="order_exchange_id"),
+            models.Index(fields=["client_order_id"], name="order_client_id"),
+            models.Index(fields=["next_sync_at"], condition=Q(status__in=OPEN_STATUSES), name="order_open_sync"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.side} {self.quantity} {self.symbol} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def remaining_quantity(self):
+        return self.quantity - self.filled_quantity
+
+
+class Fill(models.Model):
+    """One venue trade. Unique per (account, market, venue trade id): ingesting it twice is a no-op."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    market = models.CharField(max_length=16, choices=Market.choices)
+    trade_id = models.CharField(max_length=64)
+    price = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(**MONEY)
+    fee = models.DecimalField(**MONEY, default=0)
+    fee_asset = models.CharField(max_length=16, blank=True, default="")
+    is_maker = models.BooleanField(default=False)
+    executed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["executed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "market", "trade_id"], name="uniq_fill_trade"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["account", "-executed_at"], name="fill_account_time")]
+
+    def __str__(self) -> str:
+        return f"fill {self.trade_id} {self.quantity}@{self.price}"
+
+
+class OrderEvent(models.Model):
+    """Append-only history. `id` is a global, increasing sequence (StreamOrders' since_sequence);
+    `sequence` counts per order and equals Order.version after the change."""
+
+    class Source(models.TextChoices):
+        API = "api"
+        WORKER = "worker"
+        RECONCILE = "reconcile"
+        ADMIN = "admin"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True, default="")
+    to_status = models.CharField(max_length=16)
+    payload = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["order", "sequence"], name="uniq_event_sequence")]
+        indexes = [models.Index(fields=["at"], name="event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.sequence} {self.kind} {self.from_status}->{self.to_status}"

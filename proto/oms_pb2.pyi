@@ -1,0 +1,317 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Order(_message.Message):
+    __slots__ = ("order_id", "exchange_order_id", "symbol", "side", "order_type", "quantity", "price", "filled_quantity", "status", "exchange", "market", "account_id", "created_at", "updated_at", "client_order_id", "time_in_force", "reduce_only", "post_only", "leverage", "average_price", "cumulative_fee", "fee_asset", "reason", "version", "created_at_ms", "updated_at_ms", "quantity_decimal", "price_decimal", "filled_quantity_decimal", "average_price_decimal")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    FILLED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_IN_FORCE_FIELD_NUMBER: _ClassVar[int]
+    REDUCE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    POST_ONLY_FIELD_NUMBER: _ClassVar[int]
+    LEVERAGE_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_PRICE_FIELD_NUMBER: _ClassVar[int]
+    CUMULATIVE_FEE_FIELD_NUMBER: _ClassVar[int]
+    FEE_ASSET_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FILLED_QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    exchange_order_id: str
+    symbol: str
+    side: str
+    order_type: str
+    quantity: float
+    price: float
+    filled_quantity: float
+    status: str
+    exchange: str
+    market: str
+    account_id: str
+    created_at: int
+    updated_at: int
+    client_order_id: str
+    time_in_force: str
+    reduce_only: bool
+    post_only: bool
+    leverage: int
+    average_price: float
+    cumulative_fee: float
+    fee_asset: str
+    reason: str
+    version: int
+    created_at_ms: int
+    updated_at_ms: int
+    quantity_decimal: str
+    price_decimal: str
+    filled_quantity_decimal: str
+    average_price_decimal: str
+    def __init__(self, order_id: _Optional[str] = ..., exchange_order_id: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., filled_quantity: _Optional[float] = ..., status: _Optional[str] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., leverage: _Optional[int] = ..., average_price: _Optional[float] = ..., cumulative_fee: _Optional[float] = ..., fee_asset: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ..., filled_quantity_decimal: _Optional[str] = ..., average_price_decimal: _Optional[str] = ...) -> None: ...
+
+class PlaceOrderRequest(_message.Message):
+    __slots__ = ("symbol", "side", "order_type", "quantity", "price", "exchange", "market", "account_id", "leverage", "client_order_id", "time_in_force", "reduce_only", "post_only", "quantity_decimal", "price_decimal")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVERAGE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_IN_FORCE_FIELD_NUMBER: _ClassVar[int]
+    REDUCE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    POST_ONLY_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    side: str
+    order_type: str
+    quantity: float
+    price: float
+    exchange: str
+    market: str
+    account_id: str
+    leverage: int
+    client_order_id: str
+    time_in_force: str
+    reduce_only: bool
+    post_only: bool
+    quantity_decimal: str
+    price_decimal: str
+    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., leverage: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ...) -> None: ...
+
+class PlaceOrderResponse(_message.Message):
+    __slots__ = ("order_id", "exchange_order_id", "status", "created_at", "order", "reason", "created_at_ms")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    exchange_order_id: str
+    status: str
+    created_at: int
+    order: Order
+    reason: str
+    created_at_ms: int
+    def __init__(self, order_id: _Optional[str] = ..., exchange_order_id: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[int] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., reason: _Optional[str] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class CancelOrderResponse(_message.Message):
+    __slots__ = ("order_id", "status", "cancelled_at", "order", "cancelled_at_ms")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    status: str
+    cancelled_at: int
+    order: Order
+    cancelled_at_ms: int
+    def __init__(self, order_id: _Optional[str] = ..., status: _Optional[str] = ..., cancelled_at: _Optional[int] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., cancelled_at_ms: _Optional[int] = ...) -> None: ...
+
+class GetOrderRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class GetOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ListOrdersRequest(_message.Message):
+    __slots__ = ("status", "symbol", "exchange", "account_id", "limit", "page_token", "market")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    symbol: str
+    exchange: str
+    account_id: str
+    limit: int
+    page_token: str
+    market: str
+    def __init__(self, status: _Optional[str] = ..., symbol: _Optional[str] = ..., exchange: _Optional[str] = ..., account_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ..., market: _Optional[str] = ...) -> None: ...
+
+class ListOrdersResponse(_message.Message):
+    __slots__ = ("orders", "next_page_token")
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[Order]
+    next_page_token: str
+    def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Balance(_message.Message):
+    __slots__ = ("asset", "free", "locked", "total", "free_decimal", "locked_decimal", "updated_at_ms")
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    FREE_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FREE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    free: float
+    locked: float
+    total: float
+    free_decimal: str
+    locked_decimal: str
+    updated_at_ms: int
+    def __init__(self, asset: _Optional[str] = ..., free: _Optional[float] = ..., locked: _Optional[float] = ..., total: _Optional[float] = ..., free_decimal: _Optional[str] = ..., locked_decimal: _Optional[str] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ("exchange", "market", "account_id")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    market: str
+    account_id: str
+    def __init__(self, exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class GetBalanceResponse(_message.Message):
+    __slots__ = ("balances", "account_id", "market")
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    balances: _containers.RepeatedCompositeFieldContainer[Balance]
+    account_id: str
+    market: str
+    def __init__(self, balances: _Optional[_Iterable[_Union[Balance, _Mapping]]] = ..., account_id: _Optional[str] = ..., market: _Optional[str] = ...) -> None: ...
+
+class Position(_message.Message):
+    __slots__ = ("symbol", "side", "size", "entry_price", "mark_price", "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "account_id", "updated_at_ms")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_PRICE_FIELD_NUMBER: _ClassVar[int]
+    MARK_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    PNL_PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    LEVERAGE_FIELD_NUMBER: _ClassVar[int]
+    MARGIN_FIELD_NUMBER: _ClassVar[int]
+    LIQUIDATION_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    side: str
+    size: float
+    entry_price: float
+    mark_price: float
+    unrealized_pnl: float
+    pnl_percentage: float
+    leverage: int
+    margin: float
+    liquidation_price: float
+    account_id: str
+    updated_at_ms: int
+    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., size: _Optional[float] = ..., entry_price: _Optional[float] = ..., mark_price: _Optional[float] = ..., unrealized_pnl: _Optional[float] = ..., pnl_percentage: _Optional[float] = ..., leverage: _Optional[int] = ..., margin: _Optional[float] = ..., liquidation_price: _Optional[float] = ..., account_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class GetPositionsRequest(_message.Message):
+    __slots__ = ("exchange", "account_id")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    account_id: str
+    def __init__(self, exchange: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class GetPositionsResponse(_message.Message):
+    __slots__ = ("positions",)
+    POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    positions: _containers.RepeatedCompositeFieldContainer[Position]
+    def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ...) -> None: ...
+
+class StreamPricesRequest(_message.Message):
+    __slots__ = ("symbols", "exchange", "market")
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    exchange: str
+    market: str
+    def __init__(self, symbols: _Optional[_Iterable[str]] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ...) -> None: ...
+
+class PriceUpdate(_message.Message):
+    __slots__ = ("exchange", "symbol", "bid_price", "bid_quantity", "ask_price", "ask_quantity", "last_price", "timestamp", "market", "timestamp_ms")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    BID_PRICE_FIELD_NUMBER: _ClassVar[int]
+    BID_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    ASK_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ASK_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    LAST_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    symbol: str
+    bid_price: float
+    bid_quantity: float
+    ask_price: float
+    ask_quantity: float
+    last_price: float
+    timestamp: int
+    market: str
+    timestamp_ms: int
+    def __init__(self, exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., bid_price: _Optional[float] = ..., bid_quantity: _Optional[float] = ..., ask_price: _Optional[float] = ..., ask_quantity: _Optional[float] = ..., last_price: _Optional[float] = ..., timestamp: _Optional[int] = ..., market: _Optional[str] = ..., timestamp_ms: _Optional[int] = ...) -> None: ...
+
+class StreamOrdersRequest(_message.Message):
+    __slots__ = ("account_id", "since_sequence")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SINCE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    since_sequence: int
+    def __init__(self, account_id: _Optional[str] = ..., since_sequence: _Optional[int] = ...) -> None: ...
+
+class OrderUpdate(_message.Message):
+    __slots__ = ("order", "update_type", "sequence", "event_kind", "at_ms")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_KIND_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    update_type: str
+    sequence: int
+    event_kind: str
+    at_ms: int
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., update_type: _Optional[str] = ..., sequence: _Optional[int] = ..., event_kind: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...

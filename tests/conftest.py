@@ -1,0 +1,2 @@
+"""Shared test setup. Tests run on real PostgreSQL and Redis: DATABASE_URL / REDIS_URL when set,
+else the embedded servers under ./var/ (started on first use by the settings)."""

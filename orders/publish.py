@@ -1,0 +1,72 @@
+"""Order updates on Redis, published after commit. One JSON shape read by every stream server
+(gRPC StreamOrders, REST server-sent events) so nobody re-reads the database per message."""
+from __future__ import annotations
+
+from oms_project import pubsub
+from orders.models import Order, OrderEvent, Status
+
+# update_type on the wire (OrderUpdate.update_type) for each status an event leaves the order in.
+UPDATE_TYPE = {
+    Status.PENDING_NEW: "NEW",
+    Status.NEW: "NEW",
+    Status.PARTIALLY_FILLED: "UPDATE",
+    Status.PENDING_CANCEL: "UPDATE",
+    Status.FILLED: "FILLED",
+    Status.CANCELLED: "CANCELLED",
+    Status.REJECTED: "REJECTED",
+    Status.EXPIRED: "EXPIRED",
+}
+
+
+def _ms(dt) -> int:
+    return int(dt.timestamp() * 1000) if dt else 0
+
+
+def _dec(value) -> str:
+    return "" if value is None else format(value.normalize(), "f") if value else "0"
+
+
+def order_payload(order: Order, account_name: str | None = None) -> dict:
+    """The order as plain JSON types; decimals as exact strings, times in Unix ms."""
+    return {
+        "order_id": order.id,
+        "client_order_id": order.client_order_id or "",
+        "exchange_order_id": order.exchange_order_id,
+        "account_id": account_name or order.account.name,
+        "exchange": order.exchange,
+        "market": order.market,
+        "symbol": order.symbol,
+        "side": order.side,
+        "order_type": order.order_type,
+        "time_in_force": order.time_in_force,
+        "reduce_only": order.reduce_only,
+        "post_only": order.post_only,
+        "leverage": order.leverage or 0,
+        "quantity": _dec(order.quantity),
+        "price": _dec(order.price),
+        "filled_quantity": _dec(order.filled_quantity),
+        "average_price": _dec(order.average_price),
+        "cumulative_fee": _dec(order.cumulative_fee),
+        "fee_asset": order.fee_asset,
+        "status": order.status,
+        "reason": order.reason,
+        "version": order.version,
+        "created_at_ms": _ms(order.created_at),
+        "updated_at_ms": _ms(order.updated_at),
+    }
+
+
+def update_message(order: Order, event: OrderEvent, account_name: str | None = None) -> dict:
+    return {
+        "sequence": event.id,
+        "event_kind": event.kind,
+        "update_type": UPDATE_TYPE[event.to_status],
+        "at_ms": _ms(event.at),
+        "order": order_payload(order, account_name),
+    }
+
+
+def publish_order_update(order: Order, event: OrderEvent) -> None:
+    """Call from transaction.on_commit only: subscribers must never see an update that rolled back."""
+    account_name = order.account.name
+    pubsub.publish_json(pubsub.order_channel(account_name), update_message(order, event, account_name))

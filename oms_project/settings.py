@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "oms_project",
     "accounts",
     "exchanges",
     "orders",

@@ -1,9 +1,10 @@
 """Redis channels for order updates and prices, shared by publishers and stream servers.
 
-Channels:
-  oms:orders:<account_name>                  one JSON message per order change (after commit)
-  oms:prices:<exchange>:<market>:<SYMBOL>    one JSON PriceUpdate per tick
-Latest prices are also kept in the hash oms:prices:latest (field "<exchange>:<market>:<SYMBOL>").
+Channels (prefix OMS_PUBSUB_PREFIX, default "oms"; pub/sub ignores Redis db numbers, so
+deployments sharing one Redis keep apart by prefix):
+  <prefix>:orders:<account_name>                  one JSON message per order change (after commit)
+  <prefix>:prices:<exchange>:<market>:<SYMBOL>    one JSON PriceUpdate per tick
+Latest prices are also kept in the hash <prefix>:prices:latest (field "<exchange>:<market>:<SYMBOL>").
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-ORDER_CHANNEL_PREFIX = "oms:orders:"
-PRICE_CHANNEL_PREFIX = "oms:prices:"
-LATEST_PRICES_KEY = "oms:prices:latest"
+PREFIX = settings.OMS_PUBSUB_PREFIX
+ORDER_CHANNEL_PREFIX = f"{PREFIX}:orders:"
+PRICE_CHANNEL_PREFIX = f"{PREFIX}:prices:"
+LATEST_PRICES_KEY = f"{PREFIX}:prices:latest"
 
 
 def order_channel(account_name: str) -> str:

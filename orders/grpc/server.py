@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from oms_project.errors import Unavailable
+from oms_project.grpc_metrics import MetricsInterceptor
 from orders.grpc.auth import AuthInterceptor
 from orders.grpc.hub import Hub
 from orders.grpc.service import OrderService
@@ -85,7 +86,7 @@ class OMSGrpcServer:
         self.executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oms-grpc")
         self.server = grpc.server(
             self.executor,
-            interceptors=[AuthInterceptor(require_auth=self.require_auth)],
+            interceptors=[MetricsInterceptor(), AuthInterceptor(require_auth=self.require_auth)],
             options=server_options(settings.OMS_GRPC_MAX_MESSAGE_BYTES),
             maximum_concurrent_rpcs=settings.OMS_GRPC_MAX_CONCURRENT_RPCS,
         )

@@ -131,11 +131,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ROUTES = {
     "orders.tasks.order_submit": {"queue": "orders"},
-    "orders.tasks.order_cancel_on_venue": {"queue": "orders"},
+    "orders.tasks.order_cancel": {"queue": "orders"},
     "orders.tasks.*": {"queue": "sync"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "sync"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING stays in charge in workers too
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Execution: how the workers talk to venues.
+OMS_VENUE_TIMEOUT_SECONDS = float(os.environ.get("OMS_VENUE_TIMEOUT_SECONDS", "10"))  # every venue HTTP call
+OMS_RECV_WINDOW_MS = int(os.environ.get("OMS_RECV_WINDOW_MS", "5000"))  # a signed request older than this is refused
+# After an unanswered order request, "not found" is trusted only once recvWindow + this grace has passed.
+OMS_UNKNOWN_GRACE_SECONDS = float(os.environ.get("OMS_UNKNOWN_GRACE_SECONDS", "5"))
+OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)  # ccxt's per-process limiter; the shared one covers it
+OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
+OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
+OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
+OMS_BALANCE_SYNC_SECONDS = float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -149,4 +161,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},
+    # ccxt logs request headers (the API key) at DEBUG: never below INFO.
+    "loggers": {"ccxt": {"level": "INFO"}},
 }

@@ -9,8 +9,10 @@ NOT_FOUND the venue does not know the order (cancel/lookup).
 from __future__ import annotations
 
 import enum
+import json
 
 import ccxt
+import requests
 
 
 class Outcome(enum.StrEnum):
@@ -35,6 +37,8 @@ _TABLE: tuple[tuple[type[BaseException], Outcome], ...] = (
 
 def classify(exc: BaseException) -> Outcome:
     """Anything that is not a ccxt error (a bug, a dropped socket below ccxt) counts as UNKNOWN: look it up."""
+    if isinstance(exc, ccxt.ExchangeError) and isinstance(exc.__cause__, requests.RequestException):
+        return Outcome.UNKNOWN  # ccxt's fallback for a transport failure it did not recognize: not a refusal
     for cls, outcome in _TABLE:
         if isinstance(exc, cls):
             return outcome
@@ -42,12 +46,19 @@ def classify(exc: BaseException) -> Outcome:
 
 
 def venue_reason(exc: BaseException, limit: int = 500) -> str:
-    """The venue's own words, without the exchange id prefix ccxt adds. Never carries secrets:
-    ccxt puts only the exchange id, method, URL path and the venue's response body in messages."""
+    """The venue's own words (its `msg` and `code` when the answer was JSON), without ccxt's exchange-id
+    prefix. Never carries secrets: ccxt messages hold only the exchange id, method, URL and the response body."""
     text = str(exc).strip()
     parts = text.split(" ", 1)
     if len(parts) == 2 and parts[0].isidentifier():
         text = parts[1]
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("msg"):
+            text = f"{body['msg']} (code {body['code']})" if "code" in body else str(body["msg"])
     return text[:limit]
 
 

@@ -127,7 +127,7 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     if account.base_url:
         client.urls["api"] = override_base_url(client.urls["api"], account.base_url)
     markets = ("spot", "futures") if issubclass(cls, ccxt.binance) else ("spot",)
-    client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.exchange, m))
+    client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in markets}
     return client
 
@@ -190,9 +190,11 @@ class Gateway:
             "futures": ratelimit.limits_from_exchange_info(self.client.fapiPublicGetExchangeInfo().get("rateLimits")),
         }
 
+    def fetch_tickers(self, symbols: list[str], market: str) -> dict:
+        return self._ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
+
     def fetch_bids_asks(self, symbols: list[str], market: str) -> dict:
-        params = {"type": "swap"} if market == "futures" else {}
-        return self._ready().fetch_bids_asks(symbols, params)
+        return self._ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
 
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
@@ -259,3 +261,17 @@ def gateway_for(account: Account) -> Gateway:
 def forget_gateways() -> None:
     """Drop this thread's clients (tests, credential rotation drills)."""
     _local.gateways = {}
+
+
+def public_gateway(account: Account) -> Gateway:
+    """A gateway without credentials, for public market data (the marketdata process never decrypts keys)."""
+    cache: dict = getattr(_local, "public", None)
+    if cache is None:
+        cache = _local.public = {}
+    key = (account.id, account.updated_at)
+    hit = cache.get(account.id)
+    if hit and hit[0] == key:
+        return hit[1]
+    gateway = Gateway(account, build_client(account, {}))
+    cache[account.id] = (key, gateway)
+    return gateway

@@ -82,7 +82,8 @@ def sync_markets(account: Account) -> int:
     try:
         for market, limits in gateway.published_rate_limits().items():
             if limits:
-                ratelimit.store_published_limits(account.exchange, market, limits)
+                ratelimit.store_published_limits(account.id, market, limits)
+                gateway.client.oms_limiters[market].limits = limits
     except ccxt.BaseError as exc:  # the limits are an optimisation; the catalog is what matters
         log.warning("rate limits of %s not read: %s", account.name, exc)
     return sum(len(s) for s in seen.values())

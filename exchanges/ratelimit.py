@@ -50,7 +50,7 @@ class Limit:
 
 
 # Binance's published limits (spot /api/v3/exchangeInfo and USD-M /fapi/v1/exchangeInfo rateLimits), used
-# until the venue's own answer is stored by sync_markets. Weight is in the venue's weight units.
+# until the venue's own answer is stored by sync_markets (per account: each may point at another host). Weight is in the venue's weight units.
 DEFAULT_LIMITS = {
     "spot": (Limit("weight", 60, 6000), Limit("orders", 10, 100), Limit("orders", 86400, 200000)),
     "futures": (Limit("weight", 60, 2400), Limit("orders", 10, 300), Limit("orders", 60, 1200)),
@@ -75,14 +75,14 @@ def _key(*parts) -> str:
     return ":".join([settings.OMS_PUBSUB_PREFIX, "rl", *map(str, parts)])
 
 
-def store_published_limits(exchange: str, market: str, limits: tuple[Limit, ...]) -> None:
-    """Remember what the venue publishes, for every worker (sync_markets calls this)."""
-    pubsub.client().set(_key("published", exchange, market),
+def store_published_limits(account_id: int, market: str, limits: tuple[Limit, ...]) -> None:
+    """Remember what the account's venue publishes, for every worker (sync_markets calls this)."""
+    pubsub.client().set(_key("published", account_id, market),
                         json.dumps([[lim.kind, lim.window_seconds, lim.capacity] for lim in limits]))
 
 
-def published_limits(exchange: str, market: str) -> tuple[Limit, ...]:
-    raw = pubsub.client().get(_key("published", exchange, market))
+def published_limits(account_id: int, market: str) -> tuple[Limit, ...]:
+    raw = pubsub.client().get(_key("published", account_id, market))
     if raw:
         return tuple(Limit(k, int(w), float(c)) for k, w, c in json.loads(raw))
     return DEFAULT_LIMITS.get(market, DEFAULT_LIMITS["spot"])

@@ -137,8 +137,15 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.*": {"queue": "sync"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "sync"
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING stays in charge in workers too
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work, defined here (one beat): poll working orders as they fall due, refresh balances/positions
+# and the instrument catalog. Expiry keeps a stopped worker from facing a pile of stale ticks.
+CELERY_BEAT_SCHEDULE = {
+    "orders-sync-due": {"task": "orders.tasks.orders_sync_due", "schedule": 1.0, "options": {"expires": 5}},
+    "accounts-sync-all": {"task": "orders.tasks.accounts_sync_all",
+                          "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
+    "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
 
 # Execution: how the workers talk to venues.
@@ -150,7 +157,6 @@ OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)  # ccxt's per-proce
 OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
-OMS_BALANCE_SYNC_SECONDS = float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -12,6 +12,7 @@ import random
 import ccxt
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
+from celery.signals import worker_ready
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
@@ -92,3 +93,31 @@ def markets_sync(self, account_id: int) -> None:
     from exchanges.markets import sync_markets
 
     sync_markets(Account.objects.get(pk=account_id))
+
+
+@shared_task(name="orders.tasks.markets_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
+def markets_sync_all(self) -> None:
+    """Beat (hourly) and worker start: the catalog of every venue endpoint, then every account's balances."""
+    from exchanges.marketdata import venues
+
+    for account in venues():
+        markets_sync.delay(account.pk)
+
+
+@worker_ready.connect
+def _on_worker_ready(sender=None, **_kwargs) -> None:
+    """A starting worker makes the env-configured testnet account current and syncs what trading needs
+    at once (markets, balances, positions), so the first order never waits for the hourly beat."""
+    from orders.bootstrap import startup_sync, testnet_account_from_env
+
+    testnet_account_from_env()
+    startup_sync()
+
+
+@shared_task(name="orders.tasks.account_startup_sync", **COMMON)
+def account_startup_sync(self, account_id: int) -> None:
+    """Markets first (orders need them), then balances and positions."""
+    from exchanges.markets import sync_markets
+
+    sync_markets(Account.objects.get(pk=account_id))
+    _run(self, execution.account_sync, account_id)

@@ -6,4 +6,5 @@ Fixtures that start real parts live in tests/fixtures/ and are registered here."
 pytest_plugins: list[str] = [
     "tests.fixtures.ledger",
     "tests.fixtures.worker",
+    "tests.fixtures.venue",
 ]

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import ccxt
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -116,28 +117,31 @@ def _recorded_fill_quantity(order: Order) -> Decimal:
 
 
 def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False) -> Order:
-    """Bring the ledger to what the venue says about the order: status, exchange id, then its trades.
+    """Bring the ledger to what the venue says about the order: status, exchange id and its trades,
+    in one transaction (trades fetched first), so nobody sees a closed order without its fills.
 
     While a cancel is pending, a "still working" report is not a refusal of the cancel unless it is the
     cancel's own answer (`cancel_answer`): only the trades are taken from it."""
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
     info = vo.get("info") or {}
-    order.refresh_from_db()
-    keep_pending_cancel = order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer
-    if not keep_pending_cancel:
-        avg = _d(info.get("avgPrice"))
-        try:
-            order = services.order_apply_venue_update(
-                order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
-                filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
-                reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
-                payload={"venue_status": str(info.get("status") or vo.get("status") or "")})
-        except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
-            log.warning("venue report for %s not applied: %s", order.id, exc)
-    if filled > _recorded_fill_quantity(order):
-        for trade in _trades_of(gateway, order, vo, symbol):
+    trades = _trades_of(gateway, order, vo, symbol) if filled > _recorded_fill_quantity(order) else []
+    with transaction.atomic():
+        order = _load(order.id)
+        if not (order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer):
+            avg = _d(info.get("avgPrice"))
+            try:
+                with transaction.atomic():
+                    services.order_apply_venue_update(
+                        order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
+                        filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
+                        reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
+                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")})
+            except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
+                log.warning("venue report for %s not applied: %s", order.id, exc)
+        for trade in trades:
             _fill_from(order, trade, vo)
+    if trades:
         balances_sync_soon(order.account_id)
     return _load(order.id)
 

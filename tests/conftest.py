@@ -7,4 +7,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.ledger",
     "tests.fixtures.worker",
     "tests.fixtures.venue",
+    "tests.fixtures.trading",
 ]

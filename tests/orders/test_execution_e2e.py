@@ -3,15 +3,22 @@
 An order placed through the service reaches the venue once, and what the venue does to it comes back."""
 from __future__ import annotations
 
+import json
+import logging
+import random
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
-from accounts.models import Balance, Position
+from accounts import services as account_services
+from accounts.models import Account, Balance, Position
+from exchanges.gateway import gateway_for
+from oms_project import pubsub
 from oms_project.celery import app
 from oms_project.errors import InvalidInput
-from orders import services
-from orders.models import Fill, Order, Status
+from orders import execution, services
+from orders.models import Order, Status
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -215,3 +222,130 @@ def test_a_429_bans_the_account_for_retry_after_and_the_order_goes_out_once_the_
     assert accepted["ts"] - refused["ts"] >= 1000  # Retry-After: 1
     during_ban = [r for r in venue.control.audit() if refused["ts"] < r["ts"] < accepted["ts"]]
     assert during_ban == []
+
+
+def _requests_during(venue, step) -> list[tuple[str, str]]:
+    seen = len(venue.control.audit())
+    step()
+    return [(r["method"], r["path"]) for r in venue.control.audit()[seen:]]
+
+
+def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(venue, venue_account):
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+
+    def place_resting():
+        order = _place(price=D("99000"))
+        wait_until(_status_is(order.id, Status.NEW), what="NEW")
+        return order
+
+    seen = len(venue.control.audit())
+    order = place_resting()
+    assert [(r["method"], r["path"]) for r in venue.control.audit()[seen:]] == [("POST", "/api/v3/order")]
+
+    # A working order that did not change: one look.
+    assert _requests_during(venue, lambda: execution.sync_order(order.id)) == [("GET", "/api/v3/order")]
+
+    # After it filled: the look, then its trades; then one balance sync (spot, futures, positions).
+    venue.control.set_price("BTCUSDT", 98000, freeze=True)
+    seen = len(venue.control.audit())
+    assert _requests_during(venue, lambda: execution.sync_order(order.id)) == [("GET", "/api/v3/order"),
+                                                                                ("GET", "/api/v3/myTrades")]
+    assert _order(order.id).status == Status.FILLED
+
+    def balance_sync():  # leverage brackets are loaded once per client, not per sync
+        rows = [(r["method"], r["path"]) for r in venue.control.audit()[seen + 2:] if r["path"] != "/fapi/v1/leverageBracket"]
+        return rows if len(rows) >= 3 else None
+
+    assert wait_until(balance_sync, what="balance sync") == [
+        ("GET", "/api/v3/account"), ("GET", "/fapi/v3/account"), ("GET", "/fapi/v3/positionRisk")]
+
+    # A market order: the one POST carries its fills (no trade query).
+    seen = len(venue.control.audit())
+    market = _place(order_type="MARKET")
+    wait_until(_status_is(market.id, Status.FILLED), what="FILLED")
+    placed = [(r["method"], r["path"]) for r in venue.control.audit()[seen:] if r["path"].endswith("/order") or
+              "Trades" in r["path"]]
+    assert placed == [("POST", "/api/v3/order")]
+
+    # A futures order with leverage: set leverage, the order, its trades.
+    seen = len(venue.control.audit())
+    futures = _place(market="futures", order_type="MARKET", quantity=D("0.01"), leverage=5)
+    wait_until(_status_is(futures.id, Status.FILLED), what="FILLED")
+    placed = [(r["method"], r["path"]) for r in venue.control.audit()[seen:]
+              if r["path"].startswith("/fapi/v1/") and r["path"] != "/fapi/v1/leverageBracket"]  # that one: balance sync
+    assert placed == [("POST", "/fapi/v1/leverage"), ("POST", "/fapi/v1/order"), ("GET", "/fapi/v1/userTrades")]
+
+
+def test_a_balance_sync_is_one_request_per_balance_and_positions(venue, venue_account):
+    paths = _requests_during(venue, lambda: execution.account_sync(venue_account.pk))
+    assert paths == [("GET", "/api/v3/account"), ("GET", "/fapi/v3/account"), ("GET", "/fapi/v3/positionRisk")]
+
+
+def test_after_a_burst_of_200_random_orders_and_fills_the_ledger_balances_equal_the_venues(venue, venue_account,
+                                                                                            venue_view):
+    rng = random.Random(20261126)
+    mids = {"BTCUSDT": D("100000"), "ETHUSDT": D("4000")}
+    lots = {"BTCUSDT": (D("0.001"), D("0.01")), "ETHUSDT": (D("0.01"), D("0.01"))}
+    for symbol, mid in mids.items():
+        venue.control.set_price(symbol, mid)  # the walk goes on: resting orders fill as it passes them
+    for _ in range(200):
+        symbol = rng.choice(list(mids))
+        unit, tick = lots[symbol]
+        fields = {"symbol": symbol, "side": rng.choice(["BUY", "SELL"]), "quantity": unit * rng.randint(1, 5)}
+        if rng.random() < 0.4:
+            fields["order_type"] = "MARKET"
+        else:
+            offset = mids[symbol] * D(rng.uniform(-0.0005, 0.0005)).quantize(D("0.000001"))
+            fields["price"] = (mids[symbol] + offset).quantize(tick)
+        _place(**fields)
+    wait_until(lambda: not Order.objects.filter(status=Status.PENDING_NEW).exists(), timeout=90, interval=0.1,
+               what="every order acknowledged")
+    for symbol in mids:  # stop the market where it is: no more fills from here
+        venue.control.set_price(symbol, venue_view.fetch_ticker(f"{symbol[:-4]}/USDT")["last"], freeze=True)
+
+    balances = wait_until(lambda: _balances_match(venue_account, venue_view), timeout=30, interval=0.2, tick=_sync_due,
+                          what="ledger balances = venue balances")
+    assert {"BTC", "ETH", "USDT"} <= set(balances)
+    assert Order.objects.filter(status=Status.FILLED).count() >= 80  # the market orders, at least
+    assert not _order_posts(venue) or len(_order_posts(venue)) == 200
+    assert venue.control.fault_counts().get("burst_429", 0) == 0
+    assert not [r for r in venue.control.audit() if r["status"] in (418, 429)]  # the shared limiter kept us under
+
+
+def test_market_data_publishes_bid_ask_and_last_of_every_instrument(venue, venue_account):
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    venue.control.set_price("BTCUSDT", 101000, market="futures", freeze=True)
+    pubsub.client().delete(pubsub.LATEST_PRICES_KEY)
+    listener = pubsub.client().pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(pubsub.price_channel("binance", "spot", "BTCUSDT"))
+
+    call_command("run_marketdata", rounds=1, interval=0)
+
+    latest = pubsub.latest_prices()
+    spot, futures = latest["binance:spot:BTCUSDT"], latest["binance:futures:BTCUSDT"]
+    assert D(spot["bid_price"]) <= D("100000") <= D(spot["ask_price"]) and D(spot["last_price"]) == D("100000")
+    assert D(futures["bid_price"]) <= D("101000") <= D(futures["ask_price"])
+    assert D(spot["bid_price"]) < D(spot["ask_price"]) and D(futures["bid_price"]) < D(futures["ask_price"])
+    assert D(spot["bid_quantity"]) > 0 and spot["timestamp_ms"] > 0
+    assert {k.split(":")[2] for k in latest if k.startswith("binance:spot:")} >= {"BTCUSDT", "ETHUSDT", "XRPUSDT"}
+    message = wait_until(lambda: listener.get_message(timeout=0.1), what="a price on the channel")
+    assert json.loads(message["data"])["symbol"] == "BTCUSDT"
+    listener.close()
+
+
+def test_credentials_are_decrypted_in_the_worker_cached_per_key_version_and_never_logged(venue, venue_account, caplog):
+    caplog.set_level(logging.DEBUG)
+    gateway = gateway_for(venue_account)
+    gateway.fetch_balance("spot")
+    assert gateway_for(Account.objects.get(pk=venue_account.pk)) is gateway
+
+    venue.control.add_key("rotated-key", "rotated-secret")
+    account_services.credential_set(account="main", api_key="rotated-key", secret="rotated-secret")
+    rotated = gateway_for(Account.objects.get(pk=venue_account.pk))
+    assert rotated is not gateway and rotated.client.apiKey == "rotated-key"
+    rotated.fetch_balance("spot")
+
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in (venue.api_key, venue.secret, "rotated-key", "rotated-secret"):
+        assert secret not in logged
+    assert "rotated-secret" not in repr(rotated)

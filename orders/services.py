@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -38,7 +39,7 @@ def _event_append(order: Order, *, kind: str, from_status: str, source: str, pay
     event = OrderEvent.objects.create(order=order, sequence=order.version, kind=kind, from_status=from_status,
                                       to_status=order.status, payload=payload or {}, source=source)
     if publish:
-        transaction.on_commit(lambda: publish_order_update(order, event), robust=True)
+        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
     return event
 
 
@@ -107,9 +108,8 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
         event = OrderEvent.objects.create(order=order, sequence=1, kind=EventKind.PLACED, from_status="",
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
-        order_id = order.id
-        transaction.on_commit(lambda: publish_order_update(order, event), robust=True)
-        transaction.on_commit(lambda: submission.enqueue_submit(order_id), robust=True)
+        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+        transaction.on_commit(partial(submission.enqueue_submit, order.id), robust=True)
     return order
 
 
@@ -125,8 +125,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    order_id = order.id
-    transaction.on_commit(lambda: submission.enqueue_cancel(order_id), robust=True)
+    transaction.on_commit(partial(submission.enqueue_cancel, order.id), robust=True)
     return order
 
 

@@ -1,15 +1,23 @@
 """order_place: validation against the catalog, access, idempotency on client_order_id, and the hand-off."""
 import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
 
 from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
-from orders import services
+from orders import services, submission
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
+from orders.publish import publish_order_update
 from tests import factories
+
+
+def handed_off(callbacks):
+    """What runs after commit: (function, order id) of our publish and enqueue callbacks."""
+    return [(cb.func, cb.args[0] if isinstance(cb.args[0], str) else cb.args[0].id)
+            for cb in callbacks if isinstance(cb, partial)]
 
 
 def place(account, **kw):
@@ -28,7 +36,7 @@ def test_place_persists_pending_new_with_its_event_and_submits_after_commit(acco
         Status.PENDING_NEW, "BTCUSDT", "BUY", "binance", 1)
     assert order.time_in_force == "GTC" and order.created_by == trader
     assert list(order.events.values_list("sequence", "kind", "to_status")) == [(1, EventKind.PLACED, Status.PENDING_NEW)]
-    assert len(callbacks) == 2  # publish + enqueue_submit, only once committed
+    assert handed_off(callbacks) == [(publish_order_update, order.id), (submission.enqueue_submit, order.id)]
 
 
 def test_submission_lands_on_the_orders_queue(orders_queue, account, btcusdt, no_prices):
@@ -48,7 +56,7 @@ def test_same_client_order_id_returns_the_existing_order_and_submits_nothing(acc
         again = place(account, client_order_id="once")
     # then
     assert again.id == first.id
-    assert callbacks == []
+    assert handed_off(callbacks) == []
     assert Order.objects.count() == 1 and OrderEvent.objects.count() == 1
 
 

@@ -284,9 +284,3 @@ class TestRandomEventSequences(HypothesisTestCase):
             assert events == list(range(1, order.version + 1))
         assert OrderEvent.objects.filter(order=order).count() == order.version
 
-
-def test_mark_submitted_keeps_the_first_send_time(order):
-    first = services.order_mark_submitted(order_id=order.id).submitted_at
-    again = services.order_mark_submitted(order_id=order.id).submitted_at
-    assert first is not None and again == first
-    assert order.events.count() == 1

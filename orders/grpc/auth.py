@@ -12,6 +12,7 @@ import grpc
 from django.db import close_old_connections
 
 from accounts.auth import user_for_token
+from orders.grpc.errors import status_for
 
 log = logging.getLogger("oms.grpc.auth")
 
@@ -79,7 +80,10 @@ class AuthInterceptor(grpc.ServerInterceptor):
             if token is None:
                 return CallerContext(context, None)
             close_old_connections()
-            user = user_for_token(token)
+            try:
+                user = user_for_token(token)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is down: say so, never the exception text
+                context.abort(*status_for(exc, "authentication"))
             if user is None:
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or revoked API token")
             return CallerContext(context, user)

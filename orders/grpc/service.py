@@ -246,6 +246,7 @@ class OrderService(Service):
         if self.hub is None or not self.hub.connected.wait(5):
             raise Unavailable("live updates are unavailable (no connection to Redis); retry shortly")
         sub = subscribe()
+        context.add_callback(sub.close)  # a cancelled call frees its place at once, not when its generator is collected
         context.send_initial_metadata((("oms-stream", "live"),))
         return sub
 

@@ -140,6 +140,14 @@ CELERY_TASK_DEFAULT_QUEUE = "sync"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
 
+# Recovery leaves orders younger than this to the worker handling them; reconciliation skips orders
+# changed within OMS_RECONCILE_SETTLE_SECONDS (in motion) and scans trades OMS_RECONCILE_LOOKBACK_HOURS back.
+OMS_RECOVERY_MIN_AGE_SECONDS = float(os.environ.get("OMS_RECOVERY_MIN_AGE_SECONDS", "2"))
+OMS_RECONCILE_SETTLE_SECONDS = float(os.environ.get("OMS_RECONCILE_SETTLE_SECONDS", "10"))
+OMS_RECONCILE_LOOKBACK_HOURS = float(os.environ.get("OMS_RECONCILE_LOOKBACK_HOURS", "24"))
+# Trades of every catalog symbol are scanned when the venue lists at most this many (else the traded ones).
+OMS_RECONCILE_CATALOG_SCAN_MAX = int(os.environ.get("OMS_RECONCILE_CATALOG_SCAN_MAX", "50"))
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -101,32 +101,3 @@ def test_cancel_all_unknown_account_is_an_error(db):
     with pytest.raises(CommandError) as err:
         run("cancel_all", "--account", "nope")
     assert err.value.returncode == 2 and "nope" in str(err.value)
-
-
-def test_load_schedules_is_idempotent_and_names_registered_tasks(db):
-    from django_celery_beat.models import PeriodicTask
-
-    from oms_project.celery import app
-    from oms_project.schedules import PREFIX, SCHEDULES
-
-    run("load_schedules")
-    out = run("load_schedules")
-    assert f"0 created, {len(SCHEDULES)} updated" in out
-    rows = PeriodicTask.objects.filter(name__startswith=PREFIX)
-    assert rows.count() == len(SCHEDULES)
-    app.loader.import_default_modules()
-    for row in rows:
-        assert row.task in app.tasks, f"{row.name}: task {row.task} is not registered"
-        assert row.enabled and row.interval.every > 0 and row.queue == "sync"
-
-
-def test_schedules_dropped_from_code_are_disabled(db):
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    from oms_project import schedules
-
-    every = IntervalSchedule.objects.create(every=5, period="seconds")
-    PeriodicTask.objects.create(name=schedules.PREFIX + "retired", task="x.y", interval=every)
-    counts = schedules.load()
-    assert counts["disabled"] == 1
-    assert PeriodicTask.objects.get(name=schedules.PREFIX + "retired").enabled is False

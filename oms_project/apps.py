@@ -18,3 +18,4 @@ class OmsProjectConfig(AppConfig):
         celery_signals.worker_init.connect(observers.worker_init, dispatch_uid="oms_worker_metrics", weak=False)
         celery_signals.worker_process_shutdown.connect(observers.worker_process_shutdown,
                                                        dispatch_uid="oms_worker_child_metrics", weak=False)
+        celery_signals.worker_ready.connect(observers.worker_ready, dispatch_uid="oms_worker_recovery", weak=False)

@@ -101,3 +101,20 @@ def test_cancel_all_unknown_account_is_an_error(db):
     with pytest.raises(CommandError) as err:
         run("cancel_all", "--account", "nope")
     assert err.value.returncode == 2 and "nope" in str(err.value)
+
+
+def test_beat_schedule_tasks_are_registered_and_loaded_into_the_scheduler(transactional_db):
+    from django.conf import settings
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from oms_project.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {"recover-pending", "reconcile-light"} <= set(schedule)
+    for name, entry in schedule.items():
+        assert entry["task"] in app.tasks, f"{name}: task {entry['task']} is not registered"
+    DatabaseScheduler(app=app)  # what `celery beat` does on start: the entries become admin-visible rows
+    rows = {row.name: row.task for row in PeriodicTask.objects.all()}
+    assert {name: rows.get(name) for name in schedule} == {name: entry["task"] for name, entry in schedule.items()}

@@ -106,7 +106,12 @@ class Venue:
         self.trades: dict[tuple[str, str, str], list[Trade]] = {}
         self.next_order_id = {(m, s): 1_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
+        self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
         self.dirty = False
+
+    def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
+        for listener in self.listeners:
+            listener(order, exec_type, trade)
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
@@ -220,6 +225,7 @@ class Venue:
         self.client_ids[(market, account.api_key, instrument.symbol, cid)] = order
         self.open_by_account.setdefault((market, account.api_key), {})[(order.symbol, order.order_id)] = order
         self.dirty = True
+        self.emit(order, "NEW")
         return order
 
     @staticmethod
@@ -461,6 +467,7 @@ class Venue:
         if order.status == "FILLED":
             self._release(order, account)
         self.dirty = True
+        self.emit(order, "TRADE", trade)
         return trade
 
     @staticmethod
@@ -501,6 +508,7 @@ class Venue:
         order.update_time = self.now()
         self._release(order, account)
         self.dirty = True
+        self.emit(order, status)
 
     def match_resting(self, market: str, symbol: str, t: int) -> None:
         """Resting limits fill (as makers, at their own price) once the book trades through them."""

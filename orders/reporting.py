@@ -49,5 +49,6 @@ def dashboard_summary(*, user, now: datetime | None = None) -> dict:
         "position_exposure": list(
             positions.values("symbol").annotate(notional=Sum(signed_notional)).order_by("symbol")),
         "unrealized_pnl": list(
-            positions.values(account=F("account__name")).annotate(unrealized_pnl=Sum("unrealized_pnl")).order_by("account")),
+            positions.values(account_name=F("account__name")).annotate(unrealized_pnl=Sum("unrealized_pnl"))
+            .order_by("account_name")),
     }

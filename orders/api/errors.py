@@ -77,3 +77,13 @@ def exception_handler(exc, context):
     else:
         response.data = error_body(code, str(exc.detail))
     return response
+
+
+def not_found_view(request, exception=None):
+    """Django's 404 for URLs no API route matched: the same JSON shape under /api/, the usual page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
+    return page_not_found(request, exception)

@@ -1,11 +1,31 @@
 """Query filters (django-filter). Names match the gRPC ListOrders request where both exist."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters as df
+from django import forms
 
 from accounts.models import Balance, Market, Position
 from exchanges.models import Instrument
 from orders.models import OPEN_STATUSES, Fill, Order, Side, Status
+
+
+
+class UtcDateTimeField(df.fields.IsoDateTimeField):
+    """ISO 8601 with any offset, compared in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise forms.ValidationError("The date and time is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
 
 STATUS_CHOICES = [("OPEN", "every working status"), *Status.choices]
 
@@ -17,8 +37,8 @@ class OrderFilter(df.FilterSet):
     symbol = df.CharFilter(lookup_expr="iexact")
     status = df.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", help_text="a status, or OPEN")
     side = df.ChoiceFilter(choices=Side.choices)
-    created_after = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order
@@ -33,8 +53,8 @@ class FillFilter(df.FilterSet):
     market = df.ChoiceFilter(choices=Market.choices)
     symbol = df.CharFilter(field_name="order__symbol", lookup_expr="iexact")
     order = df.CharFilter(field_name="order_id")
-    executed_after = df.IsoDateTimeFilter(field_name="executed_at", lookup_expr="gte")
-    executed_before = df.IsoDateTimeFilter(field_name="executed_at", lookup_expr="lt")
+    executed_after = UtcDateTimeFilter(field_name="executed_at", lookup_expr="gte")
+    executed_before = UtcDateTimeFilter(field_name="executed_at", lookup_expr="lt")
 
     class Meta:
         model = Fill

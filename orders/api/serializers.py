@@ -174,7 +174,7 @@ class SymbolNotionalSerializer(serializers.Serializer):
 
 
 class AccountPnlSerializer(serializers.Serializer):
-    account = serializers.CharField()
+    account = serializers.CharField(source="account_name")
     unrealized_pnl = Money()
 
 

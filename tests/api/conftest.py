@@ -12,6 +12,16 @@ from orders import services as order_services
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def throttle_counts_reset(settings):
+    """Throttle counters live in Redis and user ids restart with each test database: start from zero."""
+    from oms_project import pubsub
+
+    pattern = f"{settings.CACHES['default']['KEY_PREFIX']}:*throttle_*"
+    for key in pubsub.client().scan_iter(match=pattern, count=500):
+        pubsub.client().delete(key)
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.api_token_create(user=user)}")

@@ -78,7 +78,7 @@ class OrderAdmin(ReadOnlyAdmin):
             after = services.order_cancel(order_id=order.pk, source="admin", reason=reason).status
             return f"{before} → {after}" if after != before else f"already {after}, nothing to do"
 
-        report_each(self, request, queryset.order_by("created_at"), lambda o: f"order {o.pk}", cancel)
+        report_each(self, request, queryset.order_by("created_at"), lambda o: f"Order {o.pk}", cancel)
 
     @admin.action(description="Resync selected orders from the venue", permissions=["resync"])
     def resync_selected(self, request, queryset):
@@ -86,7 +86,7 @@ class OrderAdmin(ReadOnlyAdmin):
             venue_requests.order_sync_request(order.pk)
             return f"venue lookup queued (now {order.status})"
 
-        report_each(self, request, queryset.order_by("created_at"), lambda o: f"order {o.pk}", resync)
+        report_each(self, request, queryset.order_by("created_at"), lambda o: f"Order {o.pk}", resync)
 
 
 @admin.register(Fill)

@@ -81,8 +81,8 @@ def test_cancel_selected_reports_each_order(admin_as, operator, account):
     response = act(admin_as(operator), "cancel_selected", [working, filled])
 
     texts = [m.message for m in response.context["messages"]]
-    assert f"order {working.pk}: NEW → PENDING_CANCEL" in texts
-    assert any(t.startswith(f"order {filled.pk}: refused:") for t in texts), texts
+    assert f"Order {working.pk}: NEW → PENDING_CANCEL" in texts
+    assert any(t.startswith(f"Order {filled.pk}: refused:") for t in texts), texts
     assert dict(Order.objects.values_list("pk", "status")) == {working.pk: "PENDING_CANCEL", filled.pk: "FILLED"}
     event = OrderEvent.objects.filter(order=working).last()
     assert (event.to_status, event.source) == ("PENDING_CANCEL", "admin")
@@ -107,7 +107,7 @@ def test_resync_selected_queues_a_venue_lookup_per_order(admin_as, operator, acc
     response = act(admin_as(operator), "resync_selected", orders)
 
     texts = [m.message for m in response.context["messages"]]
-    assert texts == [f"order {o.pk}: venue lookup queued (now NEW)" for o in sorted(orders, key=lambda o: o.created_at)]
+    assert texts == [f"Order {o.pk}: venue lookup queued (now NEW)" for o in sorted(orders, key=lambda o: o.created_at)]
     with celery_app.connection_for_write() as connection:
         queued = [connection.default_channel.basic_get("sync") for _ in orders]
         connection.default_channel.queue_purge("sync")

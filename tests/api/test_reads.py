@@ -156,3 +156,11 @@ def test_malformed_json_is_400_in_the_error_shape(client_a, acct_a):
     response = client_a.post("/api/v1/orders/", "{not json", content_type="application/json")
 
     assert response.status_code == 400 and error_of(response)["code"] == "invalid"
+
+
+def test_schema_and_swagger_ui_are_served_without_internet(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    docs = client.get("/api/docs/").content.decode()
+
+    assert schema.status_code == 200 and "/api/v1/orders/" in schema.json()["paths"]
+    assert "swagger-ui" in docs and "cdn" not in docs and "/api/schema/" in docs

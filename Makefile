@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install proto lint clean browser
+.PHONY: run test install proto lint clean go-deps go-proto go-client node-deps browser
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	OMS_DEV=1 $(BIN)/python manage.py up
 
-test: $(STAMP) browser
+test: $(STAMP) go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest
 
 # The admin's browser test drives Debian's headless Chromium; install it when missing (needs root/apt).
@@ -28,6 +28,36 @@ browser:
 
 proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I./proto --python_out=./proto --pyi_out=./proto --grpc_python_out=./proto ./proto/oms.proto
+
+# Go CLI: built offline from Debian's packages in GOPATH mode (grpc-go and protobuf from /usr/share/gocode;
+# build/gopath/src/oms links back to this tree so the generated package imports as oms/proto/omspb).
+GO_DEBS := golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-goprotobuf-dev protobuf-compiler protoc-gen-go-grpc
+GO_ENV := GO111MODULE=off GOPATH=$(CURDIR)/build/gopath:/usr/share/gocode GOCACHE=$(CURDIR)/build/gocache GOFLAGS=
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+go-deps:
+	@missing=$$(for p in $(GO_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+go-proto: go-deps
+	protoc -I proto --go_out=paths=source_relative:proto/omspb --go-grpc_out=paths=source_relative:proto/omspb proto/oms.proto
+
+go-client: go-proto
+	mkdir -p build/gopath/src bin
+	ln -sfn ../../.. build/gopath/src/oms
+	$(GO_ENV) go vet oms/cmd/oms-client
+	$(GO_ENV) go build -o bin/oms-client oms/cmd/oms-client
+
+# Node SDK: the locked dependencies (npm ci), reinstalled when the lock file changes.
+node-deps: clients/javascript/node_modules/.installed
+
+clients/javascript/node_modules/.installed: clients/javascript/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 18 with npm" >&2; exit 1; }
+	cd clients/javascript && npm ci --no-audit --no-fund
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

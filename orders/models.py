@@ -182,3 +182,6 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} -> {self.order_id}"
+
+
+from orders.models_reconcile import Drift, ReconciliationRun  # noqa: E402,F401  (registered with the orders app)

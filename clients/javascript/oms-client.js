@@ -1,0 +1,439 @@
+'use strict';
+/**
+ * Node.js SDK for the OMS gRPC API (proto/oms.proto).
+ *
+ *   const OMSClient = require('./oms-client');
+ *   const client = new OMSClient('localhost:50051', { token: process.env.OMS_TOKEN });
+ *   const result = await client.placeOrder({ symbol: 'BTCUSDT', side: 'BUY', quantity: 0.001, price: 115000 });
+ *
+ * Calls return promises of plain camelCase objects; times are Date objects (UTC); quantities and
+ * prices are numbers, with the exact decimal strings beside them (`quantityDecimal`, ...). A failed
+ * call rejects with the grpc-js error (`code`, `details`, plus `codeName` such as 'INVALID_ARGUMENT').
+ * Streams reconnect with jittered exponential backoff when the connection drops; the order
+ * stream resumes after the last update it delivered.
+ */
+const { EventEmitter } = require('events');
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const DEFAULT_ADDRESS = 'localhost:50051';
+const DEFAULT_PROTO_PATH = path.resolve(__dirname, '..', '..', 'proto', 'oms.proto');
+const DEFAULT_TIMEOUT_MS = 10000;
+const DEFAULT_RECONNECT = { initialDelayMs: 500, maxDelayMs: 15000, maxAttempts: Infinity };
+
+// Worth a reconnect; anything else (bad input, authentication) would fail the same way again.
+const TRANSIENT_CODES = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.ABORTED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+]);
+
+const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name]));
+
+const services = new Map();
+
+function loadService(protoPath) {
+  if (!services.has(protoPath)) {
+    const definition = protoLoader.loadSync(protoPath, {
+      keepCase: false, // order_id -> orderId
+      longs: Number, // int64 times and sequences fit in a double
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    services.set(protoPath, grpc.loadPackageDefinition(definition).oms.OrderService);
+  }
+  return services.get(protoPath);
+}
+
+function channelCredentials(tls) {
+  if (!tls) return grpc.credentials.createInsecure();
+  if (tls === true) return grpc.credentials.createSsl();
+  const pem = (value) => (value == null ? null : Buffer.from(value));
+  return grpc.credentials.createSsl(pem(tls.rootCerts), pem(tls.privateKey), pem(tls.certChain));
+}
+
+function withCodeName(err) {
+  if (err && err.code !== undefined && err.codeName === undefined) err.codeName = CODE_NAMES[err.code] || String(err.code);
+  return err;
+}
+
+// An error shaped like grpc-js's own: message "CODE NAME: details", plus code, details, codeName.
+function statusError({ code, details, metadata }) {
+  const err = new Error(`${code} ${CODE_NAMES[code]}: ${details}`);
+  Object.assign(err, { code, details, metadata });
+  return withCodeName(err);
+}
+
+function invalidArgument(details) {
+  return statusError({ code: grpc.status.INVALID_ARGUMENT, details });
+}
+
+// Unix milliseconds when the server sent them, else the original fields' seconds.
+function toDate(ms, seconds) {
+  if (ms) return new Date(ms);
+  if (seconds) return new Date(seconds * 1000);
+  return null;
+}
+
+function toOrder(o) {
+  if (!o) return null;
+  return {
+    orderId: o.orderId,
+    clientOrderId: o.clientOrderId,
+    exchangeOrderId: o.exchangeOrderId,
+    accountId: o.accountId,
+    exchange: o.exchange,
+    market: o.market,
+    symbol: o.symbol,
+    side: o.side,
+    orderType: o.orderType,
+    timeInForce: o.timeInForce,
+    reduceOnly: o.reduceOnly,
+    postOnly: o.postOnly,
+    leverage: o.leverage,
+    quantity: o.quantity,
+    price: o.price,
+    filledQuantity: o.filledQuantity,
+    averagePrice: o.averagePrice,
+    quantityDecimal: o.quantityDecimal,
+    priceDecimal: o.priceDecimal,
+    filledQuantityDecimal: o.filledQuantityDecimal,
+    averagePriceDecimal: o.averagePriceDecimal,
+    cumulativeFee: o.cumulativeFee,
+    feeAsset: o.feeAsset,
+    status: o.status,
+    reason: o.reason,
+    version: o.version,
+    createdAt: toDate(o.createdAtMs, o.createdAt),
+    updatedAt: toDate(o.updatedAtMs, o.updatedAt),
+  };
+}
+
+function toPriceUpdate(u) {
+  return {
+    exchange: u.exchange,
+    market: u.market,
+    symbol: u.symbol,
+    bidPrice: u.bidPrice,
+    bidQuantity: u.bidQuantity,
+    askPrice: u.askPrice,
+    askQuantity: u.askQuantity,
+    lastPrice: u.lastPrice,
+    timestamp: toDate(u.timestampMs, u.timestamp),
+  };
+}
+
+function toOrderUpdate(u) {
+  return {
+    order: toOrder(u.order),
+    updateType: u.updateType,
+    sequence: u.sequence,
+    eventKind: u.eventKind,
+    at: toDate(u.atMs, 0),
+  };
+}
+
+// A number or a decimal string, sent as the double of the original field plus the exact string.
+function decimalField(name, value, required) {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw invalidArgument(`${name}: is required`);
+    return { number: 0, exact: '' };
+  }
+  const number = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number) || (typeof value === 'string' && value.trim() === '')) {
+    throw invalidArgument(`${name}: must be a number or a decimal string, got ${JSON.stringify(value)}`);
+  }
+  return { number, exact: typeof value === 'string' ? value.trim() : String(value) };
+}
+
+function requiredString(name, value) {
+  if (typeof value !== 'string' || value === '') throw invalidArgument(`${name}: is required`);
+  return value;
+}
+
+/**
+ * A running stream. Emits 'update' (each update, also passed to the callback), 'reconnecting'
+ * ({ attempt, delayMs, error }), 'reconnected', 'error' (a permanent failure: the stream has
+ * stopped) and 'end'. `cancel()` stops it; `done` resolves when it has stopped (to the error, if any).
+ */
+class Subscription extends EventEmitter {
+  constructor({ open, transform, reconnect, onStopped }) {
+    super();
+    this._open = open;
+    this._transform = transform;
+    this._reconnect = { ...DEFAULT_RECONNECT, ...reconnect };
+    this._onStopped = onStopped;
+    this._call = null;
+    this._timer = null;
+    this._attempt = 0;
+    this.cancelled = false;
+    this.done = new Promise((resolve) => {
+      this._resolveDone = resolve;
+    });
+    // Opened on the next tick, so listeners attached right after construction see everything.
+    process.nextTick(() => this._start(false));
+  }
+
+  cancel() {
+    if (this.cancelled) return;
+    clearTimeout(this._timer);
+    const call = this._call;
+    this._stop(null);
+    if (call) call.cancel();
+  }
+
+  _start(isReconnect) {
+    if (this.cancelled) return;
+    const call = this._open();
+    this._call = call;
+    let connected = false;
+    const markConnected = () => {
+      if (connected) return;
+      connected = true;
+      this._attempt = 0;
+      if (isReconnect) this.emit('reconnected');
+    };
+    call.on('metadata', markConnected);
+    call.on('data', (message) => {
+      if (this.cancelled || call !== this._call) return;
+      markConnected();
+      const update = this._transform(message);
+      if (update) this.emit('update', update);
+    });
+    call.on('error', () => {}); // the outcome is handled once, from 'status'
+    call.on('status', (status) => {
+      if (this.cancelled || call !== this._call) return;
+      this._call = null;
+      if (status.code === grpc.status.OK || TRANSIENT_CODES.has(status.code)) {
+        this._scheduleReconnect(status);
+      } else {
+        this._stop(statusError(status));
+      }
+    });
+  }
+
+  _scheduleReconnect(status) {
+    const { initialDelayMs, maxDelayMs, maxAttempts } = this._reconnect;
+    const error = status.code === grpc.status.OK
+      ? statusError({ code: grpc.status.UNAVAILABLE, details: 'server ended the stream' })
+      : statusError(status);
+    this._attempt += 1;
+    if (this._attempt > maxAttempts) {
+      this._stop(error);
+      return;
+    }
+    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** (this._attempt - 1));
+    const delayMs = Math.round(base / 2 + Math.random() * base);
+    this.emit('reconnecting', { attempt: this._attempt, delayMs, error });
+    this._timer = setTimeout(() => this._start(true), delayMs);
+  }
+
+  _stop(error) {
+    this.cancelled = true;
+    this._call = null;
+    this._onStopped(this);
+    if (error) {
+      // An 'error' event without listeners would throw inside grpc's callbacks; warn instead.
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      else process.emitWarning(`OMS stream stopped: ${error.message}`);
+    }
+    this.emit('end');
+    this._resolveDone(error);
+  }
+}
+
+class OMSClient {
+  /**
+   * @param {string} [address] host:port of the OMS gRPC server (default localhost:50051)
+   * @param {object} [options] token (default $OMS_TOKEN), tls (true, or { rootCerts, privateKey,
+   *   certChain } as PEM), timeoutMs (per call, default 10000), reconnect ({ initialDelayMs,
+   *   maxDelayMs, maxAttempts }), protoPath, channelOptions
+   */
+  constructor(address = DEFAULT_ADDRESS, options = {}) {
+    const OrderService = loadService(options.protoPath || DEFAULT_PROTO_PATH);
+    this.address = address;
+    this.timeoutMs = options.timeoutMs || DEFAULT_TIMEOUT_MS;
+    this._token = options.token !== undefined ? options.token : process.env.OMS_TOKEN || '';
+    this._reconnect = options.reconnect || {};
+    this._stub = new OrderService(address, channelCredentials(options.tls), options.channelOptions || {});
+    this._subscriptions = new Set();
+  }
+
+  _metadata() {
+    const metadata = new grpc.Metadata();
+    if (this._token) metadata.set('authorization', `Bearer ${this._token}`);
+    return metadata;
+  }
+
+  _unary(method, request) {
+    return new Promise((resolve, reject) => {
+      this._stub[method](request, this._metadata(), { deadline: Date.now() + this.timeoutMs }, (err, response) => {
+        if (err) reject(withCodeName(err));
+        else resolve(response);
+      });
+    });
+  }
+
+  /** Places an order; resolves to { orderId, exchangeOrderId, status, createdAt, reason, order }. */
+  async placeOrder(params = {}) {
+    const quantity = decimalField('quantity', params.quantity, true);
+    const price = decimalField('price', params.price, false);
+    const response = await this._unary('placeOrder', {
+      symbol: requiredString('symbol', params.symbol),
+      side: requiredString('side', params.side).toUpperCase(),
+      orderType: (params.orderType || 'LIMIT').toUpperCase(),
+      quantity: quantity.number,
+      quantityDecimal: quantity.exact,
+      price: price.number,
+      priceDecimal: price.exact,
+      exchange: params.exchange || '',
+      market: params.market || '',
+      accountId: params.accountId || '',
+      leverage: params.leverage || 0,
+      clientOrderId: params.clientOrderId || '',
+      timeInForce: params.timeInForce || '',
+      reduceOnly: Boolean(params.reduceOnly),
+      postOnly: Boolean(params.postOnly),
+    });
+    return {
+      orderId: response.orderId,
+      exchangeOrderId: response.exchangeOrderId,
+      status: response.status,
+      createdAt: toDate(response.createdAtMs, response.createdAt),
+      reason: response.reason,
+      order: toOrder(response.order),
+    };
+  }
+
+  /** Asks to cancel an order; resolves to { orderId, status, cancelledAt, order }. */
+  async cancelOrder(orderId) {
+    const id = requiredString('orderId', typeof orderId === 'object' && orderId ? orderId.orderId : orderId);
+    const response = await this._unary('cancelOrder', { orderId: id });
+    return {
+      orderId: response.orderId,
+      status: response.status,
+      cancelledAt: toDate(response.cancelledAtMs, response.cancelledAt),
+      order: toOrder(response.order),
+    };
+  }
+
+  /** Resolves to the complete order. */
+  async getOrder(orderId) {
+    const id = requiredString('orderId', typeof orderId === 'object' && orderId ? orderId.orderId : orderId);
+    const response = await this._unary('getOrder', { orderId: id });
+    return toOrder(response.order);
+  }
+
+  /**
+   * Resolves to an array of orders, newest first. Filters: status ('OPEN' = every working order),
+   * symbol, exchange, accountId, market; paging: limit, pageToken (the array's nextPageToken).
+   */
+  async listOrders(filters = {}) {
+    const response = await this._unary('listOrders', {
+      status: filters.status || '',
+      symbol: filters.symbol || '',
+      exchange: filters.exchange || '',
+      accountId: filters.accountId || '',
+      market: filters.market || '',
+      limit: filters.limit || 0,
+      pageToken: filters.pageToken || '',
+    });
+    const orders = response.orders.map(toOrder);
+    orders.nextPageToken = response.nextPageToken;
+    return orders;
+  }
+
+  /** Resolves to { ASSET: { free, locked, total, freeDecimal, lockedDecimal, updatedAt } }. */
+  async getBalance(params = {}) {
+    const response = await this._unary('getBalance', {
+      exchange: params.exchange || '',
+      market: params.market || '',
+      accountId: params.accountId || '',
+    });
+    const balances = {};
+    for (const b of response.balances) {
+      balances[b.asset] = {
+        free: b.free,
+        locked: b.locked,
+        total: b.total || b.free + b.locked,
+        freeDecimal: b.freeDecimal,
+        lockedDecimal: b.lockedDecimal,
+        updatedAt: toDate(b.updatedAtMs, 0),
+      };
+    }
+    return balances;
+  }
+
+  /** Resolves to an array of open positions. */
+  async getPositions(params = {}) {
+    const response = await this._unary('getPositions', { exchange: params.exchange || '', accountId: params.accountId || '' });
+    return response.positions.map((p) => ({
+      accountId: p.accountId,
+      symbol: p.symbol,
+      side: p.side,
+      size: p.size,
+      entryPrice: p.entryPrice,
+      markPrice: p.markPrice,
+      unrealizedPnl: p.unrealizedPnl,
+      pnlPercentage: p.pnlPercentage,
+      leverage: p.leverage,
+      margin: p.margin,
+      liquidationPrice: p.liquidationPrice,
+      updatedAt: toDate(p.updatedAtMs, 0),
+    }));
+  }
+
+  /**
+   * Streams prices of `symbols` (empty = all) to `onUpdate({ symbol, lastPrice, bidPrice, ... })`.
+   * options: exchange, market, onError, reconnect. Returns a Subscription (cancel() to stop).
+   */
+  streamPrices(symbols = [], onUpdate = undefined, options = {}) {
+    const request = { symbols: symbols || [], exchange: options.exchange || '', market: options.market || '' };
+    return this._subscribe(() => this._stub.streamPrices(request, this._metadata()), toPriceUpdate, onUpdate, options);
+  }
+
+  /**
+   * Streams order updates ({ order, updateType, sequence, eventKind, at }) to `onUpdate`.
+   * options: accountId (empty = every account the caller may see), sinceSequence (replay
+   * updates after it first), onError, reconnect. After a reconnect it resumes after the last
+   * delivered update. Returns a Subscription (cancel() to stop).
+   */
+  streamOrders(onUpdate = undefined, options = {}) {
+    let last = options.sinceSequence || 0;
+    const open = () => this._stub.streamOrders({ accountId: options.accountId || '', sinceSequence: last }, this._metadata());
+    const transform = (message) => {
+      if (message.sequence && message.sequence <= last) return null; // delivered before the reconnect
+      if (message.sequence) last = message.sequence;
+      return toOrderUpdate(message);
+    };
+    return this._subscribe(open, transform, onUpdate, options);
+  }
+
+  _subscribe(open, transform, onUpdate, options) {
+    const subscription = new Subscription({
+      open,
+      transform,
+      reconnect: { ...this._reconnect, ...options.reconnect },
+      onStopped: (stopped) => this._subscriptions.delete(stopped),
+    });
+    if (onUpdate) subscription.on('update', onUpdate);
+    if (options.onError) subscription.on('error', options.onError);
+    this._subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Stops every stream and closes the connection. */
+  close() {
+    for (const subscription of [...this._subscriptions]) subscription.cancel();
+    this._stub.close();
+  }
+}
+
+module.exports = OMSClient;
+module.exports.OMSClient = OMSClient;
+module.exports.Subscription = Subscription;
+module.exports.status = grpc.status;

@@ -1,0 +1,702 @@
+// Command oms-client places, cancels and watches orders on an OMS gRPC server.
+//
+// It is a single file so that `go build -o bin/oms-client cmd/oms-client/main.go` builds it as well as
+// `go build ./cmd/oms-client`. Global flags (-server, -timeout, -token, -tls, -ca) go before or after
+// the command. Exit status: 0 ok, 1 the call failed (the gRPC code and details are printed), 2 bad usage.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"oms/proto/omspb"
+)
+
+const usageText = `usage: oms-client [global flags] <command> [flags] [global flags]
+
+commands:
+  place          -symbol BTCUSDT -side BUY|SELL -quantity 0.001 [-price 115000] [-type LIMIT|MARKET]
+                 [-market spot|futures] [-leverage 10] [-exchange binance] [-account main]
+                 [-client-id ID] [-tif GTC|IOC|FOK] [-post-only] [-reduce-only]
+  cancel         -id ORDER_ID
+  get-order      -id ORDER_ID
+  list-orders    [-status OPEN|NEW|FILLED|CANCELLED|...] [-symbol BTCUSDT] [-exchange E] [-account A]
+                 [-market M] [-limit N] [-page-token T]
+  balance        [-exchange binance] [-market spot|futures] [-account A]
+  positions      [-exchange binance] [-account A]
+  stream-prices  [-symbols BTCUSDT,ETHUSDT,XRPUSDT] [-exchange E] [-market M] [-count N]
+  stream-orders  [-account A] [-since SEQUENCE] [-count N]
+
+global flags:
+  -server host:port  server address (default $OMS_SERVER or localhost:50051)
+  -timeout 10s       deadline of each call (streams have none)
+  -token TOKEN       bearer token (default $OMS_TOKEN)
+  -tls               connect with TLS, trusting the system's CAs
+  -ca FILE           connect with TLS, trusting the CA certificates in this PEM file
+
+Empty -exchange/-market/-account let the server pick its defaults (binance, spot, main).
+Streams stop on Ctrl-C and reconnect with backoff when the connection drops;
+stream-orders resumes after the last update it printed.
+`
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdout, stderr)
+	var uerr usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usageText)
+		return 0
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "oms-client: %s (see oms-client -h)\n", oneLine(uerr.msg))
+		return 2
+	default:
+		fmt.Fprintf(stderr, "error: %s\n", describe(err))
+		return 1
+	}
+}
+
+// describe renders an error on one line; gRPC errors as "CODE: details".
+func describe(err error) string {
+	if s, ok := status.FromError(err); ok {
+		return codeName(s.Code()) + ": " + oneLine(s.Message())
+	}
+	return oneLine(err.Error())
+}
+
+// codeName spells a gRPC code the canonical way (INVALID_ARGUMENT), as the other clients print it.
+func codeName(c codes.Code) string {
+	var b strings.Builder
+	for i, r := range c.String() {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// globals are the connection flags, accepted before and after the command.
+type globals struct {
+	server  string
+	timeout time.Duration
+	token   string
+	tls     bool
+	ca      string
+}
+
+// register adds the global flags to fs with their current values as defaults, so flags given
+// before the command survive the command's own flag set.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.server, "server", g.server, "server address host:port")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each call")
+	fs.StringVar(&g.token, "token", g.token, "bearer token")
+	fs.BoolVar(&g.tls, "tls", g.tls, "use TLS")
+	fs.StringVar(&g.ca, "ca", g.ca, "PEM file of CA certificates to trust (implies -tls)")
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, on one line, by run
+	return fs
+}
+
+// session is what a command runs with: a connected client and where to write.
+type session struct {
+	ctx    context.Context // cancelled on Ctrl-C
+	g      *globals
+	client omspb.OrderServiceClient
+	out    io.Writer
+	errOut io.Writer
+}
+
+type command struct {
+	// flags registers the command's flags and returns the function that runs it.
+	flags func(fs *flag.FlagSet) func(s *session) error
+}
+
+var commands = map[string]command{
+	"place":         {placeFlags},
+	"cancel":        {cancelFlags},
+	"get-order":     {getOrderFlags},
+	"list-orders":   {listOrdersFlags},
+	"balance":       {balanceFlags},
+	"positions":     {positionsFlags},
+	"stream-prices": {streamPricesFlags},
+	"stream-orders": {streamOrdersFlags},
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
+	g := &globals{server: envOr("OMS_SERVER", "localhost:50051"), timeout: 10 * time.Second, token: os.Getenv("OMS_TOKEN")}
+	top := newFlagSet("oms-client")
+	g.register(top)
+	if err := top.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if top.NArg() == 0 {
+		return usageError{"missing command"}
+	}
+	name := top.Arg(0)
+	cmd, ok := commands[name]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown command %q", name)}
+	}
+	fs := newFlagSet(name)
+	g.register(fs)
+	runCmd := cmd.flags(fs)
+	if err := fs.Parse(top.Args()[1:]); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	if err := checkRequired(fs, name); err != nil {
+		return err
+	}
+	if g.timeout <= 0 {
+		return usageError{"-timeout must be positive"}
+	}
+
+	conn, err := dial(g)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runCmd(&session{ctx: ctx, g: g, client: omspb.NewOrderServiceClient(conn), out: stdout, errOut: stderr})
+}
+
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err.Error()}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// required lists, per command, the flags that must be given.
+var required = map[string][]string{
+	"place":     {"symbol", "side", "quantity"},
+	"cancel":    {"id"},
+	"get-order": {"id"},
+}
+
+func checkRequired(fs *flag.FlagSet, name string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, f := range required[name] {
+		if !given[f] {
+			return usageError{fmt.Sprintf("%s: -%s is required", name, f)}
+		}
+	}
+	return nil
+}
+
+func dial(g *globals) (*grpc.ClientConn, error) {
+	creds := grpc.WithInsecure()
+	if g.tls || g.ca != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if g.ca != "" {
+			pem, err := os.ReadFile(g.ca)
+			if err != nil {
+				return nil, usageError{fmt.Sprintf("-ca: %v", err)}
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, usageError{fmt.Sprintf("-ca: no PEM certificates in %s", g.ca)}
+			}
+			cfg.RootCAs = pool
+		}
+		creds = grpc.WithTransportCredentials(credentials.NewTLS(cfg))
+	}
+	conn, err := grpc.Dial(g.server, creds, grpc.WithUserAgent("oms-client-go/0.1"))
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("-server %q: %v", g.server, err)}
+	}
+	return conn, nil
+}
+
+// callContext carries the deadline (unary calls only) and the bearer token.
+func (s *session) callContext(withDeadline bool) (context.Context, context.CancelFunc) {
+	ctx, cancel := s.ctx, context.CancelFunc(func() {})
+	if withDeadline {
+		ctx, cancel = context.WithTimeout(ctx, s.g.timeout)
+	}
+	if s.g.token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.g.token)
+	}
+	return ctx, cancel
+}
+
+// decimalValue is a flag holding a decimal number exactly as typed (sent as the exact decimal
+// field beside the double the original wire fields carry).
+type decimalValue struct {
+	text  string
+	value float64
+}
+
+func (d *decimalValue) String() string { return d.text }
+
+func (d *decimalValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("not a decimal number")
+	}
+	d.text, d.value = s, f
+	return nil
+}
+
+// ---- commands ----
+
+func placeFlags(fs *flag.FlagSet) func(s *session) error {
+	var quantity, price decimalValue
+	symbol := fs.String("symbol", "", "symbol, exchange-native (BTCUSDT)")
+	side := fs.String("side", "", "BUY or SELL")
+	fs.Var(&quantity, "quantity", "quantity in base asset")
+	fs.Var(&price, "price", "limit price (LIMIT orders)")
+	orderType := fs.String("type", "LIMIT", "LIMIT or MARKET")
+	market := fs.String("market", "", "spot or futures (server default: spot)")
+	leverage := fs.Int("leverage", 0, "futures leverage")
+	exchange := fs.String("exchange", "", "exchange (server default: binance)")
+	account := fs.String("account", "", "account (server default: main)")
+	clientID := fs.String("client-id", "", "your idempotency key: placing the same id again returns the first order")
+	tif := fs.String("tif", "", "time in force: GTC, IOC or FOK")
+	postOnly := fs.Bool("post-only", false, "LIMIT only: reject instead of taking liquidity")
+	reduceOnly := fs.Bool("reduce-only", false, "futures only: only reduce a position")
+	return func(s *session) error {
+		if *leverage < 0 || *leverage > math.MaxInt32 {
+			return usageError{"place: -leverage must be between 0 and 2147483647"}
+		}
+		req := &omspb.PlaceOrderRequest{
+			Symbol: strings.ToUpper(*symbol), Side: strings.ToUpper(*side), OrderType: strings.ToUpper(*orderType),
+			Quantity: quantity.value, QuantityDecimal: quantity.text, Price: price.value, PriceDecimal: price.text,
+			Exchange: *exchange, Market: strings.ToLower(*market), AccountId: *account, Leverage: int32(*leverage),
+			ClientOrderId: *clientID, TimeInForce: strings.ToUpper(*tif), PostOnly: *postOnly, ReduceOnly: *reduceOnly,
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.PlaceOrder(ctx, req)
+		if err != nil {
+			return err
+		}
+		if o := resp.GetOrder(); o != nil {
+			printOrders(s.out, []*omspb.Order{o})
+		} else {
+			w := table(s.out)
+			fmt.Fprintln(w, "ORDER ID\tSTATUS\tEXCHANGE ORDER ID\tCREATED")
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", resp.OrderId, resp.Status, orDash(resp.ExchangeOrderId), when(resp.CreatedAtMs, resp.CreatedAt))
+			w.Flush()
+		}
+		if resp.Reason != "" {
+			fmt.Fprintf(s.out, "reason: %s\n", oneLine(resp.Reason))
+		}
+		return nil
+	}
+}
+
+func cancelFlags(fs *flag.FlagSet) func(s *session) error {
+	id := fs.String("id", "", "order id")
+	return func(s *session) error {
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.CancelOrder(ctx, &omspb.CancelOrderRequest{OrderId: *id})
+		if err != nil {
+			return err
+		}
+		w := table(s.out)
+		fmt.Fprintln(w, "ORDER ID\tSTATUS\tCANCELLED")
+		fmt.Fprintf(w, "%s\t%s\t%s\n", resp.OrderId, resp.Status, when(resp.CancelledAtMs, resp.CancelledAt))
+		return w.Flush()
+	}
+}
+
+func getOrderFlags(fs *flag.FlagSet) func(s *session) error {
+	id := fs.String("id", "", "order id")
+	return func(s *session) error {
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.GetOrder(ctx, &omspb.GetOrderRequest{OrderId: *id})
+		if err != nil {
+			return err
+		}
+		o := resp.GetOrder()
+		if o == nil {
+			return fmt.Errorf("server returned no order for %s", *id)
+		}
+		w := table(s.out)
+		for _, kv := range [][2]string{
+			{"order id", o.OrderId},
+			{"client order id", orDash(o.ClientOrderId)},
+			{"exchange order id", orDash(o.ExchangeOrderId)},
+			{"account", o.AccountId},
+			{"exchange", o.Exchange},
+			{"market", o.Market},
+			{"symbol", o.Symbol},
+			{"side", o.Side},
+			{"type", o.OrderType},
+			{"time in force", orDash(o.TimeInForce)},
+			{"quantity", dec(o.QuantityDecimal, o.Quantity)},
+			{"price", priceText(o.PriceDecimal, o.Price)},
+			{"filled", dec(o.FilledQuantityDecimal, o.FilledQuantity)},
+			{"average price", priceText(o.AveragePriceDecimal, o.AveragePrice)},
+			{"fee", feeText(o)},
+			{"leverage", intOrDash(int64(o.Leverage))},
+			{"reduce only", strconv.FormatBool(o.ReduceOnly)},
+			{"post only", strconv.FormatBool(o.PostOnly)},
+			{"status", o.Status},
+			{"reason", orDash(oneLine(o.Reason))},
+			{"version", strconv.FormatInt(o.Version, 10)},
+			{"created", when(o.CreatedAtMs, o.CreatedAt)},
+			{"updated", when(o.UpdatedAtMs, o.UpdatedAt)},
+		} {
+			fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
+		}
+		return w.Flush()
+	}
+}
+
+func listOrdersFlags(fs *flag.FlagSet) func(s *session) error {
+	statusF := fs.String("status", "", "a status, or OPEN for every working order")
+	symbol := fs.String("symbol", "", "symbol")
+	exchange := fs.String("exchange", "", "exchange")
+	account := fs.String("account", "", "account")
+	market := fs.String("market", "", "spot or futures")
+	limit := fs.Int("limit", 0, "orders per page (server default 100, at most 1000)")
+	pageToken := fs.String("page-token", "", "page token printed by the previous page")
+	return func(s *session) error {
+		if *limit < 0 || *limit > math.MaxInt32 {
+			return usageError{"list-orders: -limit must not be negative"}
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.ListOrders(ctx, &omspb.ListOrdersRequest{
+			Status: strings.ToUpper(*statusF), Symbol: strings.ToUpper(*symbol), Exchange: *exchange, AccountId: *account,
+			Market: strings.ToLower(*market), Limit: int32(*limit), PageToken: *pageToken,
+		})
+		if err != nil {
+			return err
+		}
+		if len(resp.Orders) == 0 {
+			fmt.Fprintln(s.out, "no orders")
+		} else {
+			printOrders(s.out, resp.Orders)
+		}
+		if resp.NextPageToken != "" {
+			fmt.Fprintf(s.out, "more orders: -page-token %s\n", resp.NextPageToken)
+		}
+		return nil
+	}
+}
+
+func balanceFlags(fs *flag.FlagSet) func(s *session) error {
+	exchange := fs.String("exchange", "", "exchange (server default: binance)")
+	market := fs.String("market", "", "spot or futures (server default: spot)")
+	account := fs.String("account", "", "account (server default: main)")
+	return func(s *session) error {
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.GetBalance(ctx, &omspb.GetBalanceRequest{Exchange: *exchange, Market: strings.ToLower(*market), AccountId: *account})
+		if err != nil {
+			return err
+		}
+		if resp.AccountId != "" {
+			fmt.Fprintf(s.out, "account %s, %s\n", resp.AccountId, resp.Market)
+		}
+		if len(resp.Balances) == 0 {
+			fmt.Fprintln(s.out, "no balances")
+			return nil
+		}
+		w := table(s.out)
+		fmt.Fprintln(w, "ASSET\tFREE\tLOCKED\tTOTAL")
+		for _, b := range resp.Balances {
+			total := strconv.FormatFloat(b.Total, 'f', -1, 64)
+			if b.Total == 0 && b.FreeDecimal == "" {
+				total = strconv.FormatFloat(b.Free+b.Locked, 'f', -1, 64)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", b.Asset, dec(b.FreeDecimal, b.Free), dec(b.LockedDecimal, b.Locked), total)
+		}
+		return w.Flush()
+	}
+}
+
+func positionsFlags(fs *flag.FlagSet) func(s *session) error {
+	exchange := fs.String("exchange", "", "exchange (server default: binance)")
+	account := fs.String("account", "", "account (empty: every account you may see)")
+	return func(s *session) error {
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.GetPositions(ctx, &omspb.GetPositionsRequest{Exchange: *exchange, AccountId: *account})
+		if err != nil {
+			return err
+		}
+		if len(resp.Positions) == 0 {
+			fmt.Fprintln(s.out, "no open positions")
+			return nil
+		}
+		w := table(s.out)
+		fmt.Fprintln(w, "ACCOUNT\tSYMBOL\tSIDE\tSIZE\tENTRY\tMARK\tUNREALIZED PNL\tPNL %\tLEVERAGE\tMARGIN\tLIQUIDATION")
+		for _, p := range resp.Positions {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\t%s\t%s\n", orDash(p.AccountId), p.Symbol, p.Side, num(p.Size),
+				num(p.EntryPrice), num(p.MarkPrice), num(p.UnrealizedPnl), p.PnlPercentage, p.Leverage, num(p.Margin), numOrDash(p.LiquidationPrice))
+		}
+		return w.Flush()
+	}
+}
+
+func streamPricesFlags(fs *flag.FlagSet) func(s *session) error {
+	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT,XRPUSDT", "comma-separated symbols; empty for all")
+	exchange := fs.String("exchange", "", "exchange (empty: all)")
+	market := fs.String("market", "", "spot or futures (empty: all)")
+	count := fs.Int("count", 0, "stop after this many updates (0: until Ctrl-C)")
+	return func(s *session) error {
+		req := &omspb.StreamPricesRequest{Symbols: splitList(strings.ToUpper(*symbols)), Exchange: *exchange, Market: strings.ToLower(*market)}
+		const row = "%-23s  %-10s  %-8s  %-12s  %14s  %14s  %14s  %14s  %14s\n"
+		header := func() {
+			fmt.Fprintf(s.out, row, "TIME", "EXCHANGE", "MARKET", "SYMBOL", "BID", "BID QTY", "ASK", "ASK QTY", "LAST")
+		}
+		seen := 0
+		return follow(s, "stream-prices", header, func(ctx context.Context, opened, received func()) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			stream, err := s.client.StreamPrices(ctx, req)
+			if err != nil {
+				return err
+			}
+			opened()
+			for {
+				u, err := stream.Recv()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(s.out, row, when(u.TimestampMs, u.Timestamp), u.Exchange, orDash(u.Market), u.Symbol, num(u.BidPrice),
+					num(u.BidQuantity), num(u.AskPrice), num(u.AskQuantity), num(u.LastPrice))
+				received()
+				if seen++; *count > 0 && seen >= *count {
+					return nil
+				}
+			}
+		})
+	}
+}
+
+func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
+	account := fs.String("account", "", "account (empty: every account you may see)")
+	since := fs.Int64("since", 0, "replay updates after this sequence first")
+	count := fs.Int("count", 0, "stop after this many updates (0: until Ctrl-C)")
+	return func(s *session) error {
+		const row = "%-23s  %10s  %-9s  %-36s  %-8s  %-12s  %-4s  %14s  %14s  %14s  %s\n"
+		header := func() {
+			fmt.Fprintf(s.out, row, "TIME", "SEQUENCE", "UPDATE", "ORDER ID", "ACCOUNT", "SYMBOL", "SIDE", "QUANTITY", "PRICE", "FILLED", "STATUS")
+		}
+		last, seen := *since, 0
+		return follow(s, "stream-orders", header, func(ctx context.Context, opened, received func()) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			// After a reconnect, resume after the last update printed so none is lost or repeated.
+			stream, err := s.client.StreamOrders(ctx, &omspb.StreamOrdersRequest{AccountId: *account, SinceSequence: last})
+			if err != nil {
+				return err
+			}
+			opened()
+			for {
+				u, err := stream.Recv()
+				if err != nil {
+					return err
+				}
+				if u.Sequence > 0 && u.Sequence <= last {
+					continue // already printed before the reconnect
+				}
+				o := u.GetOrder()
+				if o == nil {
+					o = &omspb.Order{}
+				}
+				fmt.Fprintf(s.out, row, when(u.AtMs, o.UpdatedAt), intOrDash(u.Sequence), u.UpdateType, o.OrderId, o.AccountId, o.Symbol, o.Side,
+					dec(o.QuantityDecimal, o.Quantity), priceText(o.PriceDecimal, o.Price), dec(o.FilledQuantityDecimal, o.FilledQuantity), o.Status)
+				if u.Sequence > last {
+					last = u.Sequence
+				}
+				received()
+				if seen++; *count > 0 && seen >= *count {
+					return nil
+				}
+			}
+		})
+	}
+}
+
+// ---- streams ----
+
+const (
+	backoffInitial = 500 * time.Millisecond
+	backoffMax     = 15 * time.Second
+)
+
+var errStreamEnded = status.Error(codes.Unavailable, "server ended the stream")
+
+// transient errors are worth a reconnect; anything else (bad input, auth) would fail again.
+func transient(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.Aborted, codes.Internal, codes.Unknown:
+		return true
+	}
+	return false
+}
+
+// follow runs one stream attempt after another until it finishes (nil: -count reached), Ctrl-C, or
+// a permanent error. A server that cannot be reached at the start fails at once like any command;
+// once a stream has been open, drops are retried with jittered exponential backoff. The header
+// line is printed once the first stream is open.
+func follow(s *session, name string, header func(), attempt func(ctx context.Context, opened, received func()) error) error {
+	delay, everOpened := backoffInitial, false
+	opened := func() {
+		if everOpened {
+			fmt.Fprintf(s.errOut, "%s: reconnected\n", name)
+		} else {
+			header()
+		}
+		everOpened = true
+	}
+	for {
+		ctx, cancel := s.callContext(false)
+		err := attempt(ctx, opened, func() { delay = backoffInitial })
+		cancel()
+		if s.ctx.Err() != nil || err == nil {
+			return nil // Ctrl-C, or -count reached
+		}
+		if err == io.EOF {
+			err = errStreamEnded
+		}
+		if !everOpened || !transient(err) {
+			return err
+		}
+		wait := delay/2 + time.Duration(rand.Int63n(int64(delay)))
+		fmt.Fprintf(s.errOut, "%s: %s; reconnecting in %s\n", name, describe(err), wait.Round(time.Millisecond))
+		select {
+		case <-s.ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		if delay *= 2; delay > backoffMax {
+			delay = backoffMax
+		}
+	}
+}
+
+// ---- output ----
+
+func table(out io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(out, 0, 0, 2, ' ', 0) }
+
+func printOrders(out io.Writer, orders []*omspb.Order) {
+	w := table(out)
+	fmt.Fprintln(w, "ORDER ID\tACCOUNT\tSYMBOL\tMARKET\tSIDE\tTYPE\tQUANTITY\tPRICE\tFILLED\tSTATUS\tEXCHANGE ORDER ID\tCREATED")
+	for _, o := range orders {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.OrderId, orDash(o.AccountId), o.Symbol, orDash(o.Market),
+			o.Side, o.OrderType, dec(o.QuantityDecimal, o.Quantity), priceText(o.PriceDecimal, o.Price),
+			dec(o.FilledQuantityDecimal, o.FilledQuantity), o.Status, orDash(o.ExchangeOrderId), when(o.CreatedAtMs, o.CreatedAt))
+	}
+	w.Flush()
+}
+
+// dec prefers the exact decimal string over the double of the original wire field.
+func dec(exact string, approx float64) string {
+	if exact != "" {
+		return exact
+	}
+	return num(approx)
+}
+
+// priceText shows "-" for a price that is not set (market orders, nothing filled yet).
+func priceText(exact string, approx float64) string {
+	if exact == "" && approx == 0 {
+		return "-"
+	}
+	return dec(exact, approx)
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func numOrDash(f float64) string {
+	if f == 0 {
+		return "-"
+	}
+	return num(f)
+}
+
+func intOrDash(i int64) string {
+	if i == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(i, 10)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func feeText(o *omspb.Order) string {
+	if o.CumulativeFee == 0 {
+		return "-"
+	}
+	return strings.TrimSpace(num(o.CumulativeFee) + " " + o.FeeAsset)
+}
+
+// when formats a time in UTC from milliseconds, else from the original fields' seconds.
+func when(ms, sec int64) string {
+	switch {
+	case ms > 0:
+		return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+	case sec > 0:
+		return time.Unix(sec, 0).UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return "-"
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, part)
+	}
+	return out
+}

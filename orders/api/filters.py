@@ -11,7 +11,6 @@ from exchanges.models import Instrument
 from orders.models import OPEN_STATUSES, Fill, Order, Side, Status
 
 
-
 class UtcDateTimeField(df.fields.IsoDateTimeField):
     """ISO 8601 with any offset, compared in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
 

@@ -5,5 +5,7 @@ Fixtures that start real parts live in tests/fixtures/ and are registered here."
 
 pytest_plugins: list[str] = [
     "tests.fixtures.ledger",
+    "tests.fixtures.worker",
     "tests.fixtures.venue",
+    "tests.fixtures.trading",
 ]

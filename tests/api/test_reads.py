@@ -93,15 +93,12 @@ def test_instruments_filter_and_search(client_a, instrument):
 
 
 @pytest.fixture
-def prices():
-    pubsub.client().delete(pubsub.LATEST_PRICES_KEY)
+def prices(no_prices):
     now = int(time.time() * 1000)
     for symbol, last in (("BTCUSDT", "20000.5"), ("ETHUSDT", "1000")):
         pubsub.publish_price({"exchange": "binance", "market": "spot", "symbol": symbol, "bid_price": last,
                               "bid_quantity": "1", "ask_price": last, "ask_quantity": "2", "last_price": last,
                               "timestamp_ms": now})
-    yield
-    pubsub.client().delete(pubsub.LATEST_PRICES_KEY)
 
 
 def test_latest_prices(client_a, prices):

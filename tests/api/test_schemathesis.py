@@ -30,7 +30,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def bearer(transactional_db):
+def bearer(transactional_db, no_prices):
     """A trader with orders, fills, balances, positions and a price to read."""
     user = factories.user_create(username="fuzz")
     factories.instrument_create()

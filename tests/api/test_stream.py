@@ -55,8 +55,7 @@ def test_reconnect_replays_what_was_missed(client_a, acct_a):
     response.close()
 
 
-def test_prices_start_with_the_latest_and_follow_live_ticks(client_a):
-    pubsub.client().delete(pubsub.LATEST_PRICES_KEY)
+def test_prices_start_with_the_latest_and_follow_live_ticks(client_a, no_prices):
     tick = {"exchange": "binance", "market": "spot", "bid_price": "1", "bid_quantity": "1", "ask_price": "2",
             "ask_quantity": "1", "timestamp_ms": int(time.time() * 1000)}
     pubsub.publish_price({**tick, "symbol": "BTCUSDT", "last_price": "20000"})
@@ -70,7 +69,6 @@ def test_prices_start_with_the_latest_and_follow_live_ticks(client_a):
 
     assert "event: price" in text and '"last_price":"20001"' in text and "ETHUSDT" not in text
     response.close()
-    pubsub.client().delete(pubsub.LATEST_PRICES_KEY)
 
 
 def test_stream_needs_authentication(db):

@@ -163,13 +163,19 @@ class Hub:
         while not self._stopping.is_set():
             ps = None
             try:
+                patterns = (f"{pubsub.ORDER_CHANNEL_PREFIX}*", f"{pubsub.PRICE_CHANNEL_PREFIX}*")
                 ps = self.client_factory().pubsub()
-                ps.psubscribe(f"{pubsub.ORDER_CHANNEL_PREFIX}*", f"{pubsub.PRICE_CHANNEL_PREFIX}*")
+                ps.psubscribe(*patterns)
+                confirmations = 0
                 while not self._stopping.is_set():
                     msg = ps.get_message(timeout=0.1)  # short, so stop() is prompt
                     if msg is None:
                         continue
                     if msg["type"] == "psubscribe":
+                        confirmations += 1
+                        if confirmations > len(patterns):
+                            # The client library reconnected on its own: whatever was published meanwhile is lost.
+                            raise redis.ConnectionError("pub/sub connection was re-established")
                         self.connected.set()
                         backoff = 0.2
                     elif msg["type"] == "pmessage":

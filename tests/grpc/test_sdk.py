@@ -76,3 +76,30 @@ def test_the_rate_limiter_spaces_calls(grpc_server, funded):
 
     with OMSClient(grpc_server, rate_limit=50) as client:
         assert all(client.get_balance()["USDT"]["total"] == 10000 for _ in range(5))
+
+
+def test_the_token_travels_from_the_sdk_and_the_cli(grpc_server_factory, funded, trader):
+    import os
+    import subprocess
+    import sys
+
+    from accounts import services as account_services
+    from tests.grpc.test_guide_python import CLI, ROOT
+    address = grpc_server_factory(require_auth=True)
+    token = account_services.api_token_create(user=trader)
+
+    with OMSClient(address, token=token) as client:
+        assert client.get_balance()["USDT"]["total"] == 10000
+    with OMSClient(address) as anonymous, pytest.raises(grpc.RpcError) as err:
+        anonymous.get_balance()
+    env = {**os.environ, "OMS_SERVER": str(address)}
+    env.pop("OMS_TOKEN", None)
+    with_token = subprocess.run([sys.executable, *CLI[1:], "--token", token, "balance"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=30)
+    without = subprocess.run([sys.executable, *CLI[1:], "balance"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=30)
+
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert with_token.returncode == 0 and "USDT: free 10000" in with_token.stdout
+    assert without.returncode == 1 and without.stderr.startswith("Error: UNAUTHENTICATED: authentication required")
+    assert token not in with_token.stdout + with_token.stderr

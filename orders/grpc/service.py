@@ -76,9 +76,6 @@ class OrderService(Service):
     # -- orders --------------------------------------------------------------------------------------
     @unary
     def PlaceOrder(self, request, context):
-        leverage = request.leverage
-        if leverage < 0:
-            raise InvalidInput(f"must be positive, got {leverage}", field="leverage")
         order = services.order_place(
             account=request.account_id.strip() or DEFAULT_ACCOUNT,
             symbol=request.symbol.strip(),
@@ -92,7 +89,7 @@ class OrderService(Service):
             time_in_force=request.time_in_force.strip(),
             reduce_only=request.reduce_only,
             post_only=request.post_only,
-            leverage=leverage or None,
+            leverage=request.leverage or None,
             user=context.user,
         )
         order = self._await_venue(order, Status.PENDING_NEW, context)

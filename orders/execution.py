@@ -36,6 +36,7 @@ VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.
                 "expired": Status.EXPIRED, "rejected": Status.REJECTED}
 WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
+HANDOFF_LOST_AFTER = timedelta(seconds=30)  # a PENDING_NEW order no worker has claimed by then gets its task again
 NEVER_RECEIVED = "venue never received it: not found by client order id after recvWindow + grace"
 
 
@@ -288,10 +289,10 @@ def sync_order(order_id: str) -> None:
         return
     if order.status == Status.PENDING_NEW or not order.exchange_order_id:
         if order.submitted_at is None:
-            if order.status == Status.PENDING_NEW:
-                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost
-            else:
+            if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
+            elif _now() - order.created_at > HANDOFF_LOST_AFTER:
+                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
     gateway = gateway_for(order.account)

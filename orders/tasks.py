@@ -13,6 +13,7 @@ import ccxt
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 from celery.signals import worker_ready
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
@@ -38,6 +39,8 @@ def _run(task, step, *args) -> None:
     """Run one execution step; RetryLater becomes a Celery retry after its countdown (plus jitter)."""
     try:
         step(*args)
+    except ObjectDoesNotExist as exc:  # the order/account is gone (a test database flushed, a manual delete)
+        log.warning("%s%s: nothing to do: %s", task.name, args, exc)
     except RetryLater as exc:
         countdown = exc.countdown * (1 + random.uniform(0, 0.2))
         try:

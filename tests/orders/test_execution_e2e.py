@@ -4,9 +4,9 @@ An order placed through the service reaches the venue once, and what the venue d
 from __future__ import annotations
 
 import json
-from collections import Counter
 import logging
 import random
+from collections import Counter
 from decimal import Decimal
 
 import pytest

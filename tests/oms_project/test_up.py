@@ -27,12 +27,14 @@ def free_port() -> int:
 
 
 def test_database_url() -> str:
+    """The URL of the database this test runs on (TCP, or a unix socket directory as the embedded server uses)."""
     db = connection.settings_dict
-    host = db["HOST"] or "127.0.0.1"
-    host = quote(host, safe="") if host.startswith("/") else host
     auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    socket_dir = db["HOST"] if db["HOST"].startswith("/") else db["OPTIONS"].get("host", "")
+    if socket_dir:
+        return f"postgresql://{auth}@/{db['NAME']}?host={socket_dir}"
     port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
 
 
 test_database_url.__test__ = False

@@ -36,7 +36,9 @@ VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.
                 "expired": Status.EXPIRED, "rejected": Status.REJECTED}
 WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
-HANDOFF_LOST_AFTER = timedelta(seconds=30)  # a PENDING_NEW order no worker has claimed by then gets its task again
+# The poller leaves an unsent PENDING_NEW order to its own submit task this long (a queue may be backed up
+# behind the rate limit); after that its hand-off counts as lost and sync_order submits it again.
+HANDOFF_LOST_AFTER = timedelta(seconds=30)
 NEVER_RECEIVED = "venue never received it: not found by client order id after recvWindow + grace"
 
 
@@ -293,7 +295,7 @@ def sync_order(order_id: str) -> None:
         if order.submitted_at is None:
             if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
-            elif _now() - order.created_at > HANDOFF_LOST_AFTER:
+            else:
                 submission.enqueue_submit(order.id)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)

@@ -73,7 +73,8 @@ def order_sync(self, order_id: str) -> None:
 @shared_task(name="orders.tasks.orders_sync_due", bind=True, acks_late=True, reject_on_worker_lost=True)
 def orders_sync_due(self) -> int:
     """Beat: every working order whose next look is due (the schedule follows its age)."""
-    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval)
+    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval,
+                                              handoff_grace=execution.HANDOFF_LOST_AFTER)
     for order_id in order_ids:
         order_sync.delay(order_id)
     return len(order_ids)

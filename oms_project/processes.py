@@ -88,6 +88,12 @@ CHILDREN: list[Child] = [
         enabled=lambda: (BASE_DIR / "exchanges" / "management" / "commands" / "run_venue.py").exists(),
     ),
     Child(
+        name="grpc",
+        argv=lambda ctx: manage("grpcserve", "--addr", settings.OMS_GRPC_ADDR),
+        listens=lambda: settings.OMS_GRPC_ADDR,
+        describe=lambda: f"gRPC oms.OrderService {settings.OMS_GRPC_ADDR} (python clients/python/oms_client.py list)",
+    ),
+    Child(
         name="worker",
         argv=_worker_argv,
         describe=lambda: f"celery worker, queues orders+sync, concurrency {settings.OMS_WORKER_CONCURRENCY}",

@@ -157,6 +157,7 @@ class Venue:
         for (market, symbol), book in self.books.items():
             book.step(t)
             self.match_resting(market, symbol, t)
+        self.liquidate()
 
     def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
         book = self.book(market, symbol)
@@ -164,7 +165,29 @@ class Venue:
             book.frozen = freeze
         book.set_mid(price, self.now())
         self.match_resting(market, symbol, self.now())
+        if market == FUTURES:
+            self.liquidate()
         self.dirty = True
+
+    def liquidate(self) -> None:
+        """Cross margin: once margin balance falls to the maintenance margin, open orders are cancelled and every
+        position is closed at the mark price by an `autoclose-` market order (a wallet cannot go below zero)."""
+        for account in self.accounts.values():
+            if not any(p.amt for p in account.positions.values()):
+                continue
+            totals = self.futures_totals(account)
+            if totals["margin_balance"] > totals["maint"]:
+                continue
+            for order in self.open_orders(FUTURES, account, None):
+                self._close(order, account, "CANCELED")
+            for symbol, pos in account.positions.items():
+                if not pos.amt:
+                    continue
+                side = "SELL" if pos.amt > 0 else "BUY"
+                order = self._new_order(FUTURES, INSTRUMENTS[FUTURES][symbol], account, f"autoclose-{self.now()}", side,
+                                        "MARKET", "IOC", ZERO, abs(pos.amt), ZERO, reduce_only=True)
+                self._fill(order, account, self.books[(FUTURES, symbol)].mid, abs(pos.amt), is_maker=False)
+            account.wallet["USDT"] = max(ZERO, account.wallet.get("USDT", ZERO))
 
     # ---- parameters ----------------------------------------------------------------------------
     @staticmethod

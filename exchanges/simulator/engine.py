@@ -685,14 +685,19 @@ class Venue:
         }
 
     def restore(self, state: dict) -> None:
+        """Read a snapshot back. Only keys configured now come back (with their orders and trades): a key
+        dropped from the configuration, or the loopback demo key, must not be revived by an old file."""
         for name, b in state["books"].items():
             m, s = name.split(":")
             if (m, s) in self.books:
                 self.books[(m, s)].restore(b)
         for a in state["accounts"]:
-            self.accounts[a["api_key"]] = Account.from_state(a)
+            if a["api_key"] in self.accounts:
+                self.accounts[a["api_key"]] = Account.from_state({**a, "secret": self.accounts[a["api_key"]].secret})
         for raw in sorted(state["orders"], key=lambda o: (o["time"], o["order_id"])):
             o = _from_state(Order, raw)
+            if o.api_key not in self.accounts:
+                continue
             self.orders[(o.market, o.symbol, o.order_id)] = o
             self.account_orders.setdefault((o.market, o.api_key, o.symbol), []).append(o)
             self.client_ids[(o.market, o.api_key, o.symbol, o.client_order_id)] = o
@@ -701,9 +706,9 @@ class Venue:
                 self.open_by_account.setdefault((o.market, o.api_key), {})[(o.symbol, o.order_id)] = o
         for raw in sorted(state["trades"], key=lambda t: t["trade_id"]):
             t = _from_state(Trade, raw)
-            self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
+            if t.api_key in self.accounts:
+                self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
         for field_name, target in (("next_order_id", self.next_order_id), ("next_trade_id", self.next_trade_id)):
             for name, v in state[field_name].items():
                 m, s = name.split(":")
                 target[(m, s)] = max(target.get((m, s), 0), v)
-        self.default_key = self.default_key and list(self.accounts) == [DEMO_KEY]

@@ -13,8 +13,6 @@ def build(*, seed: int = 1, keys: dict[str, str] | None = None, latency_ms: floa
           snapshot_path: str | None = None) -> VenueServer:
     venue = Venue(seed=seed, keys=keys)
     load_snapshot(venue, snapshot_path)
-    for key, secret in (keys or {}).items():  # keys given now win over the snapshot's
-        venue.add_key(key, secret)
     return VenueServer(venue, control_token=control_token or secrets.token_urlsafe(24), latency_ms=latency_ms,
                        snapshot_path=snapshot_path, seed=seed)
 

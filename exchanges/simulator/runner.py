@@ -57,6 +57,10 @@ class BackgroundVenue:
         self._ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self._runner.cleanup())
+        pending = asyncio.all_tasks(self.loop)  # requests still held (latency, dropped connections) end here
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
     def stop(self, timeout: float = 10.0) -> None:

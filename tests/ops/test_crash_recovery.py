@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from accounts import services as account_services
-from exchanges.markets import sync_markets
 from oms_project.celery import app
 from orders import execution, services
 from orders.execution import NEVER_RECEIVED
 from orders.models import Order, Status
 from tests.fixtures.worker import _purge_queues
+from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -82,19 +81,6 @@ def workers(tmp_path, transactional_db):
     for worker in started:
         worker.stop()
     _purge_queues()
-
-
-@pytest.fixture
-def account_on_venue(venue, transactional_db):
-    account = account_services.account_create(name="main", exchange="binance", base_url=venue.base_url)
-    account_services.credential_set(account="main", api_key=venue.api_key, secret=venue.secret)
-    sync_markets(account)
-    execution.account_sync(account.pk)
-    return account
-
-
-def posts_of(venue, order_id: str) -> list[dict]:
-    return [r for r in venue.control.audit(order_id) if r["method"] == "POST" and r["path"] == "/api/v3/order"]
 
 
 def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, account_on_venue, workers):

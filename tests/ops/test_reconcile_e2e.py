@@ -21,11 +21,16 @@ pytestmark = [pytest.mark.e2e]
 D = Decimal
 
 
-def reconcile(*args) -> tuple[int, list[dict]]:
+def reconcile_market(market: str, *args) -> tuple[int, list[dict]]:
+    """`manage.py reconcile --json` for account main; returns its exit code and report."""
     out = io.StringIO()
     with pytest.raises(SystemExit) as exit_:
-        call_command("reconcile", "--account", "main", "--market", "spot", "--settle", "0", "--json", *args, stdout=out)
+        call_command("reconcile", "--account", "main", "--market", market, "--settle", "0", "--json", *args, stdout=out)
     return exit_.value.code, json.loads(out.getvalue())
+
+
+def reconcile(*args) -> tuple[int, list[dict]]:
+    return reconcile_market("spot", *args)
 
 
 def place(**fields) -> Order:
@@ -113,3 +118,30 @@ def test_unknown_account_is_refused(db):
     with pytest.raises(CommandError) as err:
         call_command("reconcile", "--account", "nobody")
     assert err.value.returncode == 2 and "nobody" in str(err.value)
+
+
+def test_futures_position_opened_behind_the_back_is_reported_and_repaired(venue, venue_account, venue_view):
+    from accounts.models import Position
+
+    venue.control.set_price("BTCUSDT", 100000, market="futures", freeze=True)
+    code, runs = reconcile_market("futures")
+    assert code == 0 and runs[0]["outcome"] == "agree", runs
+
+    trade = venue_view.create_order("BTC/USDT:USDT", "market", "buy", 0.01)  # opens a long on the venue
+
+    code, runs = reconcile_market("futures")
+    kinds = {d["kind"] for d in runs[0]["drift"]}
+    assert code == 1 and {"position", "fill_missing", "balance"} <= kinds, runs
+    position = next(d for d in runs[0]["drift"] if d["kind"] == "position")
+    assert (position["reference"], position["ledger"]["side"], position["venue"]["side"]) == ("BTCUSDT", "FLAT", "LONG")
+    assert not Position.objects.filter(account=venue_account, side="LONG").exists()
+
+    code, runs = reconcile_market("futures", "--fix")
+    assert code == 0 and runs[0]["outcome"] == "fixed", runs
+    long = Position.objects.get(account=venue_account, market="futures", symbol="BTCUSDT")
+    assert (long.side, long.size) == ("LONG", D("0.01"))
+    adopted = Order.objects.get(account=venue_account, market="futures", exchange_order_id=str(trade["id"]))
+    assert adopted.status == Status.FILLED and adopted.fills.exists()
+
+    code, runs = reconcile_market("futures")
+    assert code == 0 and runs[0]["drift"] == [], runs

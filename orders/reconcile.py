@@ -38,6 +38,7 @@ from orders.models_reconcile import Drift, ReconciliationRun
 log = logging.getLogger(__name__)
 
 SOURCE = "reconcile"
+TRADES_PAGE = 1000  # Binance's maximum per myTrades request
 Kind = Drift.Kind
 ZERO = Decimal(0)
 
@@ -213,10 +214,23 @@ class AccountReconciler:
             symbols.update(catalog.values_list("ccxt_symbol", flat=True))
         return sorted(symbols)
 
+    def _trades_since(self, symbol: str, since_ms: int) -> list[dict]:
+        """Every venue trade on `symbol` since the time, page by page. A page restarts at the last trade's
+        millisecond (not after it), so trades sharing that millisecond are never skipped; ids dedupe."""
+        by_id: dict[str, dict] = {}
+        cursor = since_ms
+        while True:
+            page = self.gateway.fetch_my_trades(symbol=symbol, since_ms=cursor, limit=TRADES_PAGE)
+            new = [t for t in page if str(t["id"]) not in by_id]
+            by_id.update((str(t["id"]), t) for t in new)
+            if len(page) < TRADES_PAGE or not new:
+                return sorted(by_id.values(), key=lambda t: (t["timestamp"], str(t["id"])))
+            cursor = max(t["timestamp"] for t in page)
+
     def compare_trades(self, symbols: list[str]) -> None:
         since_ms = int(self.since.timestamp() * 1000)
         for symbol in symbols:
-            trades = self.gateway.fetch_my_trades(symbol=symbol, since_ms=since_ms)
+            trades = self._trades_since(symbol, since_ms)
             if not trades:
                 continue
             known = set(Fill.objects.filter(account=self.account, market=self.market,

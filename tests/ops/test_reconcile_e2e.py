@@ -145,3 +145,19 @@ def test_futures_position_opened_behind_the_back_is_reported_and_repaired(venue,
 
     code, runs = reconcile_market("futures")
     assert code == 0 and runs[0]["drift"] == [], runs
+
+
+def test_trades_are_read_page_by_page(venue, venue_account, venue_view, monkeypatch):
+    from orders import reconcile as reconcile_module
+
+    monkeypatch.setattr(reconcile_module, "TRADES_PAGE", 2)
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    behind_the_back = [venue_view.create_order("BTC/USDT", "market", "buy", 0.001) for _ in range(5)]
+    venue_trades = {str(t["id"]) for t in venue_view.fetch_my_trades("BTC/USDT")}
+    assert len(venue_trades) >= 5
+
+    code, runs = reconcile()
+    missing = {d["reference"] for d in runs[0]["drift"] if d["kind"] == "fill_missing"}
+    assert code == 1 and missing == venue_trades
+    assert {d["venue"]["order"] for d in runs[0]["drift"] if d["kind"] == "fill_missing"} == \
+        {str(o["id"]) for o in behind_the_back}

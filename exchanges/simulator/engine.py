@@ -284,7 +284,9 @@ class Venue:
                 if lp == price:
                     levels[n] = (lp, lq - qty)
                     break
-        levels[:] = [lv for lv in levels if lv[1] > 0] or levels[-1:]
+        levels[:] = [lv for lv in levels if lv[1] > 0]
+        if not levels:  # the whole side was taken: fresh depth arrives around the same mid
+            book.redraw()
 
     def _check_filters(self, market: str, instrument: Instrument, otype: str, qty: Decimal | None,
                        price: Decimal | None) -> None:

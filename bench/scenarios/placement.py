@@ -63,8 +63,8 @@ def latency(stack: Stack, n: int) -> tuple[dict, dict]:
             raw_ids.append(result["id"])
         oms_cancel, raw_cancel = [], []
         for oms_id, raw_id in zip(oms_ids, raw_ids, strict=True):
-            oms_cancel.append(timed(lambda: _oms_cancel(client, oms_id))[0])
-            raw_cancel.append(timed(lambda: raw.cancel_order(raw_id, CCXT_SYMBOL))[0])
+            oms_cancel.append(timed(lambda oms_id=oms_id: _oms_cancel(client, oms_id))[0])
+            raw_cancel.append(timed(lambda raw_id=raw_id: raw.cancel_order(raw_id, CCXT_SYMBOL))[0])
     place = {"oms": summary(oms_place), "raw": summary(raw_place)}
     cancel = {"oms": summary(oms_cancel), "raw": summary(raw_cancel)}
     place.update(compare(place["oms"], place["raw"]))

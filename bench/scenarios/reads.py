@@ -100,7 +100,7 @@ def run(stack: Stack, count: int, queries: int) -> dict:
             grpc_ms, sql_ms = [], []
             for i in range(queries + 10):
                 filters = make()
-                ms, _ = timed(lambda: client.list_orders(**filters))
+                ms, _ = timed(lambda filters=filters: client.list_orders(**filters))
                 base = _sql_baseline(filters)
                 if i >= 10:  # the first few warm caches and connections
                     grpc_ms.append(ms)

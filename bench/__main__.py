@@ -36,8 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
     p.add_argument("--queries", type=int, default=200, help="timed queries per read kind (default 200)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
-    p.add_argument("--profile", action="store_true", help="record py-spy flame graphs of the gRPC server and the "
-                                                          "worker during placement (var/bench/*.svg)")
+    p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server and the worker "
+                                                          "during placement (var/bench/profile-*.txt, collapsed)")
     p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
     args = p.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
@@ -123,7 +123,8 @@ def run(args: argparse.Namespace) -> dict:
 
 
 class profiling:
-    """py-spy flame graphs of the gRPC server and the worker while the block runs (when asked)."""
+    """py-spy samples (collapsed stacks, for flamegraph.pl or speedscope) of the gRPC server and the worker
+    while the block runs, when asked."""
 
     def __init__(self, stack, enabled: bool, tag: str):
         self.stack, self.enabled, self.tag, self.procs = stack, enabled, tag.strip("@"), []
@@ -133,9 +134,10 @@ class profiling:
             from bench.stack import LOG_DIR
 
             for child in (self.stack.grpc, self.stack.worker):
-                out = LOG_DIR / f"profile-{child.name}-{self.tag}.svg"
-                self.procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(child.pid), "--output", str(out),
-                                                    "--rate", "200", "--nonblocking"],
+                out = LOG_DIR / f"profile-{child.name}-{self.tag}.txt"
+                self.procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                                    str(child.pid), "--output", str(out), "--format", "raw",
+                                                    "--rate", "250", "--threads", "--idle"],
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         return self
 

@@ -48,9 +48,8 @@ def run(stack: Stack, count: int) -> dict:
     from accounts import services as account_services
     from exchanges.markets import sync_markets
     from exchanges.simulator.testing import ccxt_client
-    from orders import execution
+    from orders import execution, reconcile
     from orders.models import Order, Status
-    from orders.reconcile import reconcile_one
 
     secret = secrets.token_urlsafe(16)
     stack.control.add_key(KEY, secret)
@@ -71,7 +70,7 @@ def run(stack: Stack, count: int) -> dict:
     raw = ccxt_client(stack.venue_url, KEY, secret)
     raw.load_markets()
     raw_s = timed(lambda: [raw.fetch_open_orders(symbol) for symbol in SYMBOLS])[0] / 1000
-    oms_s, run = timed(lambda: reconcile_one(account, "spot"))
+    oms_s, run = timed(lambda: reconcile.reconcile_one(account, "spot"))
     oms_s /= 1000
     return {"oms": {"wall_s": round(oms_s, 3)}, "raw": {"wall_s": round(raw_s, 3)},
             "ratio": round(oms_s / raw_s, 2) if raw_s else None,

@@ -147,6 +147,11 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
     "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
 }
+# Operations: settle orders a crash left pending; compare open orders, balances and positions (report only).
+CELERY_BEAT_SCHEDULE.update({
+    "recover-pending": {"task": "oms_project.tasks.recover_pending", "schedule": 30.0, "options": {"expires": 30}},
+    "reconcile-light": {"task": "oms_project.tasks.reconcile_light", "schedule": 300.0, "options": {"expires": 300}},
+})
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
 # Celery's Django fixup closes a task's database connections before and after every task unless DB_REUSE_MAX
 # is set, and a new PostgreSQL connection costs more than an order submission's queries. Keep them: the
@@ -162,6 +167,13 @@ OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)  # ccxt's per-proce
 OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
+# Recovery leaves orders younger than this to the worker handling them; reconciliation skips orders
+# changed within OMS_RECONCILE_SETTLE_SECONDS (in motion) and scans trades OMS_RECONCILE_LOOKBACK_HOURS back.
+OMS_RECOVERY_MIN_AGE_SECONDS = float(os.environ.get("OMS_RECOVERY_MIN_AGE_SECONDS", "2"))
+OMS_RECONCILE_SETTLE_SECONDS = float(os.environ.get("OMS_RECONCILE_SETTLE_SECONDS", "10"))
+OMS_RECONCILE_LOOKBACK_HOURS = float(os.environ.get("OMS_RECONCILE_LOOKBACK_HOURS", "24"))
+# Trades of every catalog symbol are scanned when the venue lists at most this many (else the traded ones).
+OMS_RECONCILE_CATALOG_SCAN_MAX = int(os.environ.get("OMS_RECONCILE_CATALOG_SCAN_MAX", "50"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -136,9 +136,9 @@ def start_exporter() -> int | None:
     return server.server_port
 
 
-def reset_multiprocess_dir() -> None:
-    """At the start of a process tree (gunicorn master, Celery parent): drop samples of a previous run."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+def reset_multiprocess_dir(path: str | None = None) -> None:
+    """At the start of a process tree (gunicorn master, `manage.py up`): drop samples of a previous run."""
+    path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not path:
         return
     os.makedirs(path, exist_ok=True)

@@ -381,13 +381,3 @@ def account_sync(account_id: int) -> None:
     except ccxt.AuthenticationError as exc:
         _auth_failed(account, exc)
 
-
-def account_check(account_id: int) -> None:
-    """One signed request: does the venue answer, and does it accept the key? A refusal disables trading."""
-    account = Account.objects.get(pk=account_id)
-    try:
-        gateway_for(account).fetch_balance(Market.SPOT)
-    except VenueBackoff as exc:
-        raise RetryLater(exc.retry_after, str(exc)) from exc
-    except ccxt.AuthenticationError as exc:
-        _auth_failed(account, exc)

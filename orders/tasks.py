@@ -80,22 +80,9 @@ def orders_sync_due(self) -> int:
     return len(order_ids)
 
 
-def _account_pk(account: int | str) -> int:
-    """Accounts travel by id from the workers and by name from the admin ("sync now")."""
-    if isinstance(account, int) or str(account).isdigit():
-        return int(account)
-    return Account.objects.values_list("pk", flat=True).get(name=account)
-
-
 @shared_task(name="orders.tasks.account_sync", **COMMON)
-def account_sync(self, account: int | str) -> None:
-    _run(self, lambda: execution.account_sync(_account_pk(account)))
-
-
-@shared_task(name="orders.tasks.account_check", **COMMON)
-def account_check(self, account: int | str) -> None:
-    """Connectivity and credentials: a refused key disables the account with the venue's reason."""
-    _run(self, lambda: execution.account_check(_account_pk(account)))
+def account_sync(self, account_id: int) -> None:
+    _run(self, execution.account_sync, account_id)
 
 
 @shared_task(name="orders.tasks.accounts_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -106,10 +93,10 @@ def accounts_sync_all(self) -> None:
 
 
 @shared_task(name="orders.tasks.markets_sync", **COMMON)
-def markets_sync(self, account: int | str) -> None:
+def markets_sync(self, account_id: int) -> None:
     from exchanges.markets import sync_markets
 
-    _run(self, lambda: sync_markets(Account.objects.get(pk=_account_pk(account))))
+    _run(self, lambda: sync_markets(Account.objects.get(pk=account_id)))
 
 
 @shared_task(name="orders.tasks.markets_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)

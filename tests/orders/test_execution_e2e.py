@@ -353,15 +353,3 @@ def test_credentials_are_decrypted_in_the_worker_cached_per_key_version_and_neve
         assert secret not in logged
     assert "rotated-secret" not in repr(rotated)
 
-
-def test_the_admins_connectivity_check_by_account_name_disables_an_account_whose_key_is_refused(venue, venue_account):
-    app.send_task("orders.tasks.account_check", args=["main"])
-    wait_until(lambda: venue.control.audit() and venue.control.audit()[-1]["path"] == "/api/v3/account", what="check")
-    venue_account.refresh_from_db()
-    assert venue_account.enabled  # a working key changes nothing
-
-    venue.control.set_faults(reject_keys=[venue.api_key])
-    app.send_task("orders.tasks.account_check", args=["main"])
-    disabled = wait_until(lambda: not Account.objects.get(pk=venue_account.pk).enabled and
-                          Account.objects.get(pk=venue_account.pk), what="account disabled")
-    assert "API key" in disabled.disabled_reason

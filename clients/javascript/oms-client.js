@@ -435,5 +435,4 @@ class OMSClient {
 
 module.exports = OMSClient;
 module.exports.OMSClient = OMSClient;
-module.exports.Subscription = Subscription;
 module.exports.status = grpc.status;

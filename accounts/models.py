@@ -174,7 +174,7 @@ class TradingSwitch(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     @classmethod
-    def current(cls) -> "TradingSwitch":
+    def current(cls) -> TradingSwitch:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
 

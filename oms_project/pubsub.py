@@ -50,3 +50,9 @@ def publish_price(update: dict) -> None:
 
 def latest_prices() -> dict[str, dict]:
     return {k.decode(): json.loads(v) for k, v in client().hgetall(LATEST_PRICES_KEY).items()}
+
+
+def latest_price(exchange: str, market: str, symbol: str) -> dict | None:
+    """The last PriceUpdate published for one instrument, or None."""
+    raw = client().hget(LATEST_PRICES_KEY, f"{exchange}:{market}:{symbol}")
+    return json.loads(raw) if raw else None

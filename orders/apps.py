@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self):
+        from orders import admin_reconcile  # noqa: F401  (admin registrations kept apart from admin.py)

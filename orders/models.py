@@ -165,3 +165,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}#{self.sequence} {self.kind} {self.from_status}->{self.to_status}"
+
+
+from orders.models_reconcile import Drift, ReconciliationRun  # noqa: E402,F401  (registered with the orders app)

@@ -3,4 +3,4 @@ else the embedded servers under ./var/ (started on first use by the settings).
 
 Fixtures that start real parts live in tests/fixtures/ and are registered here."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.ledger"]

@@ -1,0 +1,25 @@
+"""Bearer-token authentication shared by gRPC and REST: a token is looked up by its SHA-256 digest."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import ApiToken
+
+# last_used_at is for people ("is this token still in use?"): minute precision spares a write per request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def user_for_token(token: str | None):
+    """The active user owning this unrevoked token, or None."""
+    if not token:
+        return None
+    found = (ApiToken.objects.select_related("user")
+             .filter(digest=ApiToken.digest_of(token.strip()), revoked_at__isnull=True).first())
+    if found is None or not found.user.is_active:
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user

@@ -1,0 +1,161 @@
+"""Writes to accounts and trading controls. Each records a ControlChange: who, when, what changed.
+
+Secrets never enter a ControlChange, a log line or an exception message (only the key's last characters)."""
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
+from accounts.selectors import account_get
+from oms_project.errors import Conflict, InvalidInput, NotFound
+
+TOKEN_PREFIX = "oms_"
+RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
+
+
+def _actor(user):
+    return user if user is not None and user.pk else None
+
+
+def _change(*, what: str, user=None, account: Account | None = None, before: dict | None = None,
+            after: dict | None = None) -> ControlChange:
+    return ControlChange.objects.create(what=what, user=_actor(user), account=account, before=before or {},
+                                        after=after or {})
+
+
+def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url: str = "", user=None) -> Account:
+    name, exchange = (name or "").strip(), (exchange or "").strip().lower()
+    if not name:
+        raise InvalidInput("account name is required", field="name")
+    if not exchange:
+        raise InvalidInput("exchange (a ccxt exchange id such as binance) is required", field="exchange")
+    account = Account(name=name, exchange=exchange, sandbox=sandbox, base_url=base_url or "")
+    try:
+        account.full_clean(validate_unique=False)  # uniqueness is the constraint's job, below
+    except ValidationError as exc:  # report the first field at fault
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(" ".join(messages), field=field) from None
+    try:
+        with transaction.atomic():
+            account.save(force_insert=True)
+            _change(what="account_create", user=user, account=account,
+                    after={"name": name, "exchange": exchange, "sandbox": sandbox, "base_url": base_url})
+    except IntegrityError:
+        raise Conflict(f"an account named {name!r} already exists", field="name") from None
+    return account
+
+
+@transaction.atomic
+def credential_set(*, account: str, api_key: str, secret: str, passphrase: str = "", user=None) -> Credential:
+    if not api_key or not secret:
+        raise InvalidInput("api_key and secret are both required", field="api_key" if not api_key else "secret")
+    acct = account_get(account)
+    cred = Credential.objects.filter(account=acct).first() or Credential(account=acct)
+    before = {"key_hint": cred.key_hint} if cred.pk else {}
+    cred.set_secrets(api_key=api_key, secret=secret, passphrase=passphrase)
+    cred.save()
+    _change(what="credential_set", user=user, account=acct, before=before, after={"key_hint": cred.key_hint})
+    return cred
+
+
+@transaction.atomic
+def account_set_enabled(*, account: str, enabled: bool, reason: str = "", user=None) -> Account:
+    acct = Account.objects.select_for_update().get(pk=account_get(account).pk)
+    before = {"enabled": acct.enabled, "disabled_reason": acct.disabled_reason}
+    acct.enabled = bool(enabled)
+    acct.disabled_reason = "" if enabled else reason
+    acct.save(update_fields=["enabled", "disabled_reason", "updated_at"])
+    _change(what="account_set_enabled", user=user, account=acct, before=before,
+            after={"enabled": acct.enabled, "disabled_reason": acct.disabled_reason})
+    return acct
+
+
+@transaction.atomic
+def member_add(*, account: str, user, role: str = AccountMember.Role.TRADER, by=None) -> AccountMember:
+    if role not in AccountMember.Role.values:
+        raise InvalidInput(f"role must be one of {', '.join(AccountMember.Role.values)}, not {role!r}", field="role")
+    acct = account_get(account)
+    member, _ = AccountMember.objects.update_or_create(user=user, account=acct, defaults={"role": role})
+    _change(what="member_add", user=by, account=acct, after={"user": user.get_username(), "role": role})
+    return member
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str = "") -> str:
+    """A new bearer token for `user`. Only its digest is stored: the returned plaintext is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10])
+    _change(what="api_token_create", user=user, after={"user": user.get_username(), "name": name, "prefix": token[:10]})
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, token_id: int, user=None) -> ApiToken:
+    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+    if token is None:
+        raise NotFound(f"API token {token_id} not found", field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        _change(what="api_token_revoke", user=user, after={"token": token.prefix, "owner": token.user.get_username()})
+    return token
+
+
+def _limit_value(field: str, value):
+    if value in (None, ""):
+        return [] if field == "allowed_symbols" else None
+    if field == "allowed_symbols":
+        if isinstance(value, str):
+            value = value.split(",")
+        return sorted({s.strip().upper().replace("/", "") for s in value if s and s.strip()})
+    if field == "max_open_orders":
+        if isinstance(value, bool) or int(value) != value or int(value) < 0:
+            raise InvalidInput(f"max_open_orders must be a whole number >= 0, not {value!r}", field=field)
+        return int(value)
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+    if not number.is_finite() or number < 0:
+        raise InvalidInput(f"{field} must be a finite number >= 0, not {value}", field=field)
+    return number
+
+
+@transaction.atomic
+def risk_limit_update(*, account: str, user=None, **fields) -> RiskLimit:
+    """Set some of the account's risk limits; None (or "") removes a limit."""
+    unknown = sorted(set(fields) - set(RISK_LIMIT_FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown risk limit {', '.join(unknown)}; known: {', '.join(RISK_LIMIT_FIELDS)}",
+                           field=unknown[0])
+    acct = account_get(account)
+    limit, _ = RiskLimit.objects.select_for_update().get_or_create(account=acct)
+    before = {f: getattr(limit, f) for f in fields}
+    for field, value in fields.items():
+        setattr(limit, field, _limit_value(field, value))
+    limit.updated_by = _actor(user)
+    limit.save()
+    _change(what="risk_limit_update", user=user, account=acct, before=_jsonable(before),
+            after=_jsonable({f: getattr(limit, f) for f in fields}))
+    return limit
+
+
+def _jsonable(values: dict) -> dict:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+@transaction.atomic
+def kill_switch_set(*, on: bool, reason: str = "", user=None) -> TradingSwitch:
+    """Halt (or resume) all new trading. Cancelling open orders is `orders.services.order_cancel_all`."""
+    TradingSwitch.objects.get_or_create(pk=1)
+    switch = TradingSwitch.objects.select_for_update().get(pk=1)
+    before = {"kill_switch": switch.kill_switch, "reason": switch.reason}
+    switch.kill_switch, switch.reason, switch.updated_by = bool(on), reason, _actor(user)
+    switch.save()
+    _change(what="kill_switch_set", user=user, before=before, after={"kill_switch": switch.kill_switch, "reason": reason})
+    return switch

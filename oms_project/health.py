@@ -1,0 +1,109 @@
+"""Health of the parts the OMS cannot work without, for `/healthz` and the gRPC health service.
+
+Database and Redis are required: without either the process is NOT serving. Venues are reported
+but do not make a process unhealthy (a venue outage must not get API replicas restarted); they turn
+the status "degraded". Venue probes hit each enabled account's venue once, with a short timeout,
+and are cached for a few seconds so frequent probes do not load the venue.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.db import connection
+
+from oms_project import pubsub
+
+VENUE_TIMEOUT = 2.0
+VENUE_CACHE_SECONDS = 10.0
+
+# Public, unauthenticated endpoints that answer when a venue's API is up (ccxt exchange id -> path).
+_PING_PATHS = {"binance": "/api/v3/ping", "binanceusdm": "/fapi/v1/ping"}
+_DEFAULT_HOSTS = {"binance": "https://api.binance.com", "binanceusdm": "https://fapi.binance.com"}
+
+_venue_cache: dict[str, tuple[float, dict]] = {}
+_venue_lock = threading.Lock()
+
+
+def check_database() -> dict:
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:  # any driver/connection failure means "down"; report its class only
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def check_redis() -> dict:
+    try:
+        pubsub.client().ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def _venue_root(exchange: str, sandbox: bool, base_url: str) -> str | None:
+    if base_url:
+        parts = urlsplit(base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    if sandbox:
+        return None  # testnet hosts differ per venue; reported as unchecked rather than guessed
+    return _DEFAULT_HOSTS.get(exchange)
+
+
+def _probe(root: str, exchange: str) -> dict:
+    url = root + _PING_PATHS.get(exchange, "/")
+    started = time.monotonic()
+    try:
+        resp = requests.get(url, timeout=VENUE_TIMEOUT)
+        ok = resp.status_code < 500
+        out = {"ok": ok, "status": resp.status_code}
+    except requests.RequestException as exc:
+        out = {"ok": False, "error": type(exc).__name__}
+    out["seconds"] = round(time.monotonic() - started, 4)
+    return out
+
+
+def check_venues() -> dict[str, dict]:
+    """venue root URL -> probe result, for the venues of enabled accounts."""
+    from accounts.models import Account
+
+    roots: dict[str, str] = {}
+    for exchange, sandbox, base_url in Account.objects.filter(enabled=True).values_list("exchange", "sandbox", "base_url"):
+        root = _venue_root(exchange, sandbox, base_url)
+        if root:
+            roots.setdefault(root, exchange)
+    out = {}
+    now = time.monotonic()
+    for root, exchange in roots.items():
+        with _venue_lock:
+            cached = _venue_cache.get(root)
+        if cached and now - cached[0] < VENUE_CACHE_SECONDS:
+            out[root] = cached[1]
+            continue
+        result = _probe(root, exchange)
+        with _venue_lock:
+            _venue_cache[root] = (time.monotonic(), result)
+        out[root] = result
+    return out
+
+
+def health_report() -> dict:
+    """{"status": "ok"|"degraded"|"down", "database", "redis", "venues"}; "down" when a required part fails."""
+    report = {"database": check_database(), "redis": check_redis(), "venues": {}}
+    if report["database"]["ok"]:
+        report["venues"] = check_venues()
+    if not (report["database"]["ok"] and report["redis"]["ok"]):
+        report["status"] = "down"
+    elif not all(v["ok"] for v in report["venues"].values()):
+        report["status"] = "degraded"
+    else:
+        report["status"] = "ok"
+    return report
+
+
+def is_serving() -> bool:
+    """For the gRPC health service: database and Redis reachable (venues do not count)."""
+    return check_database()["ok"] and check_redis()["ok"]

@@ -1,0 +1,123 @@
+"""Pre-trade risk: one function per rule, each refusing with the field and the numbers involved.
+
+Limits come from the account's RiskLimit (a null field means no limit) and the global kill switch.
+Run by `orders.services.order_place` inside its transaction, with the account row locked."""
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingSwitch
+from exchanges.models import Instrument
+from oms_project import pubsub
+from oms_project.errors import FailedPrecondition
+from orders.models import OPEN_STATUSES, Order, OrderType, Side
+from orders.validation import OrderRequest, notional_of, num
+
+PRICE_MAX_AGE_S = 60  # an older price says nothing about the market now
+
+
+def last_price(exchange: str, market: str, symbol: str) -> Decimal | None:
+    """The last traded price from the market-data feed, if one is known and fresh."""
+    update = pubsub.latest_price(exchange, market, symbol)
+    if not update or not update.get("last_price"):
+        return None
+    ts = update.get("timestamp_ms")
+    if ts and time.time() * 1000 - float(ts) > PRICE_MAX_AGE_S * 1000:
+        return None
+    price = Decimal(str(update["last_price"]))
+    return price if price.is_finite() and price > 0 else None
+
+
+def kill_switch_check() -> None:
+    switch = TradingSwitch.objects.filter(pk=1).first()
+    if switch is not None and switch.kill_switch:
+        reason = f": {switch.reason}" if switch.reason else ""
+        raise FailedPrecondition(f"trading is halted by the kill switch{reason}", field="kill_switch")
+
+
+def account_enabled_check(account: Account) -> None:
+    if not account.enabled:
+        reason = f": {account.disabled_reason}" if account.disabled_reason else ""
+        raise FailedPrecondition(f"account {account.name!r} is disabled for trading{reason}", field="account_id")
+
+
+def allowed_symbols_check(limit: RiskLimit, symbol: str) -> None:
+    if limit.allowed_symbols and symbol not in limit.allowed_symbols:
+        raise FailedPrecondition(f"{symbol} is not among the symbols this account may trade "
+                                 f"({', '.join(limit.allowed_symbols)})", field="symbol")
+
+
+def _price_needed(rule: str, notional: Decimal | None) -> None:
+    if notional is None:
+        raise FailedPrecondition(f"no recent market price to check {rule}; place a LIMIT order instead", field="price")
+
+
+def max_order_notional_check(limit: RiskLimit, notional: Decimal | None, quote: str) -> None:
+    if limit.max_order_notional is None:
+        return
+    _price_needed("max_order_notional", notional)
+    if notional > limit.max_order_notional:
+        raise FailedPrecondition(f"order value {num(notional)} {quote} exceeds max_order_notional "
+                                 f"{num(limit.max_order_notional)} {quote}", field="quantity")
+
+
+def max_open_orders_check(limit: RiskLimit, account: Account) -> None:
+    if limit.max_open_orders is None:
+        return
+    open_count = Order.objects.filter(account=account, status__in=OPEN_STATUSES).count()
+    if open_count >= limit.max_open_orders:
+        raise FailedPrecondition(f"account {account.name!r} has {open_count} open orders; max_open_orders is "
+                                 f"{limit.max_open_orders}", field="max_open_orders")
+
+
+def _current_exposure(account: Account, req: OrderRequest, inst: Instrument) -> Decimal:
+    """Signed size held now: the futures position, or the spot balance of the base asset."""
+    if req.market == Market.FUTURES:
+        pos = Position.objects.filter(account=account, market=Market.FUTURES, symbol=req.symbol).first()
+        if pos is None:
+            return Decimal(0)
+        return -pos.size if pos.side == Position.Side.SHORT else pos.size
+    bal = Balance.objects.filter(account=account, market=Market.SPOT, asset=inst.base).first()
+    return bal.total if bal else Decimal(0)
+
+
+def max_position_notional_check(limit: RiskLimit, account: Account, req: OrderRequest, inst: Instrument,
+                                price: Decimal | None) -> None:
+    if limit.max_position_notional is None or req.reduce_only:
+        return
+    current = _current_exposure(account, req, inst)
+    after = current + (req.quantity if req.side == Side.BUY else -req.quantity)
+    if abs(after) <= abs(current):
+        return  # reducing exposure is always allowed
+    _price_needed("max_position_notional", price)
+    value = abs(after) * price * inst.contract_size
+    if value > limit.max_position_notional:
+        raise FailedPrecondition(f"position in {req.symbol} would be {num(after)} (value {num(value)} "
+                                 f"{inst.quote}), over max_position_notional {num(limit.max_position_notional)} "
+                                 f"{inst.quote}", field="quantity")
+
+
+def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) -> None:
+    if limit.price_band_pct is None or req.order_type != OrderType.LIMIT or last is None:
+        return
+    deviation = abs(req.price - last) / last * 100
+    if deviation > limit.price_band_pct:
+        raise FailedPrecondition(f"price {req.price} is {deviation.quantize(Decimal('0.01'))}% from the last price "
+                                 f"{num(last)}; price_band_pct allows {num(limit.price_band_pct)}%",
+                                 field="price")
+
+
+def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
+    kill_switch_check()
+    account_enabled_check(account)
+    limit = RiskLimit.objects.filter(account=account).first()
+    if limit is None:
+        return
+    price = req.price if req.price is not None else last
+    notional = notional_of(req, inst, price)
+    allowed_symbols_check(limit, req.symbol)
+    max_order_notional_check(limit, notional, inst.quote)
+    max_open_orders_check(limit, account)
+    max_position_notional_check(limit, account, req, inst, price)
+    price_band_check(limit, req, last)

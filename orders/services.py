@@ -1,0 +1,339 @@
+"""The only writers of orders, fills, balances and positions.
+
+Each service runs in one transaction, locks the rows it changes (`orders.lock_objects`), appends an
+OrderEvent per change, and publishes the update after commit. Concurrency is settled by the
+database's unique constraints (client order id, venue trade id), never by check-then-act.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from accounts.models import Account, Balance, Market, Position
+from accounts.selectors import account_get, accounts_for_user, market_clean
+from oms_project.errors import Conflict, InvalidInput, NotFound
+from orders import lifecycle, risk, submission, validation
+from orders.lifecycle import EventKind
+from orders.lock_objects import account_lock, order_lock, order_qs_for_update
+from orders.models import Fill, Order, OrderEvent, Status
+from orders.publish import publish_order_update
+from orders.selectors import order_get
+from orders.symbols import symbol_normalize
+
+log = logging.getLogger(__name__)
+
+QUANT = Decimal(1).scaleb(-18)  # numeric(38, 18)
+
+
+def _event_append(order: Order, *, kind: str, from_status: str, source: str, payload: dict | None = None,
+                  publish: bool = True) -> OrderEvent:
+    """Bump the (locked) order's version, save the given changes, record the event, publish on commit."""
+    order.version += 1
+    order.save()
+    event = OrderEvent.objects.create(order=order, sequence=order.version, kind=kind, from_status=from_status,
+                                      to_status=order.status, payload=payload or {}, source=source)
+    if publish:
+        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+    return event
+
+
+# ---------------------------------------------------------------- placing
+
+
+def _same_request(order: Order, req: validation.OrderRequest) -> bool:
+    return (order.symbol, order.side, order.order_type, order.quantity, order.price, order.market) == (
+        req.symbol, req.side, req.order_type, req.quantity, req.price, req.market)
+
+
+def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> Order | None:
+    """The order already placed under this client_order_id; a different order under the same id is refused."""
+    if req.client_order_id is None:
+        return None
+    order = Order.objects.select_related("account").filter(account=account, client_order_id=req.client_order_id).first()
+    if order is not None and not _same_request(order, req):
+        raise Conflict(f"client_order_id {req.client_order_id!r} was already used for order {order.id} "
+                       f"({order.side} {order.quantity} {order.symbol}); use a new id for a new order",
+                       field="client_order_id")
+    return order
+
+
+def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
+                price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
+                client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
+                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api") -> Order:
+    """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
+
+    Repeating a client_order_id returns the order already placed under it and submits nothing."""
+    req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
+                                   market=market, client_order_id=client_order_id, time_in_force=time_in_force,
+                                   reduce_only=reduce_only, post_only=post_only, leverage=leverage)
+    acct = account_get(account, user, trade=True)
+    validation.exchange_check(exchange, acct)
+    existing = _existing_for_client_id(acct, req)
+    if existing is not None:
+        return existing
+
+    inst = validation.instrument_for(acct, req)
+    validation.quantity_check(req, inst)
+    validation.price_check(req, inst)
+    last = risk.last_price(acct.exchange, req.market, req.symbol)
+    validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+
+    with transaction.atomic():
+        acct = account_lock(acct.pk)
+        existing = _existing_for_client_id(acct, req)
+        if existing is not None:
+            return existing
+        risk.pre_trade_check(account=acct, req=req, inst=inst, last=last)
+        order = Order(account=acct, exchange=acct.exchange, market=req.market, symbol=req.symbol, side=req.side,
+                      order_type=req.order_type, quantity=req.quantity, price=req.price,
+                      client_order_id=req.client_order_id, time_in_force=req.time_in_force,
+                      reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
+                      status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+        except IntegrityError:
+            # Another transaction committed the same client_order_id after our check (the unique constraint won).
+            existing = _existing_for_client_id(acct, req)
+            if existing is None:
+                raise
+            return existing
+        event = OrderEvent.objects.create(order=order, sequence=1, kind=EventKind.PLACED, from_status="",
+                                          to_status=order.status, source=source,
+                                          payload={"last_price": str(last) if last is not None else None})
+        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+        transaction.on_commit(partial(submission.enqueue_submit, order.id), robust=True)
+    return order
+
+
+# ---------------------------------------------------------------- cancelling
+
+
+def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
+    if not lifecycle.request_cancel(order.status):
+        return order  # already PENDING_CANCEL: the cancel is on its way
+    from_status = order.status
+    order.status = Status.PENDING_CANCEL
+    if reason:
+        order.reason = reason
+    _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
+                  payload={"reason": reason} if reason else {})
+    transaction.on_commit(partial(submission.enqueue_cancel, order.id), robust=True)
+    return order
+
+
+def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str = "") -> Order:
+    """Ask the venue to cancel: PENDING_CANCEL now, the worker cancels after commit.
+    A terminal order cannot be cancelled (FailedPrecondition); a second request changes nothing."""
+    visible = order_get(order_id, user)
+    account_get(visible.account.name, user, trade=True)
+    with transaction.atomic():
+        return _cancel_locked(order_lock(visible.pk), source=source, reason=reason)
+
+
+def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: str = "api",
+                     reason: str = "") -> list[Order]:
+    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them."""
+    accounts = accounts_for_user(user, trade=True)
+    if account:
+        accounts = accounts.filter(pk=account_get(account, user, trade=True).pk)
+    with transaction.atomic():
+        qs = order_qs_for_update().filter(account__in=accounts, status__in=lifecycle.CANCELLABLE_STATUSES)
+        if symbol:
+            qs = qs.filter(symbol=symbol_normalize(symbol))
+        return [_cancel_locked(order, source=source, reason=reason) for order in qs]
+
+
+# ---------------------------------------------------------------- venue reports
+
+
+def _finite(value, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+    if not number.is_finite():
+        raise InvalidInput(f"{field} must be a finite number, not {value}", field=field)
+    return number
+
+
+def _decimal_or_none(value, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    number = _finite(value, field)
+    if number < 0:
+        raise InvalidInput(f"{field} must be >= 0, not {value}", field=field)
+    return number
+
+
+def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: str | None = None,
+                             filled_quantity: Decimal | None = None, average_price: Decimal | None = None,
+                             cumulative_quote: Decimal | None = None, reason: str = "", payload: dict | None = None,
+                             source: str = "worker") -> Order:
+    """Apply what the venue says about an order (ack, reject, fill progress, cancel, expiry).
+
+    Decided by `orders.lifecycle.decide`: illegal moves raise and change nothing; stale reports are
+    recorded as STALE_IGNORED and not applied; exact duplicates change nothing."""
+    filled = _decimal_or_none(filled_quantity, "filled_quantity")
+    avg = _decimal_or_none(average_price, "average_price")
+    quote = _decimal_or_none(cumulative_quote, "cumulative_quote")
+    report = {"status": status, "exchange_order_id": exchange_order_id or "", "reason": reason,
+              "filled_quantity": None if filled is None else str(filled), **(payload or {})}
+    with transaction.atomic():
+        try:
+            order = order_lock(order_id)
+        except Order.DoesNotExist:
+            raise NotFound(f"order {order_id!r} not found", field="order_id") from None
+        new_id = bool(exchange_order_id) and exchange_order_id != order.exchange_order_id
+        decision = lifecycle.decide(status=order.status, quantity=order.quantity, filled_quantity=order.filled_quantity,
+                                    report_status=(status or "").strip().upper(), report_filled=filled, new_facts=new_id)
+        if decision.outcome == "duplicate":
+            return order
+        if decision.outcome == "stale":
+            _event_append(order, kind=EventKind.STALE_IGNORED, from_status=order.status, source=source,
+                          payload={**report, "why": decision.why}, publish=False)
+            return order
+        from_status = order.status
+        if new_id:
+            order.exchange_order_id = exchange_order_id
+        if decision.filled_quantity > order.filled_quantity:
+            # The report is ahead of the recorded trades (filled = max(report, trades)): its cumulative
+            # figures stand until the trades arrive and `fill_record` re-derives them exactly.
+            order.filled_quantity = decision.filled_quantity
+            if quote is not None:
+                order.cumulative_quote = quote
+            if avg is not None:
+                order.average_price = avg
+            elif quote is not None:
+                order.average_price = (quote / order.filled_quantity).quantize(QUANT)
+        order.status = decision.to_status
+        if reason and decision.to_status in (Status.REJECTED, Status.CANCELLED, Status.EXPIRED):
+            order.reason = reason
+        _event_append(order, kind=decision.kind, from_status=from_status, source=source, payload=report)
+        return order
+
+
+def order_mark_submitted(*, order_id: str) -> Order:
+    """Record that the worker is sending the order now (first attempt only); no event, no status change."""
+    Order.objects.filter(pk=order_id, submitted_at__isnull=True).update(submitted_at=timezone.now())
+    return order_get(order_id)
+
+
+def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decimal, fee: Decimal, fee_asset: str,
+                is_maker: bool, executed_at: datetime, source: str = "worker") -> Fill | None:
+    """Record one venue trade. The same trade id twice (even concurrently) yields one Fill: the second
+    insert hits the unique constraint inside a savepoint and returns None, changing nothing."""
+    price = validation.decimal_clean(price, field="price")
+    quantity = validation.decimal_clean(quantity, field="quantity")
+    fee = _finite(fee if fee is not None else 0, "fee")  # negative: a maker rebate
+    if not trade_id:
+        raise InvalidInput("trade_id is required", field="trade_id")
+    if executed_at is None or timezone.is_naive(executed_at):
+        raise InvalidInput("executed_at must be a timezone-aware time", field="executed_at")
+    with transaction.atomic():
+        try:
+            order = order_lock(order_id)
+        except Order.DoesNotExist:
+            raise NotFound(f"order {order_id!r} not found", field="order_id") from None
+        fill = Fill(order=order, account_id=order.account_id, market=order.market, trade_id=str(trade_id), price=price,
+                    quantity=quantity, fee=fee, fee_asset=fee_asset or "", is_maker=bool(is_maker), executed_at=executed_at)
+        try:
+            with transaction.atomic():
+                fill.save(force_insert=True)
+        except IntegrityError:
+            if Fill.objects.filter(account_id=order.account_id, market=order.market, trade_id=str(trade_id)).exists():
+                return None
+            raise
+        _fill_totals_apply(order, fill, source=source)
+        return fill
+
+
+def _fill_totals_apply(order: Order, fill: Fill, *, source: str) -> None:
+    """Re-derive the order's totals from its fills. Filled is the larger of what the venue reported and
+    the sum of trades, so a trade already counted in a status report is not counted twice."""
+    totals = order.fills.aggregate(qty=Sum("quantity"), quote=Sum(F("price") * F("quantity")))
+    fills_qty = totals["qty"]
+    if fills_qty > order.quantity:
+        raise lifecycle.IllegalTransition(f"trades fill {fills_qty} of an order for {order.quantity}", field="quantity")
+    from_status = order.status
+    order.filled_quantity = max(order.filled_quantity, fills_qty)
+    if fills_qty >= order.filled_quantity:
+        order.cumulative_quote = totals["quote"].quantize(QUANT)
+        order.average_price = (totals["quote"] / fills_qty).quantize(QUANT)
+    order.fee_asset = order.fee_asset or fill.fee_asset
+    order.cumulative_fee = order.fills.filter(fee_asset=order.fee_asset).aggregate(s=Sum("fee"))["s"] or Decimal(0)
+    order.status = lifecycle.fill_status(status=order.status, quantity=order.quantity,
+                                         filled_quantity=order.filled_quantity)
+    _event_append(order, kind=EventKind.FILL, from_status=from_status, source=source,
+                  payload={"trade_id": fill.trade_id, "price": str(fill.price), "quantity": str(fill.quantity),
+                           "fee": str(fill.fee), "fee_asset": fill.fee_asset, "is_maker": fill.is_maker})
+
+
+# ---------------------------------------------------------------- balances and positions
+
+
+def _amount(row: dict, key: str) -> Decimal:
+    value = row.get(key)
+    return _finite(value if value is not None else 0, key)
+
+
+def balances_replace(*, account: str, market: str, balances: list[dict]) -> None:
+    """Make the stored balances of one account and market exactly the venue's list (asset, free, locked)."""
+    market = market_clean(market)
+    rows = []
+    for row in balances:
+        asset = (row.get("asset") or "").strip().upper()
+        if not asset:
+            raise InvalidInput("every balance needs an asset", field="asset")
+        free, locked = _amount(row, "free"), _amount(row, "locked")
+        if free < 0 or locked < 0:
+            raise InvalidInput(f"{asset} balance cannot be negative (free {free}, locked {locked})", field="free")
+        rows.append((asset, free, locked))
+    with transaction.atomic():
+        acct = account_lock(account_get(account).pk)
+        assets = [asset for asset, _, _ in rows]
+        Balance.objects.filter(account=acct, market=market).exclude(asset__in=assets).delete()
+        Balance.objects.bulk_create(
+            [Balance(account=acct, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
+            update_conflicts=True, unique_fields=["account", "market", "asset"], update_fields=["free", "locked", "updated_at"])
+
+
+POSITION_FIELDS = ("side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage", "margin", "liquidation_price")
+
+
+def _position_from(acct: Account, row: dict) -> Position:
+    symbol = symbol_normalize(row.get("symbol", ""))
+    if not symbol:
+        raise InvalidInput("every position needs a symbol", field="symbol")
+    side = (row.get("side") or Position.Side.FLAT).upper()
+    if side not in Position.Side.values:
+        raise InvalidInput(f"position side must be one of {', '.join(Position.Side.values)}, not {row.get('side')!r}",
+                           field="side")
+    amounts = {k: _amount(row, k) for k in ("size", "entry_price", "mark_price", "unrealized_pnl", "margin")}
+    if amounts["size"] < 0:
+        raise InvalidInput(f"{symbol} position size is unsigned (side says the direction), not {amounts['size']}",
+                           field="size")
+    liq = row.get("liquidation_price")
+    return Position(account=acct, market=market_clean(row.get("market") or Market.FUTURES), symbol=symbol, side=side,
+                    leverage=int(row.get("leverage") or 1),
+                    liquidation_price=None if liq in (None, "") else _amount(row, "liquidation_price"), **amounts)
+
+
+def positions_replace(*, account: str, positions: list[dict]) -> None:
+    """Make the stored positions of one account exactly the venue's list."""
+    with transaction.atomic():
+        acct = account_lock(account_get(account).pk)
+        objs = [_position_from(acct, row) for row in positions]
+        keep = {(p.market, p.symbol) for p in objs}
+        for stale in Position.objects.filter(account=acct):
+            if (stale.market, stale.symbol) not in keep:
+                stale.delete()
+        Position.objects.bulk_create(objs, update_conflicts=True, unique_fields=["account", "market", "symbol"],
+                                     update_fields=[*POSITION_FIELDS, "updated_at"])

@@ -1,0 +1,184 @@
+"""Validation of an order request: its own fields first (no database), then against the instrument catalog.
+
+Every refusal is an `InvalidInput` naming the field and the rule, with the numbers involved."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from accounts.models import Account, Market
+from exchanges.models import Instrument
+from oms_project.errors import InvalidInput
+from orders.models import OrderType, Side, TimeInForce
+from orders.symbols import symbol_normalize
+
+MAX_LEVERAGE = 125
+CLIENT_ORDER_ID_MAX = 64
+KNOWN_SYMBOLS_SHOWN = 30
+MAX_AMOUNT = 10**20  # numeric(38, 18) holds 20 integer digits
+MAX_DECIMALS = 18
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    symbol: str
+    side: str
+    order_type: str
+    quantity: Decimal
+    price: Decimal | None
+    market: str
+    client_order_id: str | None
+    time_in_force: str
+    reduce_only: bool
+    post_only: bool
+    leverage: int | None
+
+
+def num(value: Decimal) -> str:
+    """A decimal as people write it: 100, 0.001 (never 1E+2 or 0.00100000)."""
+    return format(value.normalize(), "f")
+
+
+def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | None:
+    """A finite Decimal > 0. Floats (gRPC edge) go through their shortest repr, never their binary expansion."""
+    if value is None and allow_none:
+        return None
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+    if not number.is_finite():
+        raise InvalidInput(f"{field} must be a finite number, not {value}", field=field)
+    if number <= 0:
+        raise InvalidInput(f"{field} must be greater than 0, not {value}", field=field)
+    if number >= MAX_AMOUNT or number.as_tuple().exponent < -MAX_DECIMALS:
+        raise InvalidInput(f"{field} {value} is out of range (below {MAX_AMOUNT:,} with at most {MAX_DECIMALS} decimals)",
+                           field=field)
+    return number
+
+
+def _choice(value: str, choices, *, field: str, normalize=str.upper) -> str:
+    cleaned = normalize((value or "").strip())
+    if cleaned not in choices:
+        raise InvalidInput(f"{field} must be one of {', '.join(choices)}, not {value!r}", field=field)
+    return cleaned
+
+
+def _price_clean(price, order_type: str) -> Decimal | None:
+    # Clients send price=0 for "no price" (wire contract), so 0 and None mean the same here.
+    if price is None or (not isinstance(price, str) and price == 0) or price == "":
+        price = None
+    if order_type == OrderType.MARKET and price is not None:
+        raise InvalidInput(f"a MARKET order takes no price (got {price}); send a LIMIT order to set one", field="price")
+    if order_type == OrderType.LIMIT and price is None:
+        raise InvalidInput("a LIMIT order needs a price greater than 0", field="price")
+    return decimal_clean(price, field="price", allow_none=True)
+
+
+def _client_order_id_clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > CLIENT_ORDER_ID_MAX:
+        raise InvalidInput(f"client_order_id is {len(value)} characters; at most {CLIENT_ORDER_ID_MAX} allowed",
+                           field="client_order_id")
+    return value or None
+
+
+def _leverage_clean(leverage, market: str) -> int | None:
+    if leverage in (None, 0):
+        return None
+    if market != Market.FUTURES:
+        raise InvalidInput(f"leverage applies to futures only, not {market}", field="leverage")
+    if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= MAX_LEVERAGE:
+        raise InvalidInput(f"leverage must be a whole number from 1 to {MAX_LEVERAGE}, not {leverage!r}", field="leverage")
+    return leverage
+
+
+def _time_in_force_clean(value: str, order_type: str, post_only: bool) -> str:
+    if order_type == OrderType.MARKET:
+        if value:
+            raise InvalidInput(f"a MARKET order takes no time_in_force (got {value!r})", field="time_in_force")
+        return ""
+    tif = _choice(value or TimeInForce.GTC, TimeInForce.values, field="time_in_force")
+    if post_only and tif != TimeInForce.GTC:
+        raise InvalidInput(f"a post-only order rests on the book, so time_in_force must be GTC, not {tif}",
+                           field="time_in_force")
+    return tif
+
+
+def request_clean(*, symbol: str, side: str, quantity, order_type: str, price, market: str, client_order_id: str | None,
+                  time_in_force: str, reduce_only: bool, post_only: bool, leverage) -> OrderRequest:
+    """Checks that need no database."""
+    market = _choice(market or Market.SPOT, Market.values, field="market", normalize=str.lower)
+    order_type = _choice(order_type or OrderType.LIMIT, OrderType.values, field="order_type")
+    native = symbol_normalize(symbol)
+    if not native:
+        raise InvalidInput("symbol is required (e.g. BTCUSDT)", field="symbol")
+    if reduce_only and market != Market.FUTURES:
+        raise InvalidInput(f"reduce_only applies to futures only, not {market}", field="reduce_only")
+    if post_only and order_type != OrderType.LIMIT:
+        raise InvalidInput("post_only applies to LIMIT orders only", field="post_only")
+    return OrderRequest(
+        symbol=native,
+        side=_choice(side, Side.values, field="side"),
+        order_type=order_type,
+        quantity=decimal_clean(quantity, field="quantity"),
+        price=_price_clean(price, order_type),
+        market=market,
+        client_order_id=_client_order_id_clean(client_order_id),
+        time_in_force=_time_in_force_clean(time_in_force, order_type, post_only),
+        reduce_only=bool(reduce_only),
+        post_only=bool(post_only),
+        leverage=_leverage_clean(leverage, market),
+    )
+
+
+def exchange_check(exchange: str | None, account: Account) -> None:
+    """An order goes to its account's venue; a caller naming another venue made a mistake."""
+    if exchange and exchange.strip().lower() != account.exchange:
+        raise InvalidInput(f"account {account.name!r} trades on {account.exchange}, not {exchange}", field="exchange")
+
+
+def instrument_for(account: Account, req: OrderRequest) -> Instrument:
+    found = Instrument.objects.filter(exchange=account.exchange, market=req.market, symbol=req.symbol).first()
+    if found is not None and found.active:
+        return found
+    known = list(Instrument.objects.filter(exchange=account.exchange, market=req.market, active=True)
+                 .order_by("symbol").values_list("symbol", flat=True)[:KNOWN_SYMBOLS_SHOWN + 1])
+    where = f"{account.exchange} {req.market}"
+    if found is not None:
+        raise InvalidInput(f"{req.symbol} is not trading on {where}", field="symbol")
+    if not known:
+        raise InvalidInput(f"unknown symbol {req.symbol}: no instruments are known on {where} yet (sync the markets)",
+                           field="symbol")
+    shown = ", ".join(known[:KNOWN_SYMBOLS_SHOWN]) + (", …" if len(known) > KNOWN_SYMBOLS_SHOWN else "")
+    raise InvalidInput(f"unknown symbol {req.symbol} on {where}; known symbols: {shown}", field="symbol")
+
+
+def _multiple_of(value: Decimal, step: Decimal) -> bool:
+    return step <= 0 or value % step == 0
+
+
+def quantity_check(req: OrderRequest, inst: Instrument) -> None:
+    if not _multiple_of(req.quantity, inst.step_size):
+        raise InvalidInput(f"quantity {req.quantity} is not a multiple of the step size {num(inst.step_size)} "
+                           f"of {inst.symbol}", field="quantity")
+    if req.quantity < inst.min_quantity:
+        raise InvalidInput(f"quantity {req.quantity} is below the minimum {num(inst.min_quantity)} of {inst.symbol}",
+                           field="quantity")
+
+
+def price_check(req: OrderRequest, inst: Instrument) -> None:
+    if req.price is not None and not _multiple_of(req.price, inst.tick_size):
+        raise InvalidInput(f"price {req.price} is not a multiple of the tick size {num(inst.tick_size)} "
+                           f"of {inst.symbol}", field="price")
+
+
+def notional_of(req: OrderRequest, inst: Instrument, price: Decimal | None) -> Decimal | None:
+    """Quote value of the order at `price` (the limit price, or the last price for MARKET orders)."""
+    return None if price is None else req.quantity * price * inst.contract_size
+
+
+def notional_check(req: OrderRequest, inst: Instrument, notional: Decimal | None) -> None:
+    if notional is not None and notional < inst.min_notional:
+        raise InvalidInput(f"order value {num(notional)} {inst.quote} (quantity × price) is below the minimum "
+                           f"{num(inst.min_notional)} {inst.quote} of {inst.symbol}", field="quantity")

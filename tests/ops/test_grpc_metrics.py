@@ -1,0 +1,76 @@
+"""The gRPC interceptor records latency and status code per method, and open streams."""
+from concurrent import futures
+
+import grpc
+import pytest
+
+from oms_project import metrics
+from oms_project.grpc_metrics import MetricsInterceptor
+
+IDENTITY = (lambda b: b, lambda b: b)
+
+
+def _unary_ok(request, context):
+    return b"ok"
+
+
+def _unary_refused(request, context):
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "quantity: must be > 0")
+
+
+def _unary_crash(request, context):
+    raise RuntimeError("bug")
+
+
+def _stream(request, context):
+    for i in range(3):
+        yield bytes([i])
+
+
+@pytest.fixture
+def channel():
+    handlers = {
+        "Ok": grpc.unary_unary_rpc_method_handler(_unary_ok, *IDENTITY),
+        "Refused": grpc.unary_unary_rpc_method_handler(_unary_refused, *IDENTITY),
+        "Crash": grpc.unary_unary_rpc_method_handler(_unary_crash, *IDENTITY),
+        "Stream": grpc.unary_stream_rpc_method_handler(_stream, *IDENTITY),
+    }
+    server = grpc.server(futures.ThreadPoolExecutor(4), interceptors=[MetricsInterceptor()])
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Probe", handlers)])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        yield ch
+    server.stop(None)
+
+
+def handled(method, code):
+    return metrics.GRPC_HANDLED.labels(method=method, code=code)._value.get()
+
+
+def test_codes_and_latency_per_method(channel):
+    ok, refused, crash = handled("Ok", "OK"), handled("Refused", "INVALID_ARGUMENT"), handled("Crash", "UNKNOWN")
+    count_before = metrics.GRPC_SECONDS.labels(method="Ok")._sum.get()
+
+    assert channel.unary_unary("/test.Probe/Ok")(b"x") == b"ok"
+    with pytest.raises(grpc.RpcError) as err:
+        channel.unary_unary("/test.Probe/Refused")(b"x")
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError):
+        channel.unary_unary("/test.Probe/Crash")(b"x")
+
+    assert handled("Ok", "OK") == ok + 1
+    assert handled("Refused", "INVALID_ARGUMENT") == refused + 1
+    assert handled("Crash", "UNKNOWN") == crash + 1
+    assert metrics.GRPC_SECONDS.labels(method="Ok")._sum.get() > count_before
+
+
+def test_stream_counted_while_open_and_when_done(channel):
+    live = metrics.STREAM_SUBSCRIBERS.labels(method="Stream")
+    before_live, before_ok = live._value.get(), handled("Stream", "OK")
+    stream = channel.unary_stream("/test.Probe/Stream")(b"x")
+    assert next(stream) == b"\x00"
+    assert live._value.get() == before_live + 1
+    assert list(stream) == [b"\x01", b"\x02"]
+    assert live._value.get() == before_live
+    assert handled("Stream", "OK") == before_ok + 1

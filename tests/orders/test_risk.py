@@ -1,0 +1,109 @@
+"""Pre-trade risk: each rule refuses with its numbers, and a refused order leaves no row."""
+import json
+import time
+from decimal import Decimal
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import Position
+from oms_project import pubsub
+from oms_project.errors import FailedPrecondition
+from orders import services
+from orders.models import Order
+from tests import factories
+
+
+def price_is(symbol, last, market="spot", age_s=0):
+    pubsub.client().hset(pubsub.LATEST_PRICES_KEY, f"binance:{market}:{symbol}",
+                         json.dumps({"last_price": last, "timestamp_ms": int((time.time() - age_s) * 1000)}))
+
+
+def refused(account, match, **kw):
+    count = Order.objects.count()
+    with pytest.raises(FailedPrecondition, match=match) as err:
+        factories.order_place(account, **kw)
+    assert Order.objects.count() == count
+    return err.value
+
+
+def test_kill_switch_refuses_every_placement(account, btcusdt, no_prices):
+    account_services.kill_switch_set(on=True, reason="venue incident")
+    err = refused(account, "kill switch: venue incident")
+    assert err.field == "kill_switch"
+    account_services.kill_switch_set(on=False)
+    assert factories.order_place(account).status == "PENDING_NEW"
+
+
+def test_disabled_account_refuses(account, btcusdt, no_prices):
+    account_services.account_set_enabled(account="main", enabled=False, reason="API key rejected")
+    refused(account, "disabled for trading: API key rejected")
+
+
+def test_allowed_symbols(account, btcusdt, no_prices):
+    factories.instrument_create(symbol="ETHUSDT")
+    account_services.risk_limit_update(account="main", allowed_symbols=["ETHUSDT"])
+    err = refused(account, "BTCUSDT is not among the symbols this account may trade \\(ETHUSDT\\)")
+    assert err.field == "symbol"
+    factories.order_place(account, symbol="ETHUSDT")
+
+
+def test_max_order_notional(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", max_order_notional="1000")
+    refused(account, "order value 2000 USDT exceeds max_order_notional 1000 USDT", quantity=Decimal("0.1"))
+    factories.order_place(account, quantity=Decimal("0.05"))
+
+
+def test_max_order_notional_of_a_market_order_needs_a_price(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", max_order_notional="1000")
+    refused(account, "no recent market price", order_type="MARKET", price=None)
+    price_is("BTCUSDT", "30000")
+    refused(account, "order value 3000 USDT", order_type="MARKET", price=None, quantity=Decimal("0.1"))
+    factories.order_place(account, order_type="MARKET", price=None, quantity=Decimal("0.03"))
+
+
+def test_max_open_orders(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", max_open_orders=2)
+    first = factories.order_place(account)
+    factories.order_place(account)
+    refused(account, "has 2 open orders; max_open_orders is 2")
+    services.order_apply_venue_update(order_id=first.id, status="CANCELLED")
+    factories.order_place(account)
+
+
+def test_max_position_notional_futures(account, btcusdt_futures, no_prices):
+    # given a long of 0.5 at 20000 (value 10000) and a limit of 12000
+    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.5",
+                                                            "entry_price": "20000", "mark_price": "20000"}])
+    account_services.risk_limit_update(account="main", max_position_notional="12000")
+    common = {"market": "futures", "price": Decimal("20000")}
+    # when / then adding 0.2 would make 0.7 (14000)
+    refused(account, "position in BTCUSDT would be 0.7 \\(value 14000 USDT\\), over max_position_notional 12000",
+            quantity=Decimal("0.2"), **common)
+    # reducing is always allowed
+    factories.order_place(account, side="SELL", quantity=Decimal("0.9"), **common)
+    assert Position.objects.get().size == Decimal("0.5")
+
+
+def test_price_band(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", price_band_pct="5")
+    price_is("BTCUSDT", "20000")
+    err = refused(account, "price 22000 is 10.00% from the last price 20000; price_band_pct allows 5%",
+                  price=Decimal("22000"))
+    assert err.field == "price"
+    factories.order_place(account, price=Decimal("20900"))
+
+
+def test_price_band_ignores_a_stale_price(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", price_band_pct="5")
+    price_is("BTCUSDT", "20000", age_s=3600)
+    factories.order_place(account, price=Decimal("30000"))
+
+
+def test_min_notional_of_a_market_order_uses_the_last_price(account, btcusdt, no_prices):
+    from oms_project.errors import InvalidInput
+
+    price_is("BTCUSDT", "20000")
+    with pytest.raises(InvalidInput, match="order value 2 USDT"):
+        factories.order_place(account, order_type="MARKET", price=None, quantity=Decimal("0.0001"))
+    assert not Order.objects.exists()

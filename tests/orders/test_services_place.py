@@ -1,0 +1,191 @@
+"""order_place: validation against the catalog, access, idempotency on client_order_id, and the hand-off."""
+import threading
+from decimal import Decimal
+from functools import partial
+
+import pytest
+from django.db import connection
+
+from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from orders import services, submission
+from orders.lifecycle import EventKind
+from orders.models import Order, OrderEvent, Status
+from orders.publish import publish_order_update
+from tests import factories
+
+
+def handed_off(callbacks):
+    """What runs after commit: (function, order id) of our publish and enqueue callbacks."""
+    return [(cb.func, cb.args[0] if isinstance(cb.args[0], str) else cb.args[0].id)
+            for cb in callbacks if isinstance(cb, partial)]
+
+
+def place(account, **kw):
+    return factories.order_place(account, **kw)
+
+
+def test_place_persists_pending_new_with_its_event_and_submits_after_commit(account, btcusdt, trader, no_prices,
+                                                                           django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        order = services.order_place(account="main", symbol="BTC/USDT", side="buy", quantity=Decimal("0.01"),
+                                     price=Decimal("20000"), client_order_id="c-1", user=trader)
+    # then
+    order.refresh_from_db()
+    assert (order.status, order.symbol, order.side, order.exchange, order.version) == (
+        Status.PENDING_NEW, "BTCUSDT", "BUY", "binance", 1)
+    assert order.time_in_force == "GTC" and order.created_by == trader
+    assert list(order.events.values_list("sequence", "kind", "to_status")) == [(1, EventKind.PLACED, Status.PENDING_NEW)]
+    assert handed_off(callbacks) == [(publish_order_update, order.id), (submission.enqueue_submit, order.id)]
+
+
+def test_submission_lands_on_the_orders_queue(orders_queue, account, btcusdt, no_prices):
+    # when
+    order = place(account)
+    # then the Celery message for orders.tasks.order_submit waits on the "orders" queue in Redis
+    mine = [m for m in orders_queue.lrange("orders", 0, -1) if order.id.encode() in m]
+    assert len(mine) == 1 and b"orders.tasks.order_submit" in mine[0]
+
+
+def test_same_client_order_id_returns_the_existing_order_and_submits_nothing(account, btcusdt, no_prices,
+                                                                             django_capture_on_commit_callbacks):
+    # given
+    first = place(account, client_order_id="once")
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = place(account, client_order_id="once")
+    # then
+    assert again.id == first.id
+    assert handed_off(callbacks) == []
+    assert Order.objects.count() == 1 and OrderEvent.objects.count() == 1
+
+
+def test_same_client_order_id_for_a_different_order_is_a_conflict(account, btcusdt, no_prices):
+    # given
+    place(account, client_order_id="once")
+    # when / then
+    with pytest.raises(Conflict) as err:
+        place(account, client_order_id="once", quantity=Decimal("0.02"))
+    assert err.value.field == "client_order_id"
+    assert Order.objects.count() == 1
+
+
+def test_same_client_order_id_on_another_account_is_another_order(account, btcusdt, no_prices):
+    other = factories.account_create(name="other")
+    assert place(account, client_order_id="x").id != place(other, client_order_id="x").id
+
+
+def test_two_threads_placing_the_same_client_order_id_make_one_order(orders_queue, account, btcusdt, no_prices):
+    # given
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            results.append(place(account, client_order_id="race").id)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # then
+    assert errors == []
+    assert len(results) == 2 and results[0] == results[1]
+    assert Order.objects.filter(client_order_id="race").count() == 1
+    assert OrderEvent.objects.filter(order_id=results[0]).count() == 1
+
+
+@pytest.mark.parametrize("overrides,field,words", [
+    ({"symbol": "DOGEUSDT"}, "symbol", ["unknown symbol DOGEUSDT", "BTCUSDT"]),
+    ({"symbol": ""}, "symbol", ["required"]),
+    ({"side": "HOLD"}, "side", ["BUY", "SELL"]),
+    ({"order_type": "STOP"}, "order_type", ["LIMIT", "MARKET"]),
+    ({"market": "options"}, "market", ["spot", "futures"]),
+    ({"quantity": Decimal("0")}, "quantity", ["greater than 0"]),
+    ({"quantity": Decimal("-1")}, "quantity", ["greater than 0"]),
+    ({"quantity": float("nan")}, "quantity", ["finite"]),
+    ({"quantity": float("inf")}, "quantity", ["finite"]),
+    ({"quantity": "abc"}, "quantity", ["number"]),
+    ({"quantity": Decimal("1e25")}, "quantity", ["out of range"]),
+    ({"quantity": Decimal("0.000015")}, "quantity", ["0.000015", "step size 0.00001"]),
+    ({"quantity": Decimal("0.0001"), "price": Decimal("20000")}, "quantity", ["below the minimum 5", "2"]),
+    ({"price": Decimal("20000.005")}, "price", ["20000.005", "tick size 0.01"]),
+    ({"price": None}, "price", ["LIMIT order needs a price"]),
+    ({"price": Decimal("-5")}, "price", ["greater than 0"]),
+    ({"price": float("inf")}, "price", ["finite"]),
+    ({"order_type": "MARKET", "price": Decimal("20000")}, "price", ["MARKET order takes no price"]),
+    ({"reduce_only": True}, "reduce_only", ["futures only"]),
+    ({"leverage": 5}, "leverage", ["futures only"]),
+    ({"post_only": True, "order_type": "MARKET", "price": None}, "post_only", ["LIMIT"]),
+    ({"time_in_force": "DAY"}, "time_in_force", ["GTC"]),
+    ({"client_order_id": "x" * 65}, "client_order_id", ["65 characters"]),
+    ({"exchange": "kraken"}, "exchange", ["trades on binance, not kraken"]),
+])
+def test_refused_placement_names_the_field_and_leaves_no_row(account, btcusdt, no_prices, overrides, field, words):
+    # when
+    with pytest.raises(InvalidInput) as err:
+        place(account, **overrides)
+    # then
+    assert err.value.field == field
+    for word in words:
+        assert word in err.value.message
+    assert not Order.objects.exists() and not OrderEvent.objects.exists()
+
+
+@pytest.mark.parametrize("overrides,field,words", [
+    ({"leverage": 0.5}, "leverage", ["1 to 125"]),
+    ({"leverage": 126}, "leverage", ["1 to 125"]),
+    ({"quantity": Decimal("0.0015")}, "quantity", ["step size 0.001"]),
+    ({"quantity": Decimal("0.001"), "price": Decimal("20000")}, "quantity", ["order value 20 USDT", "minimum 100 USDT"]),
+])
+def test_refused_futures_placement(account, btcusdt_futures, no_prices, overrides, field, words):
+    with pytest.raises(InvalidInput) as err:
+        place(account, **{"market": "futures", "price": Decimal("20000"), **overrides})
+    assert err.value.field == field and all(w in err.value.message for w in words)
+    assert not Order.objects.exists()
+
+
+def test_futures_order_with_leverage_and_reduce_only(account, btcusdt_futures, no_prices):
+    order = place(account, market="futures", quantity=Decimal("0.010"), leverage=20, reduce_only=True, side="SELL")
+    assert (order.market, order.leverage, order.reduce_only) == ("futures", 20, True)
+
+
+def test_market_order_without_price_accepts_price_zero_as_no_price(account, btcusdt, no_prices):
+    order = place(account, order_type="MARKET", price=0)
+    assert order.price is None and order.order_type == "MARKET" and order.time_in_force == ""
+
+
+def test_inactive_instrument_is_refused(account, no_prices):
+    factories.instrument_create(symbol="LUNAUSDT", active=False)
+    with pytest.raises(InvalidInput, match="not trading"):
+        place(account, symbol="LUNAUSDT")
+    assert not Order.objects.exists()
+
+
+def test_viewer_may_not_trade_and_stranger_does_not_see_the_account(account, btcusdt, no_prices):
+    # given
+    viewer = factories.user_create()
+    factories.account_create(name="viewed", member=viewer, role="viewer")
+    stranger = factories.user_create()
+    # when / then
+    with pytest.raises(PermissionDenied):
+        services.order_place(account="viewed", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                             price=Decimal("20000"), user=viewer)
+    with pytest.raises(NotFound) as err:
+        services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                             price=Decimal("20000"), user=stranger)
+    assert "main" in err.value.message and "member" not in err.value.message
+    assert not Order.objects.exists()
+
+
+def test_unknown_account_is_not_found(db, btcusdt):
+    with pytest.raises(ServiceError) as err:
+        services.order_place(account="nope", symbol="BTCUSDT", side="BUY", quantity=Decimal("1"), price=Decimal("1"))
+    assert err.value.code == "not_found" and err.value.field == "account_id"

@@ -21,13 +21,11 @@ from django.db import connection
 from accounts import services as account_services
 from accounts.models import Account, Balance, Position
 from exchanges import marketdata
-from exchanges.markets import sync_markets
-from orders import execution
 
 ROOT = Path(__file__).resolve().parents[2]
 GO_CLIENT = ROOT / "bin" / "oms-client"
 NODE_SDK = ROOT / "clients" / "javascript"
-ACCOUNT = "main"
+ACCOUNT = "main"  # the account of the venue_account fixture
 RESTING_BUY_PRICE = "100000"  # BTCUSDT starts near 115000 on the venue: a BUY here rests as NEW
 
 
@@ -101,19 +99,17 @@ def _feed_prices(stop: threading.Event) -> None:
 
 
 @pytest.fixture
-def trading_stack(venue, celery_worker_running, grpc_server_factory) -> Stack:
+def trading_stack(venue, venue_account, grpc_server_factory) -> Stack:
+    """`venue_account` (account `main` on the venue, a real worker, markets and balances synced) plus a
+    trader holding a token for it, the price feed, and a gRPC server that requires tokens."""
     trader = get_user_model().objects.create_user(username="client-trader")
-    account = account_services.account_create(name=ACCOUNT, exchange="binance", base_url=venue.base_url)
-    account_services.credential_set(account=ACCOUNT, api_key=venue.api_key, secret=venue.secret)
-    account_services.member_add(account=ACCOUNT, user=trader)
+    account_services.member_add(account=venue_account.name, user=trader)
     token = account_services.api_token_create(user=trader, name="clients")
-    sync_markets(account)
-    execution.account_sync(account.id)
     stop = threading.Event()
     feed = threading.Thread(target=_feed_prices, args=(stop,), name="price-feed", daemon=True)
     feed.start()
     address = grpc_server_factory(require_auth=True)
-    yield Stack(address=address, token=token, account=account, venue=venue)
+    yield Stack(address=address, token=token, account=venue_account, venue=venue)
     stop.set()
     feed.join(timeout=10)
 

@@ -133,12 +133,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ROUTES = {
     "orders.tasks.order_submit": {"queue": "orders"},
-    "orders.tasks.order_cancel_on_venue": {"queue": "orders"},
+    "orders.tasks.order_cancel": {"queue": "orders"},
     "orders.tasks.*": {"queue": "sync"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "sync"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work, defined here (one beat): poll working orders as they fall due, refresh balances/positions
+# and the instrument catalog. Expiry keeps a stopped worker from facing a pile of stale ticks.
+CELERY_BEAT_SCHEDULE = {
+    "orders-sync-due": {"task": "orders.tasks.orders_sync_due", "schedule": 1.0, "options": {"expires": 5}},
+    "accounts-sync-all": {"task": "orders.tasks.accounts_sync_all",
+                          "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
+    "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
+
+# Execution: how the workers talk to venues.
+OMS_VENUE_TIMEOUT_SECONDS = float(os.environ.get("OMS_VENUE_TIMEOUT_SECONDS", "10"))  # every venue HTTP call
+OMS_RECV_WINDOW_MS = int(os.environ.get("OMS_RECV_WINDOW_MS", "5000"))  # a signed request older than this is refused
+# After an unanswered order request, "not found" is trusted only once recvWindow + this grace has passed.
+OMS_UNKNOWN_GRACE_SECONDS = float(os.environ.get("OMS_UNKNOWN_GRACE_SECONDS", "5"))
+OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)  # ccxt's per-process limiter; the shared one covers it
+OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
+OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
+OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -158,4 +176,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if OMS_LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},
+    # ccxt logs request headers (the API key) at DEBUG: never below INFO.
+    "loggers": {"ccxt": {"level": "INFO"}},
 }

@@ -7,12 +7,12 @@ database's unique constraints (client order id, venue trade id), never by check-
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
@@ -337,3 +337,33 @@ def positions_replace(*, account: str, positions: list[dict]) -> None:
                 stale.delete()
         Position.objects.bulk_create(objs, update_conflicts=True, unique_fields=["account", "market", "symbol"],
                                      update_fields=[*POSITION_FIELDS, "updated_at"])
+
+
+# ---------------------------------------------------------------- submission and polling bookkeeping
+
+
+def order_submission_claim(*, order_id: str) -> bool:
+    """Claim the one send of this order to the venue: True for exactly one caller, ever (until released).
+    A conditional UPDATE, so two workers racing on the same order cannot both win."""
+    return Order.objects.filter(pk=order_id, submitted_at__isnull=True).update(submitted_at=timezone.now()) == 1
+
+
+def order_submission_release(*, order_id: str) -> None:
+    """Undo a claim whose request provably never left (our limiter or the venue's 429 refused it first)."""
+    Order.objects.filter(pk=order_id, status=Status.PENDING_NEW).update(submitted_at=None)
+
+
+def order_sync_due_claim(*, limit: int, interval) -> list[str]:
+    """Working orders whose next look at the venue is due; each gets its next time (`interval(order)`
+    from now) in the same transaction, so concurrent pollers never take the same order twice.
+    An order never looked at is due one interval after it was placed."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(Order.objects.select_for_update(skip_locked=True)
+                   .filter(status__in=lifecycle.OPEN_STATUSES)
+                   .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True, created_at__lte=now - timedelta(seconds=1)))
+                   .order_by("next_sync_at", "created_at")[:limit])
+        for order in due:
+            order.next_sync_at = now + interval(order)
+        Order.objects.bulk_update(due, ["next_sync_at"])
+    return [order.id for order in due]

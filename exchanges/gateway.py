@@ -1,0 +1,277 @@
+"""One gateway over ccxt for every venue: built per Account, used only in worker processes.
+
+`gateway_for(account)` decrypts the account's credentials (here, in the worker, never in the API
+tier) and keeps one ccxt client per account and thread, rebuilt when the account or its credential
+changes. Every request first passes the shared Redis rate limiter; a 429/418 bans the account for
+Retry-After seconds. ccxt never retries on its own (`maxRetriesOnFailure` 0): a lost order response
+is resolved by looking the order up, not by resending it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
+
+import ccxt
+from django.conf import settings
+
+from accounts.models import Account, Credential
+from exchanges import ratelimit
+
+# Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
+# no currency/margin catalog calls, spot + USD-M markets only, no clock sync call, and
+# "spot" as the default type so BTC/USDT never silently means the perpetual.
+BINANCE_OPTIONS = {
+    "defaultType": "spot",
+    "fetchCurrencies": False,
+    "fetchMargins": False,
+    "fetchMarkets": {"types": ["spot", "linear"]},
+    "adjustForTimeDifference": False,
+    "fetchOpenOrders": {"warnWithoutSymbol": False},
+    "warnOnFetchOpenOrdersWithoutSymbol": False,
+}
+
+RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
+
+
+class SharedLimitsMixin:
+    """Routes every request through the account's shared limiter and turns 429/418 into a shared ban."""
+
+    oms_limiters: dict[str, ratelimit.SharedLimiter]
+
+    def oms_market_of(self, api) -> str:
+        return "spot"
+
+    def oms_weight(self, api, cost: float) -> float:
+        return cost
+
+    def fetch2(self, path, api="public", method="GET", params=None, config=None):
+        params = {} if params is None else params
+        config = {} if config is None else config
+        cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
+        is_order = method == "POST" and path in ("order", "orders")
+        self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=int(is_order))
+        return super().fetch2(path, api, method, params, config)
+
+    def handle_errors(self, code, reason, url, method, headers, body, response, request_headers, request_body):
+        if code in RETRY_AFTER_DEFAULT:
+            retry_after = (headers or {}).get("Retry-After")
+            try:
+                seconds = float(retry_after) if retry_after else RETRY_AFTER_DEFAULT[code]
+            except ValueError:
+                seconds = RETRY_AFTER_DEFAULT[code]
+            next(iter(self.oms_limiters.values())).ban(seconds)
+        return super().handle_errors(code, reason, url, method, headers, body, response, request_headers, request_body)
+
+
+class BinanceClient(SharedLimitsMixin, ccxt.binance):
+    """ccxt's binance, with its error tables working on any host (the local venue, a proxy)."""
+
+    def get_exceptions_by_url(self, url, exactOrBroad):
+        found = super().get_exceptions_by_url(url, exactOrBroad)
+        if found or url is None:
+            return found
+        # ccxt recognizes only Binance's own hosts; elsewhere pick the table by path, so linear-only codes
+        # (-2018/-2019/-2024 InsufficientFunds, -4164/-4116 InvalidOrder) keep their meaning.
+        kind = "linear" if "/fapi/" in url else "inverse" if "/dapi/" in url else "spot"
+        return self.safe_dict(self.safe_dict(self.exceptions, kind, {}), exactOrBroad, {})
+
+    def oms_market_of(self, api) -> str:
+        name = api[0] if isinstance(api, list | tuple) else api
+        return "futures" if str(name).startswith("fapi") else "spot"
+
+    def oms_weight(self, api, cost: float) -> float:
+        # ccxt prices spot endpoints at 0.2 per unit of Binance weight (rateLimit 50 ms); USD-M costs are weights.
+        return cost if self.oms_market_of(api) == "futures" else cost * 5
+
+
+@cache
+def client_class(exchange_id: str) -> type[ccxt.Exchange]:
+    if exchange_id == "binance":
+        return BinanceClient
+    base = getattr(ccxt, exchange_id, None)
+    if base is None or not isinstance(base, type):
+        raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
+    return type(f"{exchange_id}Client", (SharedLimitsMixin, base), {})
+
+
+def override_base_url(urls_api, base_url: str):
+    """Replace scheme and host of every API URL, keeping each path (…/api/v3, …/fapi/v1)."""
+    target = urlsplit(base_url)
+    if isinstance(urls_api, dict):
+        return {k: override_base_url(v, base_url) for k, v in urls_api.items()}
+    if isinstance(urls_api, str) and "://" in urls_api:
+        parts = urlsplit(urls_api)
+        scheme = target.scheme
+        if parts.scheme in ("ws", "wss"):
+            scheme = "wss" if target.scheme == "https" else "ws"
+        return urlunsplit((scheme, target.netloc, parts.path, parts.query, parts.fragment))
+    return urls_api
+
+
+def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
+    cls = client_class(account.exchange)
+    options = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS}
+    if issubclass(cls, ccxt.binance):
+        options.update(BINANCE_OPTIONS)
+    client = cls({
+        **secrets,
+        "enableRateLimit": settings.OMS_CCXT_RATE_LIMIT,
+        "timeout": int(settings.OMS_VENUE_TIMEOUT_SECONDS * 1000),
+        "options": options,
+    })
+    if account.sandbox:
+        client.set_sandbox_mode(True)
+    if account.base_url:
+        client.urls["api"] = override_base_url(client.urls["api"], account.base_url)
+    markets = ("spot", "futures") if issubclass(cls, ccxt.binance) else ("spot",)
+    client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
+                           for m in markets}
+    return client
+
+
+class _MarketCache:
+    """Parsed markets per venue endpoint, shared by the clients of one process (load_markets costs
+    two exchangeInfo calls; order calls need the markets but not fresh ones)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_venue: dict[tuple, tuple[float, ccxt.Exchange]] = {}
+
+    def attach(self, client: ccxt.Exchange, venue: tuple, *, reload: bool = False) -> None:
+        with self._lock:
+            hit = self._by_venue.get(venue)
+        if hit and not reload and time.monotonic() - hit[0] < settings.OMS_MARKETS_TTL_SECONDS:
+            client.set_markets_from_exchange(hit[1])
+            return
+        client.load_markets(reload=True)
+        with self._lock:
+            self._by_venue[venue] = (time.monotonic(), client)
+
+
+_markets = _MarketCache()
+_local = threading.local()
+
+
+class Gateway:
+    """The venue calls the OMS makes, in ccxt's unified terms (symbols like BTC/USDT, BTC/USDT:USDT)."""
+
+    def __init__(self, account: Account, client: ccxt.Exchange):
+        self.account_id = account.id
+        self.account_name = account.name
+        self.exchange = account.exchange
+        self.client = client
+        self._venue = (account.exchange, account.sandbox, account.base_url)
+        self._markets_ready = False
+
+    def __repr__(self) -> str:
+        return f"<Gateway {self.account_name} {self.exchange}>"
+
+    def _ready(self) -> ccxt.Exchange:
+        if not self._markets_ready:
+            _markets.attach(self.client, self._venue)
+            self._markets_ready = True
+        return self.client
+
+    # -- catalog and market data --------------------------------------------------------------
+    def load_markets(self) -> dict:
+        _markets.attach(self.client, self._venue, reload=True)
+        self._markets_ready = True
+        return self.client.markets
+
+    def published_rate_limits(self) -> dict[str, tuple]:
+        """What the venue says its limits are (Binance: exchangeInfo.rateLimits per API)."""
+        if not isinstance(self.client, ccxt.binance):
+            return {}
+        return {
+            "spot": ratelimit.limits_from_exchange_info(self.client.publicGetExchangeInfo().get("rateLimits")),
+            "futures": ratelimit.limits_from_exchange_info(self.client.fapiPublicGetExchangeInfo().get("rateLimits")),
+        }
+
+    def fetch_tickers(self, symbols: list[str], market: str) -> dict:
+        return self._ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
+
+    def fetch_bids_asks(self, symbols: list[str], market: str) -> dict:
+        return self._ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
+
+    # -- orders ----------------------------------------------------------------------------------
+    def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
+                     client_order_id: str, time_in_force: str = "", reduce_only: bool = False,
+                     post_only: bool = False) -> dict:
+        params: dict = {"clientOrderId": client_order_id}
+        if time_in_force and order_type.upper() == "LIMIT" and not post_only:
+            params["timeInForce"] = time_in_force
+        if reduce_only:
+            params["reduceOnly"] = True
+        if post_only:
+            params["postOnly"] = True
+        return self._ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
+                                          None if order_type.upper() == "MARKET" or price is None else str(price), params)
+
+    def set_leverage(self, *, symbol: str, leverage: int) -> dict:
+        return self._ready().set_leverage(leverage, symbol)
+
+    def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> dict:
+        params = {} if exchange_order_id else {"clientOrderId": client_order_id}
+        return self._ready().cancel_order(exchange_order_id or None, symbol, params)
+
+    def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> dict:
+        """By exchange id when known, else by our client order id (how a lost response is resolved)."""
+        params = {} if exchange_order_id else {"clientOrderId": client_order_id}
+        return self._ready().fetch_order(exchange_order_id or None, symbol, params)
+
+    def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
+        return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})
+
+    # -- account -----------------------------------------------------------------------------------
+    def fetch_balance(self, market: str) -> dict:
+        params = {"type": "future"} if market == "futures" else {}
+        return self._ready().fetch_balance(params)
+
+    def fetch_positions(self) -> list[dict]:
+        return self._ready().fetch_positions(None, {"type": "future"})
+
+
+def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:
+    cred = Credential.objects.filter(account_id=account.id).first()
+    if cred is None:
+        return None, {}
+    return cred.updated_at, cred.decrypted()
+
+
+def gateway_for(account: Account) -> Gateway:
+    """The gateway for this account in this thread; rebuilt when the account's venue settings or its
+    credential change (keyed by account id, account/credential updated_at)."""
+    cache: dict = getattr(_local, "gateways", None)
+    if cache is None:
+        cache = _local.gateways = {}
+    cred_stamp = Credential.objects.filter(account_id=account.id).values_list("updated_at", flat=True).first()
+    key = (account.updated_at, cred_stamp)
+    hit = cache.get(account.id)
+    if hit and hit[0] == key:
+        return hit[1]
+    _, secrets = _secrets_for(account)
+    gateway = Gateway(account, build_client(account, secrets))
+    cache[account.id] = (key, gateway)
+    return gateway
+
+
+def forget_gateways() -> None:
+    """Drop this thread's clients (tests, credential rotation drills)."""
+    _local.gateways = {}
+
+
+def public_gateway(account: Account) -> Gateway:
+    """A gateway without credentials, for public market data (the marketdata process never decrypts keys)."""
+    cache: dict = getattr(_local, "public", None)
+    if cache is None:
+        cache = _local.public = {}
+    key = (account.id, account.updated_at)
+    hit = cache.get(account.id)
+    if hit and hit[0] == key:
+        return hit[1]
+    gateway = Gateway(account, build_client(account, {}))
+    cache[account.id] = (key, gateway)
+    return gateway

@@ -1,0 +1,24 @@
+"""`manage.py run_marketdata`: publish prices of every enabled venue until interrupted."""
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from exchanges import marketdata
+
+
+class Command(BaseCommand):
+    help = "Poll tickers of every instrument of every enabled venue and publish them on Redis."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=float, default=settings.OMS_MARKETDATA_INTERVAL_SECONDS,
+                            help="seconds between polls (default %(default)s)")
+        parser.add_argument("--rounds", type=int, default=None, help="stop after this many polls")
+
+    def handle(self, *args, interval, rounds, **options):
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        self.stdout.write(f"publishing prices every {interval}s")
+        marketdata.run(interval=interval, stop=stop, rounds=rounds)

@@ -1,0 +1,43 @@
+"""`manage.py run_venue`: the local Binance-compatible venue in the foreground (Ctrl-C stops it)."""
+import logging
+import os
+import secrets
+
+from aiohttp import web
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from exchanges.simulator.accounts import DEMO_KEY, load_keys
+from exchanges.simulator.runner import build
+
+
+class Command(BaseCommand):
+    help = "Run the local Binance-compatible venue (spot /api/v3 and USD-M /fapi) that ccxt's binance class trades against."
+
+    def add_arguments(self, parser):
+        host, _, port = settings.OMS_VENUE_ADDR.rpartition(":")
+        parser.add_argument("--host", default=host or "127.0.0.1")
+        parser.add_argument("--port", type=int, default=int(port or 8765))
+        parser.add_argument("--seed", type=int, default=1, help="seed of the price walk")
+        parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every request")
+        parser.add_argument("--keys", help="file of key:secret lines (also OMS_VENUE_KEYS=key:secret,...)")
+        parser.add_argument("--snapshot", help="file that keeps orders and balances across restarts")
+        parser.add_argument("--control-token", help="token of the /_venue/ control API (also OMS_VENUE_CONTROL_TOKEN)")
+
+    def handle(self, *args, **opts):
+        try:
+            keys = load_keys(opts["keys"], os.environ.get("OMS_VENUE_KEYS"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--keys / OMS_VENUE_KEYS: {exc}") from None
+        token = opts["control_token"] or os.environ.get("OMS_VENUE_CONTROL_TOKEN") or secrets.token_urlsafe(24)
+        server = build(seed=opts["seed"], keys=keys or None, latency_ms=opts["latency_ms"], control_token=token,
+                       snapshot_path=opts["snapshot"])
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        if server.venue.default_key:
+            self.stdout.write(f"no keys configured: accepting API key '{DEMO_KEY}' / secret '{DEMO_KEY}' from loopback only")
+        else:
+            self.stdout.write(f"{len(server.venue.accounts)} API key(s) configured, each funded with the demo balances")
+        if not (opts["control_token"] or os.environ.get("OMS_VENUE_CONTROL_TOKEN")):
+            self.stdout.write(f"control token: {token}")
+        self.stdout.write(f"venue listening on http://{opts['host']}:{opts['port']} (spot /api/v3, USD-M /fapi)")
+        web.run_app(server.app(), host=opts["host"], port=opts["port"], access_log=None, print=None)

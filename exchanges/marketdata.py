@@ -1,0 +1,96 @@
+"""The price feed: tickers of every instrument of every enabled venue, published on Redis.
+
+One poll per venue endpoint (accounts sharing an exchange, sandbox flag and base URL share it) and
+market: `fetch_tickers` gives last price, best bid and ask in one request; where a venue's tickers
+lack the book (Binance USD-M), `fetch_bids_asks` fills it in. Errors back a venue off exponentially
+without stopping the others.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from decimal import Decimal
+
+import ccxt
+
+from accounts.models import Account, Market
+from exchanges.errors import VenueBackoff
+from exchanges.gateway import public_gateway
+from exchanges.models import Instrument
+from oms_project import pubsub
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def venues() -> list[Account]:
+    """One enabled account per venue endpoint."""
+    seen, out = set(), []
+    for account in Account.objects.filter(enabled=True).order_by("pk"):
+        key = (account.exchange, account.sandbox, account.base_url)
+        if key not in seen:
+            seen.add(key)
+            out.append(account)
+    return out
+
+
+def _dec(value) -> str:
+    return "" if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+def price_update(exchange: str, market: str, symbol: str, ticker: dict) -> dict:
+    info = ticker.get("info") or {}
+    stamp = ticker.get("timestamp") or info.get("closeTime") or info.get("time") or int(time.time() * 1000)
+    return {
+        "exchange": exchange, "market": market, "symbol": symbol,
+        "bid_price": _dec(ticker.get("bid")), "bid_quantity": _dec(ticker.get("bidVolume")),
+        "ask_price": _dec(ticker.get("ask")), "ask_quantity": _dec(ticker.get("askVolume")),
+        "last_price": _dec(ticker.get("last")), "timestamp_ms": int(stamp),
+    }
+
+
+def poll_venue(account: Account) -> int:
+    """Publish one round of prices for the venue; returns how many were published."""
+    gateway = public_gateway(account)
+    published = 0
+    for market in (Market.SPOT, Market.FUTURES):
+        by_ccxt = dict(Instrument.objects.filter(exchange=account.exchange, market=market, active=True)
+                       .values_list("ccxt_symbol", "symbol"))
+        if not by_ccxt:
+            continue
+        tickers = gateway.fetch_tickers(list(by_ccxt), market)
+        if any(t.get("bid") is None for t in tickers.values()):
+            for symbol, book in gateway.fetch_bids_asks(list(by_ccxt), market).items():
+                tickers.setdefault(symbol, {}).update({k: book.get(k) for k in ("bid", "bidVolume", "ask", "askVolume")})
+        for ccxt_symbol, ticker in tickers.items():
+            native = by_ccxt.get(ccxt_symbol)
+            if native:
+                pubsub.publish_price(price_update(account.exchange, market, native, ticker))
+                published += 1
+    return published
+
+
+def run(*, interval: float, stop: threading.Event, rounds: int | None = None) -> None:
+    """Poll every venue each `interval` seconds until `stop` is set (or `rounds` rounds are done)."""
+    backoff: dict[tuple, tuple[float, float]] = {}  # venue → (not before, current delay)
+    done = 0
+    while not stop.is_set() and (rounds is None or done < rounds):
+        started = time.monotonic()
+        for account in venues():
+            key = (account.exchange, account.sandbox, account.base_url)
+            not_before, delay = backoff.get(key, (0.0, 0.0))
+            if started < not_before:
+                continue
+            try:
+                poll_venue(account)
+                backoff.pop(key, None)
+            except (ccxt.BaseError, VenueBackoff) as exc:
+                delay = min(MAX_BACKOFF_SECONDS, max(interval, delay * 2 or interval))
+                if isinstance(exc, VenueBackoff):
+                    delay = max(delay, exc.retry_after)
+                backoff[key] = (time.monotonic() + delay, delay)
+                log.warning("prices of %s unavailable, retrying in %.1fs: %s", account.name, delay, exc)
+        done += 1
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))

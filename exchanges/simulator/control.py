@@ -1,0 +1,61 @@
+"""`VenueControl`: a small synchronous client of the venue's /_venue/ control API."""
+from decimal import Decimal
+
+import requests
+
+
+class VenueControlError(Exception):
+    pass
+
+
+class VenueControl:
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["X-Venue-Token"] = token
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, json: dict | None = None, params: dict | None = None):
+        response = self.session.request(method, f"{self.base_url}/_venue/{path}", json=json, params=params,
+                                        timeout=self.timeout)
+        if response.status_code != 200:
+            raise VenueControlError(f"{method} /_venue/{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def set_faults(self, **knobs) -> dict:
+        """Merge these knobs into the current ones (see exchanges.simulator.faults.Faults)."""
+        return self._call("POST", "faults", json=knobs)["faults"]
+
+    def clear_faults(self) -> dict:
+        return self._call("DELETE", "faults")["faults"]
+
+    def faults(self) -> dict:
+        return self._call("GET", "faults")["faults"]
+
+    def fault_counts(self, reset: bool = False) -> dict[str, int]:
+        return self._call("GET", "fault-counts", params={"reset": "true"} if reset else None)
+
+    def audit(self, client_order_id: str | None = None) -> list[dict]:
+        return self._call("GET", "audit", params={"client_order_id": client_order_id} if client_order_id else None)
+
+    def set_price(self, symbol: str, price, market: str = "spot", freeze: bool | None = None) -> dict:
+        """Move the mid price now (resting orders it crosses fill at once); `freeze` stops/restarts the walk."""
+        payload = {"symbol": symbol, "price": str(Decimal(str(price))), "market": market}
+        if freeze is not None:
+            payload["freeze"] = freeze
+        return self._call("POST", "price", json=payload)
+
+    def fund(self, api_key: str, market: str, asset: str, amount) -> None:
+        """Add (or, negative, remove) free balance: market 'spot' or 'futures'."""
+        self._call("POST", "fund", json={"api_key": api_key, "market": market, "asset": asset,
+                                         "amount": str(Decimal(str(amount)))})
+
+    def add_key(self, api_key: str, secret: str) -> None:
+        self._call("POST", "keys", json={"api_key": api_key, "secret": secret})
+
+    def set_limits(self, reset: bool = False, **limits) -> dict:
+        """Rate limits (see exchanges.simulator.ratelimit.Limits); `reset` zeroes the counters and bans."""
+        return self._call("POST", "limits", json={**limits, "reset": reset})
+
+    def snapshot(self) -> dict:
+        return self._call("POST", "snapshot")

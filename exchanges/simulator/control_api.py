@@ -1,0 +1,156 @@
+"""Control routes under /_venue/: fault knobs and their counts, the audit trail, prices, keys and
+funding, rate-limit settings. They need the control token (header `X-Venue-Token`), never a trading key."""
+import hmac
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from aiohttp import web
+
+from .markets import FUTURES, INSTRUMENTS, MARKETS, SPOT
+
+MARKET_ALIASES = {"spot": SPOT, "futures": FUTURES, "future": FUTURES, "linear": FUTURES, "swap": FUTURES}
+
+
+class BadControl(Exception):
+    pass
+
+
+def _json(data, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(data), content_type="application/json")
+
+
+def _market(value) -> str:
+    market = MARKET_ALIASES.get(str(value or "spot").lower())
+    if market not in MARKETS:
+        raise BadControl("market must be 'spot' or 'futures'")
+    return market
+
+
+def _decimal(value, name: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise BadControl(f"{name} must be a decimal number") from None
+    if not number.is_finite():
+        raise BadControl(f"{name} must be a decimal number")
+    return number
+
+
+def add_control_routes(app: web.Application, server) -> None:
+    venue = server.venue
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if not request.path.startswith("/_venue/"):
+            return await handler(request)
+        token = request.headers.get("X-Venue-Token", "")
+        if not hmac.compare_digest(token.encode(), server.control_token.encode()):
+            return _json({"error": "control token required"}, 401)
+        try:
+            return await handler(request)
+        except BadControl as exc:
+            return _json({"error": str(exc)}, 400)
+
+    async def body(request) -> dict:
+        try:
+            data = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError:
+            raise BadControl("body must be a JSON object") from None
+        if not isinstance(data, dict):
+            raise BadControl("body must be a JSON object")
+        return data
+
+    async def get_faults(request):
+        return _json({"faults": server.faults.knobs.as_dict(), "counts": dict(server.faults.counts)})
+
+    async def set_faults(request):
+        try:
+            server.faults.knobs.update(await body(request))
+        except ValueError as exc:
+            raise BadControl(str(exc)) from None
+        return await get_faults(request)
+
+    async def clear_faults(request):
+        server.faults.clear()
+        venue.skew_ms = 0
+        return await get_faults(request)
+
+    async def fault_counts(request):
+        counts = dict(server.faults.counts)
+        if request.query.get("reset") == "true":
+            server.faults.counts.clear()
+        return _json(counts)
+
+    async def audit(request):
+        return _json(server.audit.query(request.query.get("client_order_id")))
+
+    async def set_price(request):
+        data = await body(request)
+        market = _market(data.get("market"))
+        symbol = str(data.get("symbol", "")).replace("/", "").split(":")[0].upper()
+        if symbol not in INSTRUMENTS[market]:
+            raise BadControl(f"symbol must be one of {sorted(INSTRUMENTS[market])}")
+        price = _decimal(data.get("price"), "price")
+        if price <= 0:
+            raise BadControl("price must be positive")
+        freeze = data.get("freeze")
+        if freeze is not None and not isinstance(freeze, bool):
+            raise BadControl("freeze must be true or false")
+        venue.set_price(market, symbol, price, freeze)
+        book = venue.books[(market, symbol)]
+        return _json({"symbol": symbol, "market": market, "mid": str(book.mid), "bid": str(book.best_bid[0]),
+                      "ask": str(book.best_ask[0]), "frozen": book.frozen})
+
+    async def fund(request):
+        data = await body(request)
+        api_key = data.get("api_key")
+        if api_key not in venue.accounts:
+            raise BadControl("api_key is not configured")
+        asset = str(data.get("asset", "")).upper()
+        if not asset.isalnum():
+            raise BadControl("asset must be an asset code such as USDT")
+        try:
+            venue.fund(api_key, _market(data.get("market")), asset, _decimal(data.get("amount"), "amount"))
+        except ValueError as exc:
+            raise BadControl(str(exc)) from None
+        return _json({"ok": True})
+
+    async def add_key(request):
+        data = await body(request)
+        api_key, secret = data.get("api_key"), data.get("secret")
+        if not isinstance(api_key, str) or not api_key or not isinstance(secret, str) or not secret:
+            raise BadControl("api_key and secret must be non-empty strings")
+        venue.add_key(api_key, secret)
+        venue.default_key = False
+        return _json({"ok": True})
+
+    async def limits(request):
+        if request.method == "POST":
+            data = await body(request)
+            reset = data.pop("reset", False)
+            try:
+                server.limiter.limits.update(data)
+            except ValueError as exc:
+                raise BadControl(str(exc)) from None
+            if reset:
+                server.limiter.reset()
+        return _json(vars(server.limiter.limits))
+
+    async def snapshot(request):
+        if not server.snapshot_path:
+            raise BadControl("the venue was started without a snapshot file")
+        server.save_snapshot()
+        return _json({"ok": True, "path": server.snapshot_path})
+
+    app.middlewares.append(guard)
+    app.router.add_get("/_venue/faults", get_faults)
+    app.router.add_post("/_venue/faults", set_faults)
+    app.router.add_delete("/_venue/faults", clear_faults)
+    app.router.add_get("/_venue/fault-counts", fault_counts)
+    app.router.add_get("/_venue/audit", audit)
+    app.router.add_post("/_venue/price", set_price)
+    app.router.add_post("/_venue/fund", fund)
+    app.router.add_post("/_venue/keys", add_key)
+    app.router.add_get("/_venue/limits", limits)
+    app.router.add_post("/_venue/limits", limits)
+    app.router.add_post("/_venue/snapshot", snapshot)

@@ -1,0 +1,669 @@
+"""The venue's state and matching: orders against the synthetic books, fills with fees, spot balances,
+futures margin and one-way positions. All calls run on the server's event loop, one at a time."""
+import random
+import re
+import time
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from . import errors
+from .accounts import DEMO_KEY, DEMO_SECRET, ZERO, Account
+from .book import Book, round_to
+from .errors import VenueError
+from .markets import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
+
+FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
+CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+FEE_UNIT = Decimal("0.00000001")
+OPEN = ("NEW", "PARTIALLY_FILLED")
+
+
+@dataclass(slots=True)
+class Order:
+    market: str
+    symbol: str
+    order_id: int
+    client_order_id: str
+    api_key: str
+    side: str
+    type: str
+    tif: str
+    price: Decimal
+    orig_qty: Decimal
+    orig_quote_qty: Decimal
+    time: int
+    update_time: int
+    reduce_only: bool = False
+    executed_qty: Decimal = ZERO
+    cum_quote: Decimal = ZERO
+    status: str = "NEW"
+    locked: Decimal = ZERO  # spot: funds still held for the unfilled part
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.orig_qty - self.executed_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def state(self) -> dict:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in
+                ((s, getattr(self, s)) for s in self.__slots__)}
+
+
+@dataclass(slots=True)
+class Trade:
+    market: str
+    symbol: str
+    trade_id: int
+    order_id: int
+    api_key: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    time: int
+    is_maker: bool
+    realized_pnl: Decimal = ZERO
+
+    def state(self) -> dict:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in
+                ((s, getattr(self, s)) for s in self.__slots__)}
+
+
+DECIMAL_FIELDS = {"price", "orig_qty", "orig_quote_qty", "executed_qty", "cum_quote", "locked", "qty",
+                  "commission", "realized_pnl"}
+
+
+def _from_state(cls, s: dict):
+    return cls(**{k: (Decimal(v) if k in DECIMAL_FIELDS else v) for k, v in s.items()})
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Venue:
+    def __init__(self, seed: int = 1, keys: dict[str, str] | None = None):
+        self.rng = random.Random(seed)
+        self.skew_ms = 0
+        t = self.now()
+        self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
+                      for m in MARKETS for s, i in INSTRUMENTS[m].items()}
+        self.default_key = not keys
+        self.accounts: dict[str, Account] = {}
+        for key, secret in (keys or {DEMO_KEY: DEMO_SECRET}).items():
+            self.add_key(key, secret)
+        self.orders: dict[tuple[str, str, int], Order] = {}  # (market, symbol, order id)
+        self.account_orders: dict[tuple[str, str, str], list[Order]] = {}  # (market, key, symbol), oldest first
+        self.resting: dict[tuple[str, str], list[Order]] = {}  # (market, symbol) -> open orders
+        self.client_ids: dict[tuple[str, str, str, str], Order] = {}  # (market, key, symbol, client id) -> latest
+        self.trades: dict[tuple[str, str, str], list[Trade]] = {}
+        self.next_order_id = {(m, s): 1_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
+        self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
+        self.dirty = False
+
+    # ---- clock, keys, prices -------------------------------------------------------------------
+    def now(self) -> int:
+        return now_ms() + self.skew_ms
+
+    def add_key(self, api_key: str, secret: str) -> Account:
+        account = self.accounts.get(api_key)
+        if account is None:
+            account = self.accounts[api_key] = Account.funded(api_key, secret, self.now())
+        account.secret = secret
+        return account
+
+    def fund(self, api_key: str, market: str, asset: str, amount: Decimal) -> None:
+        account = self.accounts[api_key]
+        if market == SPOT:
+            row = account.spot_row(asset)
+            if row[0] + amount < 0:
+                raise ValueError("funding would make the free balance negative")
+            row[0] += amount
+        else:
+            if account.wallet.get(asset, ZERO) + amount < 0:
+                raise ValueError("funding would make the wallet balance negative")
+            account.wallet[asset] = account.wallet.get(asset, ZERO) + amount
+        account.update_time = self.now()
+        self.dirty = True
+
+    def book(self, market: str, symbol: str) -> Book:
+        book = self.books.get((market, symbol))
+        if book is None:
+            raise errors.bad_symbol()
+        return book
+
+    def instrument(self, market: str, symbol: str | None) -> Instrument:
+        if not symbol:
+            raise errors.mandatory("symbol")
+        instrument = INSTRUMENTS[market].get(symbol)
+        if instrument is None:
+            raise errors.bad_symbol()
+        return instrument
+
+    def tick(self) -> None:
+        t = self.now()
+        for (market, symbol), book in self.books.items():
+            book.step(t)
+            self.match_resting(market, symbol, t)
+
+    def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
+        book = self.book(market, symbol)
+        if freeze is not None:
+            book.frozen = freeze
+        book.set_mid(price, self.now())
+        self.match_resting(market, symbol, self.now())
+        self.dirty = True
+
+    # ---- parameters ----------------------------------------------------------------------------
+    @staticmethod
+    def decimal(params: dict, name: str, required: bool = False) -> Decimal | None:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise errors.mandatory(name)
+            return None
+        if not DECIMAL_RE.match(raw):
+            raise errors.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            raise errors.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$") from None
+
+    @staticmethod
+    def integer(params: dict, name: str, required: bool = False) -> int | None:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            if required:
+                raise errors.mandatory(name)
+            return None
+        if not re.fullmatch(r"-?[0-9]{1,19}", raw):
+            raise errors.illegal_chars(name, "^-?[0-9]{1,19}$")
+        return int(raw)
+
+    @staticmethod
+    def boolean(params: dict, name: str) -> bool:
+        raw = params.get(name, "false").lower()
+        if raw not in ("true", "false"):
+            raise errors.illegal_chars(name, "true|false")
+        return raw == "true"
+
+    def client_order_id(self, params: dict, market: str, account: Account, symbol: str) -> str:
+        cid = params.get("newClientOrderId")
+        if not cid:
+            return ("x-" if market == SPOT else "web_") + "".join(self.rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=20))
+        if not CLIENT_ID_RE.match(cid):
+            raise errors.illegal_chars("newClientOrderId", r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+        existing = self.client_ids.get((market, account.api_key, symbol, cid))
+        if existing is not None and existing.is_open:
+            if market == SPOT:
+                raise VenueError(-2010, "Duplicate order sent.")
+            raise VenueError(-4116, "ClientOrderId is duplicated.")
+        return cid
+
+    # ---- order placement -----------------------------------------------------------------------
+    def _new_order(self, market: str, instrument: Instrument, account: Account, cid: str, side: str, otype: str,
+                   tif: str, price: Decimal, qty: Decimal, quote_qty: Decimal, reduce_only: bool = False) -> Order:
+        key = (market, instrument.symbol)
+        self.next_order_id[key] += 1
+        t = self.now()
+        order = Order(market, instrument.symbol, self.next_order_id[key], cid, account.api_key, side, otype, tif,
+                      price, qty, quote_qty, t, t, reduce_only)
+        self.orders[(market, instrument.symbol, order.order_id)] = order
+        self.account_orders.setdefault((market, account.api_key, instrument.symbol), []).append(order)
+        self.client_ids[(market, account.api_key, instrument.symbol, cid)] = order
+        self.dirty = True
+        return order
+
+    @staticmethod
+    def _sweep(book: Book, side: str, qty: Decimal | None, limit: Decimal | None, quote: Decimal | None,
+               step: Decimal) -> list[tuple[Decimal, Decimal]]:
+        """The (price, qty) a taker would get from the displayed levels, best first."""
+        levels = book.asks if side == "BUY" else book.bids
+        fills, left_qty, left_quote = [], qty, quote
+        for price, available in levels:
+            if limit is not None and (price > limit if side == "BUY" else price < limit):
+                break
+            take = available
+            if left_qty is not None:
+                take = min(take, left_qty)
+            if left_quote is not None:
+                take = min(take, round_to(left_quote / price, step, ROUND_DOWN))
+            if take <= 0:
+                break
+            fills.append((price, take))
+            if left_qty is not None:
+                left_qty -= take
+                if left_qty <= 0:
+                    break
+            if left_quote is not None:
+                left_quote -= take * price
+        return fills
+
+    @staticmethod
+    def _consume(book: Book, side: str, fills: list[tuple[Decimal, Decimal]]) -> None:
+        levels = book.asks if side == "BUY" else book.bids
+        for price, qty in fills:
+            for n, (lp, lq) in enumerate(levels):
+                if lp == price:
+                    levels[n] = (lp, lq - qty)
+                    break
+        levels[:] = [lv for lv in levels if lv[1] > 0] or levels[-1:]
+
+    def _check_filters(self, market: str, instrument: Instrument, otype: str, qty: Decimal | None,
+                       price: Decimal | None) -> None:
+        if market == SPOT:
+            for name, value in (("quantity", qty), ("price", price)):
+                if value is not None and value.as_tuple().exponent < -8:
+                    raise VenueError(-1111, f"Parameter '{name}' has too much precision.")
+            if price is not None and (price < instrument.tick or price % instrument.tick):
+                raise errors.filter_failure("PRICE_FILTER")
+            if qty is not None:
+                max_qty = instrument.market_max_qty if otype == "MARKET" else instrument.max_qty
+                if qty < instrument.min_qty or qty > max_qty or qty % instrument.step:
+                    raise errors.filter_failure("MARKET_LOT_SIZE" if otype == "MARKET" and qty > max_qty else "LOT_SIZE")
+            return
+        if qty is not None and qty <= 0:
+            raise VenueError(-4003, "Quantity less than or equal to zero.")
+        if qty is not None and qty % instrument.step:
+            raise VenueError(-1111, "Precision is over the maximum defined for this asset.")
+        if price is not None and price % instrument.tick:
+            raise VenueError(-4014, "Price not increased by tick size.")
+        if price is not None and price < instrument.tick:
+            raise VenueError(-4013, "Price less than min price.")
+        if qty is not None and qty < instrument.min_qty:
+            raise VenueError(-4004, "Quantity less than min quantity.")
+        max_qty = instrument.market_max_qty if otype == "MARKET" else instrument.max_qty
+        if qty is not None and qty > max_qty:
+            raise VenueError(-4005, "Quantity greater than max quantity.")
+
+    def _order_basics(self, market: str, params: dict) -> tuple[Instrument, str, str, str]:
+        instrument = self.instrument(market, params.get("symbol"))
+        side = params.get("side")
+        if not side:
+            raise errors.mandatory("side")
+        if side not in ("BUY", "SELL"):
+            raise VenueError(-1117, "Invalid side.")
+        otype = params.get("type")
+        if not otype:
+            raise errors.mandatory("type")
+        allowed = ("LIMIT", "MARKET", "LIMIT_MAKER") if market == SPOT else ("LIMIT", "MARKET")
+        if otype not in allowed:
+            raise VenueError(-1116, "Invalid orderType.")
+        tif = params.get("timeInForce", "")
+        if otype == "LIMIT":
+            if not tif:
+                raise errors.mandatory("timeInForce")
+            if tif not in (("GTC", "IOC", "FOK") if market == SPOT else ("GTC", "IOC", "FOK", "GTX")):
+                raise VenueError(-1115, "Invalid timeInForce.")
+        elif tif and otype == "MARKET":
+            raise VenueError(-1106, "Parameter 'timeInForce' sent when not required.")
+        return instrument, side, otype, tif
+
+    def place_spot(self, account: Account, params: dict) -> tuple[Order, list[Trade]]:
+        instrument, side, otype, tif = self._order_basics(SPOT, params)
+        book = self.book(SPOT, instrument.symbol)
+        qty = self.decimal(params, "quantity")
+        quote_qty = self.decimal(params, "quoteOrderQty")
+        price = self.decimal(params, "price")
+        if otype == "MARKET":
+            if qty is None and quote_qty is None:
+                raise VenueError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+            if qty is not None and quote_qty is not None:
+                raise VenueError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+            if price is not None:
+                raise VenueError(-1106, "Parameter 'price' sent when not required.")
+        else:
+            if qty is None:
+                raise errors.mandatory("quantity")
+            if price is None:
+                raise errors.mandatory("price")
+            if quote_qty is not None:
+                raise VenueError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+        self._check_filters(SPOT, instrument, otype, qty, price)
+        cid = self.client_order_id(params, SPOT, account, instrument.symbol)
+        limit = price if otype != "MARKET" else None
+        fills = self._sweep(book, side, qty, limit, quote_qty, instrument.step)
+        filled = sum((q for _, q in fills), ZERO)
+        notional = (qty * price) if price is not None else (quote_qty if quote_qty is not None else sum((p * q for p, q in fills), ZERO))
+        if otype == "MARKET" and qty is not None and not fills:
+            notional = qty * (book.best_ask[0] if side == "BUY" else book.best_bid[0])
+        if notional < instrument.min_notional:
+            raise errors.filter_failure("NOTIONAL")
+        if otype == "LIMIT_MAKER" and fills:
+            raise VenueError(-2010, "Order would immediately match and take.")
+        base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
+        if side == "BUY":
+            need = qty * price if otype != "MARKET" else (quote_qty if quote_qty is not None else sum((p * q for p, q in fills), ZERO))
+            if need > quote[0]:
+                raise errors.insufficient_balance()
+        else:
+            need = qty if qty is not None else filled
+            if need > base[0]:
+                raise errors.insufficient_balance()
+        if tif == "FOK" and filled < qty:
+            fills = []
+        if otype == "MARKET" and quote_qty is not None:
+            qty = filled
+        order = self._new_order(SPOT, instrument, account, cid, side, otype, tif or ("GTC" if otype != "MARKET" else "GTC"),
+                                price or ZERO, qty, quote_qty or ZERO)
+        if otype != "MARKET":  # limit orders hold their funds until filled or cancelled
+            order.locked = need
+            (quote if side == "BUY" else base)[0] -= need
+            (quote if side == "BUY" else base)[1] += need
+        trades = [self._fill(order, account, p, q, is_maker=False) for p, q in fills]
+        self._consume(book, side, fills)
+        if order.remaining > 0 and (otype == "MARKET" or tif in ("IOC", "FOK")):
+            self._close(order, account, "EXPIRED")
+        elif order.is_open and order.remaining > 0:
+            self.resting.setdefault((SPOT, instrument.symbol), []).append(order)
+        return order, trades
+
+    def place_futures(self, account: Account, params: dict) -> tuple[Order, Order, list[Trade]]:
+        """Returns the order as accepted (for ACK answers), the order now, and its immediate trades."""
+        instrument, side, otype, tif = self._order_basics(FUTURES, params)
+        book = self.book(FUTURES, instrument.symbol)
+        if params.get("positionSide", "BOTH") != "BOTH":
+            raise VenueError(-4061, "Order's position side does not match user's setting.")
+        qty = self.decimal(params, "quantity", required=True)
+        price = self.decimal(params, "price", required=otype == "LIMIT")
+        if otype == "MARKET" and price is not None:
+            raise VenueError(-1106, "Parameter 'price' sent when not required.")
+        reduce_only = self.boolean(params, "reduceOnly")
+        self._check_filters(FUTURES, instrument, otype, qty, price)
+        cid = self.client_order_id(params, FUTURES, account, instrument.symbol)
+        fills = self._sweep(book, side, qty, price, None, instrument.step)
+        if tif == "GTX" and fills:
+            raise VenueError(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")
+        position = account.position(instrument.symbol)
+        signed = qty if side == "BUY" else -qty
+        if reduce_only and (position.amt == 0 or (position.amt > 0) == (signed > 0)):
+            raise VenueError(-2022, "ReduceOnly Order is rejected.")
+        ref_price = price if price is not None else book.mid
+        if not reduce_only and qty * ref_price < instrument.min_notional:
+            raise VenueError(-4164, f"Order's notional must be no smaller than {instrument.min_notional} (unless you choose reduce only).")
+        if tif == "FOK" and sum((q for _, q in fills), ZERO) < qty:
+            raise VenueError(-5021, "Due to the order could not be filled immediately, the FOK order has been rejected.")
+        if not reduce_only:
+            opening = qty if (position.amt == 0 or (position.amt > 0) == (signed > 0)) else max(ZERO, qty - abs(position.amt))
+            fill_price = (sum((p * q for p, q in fills), ZERO) / sum((q for _, q in fills), ZERO)) if fills else ref_price
+            need = opening * max(ref_price, fill_price) / account.leverage_for(instrument.symbol)
+            need += qty * fill_price * FEES[FUTURES][1]
+            if need > self.futures_available(account):
+                raise VenueError(-2019, "Margin is insufficient.")
+        order = self._new_order(FUTURES, instrument, account, cid, side, otype, tif or "GTC", price or ZERO, qty, ZERO,
+                                reduce_only)
+        accepted = Order(**{s: getattr(order, s) for s in Order.__slots__})
+        trades = []
+        for p, q in fills:
+            if reduce_only:
+                q = min(q, abs(position.amt))
+            if q <= 0:
+                break
+            trades.append(self._fill(order, account, p, q, is_maker=False))
+        self._consume(book, side, fills)
+        if order.is_open and (otype == "MARKET" or tif == "IOC" or (reduce_only and position.amt == 0)):
+            self._close(order, account, "EXPIRED")
+        elif order.is_open:
+            self.resting.setdefault((FUTURES, instrument.symbol), []).append(order)
+        return accepted, order, trades
+
+    # ---- fills ---------------------------------------------------------------------------------
+    def _fill(self, order: Order, account: Account, price: Decimal, qty: Decimal, is_maker: bool) -> Trade:
+        instrument = INSTRUMENTS[order.market][order.symbol]
+        t = self.now()
+        key = (order.market, order.symbol)
+        self.next_trade_id[key] += 1
+        rate = FEES[order.market][0 if is_maker else 1]
+        realized = ZERO
+        if order.market == SPOT:
+            base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
+            if order.side == "BUY":
+                commission, asset = round_to(qty * rate, FEE_UNIT), instrument.base
+                cost = price * qty
+                if order.locked:
+                    held = min(order.locked, order.price * qty)
+                    quote[1] -= held
+                    quote[0] += held - cost
+                    order.locked -= held
+                else:
+                    quote[0] -= cost
+                base[0] += qty - commission
+            else:
+                commission, asset = round_to(price * qty * rate, FEE_UNIT), instrument.quote
+                if order.locked:
+                    held = min(order.locked, qty)
+                    base[1] -= held
+                    order.locked -= held
+                else:
+                    base[0] -= qty
+                quote[0] += price * qty - commission
+        else:
+            commission, asset = round_to(price * qty * rate, FEE_UNIT), instrument.quote
+            realized = self._apply_position(account, order.symbol, qty if order.side == "BUY" else -qty, price, t)
+            account.wallet[asset] = account.wallet.get(asset, ZERO) + realized - commission
+        order.executed_qty += qty
+        order.cum_quote += price * qty
+        order.status = "FILLED" if order.remaining <= 0 else "PARTIALLY_FILLED"
+        order.update_time = t
+        account.update_time = t
+        trade = Trade(order.market, order.symbol, self.next_trade_id[key], order.order_id, account.api_key, order.side,
+                      price, qty, commission, asset, t, is_maker, realized)
+        self.trades.setdefault((order.market, account.api_key, order.symbol), []).append(trade)
+        self.books[key].record_trade(price, qty)
+        if order.status == "FILLED":
+            self._release(order, account)
+        self.dirty = True
+        return trade
+
+    @staticmethod
+    def _apply_position(account: Account, symbol: str, signed_qty: Decimal, price: Decimal, t: int) -> Decimal:
+        """One-way position update; returns the realized PnL of the part that closed exposure."""
+        pos = account.position(symbol)
+        realized = ZERO
+        if pos.amt == 0 or (pos.amt > 0) == (signed_qty > 0):
+            total = abs(pos.amt) + abs(signed_qty)
+            pos.entry = (abs(pos.amt) * pos.entry + abs(signed_qty) * price) / total
+            pos.amt += signed_qty
+        else:
+            closing = min(abs(signed_qty), abs(pos.amt))
+            direction = 1 if pos.amt > 0 else -1
+            realized = closing * (price - pos.entry) * direction
+            pos.amt += signed_qty
+            if pos.amt == 0:
+                pos.entry = ZERO
+            elif (pos.amt > 0) != (direction > 0):  # flipped through zero: the rest opens at this price
+                pos.entry = price
+        pos.update_time = t
+        return realized
+
+    def _release(self, order: Order, account: Account) -> None:
+        if order.market == SPOT and order.locked:
+            instrument = INSTRUMENTS[SPOT][order.symbol]
+            row = account.spot_row(instrument.quote if order.side == "BUY" else instrument.base)
+            row[1] -= order.locked
+            row[0] += order.locked
+            order.locked = ZERO
+        resting = self.resting.get((order.market, order.symbol))
+        if resting and order in resting:
+            resting.remove(order)
+
+    def _close(self, order: Order, account: Account, status: str) -> None:
+        order.status = status
+        order.update_time = self.now()
+        self._release(order, account)
+        self.dirty = True
+
+    def match_resting(self, market: str, symbol: str, t: int) -> None:
+        """Resting limits fill (as makers, at their own price) once the book trades through them."""
+        resting = self.resting.get((market, symbol))
+        if not resting:
+            return
+        book = self.books[(market, symbol)]
+        for order in list(resting):
+            side = "BUY" if order.side == "BUY" else "SELL"
+            crossing = self._sweep(book, side, order.remaining, order.price, None, INSTRUMENTS[market][symbol].step)
+            if not crossing:
+                continue
+            account = self.accounts[order.api_key]
+            qty = sum((q for _, q in crossing), ZERO)
+            if order.reduce_only:
+                pos = account.position(symbol)
+                if pos.amt == 0 or (pos.amt > 0) == (order.side == "BUY"):
+                    self._close(order, account, "EXPIRED")
+                    continue
+                qty = min(qty, abs(pos.amt))
+            self._fill(order, account, order.price, qty, is_maker=True)
+            self._consume(book, side, self._sweep(book, side, qty, order.price, None, INSTRUMENTS[market][symbol].step))
+
+    # ---- queries and cancels -------------------------------------------------------------------
+    def find_order(self, market: str, account: Account, params: dict, missing: VenueError) -> Order:
+        instrument = self.instrument(market, params.get("symbol"))
+        order_id = self.integer(params, "orderId")
+        cid = params.get("origClientOrderId")
+        if order_id is None and not cid:
+            raise VenueError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+        if order_id is not None:
+            order = self.orders.get((market, instrument.symbol, order_id))
+            if order is None or order.api_key != account.api_key or (cid and order.client_order_id != cid):
+                raise missing
+            return order
+        order = self.client_ids.get((market, account.api_key, instrument.symbol, cid))
+        if order is None:
+            raise missing
+        return order
+
+    def cancel(self, market: str, account: Account, params: dict) -> Order:
+        order = self.find_order(market, account, params, errors.unknown_order())
+        if not order.is_open:
+            raise errors.unknown_order()
+        self._close(order, account, "CANCELED")
+        return order
+
+    def cancel_all(self, market: str, account: Account, params: dict) -> list[Order]:
+        instrument = self.instrument(market, params.get("symbol"))
+        orders = [o for o in self.account_orders.get((market, account.api_key, instrument.symbol), []) if o.is_open]
+        for order in orders:
+            self._close(order, account, "CANCELED")
+        return orders
+
+    def open_orders(self, market: str, account: Account, symbol: str | None) -> list[Order]:
+        symbols = [self.instrument(market, symbol).symbol] if symbol else list(INSTRUMENTS[market])
+        return [o for s in symbols for o in self.account_orders.get((market, account.api_key, s), []) if o.is_open]
+
+    def all_orders(self, market: str, account: Account, params: dict) -> list[Order]:
+        instrument = self.instrument(market, params.get("symbol"))
+        orders = self.account_orders.get((market, account.api_key, instrument.symbol), [])
+        return self._window(orders, params, lambda o: o.order_id, lambda o: o.time, "orderId")
+
+    def my_trades(self, market: str, account: Account, params: dict) -> list[Trade]:
+        instrument = self.instrument(market, params.get("symbol"))
+        trades = self.trades.get((market, account.api_key, instrument.symbol), [])
+        order_id = self.integer(params, "orderId")
+        if order_id is not None:
+            trades = [t for t in trades if t.order_id == order_id]
+        return self._window(trades, params, lambda t: t.trade_id, lambda t: t.time, "fromId")
+
+    def _window(self, rows: list, params: dict, ident, stamp, from_name: str) -> list:
+        limit = self.integer(params, "limit") or 500
+        if not 1 <= limit <= 1000:
+            raise VenueError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..1000'.")
+        start, end, from_id = self.integer(params, "startTime"), self.integer(params, "endTime"), self.integer(params, from_name)
+        if from_id is not None:
+            return [r for r in rows if ident(r) >= from_id][:limit]
+        if start is not None:
+            rows = [r for r in rows if stamp(r) >= start]
+        if end is not None:
+            rows = [r for r in rows if stamp(r) <= end]
+        return rows[:limit] if start is not None else rows[-limit:]
+
+    # ---- futures account -----------------------------------------------------------------------
+    def set_leverage(self, account: Account, params: dict) -> dict:
+        instrument = self.instrument(FUTURES, params.get("symbol"))
+        leverage = self.integer(params, "leverage", required=True)
+        if not 1 <= leverage <= max_leverage(instrument.symbol):
+            raise VenueError(-4028, f"Leverage {leverage} is not valid")
+        account.leverage[instrument.symbol] = leverage
+        account.update_time = self.now()
+        self.dirty = True
+        cap = max(r["notionalCap"] for r in brackets_for(instrument.symbol) if r["initialLeverage"] >= leverage)
+        return {"leverage": leverage, "maxNotionalValue": format(cap, "f"), "symbol": instrument.symbol}
+
+    def position_figures(self, account: Account, symbol: str) -> dict:
+        pos = account.position(symbol)
+        mark = self.books[(FUTURES, symbol)].mid
+        notional = pos.amt * mark
+        upnl = pos.amt * (mark - pos.entry)
+        leverage = account.leverage_for(symbol)
+        maint, ratio, cum = maint_margin(symbol, abs(notional))
+        order_margin = sum((o.remaining * o.price / leverage for o in self.open_orders(FUTURES, account, symbol)
+                            if not o.reduce_only), ZERO)
+        return {"amt": pos.amt, "entry": pos.entry, "mark": mark, "notional": notional, "upnl": upnl,
+                "initial": abs(notional) / leverage, "maint": maint, "ratio": ratio, "cum": cum,
+                "order_margin": order_margin, "leverage": leverage, "update_time": pos.update_time}
+
+    def futures_totals(self, account: Account) -> dict:
+        rows = {s: self.position_figures(account, s) for s in INSTRUMENTS[FUTURES]}
+        wallet = account.wallet.get("USDT", ZERO)
+        upnl = sum((r["upnl"] for r in rows.values()), ZERO)
+        initial = sum((r["initial"] for r in rows.values()), ZERO)
+        orders = sum((r["order_margin"] for r in rows.values()), ZERO)
+        maint = sum((r["maint"] for r in rows.values()), ZERO)
+        available = wallet + upnl - initial - orders
+        return {"rows": rows, "wallet": wallet, "upnl": upnl, "initial": initial, "order_margin": orders,
+                "maint": maint, "margin_balance": wallet + upnl, "available": available}
+
+    def futures_available(self, account: Account) -> Decimal:
+        return self.futures_totals(account)["available"]
+
+    def liquidation_price(self, account: Account, symbol: str, totals: dict) -> Decimal:
+        """Binance's one-way cross-margin formula, other positions' maintenance and PnL taken as they are."""
+        row = totals["rows"][symbol]
+        size = abs(row["amt"])
+        if size == 0:
+            return ZERO
+        others_maint = totals["maint"] - row["maint"]
+        others_upnl = totals["upnl"] - row["upnl"]
+        side = 1 if row["amt"] > 0 else -1
+        numerator = totals["wallet"] - others_maint + others_upnl + row["cum"] - side * size * row["entry"]
+        denominator = size * row["ratio"] - side * size
+        price = numerator / denominator
+        return max(ZERO, round_to(price, INSTRUMENTS[FUTURES][symbol].tick))
+
+    # ---- snapshot ------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "books": {f"{m}:{s}": b.state() for (m, s), b in self.books.items()},
+            "accounts": [a.state() for a in self.accounts.values()],
+            "orders": [o.state() for o in self.orders.values()],
+            "trades": [t.state() for rows in self.trades.values() for t in rows],
+            "next_order_id": {f"{m}:{s}": v for (m, s), v in self.next_order_id.items()},
+            "next_trade_id": {f"{m}:{s}": v for (m, s), v in self.next_trade_id.items()},
+        }
+
+    def restore(self, state: dict) -> None:
+        for name, b in state["books"].items():
+            m, s = name.split(":")
+            if (m, s) in self.books:
+                self.books[(m, s)].restore(b)
+        for a in state["accounts"]:
+            self.accounts[a["api_key"]] = Account.from_state(a)
+        for raw in sorted(state["orders"], key=lambda o: (o["time"], o["order_id"])):
+            o = _from_state(Order, raw)
+            self.orders[(o.market, o.symbol, o.order_id)] = o
+            self.account_orders.setdefault((o.market, o.api_key, o.symbol), []).append(o)
+            self.client_ids[(o.market, o.api_key, o.symbol, o.client_order_id)] = o
+            if o.is_open:
+                self.resting.setdefault((o.market, o.symbol), []).append(o)
+        for raw in sorted(state["trades"], key=lambda t: t["trade_id"]):
+            t = _from_state(Trade, raw)
+            self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
+        for field_name, target in (("next_order_id", self.next_order_id), ("next_trade_id", self.next_trade_id)):
+            for name, v in state[field_name].items():
+                m, s = name.split(":")
+                target[(m, s)] = max(target.get((m, s), 0), v)
+        self.default_key = self.default_key and list(self.accounts) == [DEMO_KEY]

@@ -1,0 +1,108 @@
+"""Fault injection knobs (switchable at run time through the control API), the count of every fault
+injected, and the audit trail of every request the venue received."""
+import random
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field, fields
+
+ERROR_KINDS = {
+    # kind: (HTTP status, body or None for plain text, processed before answering?)
+    "unknown": (503, {"code": -1001, "msg": "Unknown error, please check your request or try again later."}, True),
+    "timeout": (408, {"code": -1007, "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}, True),
+    "bus": (503, {"code": -1006, "msg": "An unexpected response was received from the message bus. Execution status unknown."}, True),
+    "internal": (503, {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}, False),
+    "unavailable": (503, None, False),
+}
+UNAVAILABLE_TEXT = "Service Unavailable."
+
+
+@dataclass
+class Faults:
+    latency_ms: float = 0.0  # added to every request
+    jitter_ms: float = 0.0  # plus uniform(0, jitter)
+    error_rate: float = 0.0  # share of matching requests answered with `error_kind`
+    error_count: int = 0  # the next N matching requests are answered with `error_kind`
+    error_kind: str = "unknown"
+    error_delay_ms: float = 200.0  # how long a "timeout" (-1007) answer takes
+    burst_429: int = 0  # the next N matching requests get 429 -1003
+    drop_response_rate: float = 0.0  # process, then close the connection without an answer
+    drop_response_count: int = 0
+    drop_request_rate: float = 0.0  # close the connection without processing
+    drop_request_count: int = 0
+    drop_hold_ms: float = 0.0  # how long a dropped connection is held open first
+    clock_skew_ms: int = 0  # added to the venue's clock
+    reject_keys: list[str] = field(default_factory=list)  # these API keys get -2015
+    endpoints: list[str] = field(default_factory=list)  # "POST /api/v3/order" or "/fapi/v1/order"; empty = all
+
+    def update(self, knobs: dict) -> None:
+        names = {f.name: f for f in fields(self)}
+        for name, value in knobs.items():
+            if name not in names:
+                raise ValueError(f"unknown fault knob '{name}'")
+            current = getattr(self, name)
+            if isinstance(current, list):
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError(f"'{name}' must be a list of strings")
+            elif isinstance(current, bool) or not isinstance(value, int | float) or isinstance(value, bool):
+                if not (name == "error_kind" and isinstance(value, str)):
+                    raise ValueError(f"'{name}' must be a number")
+            if name == "error_kind" and value not in ERROR_KINDS:
+                raise ValueError(f"'error_kind' must be one of {sorted(ERROR_KINDS)}")
+            if name.endswith("_rate") and not 0 <= value <= 1:
+                raise ValueError(f"'{name}' must be between 0 and 1")
+            if (name.endswith("_count") or name.endswith("_ms") and name != "clock_skew_ms" or name == "burst_429") and value < 0:
+                raise ValueError(f"'{name}' must not be negative")
+            setattr(self, name, type(current)(value) if not isinstance(current, list) else list(value))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class FaultPlan:
+    """Decides, per request, which fault (if any) it gets, and counts what was injected."""
+
+    def __init__(self, seed: int):
+        self.knobs = Faults()
+        self.rng = random.Random(f"faults:{seed}")
+        self.counts: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.knobs = Faults()
+
+    def matches(self, method: str, path: str) -> bool:
+        eps = self.knobs.endpoints
+        return not eps or path in eps or f"{method} {path}" in eps
+
+    def take(self, count_name: str, rate_name: str) -> bool:
+        if getattr(self.knobs, count_name) > 0:
+            setattr(self.knobs, count_name, getattr(self.knobs, count_name) - 1)
+            return True
+        rate = getattr(self.knobs, rate_name)
+        return rate > 0 and self.rng.random() < rate
+
+    def latency_s(self) -> float:
+        k = self.knobs
+        if k.latency_ms <= 0 and k.jitter_ms <= 0:
+            return 0.0
+        self.counts["latency"] += 1
+        return (k.latency_ms + self.rng.uniform(0, k.jitter_ms)) / 1000
+
+    def count(self, name: str) -> None:
+        self.counts[name] += 1
+
+
+class Audit:
+    """Every request the venue received, in order (bounded)."""
+
+    def __init__(self, maxlen: int = 200_000):
+        self.rows: deque[dict] = deque(maxlen=maxlen)
+        self.seq = 0
+
+    def record(self, **row) -> None:
+        self.seq += 1
+        row["seq"] = self.seq
+        self.rows.append(row)
+
+    def query(self, client_order_id: str | None = None) -> list[dict]:
+        if client_order_id is None:
+            return list(self.rows)
+        return [r for r in self.rows if client_order_id in (r.get("client_order_id"), r.get("orig_client_order_id"))]

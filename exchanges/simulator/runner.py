@@ -1,0 +1,62 @@
+"""Build and run the venue: in the foreground (`manage.py run_venue`) or in a background thread."""
+import asyncio
+import secrets
+import threading
+
+from aiohttp import web
+
+from .engine import Venue
+from .server import VenueServer, load_snapshot
+
+
+def build(*, seed: int = 1, keys: dict[str, str] | None = None, latency_ms: float = 0, control_token: str | None = None,
+          snapshot_path: str | None = None) -> VenueServer:
+    venue = Venue(seed=seed, keys=keys)
+    load_snapshot(venue, snapshot_path)
+    for key, secret in (keys or {}).items():  # keys given now win over the snapshot's
+        venue.add_key(key, secret)
+    return VenueServer(venue, control_token=control_token or secrets.token_urlsafe(24), latency_ms=latency_ms,
+                       snapshot_path=snapshot_path, seed=seed)
+
+
+class BackgroundVenue:
+    """The venue on its own event loop in a daemon thread, bound to host:port (0 = a free port)."""
+
+    def __init__(self, server: VenueServer, host: str = "127.0.0.1", port: int = 0):
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(host, port), name="venue", daemon=True)
+        self.port = 0
+
+    def start(self, timeout: float = 10.0) -> "BackgroundVenue":
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the venue did not start in time")
+        if self._error:
+            raise RuntimeError("the venue failed to start") from self._error
+        return self
+
+    def _run(self, host: str, port: int) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False)
+            self.loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, host, port, reuse_address=True)
+            self.loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self._runner.cleanup())
+        self.loop.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)

@@ -1,0 +1,367 @@
+"""Orders on the venue: submit, cancel, look up, sync. The Celery tasks in `orders.tasks` are thin
+adapters over these functions; every change to an order goes through `orders.services`.
+
+Exactly once: the OMS order id is the venue's client order id, and `order_submission_claim` lets one
+worker send an order one time. Whoever finds an order already claimed (a redelivered task, a crash
+after sending) never sends again: it looks the order up by client order id. "Not found" is trusted
+only after recvWindow + grace has passed since the send, when the venue would refuse the request
+even if it were still on its way; only then is the order REJECTED as never received.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import ccxt
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Account, Market
+from exchanges import markets
+from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
+from exchanges.gateway import Gateway, gateway_for
+from oms_project import pubsub
+from oms_project.celery import app
+from orders import services, submission
+from orders.lifecycle import IllegalTransition
+from orders.models import Fill, Order, Status
+
+log = logging.getLogger(__name__)
+
+# ccxt's unified order status → ours (NEW becomes PARTIALLY_FILLED by the filled quantity).
+VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.CANCELLED, "cancelled": Status.CANCELLED,
+                "expired": Status.EXPIRED, "rejected": Status.REJECTED}
+WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
+ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
+NEVER_RECEIVED = "venue never received it: not found by client order id after recvWindow + grace"
+
+
+class RetryLater(Exception):
+    """Nothing is settled yet; run the same step again after `countdown` seconds (the task retries)."""
+
+    def __init__(self, countdown: float, why: str):
+        super().__init__(why)
+        self.countdown = max(0.05, countdown)
+
+
+def _d(value) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _load(order_id: str) -> Order:
+    return Order.objects.select_related("account").get(pk=order_id)
+
+
+def _ccxt_symbol(order: Order) -> str:
+    return markets.ccxt_symbol(order.exchange, order.market, order.symbol)
+
+
+def _lookup_gate(order: Order) -> datetime:
+    """Before this moment a request we sent may still reach the venue; "not found" proves nothing yet."""
+    sent = order.submitted_at or order.created_at
+    return sent + timedelta(milliseconds=settings.OMS_RECV_WINDOW_MS, seconds=settings.OMS_UNKNOWN_GRACE_SECONDS)
+
+
+def _auth_failed(account: Account, exc: BaseException) -> str:
+    from accounts.services import account_set_enabled
+
+    reason = f"venue refused the API key: {venue_reason(exc)}"
+    account_set_enabled(account=account.name, enabled=False, reason=reason)
+    log.error("account %s disabled for trading: %s", account.name, reason)
+    return reason
+
+
+def _reject(order: Order, reason: str) -> None:
+    services.order_apply_venue_update(order_id=order.id, status=Status.REJECTED, reason=reason[:500])
+
+
+# ------------------------------------------------------------------------------------ venue reports
+
+def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
+    status = VENUE_STATUS.get((vo.get("status") or "").lower())
+    if status is None:
+        raise ValueError(f"venue status {vo.get('status')!r} of order {order.id} is not understood")
+    if status == Status.NEW and filled > 0:
+        return Status.PARTIALLY_FILLED
+    return status
+
+
+def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str) -> list[dict]:
+    """The order's trades: from the answer itself when it carries them (Binance spot FULL), else fetched."""
+    inline = [t for t in (vo.get("trades") or []) if t.get("id")]
+    if inline:
+        return inline
+    exchange_id = vo.get("id") or order.exchange_order_id
+    return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
+
+
+def _fill_from(order: Order, trade: dict, vo: dict) -> None:
+    fee = trade.get("fee") or {}
+    stamp = trade.get("timestamp") or vo.get("lastTradeTimestamp") or vo.get("timestamp")
+    executed_at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else _now()
+    services.fill_record(order_id=order.id, trade_id=str(trade["id"]), price=_d(trade["price"]),
+                         quantity=_d(trade["amount"]), fee=_d(fee.get("cost")) or Decimal(0),
+                         fee_asset=fee.get("currency") or "", is_maker=trade.get("takerOrMaker") == "maker",
+                         executed_at=executed_at)
+
+
+def _recorded_fill_quantity(order: Order) -> Decimal:
+    return Fill.objects.filter(order_id=order.id).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
+
+
+def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False) -> Order:
+    """Bring the ledger to what the venue says about the order: status, exchange id and its trades,
+    in one transaction (trades fetched first), so nobody sees a closed order without its fills.
+
+    While a cancel is pending, a "still working" report is not a refusal of the cancel unless it is the
+    cancel's own answer (`cancel_answer`): only the trades are taken from it."""
+    filled = _d(vo.get("filled")) or Decimal(0)
+    status = _report_status(order, vo, filled)
+    info = vo.get("info") or {}
+    trades = _trades_of(gateway, order, vo, symbol) if filled > _recorded_fill_quantity(order) else []
+    with transaction.atomic():
+        order = _load(order.id)
+        if not (order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer):
+            avg = _d(info.get("avgPrice"))
+            try:
+                with transaction.atomic():
+                    services.order_apply_venue_update(
+                        order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
+                        filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
+                        reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
+                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")})
+            except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
+                log.warning("venue report for %s not applied: %s", order.id, exc)
+        for trade in trades:
+            _fill_from(order, trade, vo)
+    if trades:
+        balances_sync_soon(order.account_id)
+    return _load(order.id)
+
+
+# ------------------------------------------------------------------------------------ submit
+
+def submit(order_id: str) -> None:
+    """Send a PENDING_NEW order once and record the answer. Safe to run again for the same order."""
+    order = _load(order_id)
+    if order.status != Status.PENDING_NEW:
+        return
+    if order.submitted_at is not None:
+        return resolve_unknown(order_id)  # an earlier attempt may have reached the venue
+    account = order.account
+    if not account.enabled:
+        return _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
+    gateway = gateway_for(account)
+    symbol = _ccxt_symbol(order)
+    if order.market == Market.FUTURES and order.leverage:
+        try:
+            gateway.set_leverage(symbol=symbol, leverage=order.leverage)
+        except VenueBackoff as exc:
+            raise RetryLater(exc.retry_after, str(exc)) from exc
+        except ccxt.BaseError as exc:  # nothing was placed: safe to retry or refuse
+            outcome = classify(exc)
+            if outcome == Outcome.AUTH:
+                return _reject(order, _auth_failed(account, exc))
+            if outcome in (Outcome.REJECTED, Outcome.NOT_FOUND):
+                return _reject(order, f"leverage {order.leverage} refused: {venue_reason(exc)}")
+            raise RetryLater(1, f"setting leverage: {exc}") from exc
+    if not services.order_submission_claim(order_id=order.id):
+        return resolve_unknown(order_id)
+    try:
+        vo = gateway.create_order(symbol=symbol, side=order.side, order_type=order.order_type, amount=order.quantity,
+                                  price=order.price, client_order_id=order.id, time_in_force=order.time_in_force,
+                                  reduce_only=order.reduce_only, post_only=order.post_only)
+    except VenueBackoff as exc:  # our limiter refused before anything was sent
+        services.order_submission_release(order_id=order.id)
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - every failure is classified; unknown ones mean "look it up"
+        return _submit_failed(order, gateway, exc)
+    apply_venue_order(gateway, order, vo, symbol=symbol)
+
+
+def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
+    outcome = classify(exc)
+    reason = venue_reason(exc)
+    log.info("order %s: venue error on submit (%s): %s", order.id, outcome, reason)
+    if outcome == Outcome.REJECTED and "duplicate" not in reason.lower():
+        return _reject(order, reason)
+    if outcome == Outcome.AUTH:
+        return _reject(order, _auth_failed(order.account, exc))
+    if outcome == Outcome.BACKOFF:  # 429/418: the venue refused the request without processing it
+        services.order_submission_release(order_id=order.id)
+        raise RetryLater(gateway.client.oms_limiters["spot"].banned_for() or 1, reason) from exc
+    # UNKNOWN (timeout, network, 5xx) or a duplicate client id: the venue may hold the order. Look, never resend.
+    return resolve_unknown(order.id)
+
+
+def resolve_unknown(order_id: str) -> None:
+    """Settle an order whose send was not answered, by looking it up by client order id."""
+    order = _load(order_id)
+    if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
+        return
+    gateway = gateway_for(order.account)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.fetch_order(symbol=symbol, client_order_id=order.id)
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001
+        outcome = classify(exc)
+        if outcome == Outcome.NOT_FOUND:
+            wait = (_lookup_gate(order) - _now()).total_seconds()
+            if wait > 0:
+                raise RetryLater(wait + 0.05, "not found yet; waiting out recvWindow + grace") from exc
+            return _reject(order, NEVER_RECEIVED)
+        if outcome == Outcome.AUTH:
+            _auth_failed(order.account, exc)
+        raise RetryLater(1, f"lookup failed: {venue_reason(exc)}") from exc
+    apply_venue_order(gateway, order, vo, symbol=symbol)
+
+
+# ------------------------------------------------------------------------------------ cancel
+
+def cancel(order_id: str) -> None:
+    """Cancel a PENDING_CANCEL order on the venue: CANCELLED, or whatever the venue says won the race."""
+    order = _load(order_id)
+    if order.status != Status.PENDING_CANCEL:
+        return
+    if order.submitted_at is None and services.order_submission_claim(order_id=order.id):
+        # Never sent, and now it never will be: the submit task finds it claimed and not PENDING_NEW.
+        services.order_apply_venue_update(order_id=order.id, status=Status.CANCELLED, reason="cancelled before it was sent")
+        return
+    gateway = gateway_for(order.account)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001
+        outcome = classify(exc)
+        log.info("order %s: venue error on cancel (%s): %s", order.id, outcome, venue_reason(exc))
+        if outcome == Outcome.AUTH:
+            _auth_failed(order.account, exc)
+            return
+        if outcome == Outcome.BACKOFF:
+            raise RetryLater(1, venue_reason(exc)) from exc
+        return _cancel_unsettled(order_id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
+    apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+
+
+def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
+    """The cancel was refused or unanswered: the order's real state decides (filled first, gone, still open)."""
+    order = _load(order_id)
+    if not order.exchange_order_id:
+        return resolve_unknown(order_id)
+    gateway = gateway_for(order.account)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)
+    except Exception as exc:  # noqa: BLE001
+        raise RetryLater(1, f"lookup after cancel failed: {venue_reason(exc)}") from exc
+    still_open = (vo.get("status") or "").lower() == "open"
+    if still_open and not refused:
+        raise RetryLater(0.5, "cancel unanswered and the order is still open: cancel again")
+    if still_open:
+        vo = {**vo, "info": {**(vo.get("info") or {}), "msg": why}}
+    apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+
+
+# ------------------------------------------------------------------------------------ sync
+
+def sync_interval(order: Order) -> timedelta:
+    """Young orders are looked at often, old ones rarely: 1 s up to a minute, a tenth of the age."""
+    age = (_now() - order.created_at).total_seconds()
+    return timedelta(seconds=min(60.0, max(1.0, age / 10)))
+
+
+def sync_order(order_id: str) -> None:
+    """Poll one working order: status and trades; a PENDING_NEW order is resolved or re-submitted."""
+    order = _load(order_id)
+    if not order.is_open:
+        return
+    if order.status == Status.PENDING_NEW or not order.exchange_order_id:
+        if order.submitted_at is None:
+            if order.status == Status.PENDING_NEW:
+                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost
+            else:
+                cancel(order.id)
+            return
+        return resolve_unknown(order_id)
+    gateway = gateway_for(order.account)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    apply_venue_order(gateway, order, vo, symbol=symbol)
+
+
+# ------------------------------------------------------------------------------------ balances, positions
+
+def balances_sync_soon(account_id: int) -> None:
+    """After fills: one balance sync for the account, however many fills arrive meanwhile."""
+    if pubsub.client().set(_balance_sync_key(account_id), "1", nx=True, ex=30):
+        app.send_task(ACCOUNT_SYNC_TASK, args=[account_id])
+
+
+def _balance_sync_key(account_id: int) -> str:
+    return f"{settings.OMS_PUBSUB_PREFIX}:balance-sync-pending:{account_id}"
+
+
+def _spot_balances(result: dict) -> list[dict]:
+    raw = (result.get("info") or {}).get("balances")
+    if isinstance(raw, list):
+        rows = [{"asset": b["asset"], "free": _d(b["free"]), "locked": _d(b["locked"])} for b in raw]
+    else:
+        rows = [{"asset": code, "free": _d(result[code].get("free") or 0), "locked": _d(result[code].get("used") or 0)}
+                for code in result.get("total") or {}]
+    return [r for r in rows if r["free"] or r["locked"]]
+
+
+def _futures_balances(result: dict) -> list[dict]:
+    rows = [{"asset": code, "free": _d(result[code].get("free") or 0), "locked": _d(result[code].get("used") or 0)}
+            for code in result.get("total") or {}]
+    return [r for r in rows if r["free"] or r["locked"]]
+
+
+def _position_row(p: dict) -> dict:
+    info = p.get("info") or {}
+    size = abs(_d(info.get("positionAmt")) if info.get("positionAmt") is not None else _d(p.get("contracts") or 0))
+    margin = _d(info.get("initialMargin")) if info.get("initialMargin") is not None else _d(p.get("initialMargin") or 0)
+    notional = abs(_d(info.get("notional")) if info.get("notional") is not None else _d(p.get("notional") or 0))
+    leverage = p.get("leverage") or (round(notional / margin) if margin else 1)
+    side = (p.get("side") or "").upper()
+    return {
+        "symbol": info.get("symbol") or p["symbol"], "market": Market.FUTURES,
+        "side": side if side in ("LONG", "SHORT") and size else "FLAT", "size": size,
+        "entry_price": _d(info.get("entryPrice") or p.get("entryPrice") or 0),
+        "mark_price": _d(info.get("markPrice") or p.get("markPrice") or 0),
+        "unrealized_pnl": _d(info.get("unRealizedProfit") or p.get("unrealizedPnl") or 0),
+        "leverage": int(leverage), "margin": margin,
+        "liquidation_price": _d(info.get("liquidationPrice") or p.get("liquidationPrice")),
+    }
+
+
+def account_sync(account_id: int) -> None:
+    """Replace the account's balances (spot, futures) and positions with the venue's."""
+    pubsub.client().delete(_balance_sync_key(account_id))  # fills from now on ask for another sync
+    account = Account.objects.get(pk=account_id)
+    gateway = gateway_for(account)
+    try:
+        services.balances_replace(account=account.name, market=Market.SPOT,
+                                  balances=_spot_balances(gateway.fetch_balance(Market.SPOT)))
+        if "futures" in gateway.client.oms_limiters:
+            services.balances_replace(account=account.name, market=Market.FUTURES,
+                                      balances=_futures_balances(gateway.fetch_balance(Market.FUTURES)))
+            services.positions_replace(account=account.name, positions=[_position_row(p) for p in gateway.fetch_positions()])
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except ccxt.AuthenticationError as exc:
+        _auth_failed(account, exc)

@@ -1,0 +1,123 @@
+"""Celery tasks: thin adapters over `orders.execution`. They take ids, fetch, call one function.
+
+Queues: `orders` (order_submit, order_cancel: small and latency-sensitive, prefetch 1) and `sync`
+(everything else). Every task is idempotent, so all use acks_late with reject_on_worker_lost: a task
+lost with its worker runs again, and a re-run never resends an order (see orders.execution).
+"""
+from __future__ import annotations
+
+import logging
+import random
+
+import ccxt
+from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError
+from celery.signals import worker_ready
+from django.db import InterfaceError, OperationalError
+
+from accounts.models import Account
+from orders import execution, services
+from orders.execution import RetryLater
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (ccxt.NetworkError, ccxt.ExchangeNotAvailable, OperationalError, InterfaceError)
+COMMON = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
+
+
+def _run(task, step, *args) -> None:
+    """Run one execution step; RetryLater becomes a Celery retry after its countdown (plus jitter)."""
+    try:
+        step(*args)
+    except RetryLater as exc:
+        countdown = exc.countdown * (1 + random.uniform(0, 0.2))
+        try:
+            raise task.retry(countdown=countdown, max_retries=COMMON["max_retries"])
+        except MaxRetriesExceededError:
+            # The periodic sync picks the order up again; nothing is lost by stopping here.
+            log.warning("%s%s: giving up for now: %s", task.name, args, exc)
+
+
+@shared_task(name="orders.tasks.order_submit", **COMMON)
+def order_submit(self, order_id: str) -> None:
+    _run(self, execution.submit, order_id)
+
+
+@shared_task(name="orders.tasks.order_cancel", **COMMON)
+def order_cancel(self, order_id: str) -> None:
+    _run(self, execution.cancel, order_id)
+
+
+@shared_task(name="orders.tasks.order_resolve", **COMMON)
+def order_resolve(self, order_id: str) -> None:
+    _run(self, execution.resolve_unknown, order_id)
+
+
+@shared_task(name="orders.tasks.order_sync", **COMMON)
+def order_sync(self, order_id: str) -> None:
+    _run(self, execution.sync_order, order_id)
+
+
+@shared_task(name="orders.tasks.orders_sync_due", bind=True, acks_late=True, reject_on_worker_lost=True)
+def orders_sync_due(self) -> int:
+    """Beat: every working order whose next look is due (the schedule follows its age)."""
+    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval)
+    for order_id in order_ids:
+        order_sync.delay(order_id)
+    return len(order_ids)
+
+
+@shared_task(name="orders.tasks.account_sync", **COMMON)
+def account_sync(self, account_id: int) -> None:
+    _run(self, execution.account_sync, account_id)
+
+
+@shared_task(name="orders.tasks.accounts_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
+def accounts_sync_all(self) -> None:
+    """Beat: balances and positions of every enabled account with credentials, now and then."""
+    for account_id in Account.objects.filter(enabled=True, credential__isnull=False).values_list("pk", flat=True):
+        account_sync.delay(account_id)
+
+
+@shared_task(name="orders.tasks.markets_sync", **COMMON)
+def markets_sync(self, account_id: int) -> None:
+    from exchanges.markets import sync_markets
+
+    sync_markets(Account.objects.get(pk=account_id))
+
+
+@shared_task(name="orders.tasks.markets_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
+def markets_sync_all(self) -> None:
+    """Beat (hourly) and worker start: the catalog of every venue endpoint, then every account's balances."""
+    from exchanges.marketdata import venues
+
+    for account in venues():
+        markets_sync.delay(account.pk)
+
+
+@worker_ready.connect
+def _on_worker_ready(sender=None, **_kwargs) -> None:
+    """A starting worker makes the env-configured testnet account current and syncs what trading needs
+    at once (markets, balances, positions), so the first order never waits for the hourly beat."""
+    from orders.bootstrap import startup_sync, testnet_account_from_env
+
+    testnet_account_from_env()
+    startup_sync()
+
+
+@shared_task(name="orders.tasks.account_startup_sync", **COMMON)
+def account_startup_sync(self, account_id: int) -> None:
+    """Markets first (orders need them), then balances and positions."""
+    from exchanges.markets import sync_markets
+
+    sync_markets(Account.objects.get(pk=account_id))
+    _run(self, execution.account_sync, account_id)

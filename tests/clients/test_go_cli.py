@@ -231,6 +231,22 @@ def test_refusals_are_one_line_and_change_nothing(go_client, trading_stack):
     assert Order.objects.count() == orders_before
 
 
+def test_tls_with_the_servers_ca(go_client, trading_stack, tls_server, tls_files):
+    """-ca trusts the server's certificate; plaintext, or TLS without trusting it, fails on one line."""
+    cert, _ = tls_files
+    out = ok(run_cli(go_client, "-server", tls_server, "-ca", str(cert), "place", "-symbol", "BTCUSDT", "-side", "BUY",
+                     "-quantity", "0.001", "-price", RESTING_BUY_PRICE, token=trading_stack.token))
+    order_in_ledger(parse_table(out.stdout)[0]["ORDER ID"], Status.NEW)
+    orders = Order.objects.count()
+    one_line_error(run_cli(go_client, "-server", tls_server, "-timeout", "5s", "list-orders", token=trading_stack.token),
+                   1, "error: UNAVAILABLE: ")
+    untrusted = one_line_error(run_cli(go_client, "-server", tls_server, "-tls", "-timeout", "5s", "place", "-symbol", "BTCUSDT",
+                                       "-side", "BUY", "-quantity", "0.001", "-price", RESTING_BUY_PRICE, token=trading_stack.token),
+                               1, "error: UNAVAILABLE: ")
+    assert "certificate" in untrusted
+    assert Order.objects.count() == orders
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "missing command"),
     (["trade"], 'unknown command "trade"'),

@@ -24,7 +24,7 @@ def _open_futures_position(stack) -> None:
     execution.account_sync(stack.account.id)  # the ledger as the venue has it now: nothing moves until the SDK trades
 
 
-def test_node_sdk_suite(node_sdk, trading_stack, free_port, tmp_path):
+def test_node_sdk_suite(node_sdk, trading_stack, tls_server, tls_files, free_port, tmp_path):
     stack = trading_stack
     _open_futures_position(stack)
     balances = {asset: {"free": str(b.free), "locked": str(b.locked), "total": str(b.free + b.locked)}
@@ -40,12 +40,13 @@ def test_node_sdk_suite(node_sdk, trading_stack, free_port, tmp_path):
         OMS_TEST_SINCE_SEQUENCE=str(OrderEvent.objects.order_by("-id").values_list("id", flat=True).first()),
         OMS_TEST_REPORT=str(report_path),
         OMS_TEST_EXPECT=json.dumps({"balances": balances, "positions": positions, "restingPrice": int(RESTING_BUY_PRICE),
-                                    "downAddress": f"127.0.0.1:{free_port}"}),
+                                    "downAddress": f"127.0.0.1:{free_port}",
+                                    "tlsServer": tls_server, "tlsCa": tls_files[0].read_text()}),
     )
     out = subprocess.run(["node", "--test", "--test-reporter=spec", "test/"], cwd=node_sdk, env=env,
                          capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "fail 0" in out.stdout and "pass 12" in out.stdout, out.stdout
+    assert "fail 0" in out.stdout and "pass 13" in out.stdout, out.stdout
 
     report = json.loads(report_path.read_text())
     placed = report["placed"]

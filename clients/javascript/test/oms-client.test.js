@@ -200,6 +200,19 @@ test('errors reject with the gRPC code and details, and place nothing', async ()
   }
 });
 
+test('tls: trusting the server\'s CA; without TLS the call fails', async () => {
+  const secure = new OMSClient(EXPECT.tlsServer, { token: TOKEN, tls: { rootCerts: EXPECT.tlsCa } });
+  const plain = new OMSClient(EXPECT.tlsServer, { token: TOKEN, timeoutMs: 5000 });
+  try {
+    const order = await secure.getOrder(report.placed.limit);
+    assert.equal(order.status, 'CANCELLED');
+    await assert.rejects(plain.getOrder(report.placed.limit), (err) => err.codeName === 'UNAVAILABLE');
+  } finally {
+    secure.close();
+    plain.close();
+  }
+});
+
 test('a server that is down rejects with UNAVAILABLE', async () => {
   const down = new OMSClient(EXPECT.downAddress, { timeoutMs: 5000 });
   try {

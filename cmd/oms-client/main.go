@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -248,7 +249,9 @@ func dial(g *globals) (*grpc.ClientConn, error) {
 		}
 		creds = grpc.WithTransportCredentials(credentials.NewTLS(cfg))
 	}
-	conn, err := grpc.Dial(g.server, creds, grpc.WithUserAgent("oms-client-go/0.1"))
+	// Keepalive pings notice a silently dead connection, so a quiet stream reconnects instead of hanging.
+	ka := grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true})
+	conn, err := grpc.Dial(g.server, creds, ka, grpc.WithUserAgent("oms-client-go/0.1"))
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("-server %q: %v", g.server, err)}
 	}
@@ -588,6 +591,7 @@ func transient(err error) bool {
 // once a stream has been open, drops are retried with jittered exponential backoff.
 func follow(s *session, name string, attempt func(ctx context.Context, opened, received func()) error) error {
 	delay, everOpened := backoffInitial, false
+	jitter := rand.New(rand.NewSource(time.Now().UnixNano())) // clients that lost one server must not retry in step
 	opened := func() {
 		if everOpened {
 			fmt.Fprintf(s.errOut, "%s: reconnected\n", name)
@@ -607,7 +611,7 @@ func follow(s *session, name string, attempt func(ctx context.Context, opened, r
 		if !everOpened || !transient(err) {
 			return err
 		}
-		wait := delay/2 + time.Duration(rand.Int63n(int64(delay)))
+		wait := delay/2 + time.Duration(jitter.Int63n(int64(delay)))
 		fmt.Fprintf(s.errOut, "%s: %s; reconnecting in %s\n", name, describe(err), wait.Round(time.Millisecond))
 		select {
 		case <-s.ctx.Done():

@@ -51,6 +51,21 @@ def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url:
 
 
 @transaction.atomic
+def account_set_base_url(*, account: str, base_url: str, user=None) -> Account:
+    """Point the account at another API host (e.g. the local venue on a new port)."""
+    acct = Account.objects.select_for_update().get(pk=account_get(account).pk)
+    before = {"base_url": acct.base_url}
+    acct.base_url = base_url
+    try:
+        acct.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.message_dict.get("base_url", ["invalid"])), field="base_url") from None
+    acct.save(update_fields=["base_url", "updated_at"])
+    _change(what="account_set_base_url", user=user, account=acct, before=before, after={"base_url": base_url})
+    return acct
+
+
+@transaction.atomic
 def credential_set(*, account: str, api_key: str, secret: str, passphrase: str = "", user=None) -> Credential:
     if not api_key or not secret:
         raise InvalidInput("api_key and secret are both required", field="api_key" if not api_key else "secret")

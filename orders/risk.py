@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import redis
+
 from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingSwitch
 from exchanges.models import Instrument
 from oms_project import pubsub
-from oms_project.errors import FailedPrecondition
+from oms_project.errors import FailedPrecondition, Unavailable
 from orders.models import OPEN_STATUSES, Order, OrderType, Side
 from orders.validation import OrderRequest, notional_of, num
 
@@ -19,7 +21,10 @@ PRICE_MAX_AGE_S = 60  # an older price says nothing about the market now
 
 def last_price(exchange: str, market: str, symbol: str) -> Decimal | None:
     """The last traded price from the market-data feed, if one is known and fresh."""
-    update = pubsub.latest_price(exchange, market, symbol)
+    try:
+        update = pubsub.latest_price(exchange, market, symbol)
+    except redis.RedisError:
+        raise Unavailable("market data (Redis) is unreachable; no order can be checked or submitted now") from None
     if not update or not update.get("last_price"):
         return None
     ts = update.get("timestamp_ms")

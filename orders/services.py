@@ -220,12 +220,6 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
         return order
 
 
-def order_mark_submitted(*, order_id: str) -> Order:
-    """Record that the worker is sending the order now (first attempt only); no event, no status change."""
-    Order.objects.filter(pk=order_id, submitted_at__isnull=True).update(submitted_at=timezone.now())
-    return order_get(order_id)
-
-
 def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decimal, fee: Decimal, fee_asset: str,
                 is_maker: bool, executed_at: datetime, source: str = "worker") -> Fill | None:
     """Record one venue trade. The same trade id twice (even concurrently) yields one Fill: the second

@@ -505,7 +505,10 @@ class Venue:
             return
         book = self.books[(market, symbol)]
         for order in list(resting):
-            side = "BUY" if order.side == "BUY" else "SELL"
+            side = order.side
+            levels = book.asks if side == "BUY" else book.bids
+            if not levels or (levels[0][0] > order.price if side == "BUY" else levels[0][0] < order.price):
+                continue  # the usual case: the market is not through this order
             crossing = self._sweep(book, side, order.remaining, order.price, None, INSTRUMENTS[market][symbol].step)
             if not crossing:
                 continue

@@ -42,7 +42,7 @@ class RateLimiter:
         self.limits = Limits()
         self.counters: dict[tuple, list[int]] = {}  # key -> [window start, used]
         self.strikes: dict[tuple, list[int]] = {}
-        self.banned_until: dict[str, int] = {}
+        self.banned_until: dict[tuple[str, str], int] = {}  # (market, ip): spot and futures ban apart
 
     def reset(self) -> None:
         self.counters.clear()
@@ -64,7 +64,7 @@ class RateLimiter:
         headers = {"X-MBX-USED-WEIGHT-1M": str(used)}
         if not self.limits.enabled:
             return headers
-        ban = self.banned_until.get(ip, 0)
+        ban = self.banned_until.get((market, ip), 0)
         if now < ban:
             raise VenueError(-1003, f"Way too much request weight used; IP banned until {ban}. Please use WebSocket "
                              "Streams for live updates to avoid bans.", status=418,
@@ -73,7 +73,7 @@ class RateLimiter:
         if used > limit:
             strikes, _ = self._add(("strike", market, ip), "1M", 1, now)
             if strikes > self.limits.ban_after:
-                ban = self.banned_until[ip] = now + self.limits.ban_seconds * 1000
+                ban = self.banned_until[(market, ip)] = now + self.limits.ban_seconds * 1000
                 raise VenueError(-1003, f"Way too much request weight used; IP banned until {ban}. Please use WebSocket "
                                  "Streams for live updates to avoid bans.", status=418,
                                  headers={**headers, "Retry-After": str(self.limits.ban_seconds)})

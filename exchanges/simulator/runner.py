@@ -19,6 +19,11 @@ def build(*, seed: int = 1, keys: dict[str, str] | None = None, latency_ms: floa
                        snapshot_path=snapshot_path, seed=seed)
 
 
+def serve(server: VenueServer, host: str, port: int) -> None:
+    """Serve in the foreground until interrupted (SIGINT/SIGTERM); the snapshot is written on the way out."""
+    web.run_app(server.app(), host=host, port=port, access_log=None, print=None)
+
+
 class BackgroundVenue:
     """The venue on its own event loop in a daemon thread, bound to host:port (0 = a free port)."""
 

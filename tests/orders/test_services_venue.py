@@ -283,3 +283,4 @@ class TestRandomEventSequences(HypothesisTestCase):
             events = list(order.events.values_list("sequence", flat=True))
             assert events == list(range(1, order.version + 1))
         assert OrderEvent.objects.filter(order=order).count() == order.version
+

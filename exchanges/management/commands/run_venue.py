@@ -3,12 +3,11 @@ import logging
 import os
 import secrets
 
-from aiohttp import web
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchanges.simulator.accounts import DEMO_KEY, load_keys
-from exchanges.simulator.runner import build
+from exchanges.simulator.runner import build, serve
 
 
 class Command(BaseCommand):
@@ -40,4 +39,4 @@ class Command(BaseCommand):
         if not (opts["control_token"] or os.environ.get("OMS_VENUE_CONTROL_TOKEN")):
             self.stdout.write(f"control token: {token}")
         self.stdout.write(f"venue listening on http://{opts['host']}:{opts['port']} (spot /api/v3, USD-M /fapi)")
-        web.run_app(server.app(), host=opts["host"], port=opts["port"], access_log=None, print=None)
+        serve(server, opts["host"], opts["port"])

@@ -1,0 +1,164 @@
+"""`manage.py up`: the whole OMS on one machine, as one supervised process tree.
+
+Starts the embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset (the settings do that on
+import; this command stops them on exit), migrates, collects static files, makes sure the demo
+account `main` on `binance` (pointing at the local venue) and a local admin user exist, then runs
+the processes of `oms_project.processes.CHILDREN` until Ctrl-C/SIGTERM or until one keeps dying.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import services as account_services
+from accounts.models import Account, Credential
+from oms_project import embedded, processes
+from oms_project.supervisor import ChildFailed, Supervisor
+
+DEMO_ACCOUNT = "main"
+DEMO_EXCHANGE = "binance"
+ADMIN_USERNAME = "admin"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def venue_keys(var_dir: Path) -> tuple[str, str]:
+    """The demo account's key pair on the local venue, made once and kept under var/ (mode 0600)."""
+    path = var_dir / "venue_keys.json"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"api_key": secrets.token_hex(32), "secret": secrets.token_hex(32)}))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    data = json.loads(path.read_text())
+    return data["api_key"], data["secret"]
+
+
+def demo_account_ensure(api_key: str, secret: str) -> Account:
+    """Account `main` on binance at the local venue, holding the venue key pair as its Credential.
+    An account pointing elsewhere than a local venue is left alone."""
+    base_url = f"http://{settings.OMS_VENUE_ADDR}"
+    account = Account.objects.filter(name=DEMO_ACCOUNT).first()
+    if account is None:
+        account = account_services.account_create(name=DEMO_ACCOUNT, exchange=DEMO_EXCHANGE, base_url=base_url)
+    elif account.base_url != base_url and urlsplit(account.base_url).hostname in LOCAL_HOSTS:
+        account = account_services.account_set_base_url(account=DEMO_ACCOUNT, base_url=base_url)
+    if urlsplit(account.base_url).netloc == settings.OMS_VENUE_ADDR:
+        cred = Credential.objects.filter(account=account).first()
+        if cred is None or cred.decrypted()["apiKey"] != api_key:
+            account_services.credential_set(account=DEMO_ACCOUNT, api_key=api_key, secret=secret)
+    return account
+
+
+def admin_ensure() -> str | None:
+    """Create the local admin user once; returns its password then (shown once), else None."""
+    users = get_user_model()
+    if users.objects.filter(username=ADMIN_USERNAME).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    users.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password)
+    return password
+
+
+def url_without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+class Command(BaseCommand):
+    help = "Run the whole OMS on this machine (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--ready-timeout", type=float, default=90.0,
+                            help="seconds to wait for every service to listen")
+
+    def handle(self, *args, ready_timeout: float, **options):
+        embedded_pg = not os.environ.get("DATABASE_URL")
+        embedded_redis = not os.environ.get("REDIS_URL")
+        stopping = threading.Event()
+        supervisor = Supervisor(out=self.stdout)
+
+        def on_signal(signum, frame):
+            stopping.set()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            ctx = self.prepare()
+            if stopping.is_set():
+                return
+            env = self.child_env()
+            for child in processes.CHILDREN:
+                if child.enabled():
+                    supervisor.add(child.name, child.argv(ctx), {**env, **child.env(ctx)}, child.listens())
+            supervisor.start()
+            if not supervisor.wait_ready(timeout=ready_timeout, stopping=stopping):
+                return
+            self.announce(embedded_pg, embedded_redis)
+            supervisor.run_until(stopping)
+        except ChildFailed as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            self.stdout.write("stopping…")
+            supervisor.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if embedded_pg:
+                from django.db import connections
+
+                connections.close_all()
+                embedded.stop_postgres()
+            if embedded_redis:
+                embedded.stop_redis()
+            self.stdout.write("stopped")
+
+    def prepare(self) -> processes.UpContext:
+        self.stdout.write("migrating the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        api_key, secret = venue_keys(embedded.VAR_DIR)
+        demo_account_ensure(api_key, secret)
+        password = admin_ensure()
+        if password:
+            self.stdout.write(self.style.WARNING(
+                f"created the admin user {ADMIN_USERNAME!r} with password {password} (shown once; change it in the admin)"))
+        return processes.UpContext(var_dir=embedded.VAR_DIR, venue_api_key=api_key, venue_secret=secret)
+
+    @staticmethod
+    def child_env() -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL, OMS_VAR_DIR=str(embedded.VAR_DIR),
+                   PYTHONUNBUFFERED="1")
+        if settings.DEBUG or env.get("OMS_DEV", "").lower() in ("1", "true", "yes", "on"):
+            # A local run serves plain HTTP on loopback; production keeps the secure defaults.
+            env.setdefault("OMS_SECURE_SSL_REDIRECT", "0")
+            env.setdefault("OMS_SECURE_COOKIES", "0")
+        return env
+
+    def announce(self, embedded_pg: bool, embedded_redis: bool) -> None:
+        w = self.stdout.write
+        w("")
+        w("OMS is up:")
+        for child in processes.CHILDREN:
+            if child.enabled():
+                w(f"  {child.name:<11} {child.describe() or child.listens() or 'running'}")
+        db = f"embedded, data in {embedded.VAR_DIR / 'pg'}" if embedded_pg else url_without_password(settings.DATABASE_URL)
+        redis = f"embedded, {settings.REDIS_URL}" if embedded_redis else url_without_password(settings.REDIS_URL)
+        w(f"  {'postgres':<11} {db}")
+        w(f"  {'redis':<11} {redis}")
+        w("")
+        w("Try:  .venv/bin/python clients/python/oms_client.py balance")
+        w("Stop: Ctrl-C")
+        w(self.style.SUCCESS("ready"))

@@ -1,0 +1,75 @@
+"""The processes `manage.py up` runs and supervises. Each process is one `Child` in `CHILDREN`;
+a new process type appends its own entry here.
+
+A child gets the parent's environment plus DATABASE_URL/REDIS_URL (so it uses the same servers,
+embedded or not) and whatever its `env(ctx)` adds. `listens` is an "host:port" the supervisor waits
+for before saying "ready" (empty: the child has no port, it only has to stay alive).
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+MANAGE = str(BASE_DIR / "manage.py")
+
+
+@dataclass(frozen=True)
+class UpContext:
+    """What `up` prepared for its children."""
+
+    var_dir: Path
+    venue_api_key: str
+    venue_secret: str
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str
+    argv: Callable[[UpContext], list[str]]
+    listens: Callable[[], str] = lambda: ""
+    describe: Callable[[], str] = lambda: ""
+    env: Callable[[UpContext], dict[str, str]] = lambda ctx: {}
+    enabled: Callable[[], bool] = lambda: True
+
+
+def host_port(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def manage(*args: str) -> list[str]:
+    return [sys.executable, MANAGE, *args]
+
+
+def _web_argv(ctx: UpContext) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "oms_project.wsgi:application", "--bind", settings.OMS_HTTP_ADDR,
+            "--workers", "2", "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "5",
+            "--access-logfile", "-", "--no-control-socket", "--chdir", str(BASE_DIR)]
+
+
+def _venue_argv(ctx: UpContext) -> list[str]:
+    host, port = host_port(settings.OMS_VENUE_ADDR)
+    return manage("run_venue", "--host", host, "--port", str(port))
+
+
+CHILDREN: list[Child] = [
+    Child(
+        name="web",
+        argv=_web_argv,
+        listens=lambda: settings.OMS_HTTP_ADDR,
+        describe=lambda: f"admin http://{settings.OMS_HTTP_ADDR}/admin/",
+    ),
+    Child(
+        name="venue",
+        argv=_venue_argv,
+        listens=lambda: settings.OMS_VENUE_ADDR,
+        describe=lambda: f"local Binance-compatible venue http://{settings.OMS_VENUE_ADDR}",
+        env=lambda ctx: {"OMS_VENUE_KEYS": f"{ctx.venue_api_key}:{ctx.venue_secret}"},
+        enabled=lambda: (BASE_DIR / "exchanges" / "management" / "commands" / "run_venue.py").exists(),
+    ),
+]

@@ -1,0 +1,90 @@
+"""`manage.py up` end to end: prepares the database, serves the admin, and Ctrl-C leaves no process behind."""
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import psutil
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Account, Credential
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs on (TCP, or a unix socket directory as the embedded server uses)."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    socket_dir = db["HOST"] if db["HOST"].startswith("/") else db["OPTIONS"].get("host", "")
+    if socket_dir:
+        return f"postgresql://{auth}@/{db['NAME']}?host={socket_dir}"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+test_database_url.__test__ = False
+
+
+def read_lines(proc, lines: queue.Queue):
+    for raw in iter(proc.stdout.readline, b""):
+        lines.put(raw.decode(errors="replace"))
+    lines.put(None)
+
+
+def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, tmp_path):
+    # given free ports, a fresh var dir, the test database, and an embedded Redis of its own
+    http, venue, redis_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "OMS_DEV": "1", "DATABASE_URL": test_database_url(), "OMS_VAR_DIR": str(tmp_path / "var"),
+           "OMS_STATIC_ROOT": str(tmp_path / "static"), "OMS_HTTP_ADDR": f"127.0.0.1:{http}",
+           "OMS_VENUE_ADDR": f"127.0.0.1:{venue}", "OMS_EMBEDDED_REDIS_PORT": str(redis_port),
+           "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=read_lines, args=(proc, lines), daemon=True).start()
+    seen = []
+    try:
+        # when it says "ready"
+        deadline = time.monotonic() + 50
+        while not seen or seen[-1].strip() != "ready":
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "up exited before ready:\n" + "".join(seen)
+            seen.append(line)
+        output = "".join(seen)
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        # then the admin answers, the endpoints and a first command are printed, the demo account exists
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/admin/login/", timeout=10) as resp:
+            assert resp.status == 200
+        assert f"http://127.0.0.1:{http}/admin/" in output and "oms_client.py" in output
+        assert "created the admin user 'admin' with password" in output
+        account = Account.objects.get(name="main")
+        assert (account.exchange, account.base_url) == ("binance", f"http://127.0.0.1:{venue}")
+        api_key = Credential.objects.get(account=account).decrypted()["apiKey"]
+        assert api_key and api_key not in output
+        assert any("gunicorn" in " ".join(p.cmdline()) for p in tree if p.is_running())
+    finally:
+        # when Ctrl-C
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=40)
+    # then every child is gone, and the embedded Redis too
+    gone, alive = psutil.wait_procs(tree, timeout=5)
+    assert alive == [], f"left behind: {[p.pid for p in alive]}"
+    assert code == 0
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", redis_port)) != 0

@@ -88,7 +88,6 @@ class Stack:
     address: str
     token: str
     account: Account
-    venue: object
 
     def balances(self, market: str) -> dict[str, Balance]:
         return {b.asset: b for b in Balance.objects.filter(account=self.account, market=market)}
@@ -105,7 +104,7 @@ def _feed_prices(stop: threading.Event) -> None:
 
 
 @pytest.fixture
-def trading_stack(venue, venue_account, grpc_server_factory) -> Stack:
+def trading_stack(venue_account, grpc_server_factory) -> Stack:
     """`venue_account` (account `main` on the venue, a real worker, markets and balances synced) plus a
     trader holding a token for it, the price feed, and a gRPC server that requires tokens."""
     trader = get_user_model().objects.create_user(username="client-trader")
@@ -115,7 +114,7 @@ def trading_stack(venue, venue_account, grpc_server_factory) -> Stack:
     feed = threading.Thread(target=_feed_prices, args=(stop,), name="price-feed", daemon=True)
     feed.start()
     address = grpc_server_factory(require_auth=True)
-    yield Stack(address=address, token=token, account=venue_account, venue=venue)
+    yield Stack(address=address, token=token, account=venue_account)
     stop.set()
     feed.join(timeout=10)
 

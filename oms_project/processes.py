@@ -54,7 +54,7 @@ def _web_argv(ctx: UpContext) -> list[str]:
 
 def _venue_argv(ctx: UpContext) -> list[str]:
     host, port = host_port(settings.OMS_VENUE_ADDR)
-    return manage("run_venue", "--host", host, "--port", str(port))
+    return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"))
 
 
 CHILDREN: list[Child] = [

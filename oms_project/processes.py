@@ -72,4 +72,10 @@ CHILDREN: list[Child] = [
         env=lambda ctx: {"OMS_VENUE_KEYS": f"{ctx.venue_api_key}:{ctx.venue_secret}"},
         enabled=lambda: (BASE_DIR / "exchanges" / "management" / "commands" / "run_venue.py").exists(),
     ),
+    Child(
+        name="grpc",
+        argv=lambda ctx: manage("grpcserve", "--addr", settings.OMS_GRPC_ADDR),
+        listens=lambda: settings.OMS_GRPC_ADDR,
+        describe=lambda: f"gRPC oms.OrderService {settings.OMS_GRPC_ADDR} (python clients/python/oms_client.py list)",
+    ),
 ]

@@ -231,3 +231,17 @@ LOGGING = {
     # ccxt logs request headers (the API key) at DEBUG: never below INFO.
     "loggers": {"ccxt": {"level": "INFO"}},
 }
+
+# gRPC server (manage.py grpcserve). Auth is required unless explicitly turned off; when unset it is
+# off only for a loopback bind address (see orders/grpc/server.py).
+OMS_GRPC_REQUIRE_AUTH = os.environ.get("OMS_GRPC_REQUIRE_AUTH", "").strip().lower() or None
+OMS_GRPC_TLS_CERT = os.environ.get("OMS_GRPC_TLS_CERT", "")
+OMS_GRPC_TLS_KEY = os.environ.get("OMS_GRPC_TLS_KEY", "")
+OMS_GRPC_WORKERS = int(os.environ.get("OMS_GRPC_WORKERS", "32"))
+OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # default: half the workers
+OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS", "256"))
+OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
+OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))
+OMS_GRPC_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("OMS_GRPC_SHUTDOWN_GRACE_SECONDS", "10"))
+# How long PlaceOrder/CancelOrder wait for the venue's answer before returning the current state.
+OMS_PLACE_WAIT_SECONDS = float(os.environ.get("OMS_PLACE_WAIT_SECONDS", "3"))

@@ -8,4 +8,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.worker",
     "tests.fixtures.venue",
     "tests.fixtures.trading",
+    "tests.fixtures.grpc_server",
 ]

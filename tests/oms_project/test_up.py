@@ -11,9 +11,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+import grpc
 import psutil
 from django.conf import settings
 from django.db import connection
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
 
@@ -84,6 +86,9 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         api_key = Credential.objects.get(account=account).decrypted()["apiKey"]
         assert api_key and api_key not in output
         assert any("gunicorn" in " ".join(p.cmdline()) for p in tree if p.is_running())
+        health = health_pb2_grpc.HealthStub(grpc.insecure_channel(env["OMS_GRPC_ADDR"]))
+        assert health.Check(health_pb2.HealthCheckRequest(service="oms.OrderService"), timeout=10).status == \
+            health_pb2.HealthCheckResponse.SERVING
     finally:
         # when Ctrl-C
         proc.send_signal(signal.SIGINT)

@@ -97,7 +97,9 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                       reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
                       status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
         try:
-            with transaction.atomic():
+            # Only a client_order_id can collide (the unique constraint below); without one, no savepoint
+            # (two round trips to the database) is needed.
+            with transaction.atomic(savepoint=req.client_order_id is not None):
                 order.save(force_insert=True)
         except IntegrityError:
             # Another transaction committed the same client_order_id after our check (the unique constraint won).
@@ -347,15 +349,17 @@ def order_submission_release(*, order_id: str) -> None:
     Order.objects.filter(pk=order_id, status=Status.PENDING_NEW).update(submitted_at=None)
 
 
-def order_sync_due_claim(*, limit: int, interval) -> list[str]:
+def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> list[str]:
     """Working orders whose next look at the venue is due; each gets its next time (`interval(order)`
     from now) in the same transaction, so concurrent pollers never take the same order twice.
-    An order never looked at is due one interval after it was placed."""
+    An order never looked at is due one interval after it was placed; one not yet sent, only once its
+    submit task has had `handoff_grace` to do that."""
     now = timezone.now()
     with transaction.atomic():
         due = list(Order.objects.select_for_update(skip_locked=True)
                    .filter(status__in=lifecycle.OPEN_STATUSES)
                    .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True, created_at__lte=now - timedelta(seconds=1)))
+                   .exclude(status=Status.PENDING_NEW, submitted_at__isnull=True, created_at__gt=now - handoff_grace)
                    .order_by("next_sync_at", "created_at")[:limit])
         for order in due:
             order.next_sync_at = now + interval(order)

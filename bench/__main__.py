@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> dict:
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             console.print(traceback.format_exc())
         console.log(f"{name}: {time.monotonic() - started:.1f} s")
+        report.write(results)  # what is measured so far survives an interrupted run
 
     with Stack() as stack:
         console.log(f"stack up: venue {stack.venue_url}, gRPC {stack.grpc_address}")

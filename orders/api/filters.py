@@ -79,7 +79,7 @@ class BalanceFilter(df.FilterSet):
 class PositionFilter(df.FilterSet):
     account = df.CharFilter(field_name="account__name")
     exchange = df.CharFilter(field_name="account__exchange")
-    symbol = df.CharFilter(method="filter_symbol", help_text="BTCUSDT or BTC/USDT, any case")
+    symbol = df.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = Position
@@ -89,7 +89,7 @@ class PositionFilter(df.FilterSet):
 class InstrumentFilter(df.FilterSet):
     exchange = df.CharFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(method="filter_symbol", help_text="BTCUSDT or BTC/USDT, any case")
+    symbol = df.CharFilter(lookup_expr="iexact")
     base = df.CharFilter(lookup_expr="iexact")
     quote = df.CharFilter(lookup_expr="iexact")
 

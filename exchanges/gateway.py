@@ -169,21 +169,22 @@ class Gateway:
         self.exchange = account.exchange
         self.client = client
         self._venue = (account.exchange, account.sandbox, account.base_url)
-        self._markets_ready = False
+        self._markets_at: float | None = None  # when this client last took the venue's markets
 
     def __repr__(self) -> str:
         return f"<Gateway {self.account_name} {self.exchange}>"
 
     def _ready(self) -> ccxt.Exchange:
-        if not self._markets_ready:
+        """The client with markets no older than OMS_MARKETS_TTL_SECONDS (new listings, changed filters)."""
+        if self._markets_at is None or time.monotonic() - self._markets_at > settings.OMS_MARKETS_TTL_SECONDS:
             _markets.attach(self.client, self._venue)
-            self._markets_ready = True
+            self._markets_at = time.monotonic()
         return self.client
 
     # -- catalog and market data --------------------------------------------------------------
     def load_markets(self) -> dict:
         _markets.attach(self.client, self._venue, reload=True)
-        self._markets_ready = True
+        self._markets_at = time.monotonic()
         return self.client.markets
 
     def published_rate_limits(self) -> dict[str, tuple]:
@@ -232,9 +233,12 @@ class Gateway:
         params = {"type": "swap"} if market == "futures" else {}
         return self._ready().fetch_open_orders(None, None, None, params)
 
-    def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, limit: int = 1000) -> list[dict]:
-        """The account's trades on one symbol since a time (reconciliation's scan for missed fills)."""
-        return self._ready().fetch_my_trades(symbol, since_ms, limit)
+    def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
+                        limit: int = 1000) -> list[dict]:
+        """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
+        missed fills; Binance's fromId pages through trades that share a millisecond)."""
+        params = {"fromId": from_id} if from_id is not None else {}
+        return self._ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
         return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install proto lint clean go-deps go-proto go-client node-deps
+.PHONY: run test install proto lint clean go-deps go-proto go-client node-deps browser
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,8 +17,14 @@ install: $(STAMP)
 run: $(STAMP)
 	OMS_DEV=1 $(BIN)/python manage.py up
 
-test: $(STAMP) go-client node-deps
+test: $(STAMP) go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest
+
+# The admin's browser test drives Debian's headless Chromium; install it when missing (needs root/apt).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	  echo "warning: chromium/chromium-driver not installed; the admin browser test will be skipped"
 
 proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I./proto --python_out=./proto --pyi_out=./proto --grpc_python_out=./proto ./proto/oms.proto

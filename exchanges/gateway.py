@@ -19,6 +19,7 @@ from django.conf import settings
 
 from accounts.models import Account, Credential
 from exchanges import ratelimit
+from oms_project import metrics
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
 # no currency/margin catalog calls, spot + USD-M markets only, no clock sync call, and
@@ -53,7 +54,11 @@ class SharedLimitsMixin:
         cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
         is_order = method == "POST" and path in ("order", "orders")
         self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=int(is_order))
-        return super().fetch2(path, api, method, params, config)
+        try:
+            return super().fetch2(path, api, method, params, config)
+        except ccxt.BaseError as exc:
+            metrics.venue_error(self.id, exc)
+            raise
 
     def handle_errors(self, code, reason, url, method, headers, body, response, request_headers, request_body):
         if code in RETRY_AFTER_DEFAULT:
@@ -221,6 +226,15 @@ class Gateway:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
         return self._ready().fetch_order(exchange_order_id or None, symbol, params)
+
+    def fetch_open_orders(self, market: str) -> list[dict]:
+        """Every working order of the account on one market (reconciliation)."""
+        params = {"type": "swap"} if market == "futures" else {}
+        return self._ready().fetch_open_orders(None, None, None, params)
+
+    def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, limit: int = 1000) -> list[dict]:
+        """The account's trades on one symbol since a time (reconciliation's scan for missed fills)."""
+        return self._ready().fetch_my_trades(symbol, since_ms, limit)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
         return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})

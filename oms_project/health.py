@@ -107,3 +107,43 @@ def health_report() -> dict:
 def is_serving() -> bool:
     """For the gRPC health service: database and Redis reachable (venues do not count)."""
     return check_database()["ok"] and check_redis()["ok"]
+
+
+class GrpcHealthUpdater:
+    """Keeps a gRPC `HealthServicer` in step with `is_serving()`: every `interval` seconds, in a daemon
+    thread, each listed service (and "" for the whole server) becomes SERVING or NOT_SERVING, so load
+    balancers stop sending calls to a process that lost its database or Redis."""
+
+    def __init__(self, servicer, services=("",), interval: float = 5.0):
+        self.servicer = servicer
+        self.services = tuple(services)
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check_once(self) -> bool:
+        from grpc_health.v1 import health_pb2
+
+        serving = is_serving()
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in self.services:
+            self.servicer.set(name, status)
+        return serving
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                self.check_once()
+        finally:
+            connection.close()
+
+    def start(self) -> GrpcHealthUpdater:
+        self.check_once()
+        self._thread = threading.Thread(target=self._run, name="grpc-health", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)

@@ -122,3 +122,26 @@ def mark_process_dead(pid: int) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid)
+
+
+def start_exporter() -> int | None:
+    """Serve this host's process metrics on OMS_METRICS_PORT (processes without the web tier: the gRPC
+    server, Celery workers, marketdata). Returns the port, or None when the variable is unset."""
+    port = os.environ.get("OMS_METRICS_PORT")
+    if not port:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(int(port), addr=os.environ.get("OMS_METRICS_ADDR", "0.0.0.0"), registry=process_registry())
+    return server.server_port
+
+
+def reset_multiprocess_dir(path: str | None = None) -> None:
+    """At the start of a process tree (gunicorn master, `manage.py up`): drop samples of a previous run."""
+    path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        return
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.remove(os.path.join(path, name))

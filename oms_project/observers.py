@@ -58,3 +58,21 @@ def task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, *
 def task_finished(**_):
     jsonlog.clear()
 
+
+
+def worker_init(sender=None, **_):
+    """Celery parent process: serve the metrics of its pool processes on OMS_METRICS_PORT (when set)."""
+    metrics.start_exporter()
+
+
+def worker_process_shutdown(pid=None, **_):
+    if pid:
+        metrics.mark_process_dead(pid)
+
+
+def worker_ready(sender=None, **_):
+    """A worker (re)started: settle what a previous crash may have left pending. Queued rather than run
+    inline, so the worker starts consuming at once; recovery is safe to run any number of times."""
+    from oms_project.tasks import recover_pending
+
+    recover_pending.apply_async(queue="sync")

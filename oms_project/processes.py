@@ -54,7 +54,7 @@ def _web_argv(ctx: UpContext) -> list[str]:
 
 def _venue_argv(ctx: UpContext) -> list[str]:
     host, port = host_port(settings.OMS_VENUE_ADDR)
-    return manage("run_venue", "--host", host, "--port", str(port))
+    return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"))
 
 
 CHILDREN: list[Child] = [
@@ -71,5 +71,11 @@ CHILDREN: list[Child] = [
         describe=lambda: f"local Binance-compatible venue http://{settings.OMS_VENUE_ADDR}",
         env=lambda ctx: {"OMS_VENUE_KEYS": f"{ctx.venue_api_key}:{ctx.venue_secret}"},
         enabled=lambda: (BASE_DIR / "exchanges" / "management" / "commands" / "run_venue.py").exists(),
+    ),
+    Child(
+        name="grpc",
+        argv=lambda ctx: manage("grpcserve", "--addr", settings.OMS_GRPC_ADDR),
+        listens=lambda: settings.OMS_GRPC_ADDR,
+        describe=lambda: f"gRPC oms.OrderService {settings.OMS_GRPC_ADDR} (python clients/python/oms_client.py list)",
     ),
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "oms_project",
     "accounts",
@@ -110,10 +111,11 @@ if not OMS_FERNET_KEYS and env_bool("OMS_DEV", False):
 # Security headers: on unless explicitly running in DEBUG or behind a TLS-terminating proxy that says otherwise.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Local development (OMS_DEV=1) serves plain HTTP on loopback: no HTTPS redirect, no secure-only cookies.
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("OMS_SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("OMS_SECURE_SSL_REDIRECT", not env_bool("OMS_DEV", False))
+    SESSION_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", not env_bool("OMS_DEV", False))
+    CSRF_COOKIE_SECURE = env_bool("OMS_SECURE_COOKIES", not env_bool("OMS_DEV", False))
     SECURE_HSTS_SECONDS = int(os.environ.get("OMS_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -147,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
     "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
 }
+# Operations: settle orders a crash left pending; compare open orders, balances and positions (report only).
+CELERY_BEAT_SCHEDULE.update({
+    "recover-pending": {"task": "oms_project.tasks.recover_pending", "schedule": 30.0, "options": {"expires": 30}},
+    "reconcile-light": {"task": "oms_project.tasks.reconcile_light", "schedule": 300.0, "options": {"expires": 300}},
+})
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
 
 # Execution: how the workers talk to venues.
@@ -158,12 +165,56 @@ OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)  # ccxt's per-proce
 OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
+# Recovery leaves orders younger than this to the worker handling them; reconciliation skips orders
+# changed within OMS_RECONCILE_SETTLE_SECONDS (in motion) and scans trades OMS_RECONCILE_LOOKBACK_HOURS back.
+OMS_RECOVERY_MIN_AGE_SECONDS = float(os.environ.get("OMS_RECOVERY_MIN_AGE_SECONDS", "2"))
+OMS_RECONCILE_SETTLE_SECONDS = float(os.environ.get("OMS_RECONCILE_SETTLE_SECONDS", "10"))
+OMS_RECONCILE_LOOKBACK_HOURS = float(os.environ.get("OMS_RECONCILE_LOOKBACK_HOURS", "24"))
+# Trades of every catalog symbol are scanned when the venue lists at most this many (else the traded ones).
+OMS_RECONCILE_CATALOG_SCAN_MAX = int(os.environ.get("OMS_RECONCILE_CATALOG_SCAN_MAX", "50"))
+
+# Shared cache (throttle counters, idempotency locks) so every web process sees the same numbers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": OMS_PUBSUB_PREFIX}}
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "orders.api.schema.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "orders.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("OMS_API_USER_RATE", "1200/min"),
+        "anon": os.environ.get("OMS_API_ANON_RATE", "60/min"),
+    },
+    "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "OMS API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OMS API",
+    "DESCRIPTION": "Orders, fills, balances and positions of the accounts the caller is a member of. "
+                   "Authenticate with `Authorization: Bearer <token>`. Errors: `{\"error\": {\"code\", \"message\", \"field\"}}`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: the docs work on a network without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "orders.models.Status", "SideEnum": "orders.models.Side"},
+}
+# Server-sent events: how long one stream lives before the browser reconnects, and the heartbeat period.
+OMS_SSE_MAX_SECONDS = int(os.environ.get("OMS_SSE_MAX_SECONDS", "300"))
+OMS_SSE_HEARTBEAT_SECONDS = float(os.environ.get("OMS_SSE_HEARTBEAT_SECONDS", "15"))
 
 # Observability: JSON log lines (OMS_LOG_FORMAT=plain for humans); /metrics optionally behind a bearer token.
 OMS_LOG_FORMAT = os.environ.get("OMS_LOG_FORMAT", "json")
@@ -180,3 +231,17 @@ LOGGING = {
     # ccxt logs request headers (the API key) at DEBUG: never below INFO.
     "loggers": {"ccxt": {"level": "INFO"}},
 }
+
+# gRPC server (manage.py grpcserve). Auth is required unless explicitly turned off; when unset it is
+# off only for a loopback bind address (see orders/grpc/server.py).
+OMS_GRPC_REQUIRE_AUTH = os.environ.get("OMS_GRPC_REQUIRE_AUTH", "").strip().lower() or None
+OMS_GRPC_TLS_CERT = os.environ.get("OMS_GRPC_TLS_CERT", "")
+OMS_GRPC_TLS_KEY = os.environ.get("OMS_GRPC_TLS_KEY", "")
+OMS_GRPC_WORKERS = int(os.environ.get("OMS_GRPC_WORKERS", "32"))
+OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # default: half the workers
+OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS", "256"))
+OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
+OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))
+OMS_GRPC_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("OMS_GRPC_SHUTDOWN_GRACE_SECONDS", "10"))
+# How long PlaceOrder/CancelOrder wait for the venue's answer before returning the current state.
+OMS_PLACE_WAIT_SECONDS = float(os.environ.get("OMS_PLACE_WAIT_SECONDS", "3"))

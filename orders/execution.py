@@ -102,26 +102,28 @@ def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str) -> list[di
     return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
 
 
-def _fill_from(order: Order, trade: dict, vo: dict) -> None:
+def _fill_from(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
     fee = trade.get("fee") or {}
     stamp = trade.get("timestamp") or vo.get("lastTradeTimestamp") or vo.get("timestamp")
     executed_at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else _now()
     services.fill_record(order_id=order.id, trade_id=str(trade["id"]), price=_d(trade["price"]),
                          quantity=_d(trade["amount"]), fee=_d(fee.get("cost")) or Decimal(0),
                          fee_asset=fee.get("currency") or "", is_maker=trade.get("takerOrMaker") == "maker",
-                         executed_at=executed_at)
+                         executed_at=executed_at, source=source)
 
 
 def _recorded_fill_quantity(order: Order) -> Decimal:
     return Fill.objects.filter(order_id=order.id).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
 
 
-def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False) -> Order:
+def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False,
+                      source: str = "worker") -> Order:
     """Bring the ledger to what the venue says about the order: status, exchange id and its trades,
     in one transaction (trades fetched first), so nobody sees a closed order without its fills.
 
     While a cancel is pending, a "still working" report is not a refusal of the cancel unless it is the
-    cancel's own answer (`cancel_answer`): only the trades are taken from it."""
+    cancel's own answer (`cancel_answer`): only the trades are taken from it. `source` names who learned
+    it (the worker, or reconciliation) on the events and fills."""
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
     info = vo.get("info") or {}
@@ -136,11 +138,11 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
                         order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
                         filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
                         reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
-                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")})
+                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source)
             except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
                 log.warning("venue report for %s not applied: %s", order.id, exc)
         for trade in trades:
-            _fill_from(order, trade, vo)
+            _fill_from(order, trade, vo, source=source)
     if trades:
         balances_sync_soon(order.account_id)
     return _load(order.id)
@@ -347,6 +349,16 @@ def _position_row(p: dict) -> dict:
         "leverage": int(leverage), "margin": margin,
         "liquidation_price": _d(info.get("liquidationPrice") or p.get("liquidationPrice")),
     }
+
+
+def venue_balances(result: dict, market: str) -> list[dict]:
+    """Balance rows (asset, free, locked) from ccxt's fetch_balance answer for one market."""
+    return _futures_balances(result) if market == Market.FUTURES else _spot_balances(result)
+
+
+def venue_position(p: dict) -> dict:
+    """A position row keyed like the Position model, from one of ccxt's fetch_positions entries."""
+    return _position_row(p)
 
 
 def account_sync(account_id: int) -> None:

@@ -68,6 +68,7 @@ class EventKind:
     EXPIRED = "EXPIRED"
     UPDATED = "UPDATED"                    # same status, new facts (exchange order id, more filled on a closed order)
     STALE_IGNORED = "STALE_IGNORED"        # an out-of-date report, recorded and not applied
+    ADOPTED = "ADOPTED"                    # a venue order the ledger never had, taken in by reconciliation
 
 
 KIND_FOR_STATUS = {

@@ -167,4 +167,21 @@ class OrderEvent(models.Model):
         return f"{self.order_id}#{self.sequence} {self.kind} {self.from_status}->{self.to_status}"
 
 
+class IdempotencyKey(models.Model):
+    """A REST `Idempotency-Key` as first seen from a user: the request's digest and the order it placed.
+    Stored in the same transaction as the order, so a retry finds either both or neither."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, null=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.order_id}"
+
+
 from orders.models_reconcile import Drift, ReconciliationRun  # noqa: E402,F401  (registered with the orders app)

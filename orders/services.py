@@ -361,3 +361,46 @@ def order_sync_due_claim(*, limit: int, interval) -> list[str]:
             order.next_sync_at = now + interval(order)
         Order.objects.bulk_update(due, ["next_sync_at"])
     return [order.id for order in due]
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type: str, quantity: Decimal,
+                price: Decimal | None, exchange_order_id: str, client_order_id: str | None = None,
+                time_in_force: str = "", source: str = "reconcile") -> Order:
+    """Take into the ledger an order the venue has and the ledger does not (placed elsewhere, or lost).
+
+    It is recorded PENDING_NEW as already sent, with its exchange id, so nothing ever submits it; the
+    caller then applies the venue's state and trades (`order_apply_venue_update`, `fill_record`).
+    Adopting the same venue order again returns the first adoption."""
+    market = market_clean(market)
+    side = (side or "").strip().upper()
+    if side not in ("BUY", "SELL"):
+        raise InvalidInput(f"side must be BUY or SELL, not {side!r}", field="side")
+    if not exchange_order_id:
+        raise InvalidInput("exchange_order_id is required to adopt a venue order", field="exchange_order_id")
+    quantity = _finite(quantity, "quantity")
+    if quantity <= 0:
+        raise InvalidInput(f"quantity must be > 0, not {quantity}", field="quantity")
+    with transaction.atomic():
+        acct = account_lock(account_get(account).pk)
+        existing = Order.objects.filter(account=acct, market=market, exchange_order_id=exchange_order_id).first()
+        if existing is not None:
+            return existing
+        venue_client_id = client_order_id or ""
+        if client_order_id and Order.objects.filter(account=acct, client_order_id=client_order_id).exists():
+            client_order_id = None  # taken by one of ours: the venue's id stays in the event payload
+        order = Order(account=acct, exchange=acct.exchange, market=market, symbol=symbol_normalize(symbol), side=side,
+                      order_type="MARKET" if (order_type or "").upper() == "MARKET" else "LIMIT",
+                      quantity=quantity, price=price, client_order_id=client_order_id or None,
+                      exchange_order_id=exchange_order_id,
+                      time_in_force=time_in_force if time_in_force in ("GTC", "IOC", "FOK") else "",
+                      status=Status.PENDING_NEW, version=1, submitted_at=timezone.now())
+        order.save(force_insert=True)
+        event = OrderEvent.objects.create(order=order, sequence=1, kind=EventKind.ADOPTED, from_status="",
+                                          to_status=order.status, source=source,
+                                          payload={"exchange_order_id": exchange_order_id,
+                                                   "venue_client_order_id": venue_client_id})
+        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+    return order

@@ -8,6 +8,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.worker",
     "tests.fixtures.venue",
     "tests.fixtures.trading",
+    "tests.fixtures.grpc_server",
 ]
 
 

@@ -2,6 +2,7 @@
 futures margin and one-way positions. All calls run on the server's event loop, one at a time."""
 import random
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -101,10 +102,16 @@ class Venue:
         self.account_orders: dict[tuple[str, str, str], list[Order]] = {}  # (market, key, symbol), oldest first
         self.resting: dict[tuple[str, str], list[Order]] = {}  # (market, symbol) -> open orders
         self.client_ids: dict[tuple[str, str, str, str], Order] = {}  # (market, key, symbol, client id) -> latest
+        self.open_by_account: dict[tuple[str, str], dict[tuple[str, int], Order]] = {}  # (market, key) -> open orders
         self.trades: dict[tuple[str, str, str], list[Trade]] = {}
         self.next_order_id = {(m, s): 1_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
+        self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
         self.dirty = False
+
+    def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
+        for listener in self.listeners:
+            listener(order, exec_type, trade)
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
@@ -195,7 +202,7 @@ class Venue:
     def client_order_id(self, params: dict, market: str, account: Account, symbol: str) -> str:
         cid = params.get("newClientOrderId")
         if not cid:
-            return ("x-" if market == SPOT else "web_") + "".join(self.rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=20))
+            return ("x-" if market == SPOT else "web_") + secrets.token_hex(10)  # not seeded: unique across restarts
         if not CLIENT_ID_RE.match(cid):
             raise errors.illegal_chars("newClientOrderId", r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
         existing = self.client_ids.get((market, account.api_key, symbol, cid))
@@ -216,7 +223,9 @@ class Venue:
         self.orders[(market, instrument.symbol, order.order_id)] = order
         self.account_orders.setdefault((market, account.api_key, instrument.symbol), []).append(order)
         self.client_ids[(market, account.api_key, instrument.symbol, cid)] = order
+        self.open_by_account.setdefault((market, account.api_key), {})[(order.symbol, order.order_id)] = order
         self.dirty = True
+        self.emit(order, "NEW")
         return order
 
     @staticmethod
@@ -357,9 +366,9 @@ class Venue:
             (quote if side == "BUY" else base)[1] += need
         trades = [self._fill(order, account, p, q, is_maker=False) for p, q in fills]
         self._consume(book, side, fills)
-        if order.remaining > 0 and (otype == "MARKET" or tif in ("IOC", "FOK")):
+        if order.is_open and (otype == "MARKET" or tif in ("IOC", "FOK")):
             self._close(order, account, "EXPIRED")
-        elif order.is_open and order.remaining > 0:
+        elif order.is_open:
             self.resting.setdefault((SPOT, instrument.symbol), []).append(order)
         return order, trades
 
@@ -458,6 +467,7 @@ class Venue:
         if order.status == "FILLED":
             self._release(order, account)
         self.dirty = True
+        self.emit(order, "TRADE", trade)
         return trade
 
     @staticmethod
@@ -491,12 +501,14 @@ class Venue:
         resting = self.resting.get((order.market, order.symbol))
         if resting and order in resting:
             resting.remove(order)
+        self.open_by_account.get((order.market, order.api_key), {}).pop((order.symbol, order.order_id), None)
 
     def _close(self, order: Order, account: Account, status: str) -> None:
         order.status = status
         order.update_time = self.now()
         self._release(order, account)
         self.dirty = True
+        self.emit(order, status)
 
     def match_resting(self, market: str, symbol: str, t: int) -> None:
         """Resting limits fill (as makers, at their own price) once the book trades through them."""
@@ -555,8 +567,9 @@ class Venue:
         return orders
 
     def open_orders(self, market: str, account: Account, symbol: str | None) -> list[Order]:
-        symbols = [self.instrument(market, symbol).symbol] if symbol else list(INSTRUMENTS[market])
-        return [o for s in symbols for o in self.account_orders.get((market, account.api_key, s), []) if o.is_open]
+        symbol = self.instrument(market, symbol).symbol if symbol else None
+        orders = self.open_by_account.get((market, account.api_key), {}).values()
+        return sorted((o for o in orders if symbol is None or o.symbol == symbol), key=lambda o: (o.time, o.order_id))
 
     def all_orders(self, market: str, account: Account, params: dict) -> list[Order]:
         instrument = self.instrument(market, params.get("symbol"))
@@ -662,6 +675,7 @@ class Venue:
             self.client_ids[(o.market, o.api_key, o.symbol, o.client_order_id)] = o
             if o.is_open:
                 self.resting.setdefault((o.market, o.symbol), []).append(o)
+                self.open_by_account.setdefault((o.market, o.api_key), {})[(o.symbol, o.order_id)] = o
         for raw in sorted(state["trades"], key=lambda t: t["trade_id"]):
             t = _from_state(Trade, raw)
             self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)

@@ -93,7 +93,7 @@ class FaultPlan:
 class Audit:
     """Every request the venue received, in order (bounded)."""
 
-    def __init__(self, maxlen: int = 200_000):
+    def __init__(self, maxlen: int = 50_000):
         self.rows: deque[dict] = deque(maxlen=maxlen)
         self.seq = 0
 

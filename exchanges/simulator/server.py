@@ -22,6 +22,7 @@ from .errors import VenueError
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .markets import FUTURES, INSTRUMENTS, SPOT, exchange_info
 from .ratelimit import RateLimiter
+from .streams import Streams
 
 log = logging.getLogger("exchanges.simulator")
 TICK_SECONDS = 0.2
@@ -35,6 +36,7 @@ class Ctx:
     params: dict
     account: object
     venue: Venue
+    streams: Streams
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Route:
     weight: int | Callable[[dict], int]
     signed: bool = False
     order: bool = False
+    keyed: bool = False  # API key header only, no signature (listenKey calls)
 
 
 # ---- handlers (thin: parse, call the engine, render) ---------------------------------------------
@@ -162,6 +165,8 @@ def position_risk(ctx):
     symbol = ctx.params.get("symbol") and ctx.venue.instrument(FUTURES, ctx.params["symbol"]).symbol
     return render.position_risk(ctx.venue, ctx.account, symbol)
 def dual_side(ctx): return {"dualSidePosition": False}
+def listen_key_new(ctx): return {"listenKey": ctx.streams.new_listen_key(ctx.account.api_key)}
+def listen_key_keep(ctx): return {}
 
 
 def _by_symbol(with_symbol: int, without: int):
@@ -206,6 +211,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/leverage"): Route(leverage, FUTURES, 1, signed=True),
     ("GET", "/fapi/v1/leverageBracket"): Route(leverage_bracket, FUTURES, 1, signed=True),
     ("GET", "/fapi/v1/positionSide/dual"): Route(dual_side, FUTURES, 30, signed=True),
+    ("POST", "/fapi/v1/listenKey"): Route(listen_key_new, FUTURES, 1, keyed=True),
+    ("PUT", "/fapi/v1/listenKey"): Route(listen_key_keep, FUTURES, 1, keyed=True),
+    ("DELETE", "/fapi/v1/listenKey"): Route(listen_key_keep, FUTURES, 1, keyed=True),
     ("GET", "/fapi/v2/account"): Route(futures_account, FUTURES, 5, signed=True),
     ("GET", "/fapi/v3/account"): Route(futures_account, FUTURES, 5, signed=True),
     ("GET", "/fapi/v2/balance"): Route(futures_balance, FUTURES, 5, signed=True),
@@ -237,6 +245,7 @@ class VenueServer:
         self.limiter = RateLimiter()
         self.audit = Audit()
         self.snapshot_path = snapshot_path
+        self.streams = Streams(venue)
         self._tasks: list[asyncio.Task] = []
 
     # ---- app wiring ----
@@ -245,6 +254,7 @@ class VenueServer:
 
         app = web.Application(client_max_size=1 << 20)
         add_control_routes(app, self)
+        self.streams.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         app.on_startup.append(self._start_background)
         app.on_cleanup.append(self._stop_background)
@@ -266,6 +276,7 @@ class VenueServer:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 self.venue.tick()
+                self.streams.publish_prices()
             except Exception:  # a bug in one tick must not stop the market
                 log.exception("venue tick failed")
 
@@ -338,10 +349,12 @@ class VenueServer:
         headers: dict[str, str] = {}
         try:
             headers.update(self.limiter.weight(route.market, request.remote or "", self._weight(route, params), self.venue.now()))
-            account = self._authenticate(request, route, params, body) if route.signed else None
+            account = self._authenticate(request, params, body) if route.signed else None
+            if route.keyed:
+                account = self._account(request)
             if route.order:
                 headers.update(self.limiter.order(route.market, account.api_key, self.venue.now()))
-            result = route.handler(Ctx(route.market, params, account, self.venue))
+            result = route.handler(Ctx(route.market, params, account, self.venue, self.streams))
         except VenueError as exc:
             exc.headers = {**headers, **exc.headers}
             if error_kind is None:
@@ -376,7 +389,7 @@ class VenueServer:
         return web.Response(status=exc.status, body=orjson.dumps(exc.body()), content_type="application/json",
                             headers=exc.headers)
 
-    def _authenticate(self, request: web.Request, route: Route, params: dict, body: str):
+    def _account(self, request: web.Request):
         api_key = request.headers.get("X-MBX-APIKEY")
         if not api_key or not API_KEY_RE.fullmatch(api_key):
             raise VenueError(-2014, "API-key format invalid.", status=401)
@@ -386,6 +399,10 @@ class VenueServer:
             raise errors.invalid_key()
         if account is None or (self.venue.default_key and not _is_loopback(request.remote)):
             raise errors.invalid_key()
+        return account
+
+    def _authenticate(self, request: web.Request, params: dict, body: str):
+        account = self._account(request)
         query = request.query_string
         payload = query + body if query and body else (query or body)
         cut = payload.rfind("&signature=")

@@ -11,9 +11,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+import grpc
 import psutil
 from django.conf import settings
 from django.db import connection
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
 
@@ -71,6 +73,12 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         # then the admin answers, the endpoints and a first command are printed, the demo account exists
         with urllib.request.urlopen(f"http://127.0.0.1:{http}/admin/login/", timeout=10) as resp:
             assert resp.status == 200
+        # and /metrics reads the children's samples from the shared multiprocess directory (a single
+        # process's own collectors, such as python_gc_*, are not part of that view)
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=10) as resp:
+            body = resp.read()
+        assert b"oms_orders_open" in body and b"python_gc_objects_collected_total" not in body
+        assert (tmp_path / "var" / "prometheus").is_dir()
         assert f"http://127.0.0.1:{http}/admin/" in output and "oms_client.py" in output
         assert "created the admin user 'admin' with password" in output
         account = Account.objects.get(name="main")
@@ -78,6 +86,9 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         api_key = Credential.objects.get(account=account).decrypted()["apiKey"]
         assert api_key and api_key not in output
         assert any("gunicorn" in " ".join(p.cmdline()) for p in tree if p.is_running())
+        health = health_pb2_grpc.HealthStub(grpc.insecure_channel(env["OMS_GRPC_ADDR"]))
+        assert health.Check(health_pb2.HealthCheckRequest(service="oms.OrderService"), timeout=10).status == \
+            health_pb2.HealthCheckResponse.SERVING
     finally:
         # when Ctrl-C
         proc.send_signal(signal.SIGINT)

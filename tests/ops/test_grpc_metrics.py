@@ -1,4 +1,5 @@
 """The gRPC interceptor records latency and status code per method, and open streams."""
+import threading
 from concurrent import futures
 
 import grpc
@@ -22,9 +23,14 @@ def _unary_crash(request, context):
     raise RuntimeError("bug")
 
 
+STREAM_GO_ON = threading.Event()
+
+
 def _stream(request, context):
-    for i in range(3):
-        yield bytes([i])
+    """One message, then hold the stream open until the test has looked at the gauge."""
+    yield b"\x00"
+    STREAM_GO_ON.wait(10)
+    yield b"\x01"
 
 
 @pytest.fixture
@@ -68,9 +74,11 @@ def test_codes_and_latency_per_method(channel):
 def test_stream_counted_while_open_and_when_done(channel):
     live = metrics.STREAM_SUBSCRIBERS.labels(method="Stream")
     before_live, before_ok = live._value.get(), handled("Stream", "OK")
+    STREAM_GO_ON.clear()
     stream = channel.unary_stream("/test.Probe/Stream")(b"x")
     assert next(stream) == b"\x00"
     assert live._value.get() == before_live + 1
-    assert list(stream) == [b"\x01", b"\x02"]
+    STREAM_GO_ON.set()
+    assert list(stream) == [b"\x01"]
     assert live._value.get() == before_live
     assert handled("Stream", "OK") == before_ok + 1

@@ -7,6 +7,8 @@ import pytest
 
 from accounts.models import Account
 from oms_project import health, pubsub
+from oms_project.health import GrpcHealthUpdater
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -84,3 +86,36 @@ def test_redis_down_means_down(client, db, settings, monkeypatch):
     assert resp.json()["status"] == "down"
     assert resp.json()["redis"] == {"ok": False, "error": "ConnectionError"}
     assert health.is_serving() is False
+
+
+def test_grpc_health_follows_database_and_redis(db, monkeypatch):
+    from concurrent import futures
+
+    import grpc
+    import redis
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    servicer = health.HealthServicer()
+    server = grpc.server(futures.ThreadPoolExecutor(2))
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    updater = GrpcHealthUpdater(servicer, services=("", "oms.OrderService"), interval=0.1)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+
+            def status(name):
+                return stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+
+            updater.start()
+            assert status("") == status("oms.OrderService") == health_pb2.HealthCheckResponse.SERVING
+            dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+            monkeypatch.setattr(pubsub, "client", lambda: dead)  # Redis goes away
+            wait_until(lambda: status("oms.OrderService") == health_pb2.HealthCheckResponse.NOT_SERVING,
+                       what="NOT_SERVING once Redis is unreachable")
+            monkeypatch.undo()  # and comes back
+            wait_until(lambda: status("") == health_pb2.HealthCheckResponse.SERVING, what="SERVING again")
+    finally:
+        updater.stop()
+        server.stop(None)

@@ -112,3 +112,34 @@ def test_metrics_token_required_when_configured(client, db, settings):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200
+
+
+@pytest.mark.e2e
+def test_metrics_move_when_orders_flow_through_the_worker_and_venue(client, venue, venue_account):
+    from orders import services
+    from tests.waiting import wait_until
+
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    before = scrape(client)
+    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                 price=Decimal("99000"))
+    wait_until(lambda: Order.objects.filter(pk=order.id, status="NEW").exists(), what="NEW")
+    venue.control.set_faults(error_count=1, error_kind="internal", endpoints=["GET /api/v3/openOrders"])
+    from ccxt import OperationFailed
+
+    from exchanges.gateway import gateway_for
+
+    with pytest.raises(OperationFailed):  # the venue's -1001 "internal error"
+        gateway_for(venue_account).fetch_open_orders("spot")
+
+    after = scrape(client)
+    assert sample(after, "oms_orders_open", account="main", status="NEW") == \
+        sample(before, "oms_orders_open", account="main", status="NEW") + 1
+    for status, source in (("PENDING_NEW", "api"), ("NEW", "worker")):
+        assert sample(after, "oms_order_events_total", to_status=status, source=source) == \
+            sample(before, "oms_order_events_total", to_status=status, source=source) + 1
+    placed = {"exchange": "binance", "market": "spot", "outcome": "new"}
+    assert sample(after, "oms_order_placement_seconds_count", **placed) == \
+        sample(before, "oms_order_placement_seconds_count", **placed) + 1
+    assert sample(after, "oms_venue_errors_total", exchange="binance", error="OperationFailed") == \
+        sample(before, "oms_venue_errors_total", exchange="binance", error="OperationFailed") + 1

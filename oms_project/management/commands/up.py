@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services as account_services
 from accounts.models import Account, Credential
-from oms_project import embedded, processes
+from oms_project import embedded, metrics, processes
 from oms_project.supervisor import ChildFailed, Supervisor
 
 DEMO_ACCOUNT = "main"
@@ -100,6 +100,7 @@ class Command(BaseCommand):
             if stopping.is_set():
                 return
             env = self.child_env()
+            metrics.reset_multiprocess_dir(env["PROMETHEUS_MULTIPROC_DIR"])
             for child in processes.CHILDREN:
                 if child.enabled():
                     supervisor.add(child.name, child.argv(ctx), {**env, **child.env(ctx)}, child.listens())
@@ -141,6 +142,8 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.update(DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL, OMS_VAR_DIR=str(embedded.VAR_DIR),
                    PYTHONUNBUFFERED="1")
+        # One host: every child writes its metric samples here, so the web tier's /metrics shows them all.
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(embedded.VAR_DIR / "prometheus"))
         if settings.DEBUG or env.get("OMS_DEV", "").lower() in ("1", "true", "yes", "on"):
             # A local run serves plain HTTP on loopback; production keeps the secure defaults.
             env.setdefault("OMS_SECURE_SSL_REDIRECT", "0")

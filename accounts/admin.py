@@ -1,0 +1,355 @@
+"""Accounts, credentials (write-only), members, API tokens, trading controls, and the synced balances and
+positions. Every control change goes through accounts.services, which records who and when."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts import services
+from accounts.models import (
+    Account,
+    AccountMember,
+    ApiToken,
+    Balance,
+    ControlChange,
+    Credential,
+    Position,
+    RiskLimit,
+    TradingSwitch,
+)
+from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
+from orders import services as order_services
+from orders import venue_requests
+
+
+def _adopt(obj, saved) -> None:
+    """Make the admin's unsaved form instance the row a service saved (for redirects and the history log)."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
+
+
+# ---- accounts ---------------------------------------------------------------------------------------
+
+
+class AccountMemberInline(admin.TabularInline):
+    model = AccountMember
+    extra = 0
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+
+
+class CredentialStatusInline(ReadOnlyInline):
+    model = Credential
+    verbose_name_plural = "credentials (write-only)"
+    fields = ["key_hint", "updated_at"]
+    readonly_fields = fields
+
+
+class AccountForm(forms.ModelForm):
+    base_url = forms.URLField(required=False, assume_scheme="https", help_text=Account._meta.get_field("base_url").help_text)
+
+    class Meta:
+        model = Account
+        fields = ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason"]
+
+
+@admin.register(Account)
+class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = AccountForm
+    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "updated_at"]
+    list_filter = ["exchange", "sandbox", "enabled"]
+    search_fields = ["name"]
+    inlines = [CredentialStatusInline, AccountMemberInline]
+    actions = ["test_connectivity", "enable_trading", "disable_trading", "sync_now"]
+
+    has_act_permission = permission_check("accounts.change_account")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("credential")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "exchange", "sandbox", "base_url"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", "exchange", "set_credentials"] if obj else []
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    @admin.display(description="credentials")
+    def credentials(self, account: Account) -> str:
+        cred = getattr(account, "credential", None)
+        return f"…{cred.key_hint}, changed {cred.updated_at:%Y-%m-%d %H:%M} UTC" if cred else "not set"
+
+    @admin.display(description="credentials")
+    def set_credentials(self, account: Account) -> str:
+        cred = getattr(account, "credential", None)
+        if cred:
+            url = reverse("admin:accounts_credential_change", args=[cred.pk])
+            return format_html('…{} (last changed {} UTC) — <a href="{}">replace</a>', cred.key_hint,
+                               f"{cred.updated_at:%Y-%m-%d %H:%M}", url)
+        url = reverse("admin:accounts_credential_add") + f"?account={account.pk}"
+        return format_html('not set — <a href="{}">set credentials</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            _adopt(obj, services.account_create(name=obj.name, exchange=obj.exchange, sandbox=obj.sandbox,
+                                                base_url=obj.base_url, user=request.user))
+            return
+        plain = [f for f in ("sandbox", "base_url") if f in form.changed_data]
+        if plain:
+            obj.save(update_fields=[*plain, "updated_at"])
+        if {"enabled", "disabled_reason"} & set(form.changed_data):
+            services.account_set_enabled(account=obj.name, enabled=obj.enabled, reason=obj.disabled_reason,
+                                         user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AccountMember:
+            return super().save_formset(request, form, formset, change)
+        members = formset.save(commit=False)
+        for member in formset.deleted_objects:
+            member.delete()
+        for member in members:  # through the service, so each grant is recorded
+            services.member_add(account=form.instance.name, user=member.user, role=member.role, by=request.user)
+
+    @admin.action(description="Test connectivity (a worker logs in to the venue)", permissions=["act"])
+    def test_connectivity(self, request, queryset):
+        def check(account: Account) -> str:
+            venue_requests.account_check_request(account.name)
+            return "check queued; a refused key disables the account with the venue's reason"
+
+        report_each(self, request, queryset, lambda a: a.name, check)
+
+    @admin.action(description="Enable trading", permissions=["act"])
+    def enable_trading(self, request, queryset):
+        report_each(self, request, queryset, lambda a: a.name, lambda a: "enabled" if services.account_set_enabled(
+            account=a.name, enabled=True, user=request.user).enabled else "still disabled")
+
+    @admin.action(description="Disable trading", permissions=["act"])
+    def disable_trading(self, request, queryset):
+        reason = f"disabled by {request.user.get_username()} in the admin"
+        report_each(self, request, queryset, lambda a: a.name, lambda a: "disabled" if not services.account_set_enabled(
+            account=a.name, enabled=False, reason=reason, user=request.user).enabled else "still enabled")
+
+    @admin.action(description="Sync balances and positions now", permissions=["act"])
+    def sync_now(self, request, queryset):
+        report_each(self, request, queryset, lambda a: a.name,
+                    lambda a: venue_requests.account_sync_request(a.name) or "sync queued")
+
+
+# ---- credentials: write-only -------------------------------------------------------------------------
+
+
+class CredentialForm(forms.ModelForm):
+    """The secrets are typed in and handed to the service; the form never renders a stored value."""
+
+    api_key = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=True)
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=True)
+    passphrase = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False, strip=True,
+                                 help_text="only for venues that use one")
+
+    class Meta:
+        model = Credential
+        fields = ["account"]
+
+
+@admin.register(Credential)
+class CredentialAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = CredentialForm
+    list_display = ["account", "key", "updated_at"]
+    list_select_related = ["account"]
+    search_fields = ["account__name"]
+
+    def get_fields(self, request, obj=None):
+        return ["account", "api_key", "secret", "passphrase", *(["key_hint", "updated_at"] if obj else [])]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account", "key_hint", "updated_at"] if obj else []
+
+    @admin.display(description="API key")
+    def key(self, cred: Credential) -> str:
+        return f"…{cred.key_hint}"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        _adopt(obj, services.credential_set(account=obj.account.name, api_key=data["api_key"], secret=data["secret"],
+                                            passphrase=data.get("passphrase", ""), user=request.user))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return [{"changed": {"fields": ["credentials (write-only)"]}}] if not add else [{"added": {}}]
+
+
+# ---- API tokens -------------------------------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke_selected"]
+
+    has_revoke_permission = permission_check("accounts.change_apitoken")
+
+    def get_fields(self, request, obj=None):
+        return ["user", "name"] if obj is None else ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is created or revoked, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row stays as the record
+
+    def save_model(self, request, obj, form, change):
+        token = services.api_token_create(user=obj.user, name=obj.name)
+        _adopt(obj, ApiToken.objects.get(digest=ApiToken.digest_of(token)))
+        request.new_api_token = token
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown once on this page; never put in a message (messages can live in a cookie).
+        return TemplateResponse(request, "admin/accounts/apitoken/created.html", {
+            **self.admin_site.each_context(request), "title": "API token created", "token": request.new_api_token,
+            "token_user": obj.user, "changelist_url": reverse("admin:accounts_apitoken_changelist")})
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        report_each(self, request, queryset, str, lambda t: "revoked" if services.api_token_revoke(
+            token_id=t.pk, user=request.user).revoked_at else "not revoked")
+
+
+@admin.register(AccountMember)
+class AccountMemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    list_display = ["user", "account", "role"]
+    list_filter = ["role", "account"]
+    search_fields = ["user__username", "account__name"]
+    list_select_related = ["user", "account"]
+    autocomplete_fields = ["user", "account"]
+
+    def save_model(self, request, obj, form, change):
+        _adopt(obj, services.member_add(account=obj.account.name, user=obj.user, role=obj.role, by=request.user))
+
+
+# ---- risk and control -------------------------------------------------------------------------------
+
+
+class RiskLimitForm(forms.ModelForm):
+    allowed_symbols = forms.CharField(required=False, help_text="comma-separated native symbols; empty = every symbol")
+
+    class Meta:
+        model = RiskLimit
+        fields = ["account", *services.RISK_LIMIT_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_symbols"] = ", ".join(self.instance.allowed_symbols or [])
+
+
+@admin.register(RiskLimit)
+class RiskLimitAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = RiskLimitForm
+    list_display = ["account", "max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols",
+                    "price_band_pct", "updated_at", "updated_by"]
+    list_select_related = ["account", "updated_by"]
+    search_fields = ["account__name"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["account", *self.readonly_fields] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # clear the fields instead, so the change is recorded
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in services.RISK_LIMIT_FIELDS if f in form.changed_data or not change}
+        _adopt(obj, services.risk_limit_update(account=obj.account.name, user=request.user, **fields))
+
+
+class TradingSwitchForm(forms.ModelForm):
+    cancel_open_orders = forms.BooleanField(required=False, label="Also cancel every open order",
+                                            help_text="on every account, when switching the kill switch on")
+
+    class Meta:
+        model = TradingSwitch
+        fields = ["kill_switch", "reason"]
+
+
+@admin.register(TradingSwitch)
+class TradingSwitchAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = TradingSwitchForm
+    list_display = ["__str__", "reason", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request):
+        return False  # one row, made on first view
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        TradingSwitch.current()
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        _adopt(obj, services.kill_switch_set(on=obj.kill_switch, reason=obj.reason, user=request.user))
+        if obj.kill_switch and form.cleaned_data.get("cancel_open_orders"):
+            cancelled = order_services.order_cancel_all(
+                source="admin", reason=f"kill switch by {request.user.get_username()}: {obj.reason}")
+            self.message_user(request, f"Cancel requested for {len(cancelled)} open order(s).", messages.WARNING)
+
+
+@admin.register(ControlChange)
+class ControlChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "what", "user", "account", "before", "after"]
+    list_filter = ["what", "account", "user"]
+    search_fields = ["what", "account__name", "user__username"]
+    list_select_related = ["user", "account"]
+    date_hierarchy = "at"
+
+
+# ---- synced from the venue: read-only ---------------------------------------------------------------
+
+
+class SyncedAdmin(ReadOnlyAdmin):
+    actions = ["sync_now"]
+    has_sync_permission = permission_check("accounts.change_account")
+
+    @admin.action(description="Sync these accounts from the venue now", permissions=["sync"])
+    def sync_now(self, request, queryset):
+        names = sorted(set(queryset.values_list("account__name", flat=True)))
+        report_each(self, request, names, str, lambda name: venue_requests.account_sync_request(name) or "sync queued")
+
+
+@admin.register(Balance)
+class BalanceAdmin(SyncedAdmin):
+    list_display = ["account", "market", "asset", "free", "locked", "total", "last_sync"]
+    list_filter = ["account", "market"]
+    search_fields = ["asset", "account__name"]
+    list_select_related = ["account"]
+
+    @admin.display(description="last sync", ordering="updated_at")
+    def last_sync(self, row):
+        return row.updated_at
+
+
+@admin.register(Position)
+class PositionAdmin(SyncedAdmin):
+    list_display = ["account", "symbol", "side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage",
+                    "margin", "liquidation_price", "last_sync"]
+    list_filter = ["account", "side"]
+    search_fields = ["symbol", "account__name"]
+    list_select_related = ["account"]
+
+    @admin.display(description="last sync", ordering="updated_at")
+    def last_sync(self, row):
+        return row.updated_at

@@ -1,0 +1,1 @@
+"""Python SDK and CLI for the OMS gRPC API (oms_client.py)."""

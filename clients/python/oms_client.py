@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Python SDK and command-line client for the OMS gRPC API (oms.OrderService).
+
+    from clients.python.oms_client import OMSClient     # from the repository root
+    from oms_client import OMSClient                    # from clients/python
+
+    with OMSClient("localhost:50051", token="...") as client:
+        result = client.place_order(symbol="BTCUSDT", side="BUY", quantity=0.001, price=115000)
+        print(result["order_id"], result["status"])
+
+CLI: python clients/python/oms_client.py [--server HOST:PORT] [--token T] COMMAND ...  (see --help)
+
+Streams reconnect with backoff; order streams resume from the last sequence they delivered. Reads are
+retried when the server is unavailable; placements only when they carry a client_order_id (the server
+returns the first order for a repeated id), cancels never.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import grpc
+
+try:
+    from proto import oms_pb2, oms_pb2_grpc
+except ImportError:  # run as a script or from clients/python: proto/ lives at the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from proto import oms_pb2, oms_pb2_grpc
+
+__all__ = ["OMSClient", "RateLimiter", "main"]
+
+DEFAULT_ADDRESS = "localhost:50051"
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    ("grpc.enable_retries", 0),  # retries are decided here, per call kind
+]
+READ_RETRY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
+PLACE_RETRY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+STREAM_RESUME_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                 grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,
+                                 grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED})
+
+
+class RateLimiter:
+    """Token bucket: at most `rate` calls per second on average, bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: int | None = None):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate, self.capacity = float(rate), float(burst or max(1, int(rate)))
+        self.tokens, self.updated = self.capacity, time.monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
+
+
+def _utc(seconds: int) -> datetime | None:
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+
+
+def _exact(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def _number(value) -> tuple[float, str]:
+    """(double, exact decimal string) for the wire; floats go as doubles only."""
+    if value is None:
+        return 0.0, ""
+    if isinstance(value, float):
+        return value, ""
+    try:
+        exact = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not a number: {value!r}") from None
+    return float(exact), format(exact, "f") if exact.is_finite() else str(exact)
+
+
+def order_dict(o) -> dict:
+    return {
+        "order_id": o.order_id, "client_order_id": o.client_order_id, "exchange_order_id": o.exchange_order_id,
+        "account_id": o.account_id, "exchange": o.exchange, "market": o.market, "symbol": o.symbol,
+        "side": o.side, "order_type": o.order_type, "time_in_force": o.time_in_force,
+        "reduce_only": o.reduce_only, "post_only": o.post_only, "leverage": o.leverage,
+        "quantity": o.quantity, "price": o.price, "filled_quantity": o.filled_quantity, "average_price": o.average_price,
+        "quantity_decimal": _exact(o.quantity_decimal), "price_decimal": _exact(o.price_decimal),
+        "filled_quantity_decimal": _exact(o.filled_quantity_decimal), "average_price_decimal": _exact(o.average_price_decimal),
+        "cumulative_fee": o.cumulative_fee, "fee_asset": o.fee_asset,
+        "status": o.status, "reason": o.reason, "version": o.version,
+        "created_at": _utc(o.created_at), "updated_at": _utc(o.updated_at),
+    }
+
+
+def price_dict(p) -> dict:
+    return {
+        "exchange": p.exchange, "market": p.market, "symbol": p.symbol,
+        "bid_price": p.bid_price, "bid_quantity": p.bid_quantity, "ask_price": p.ask_price, "ask_quantity": p.ask_quantity,
+        "last_price": p.last_price, "timestamp": _utc(p.timestamp), "timestamp_ms": p.timestamp_ms,
+    }
+
+
+def position_dict(p) -> dict:
+    return {
+        "symbol": p.symbol, "side": p.side, "size": p.size, "entry_price": p.entry_price, "mark_price": p.mark_price,
+        "unrealized_pnl": p.unrealized_pnl, "pnl_percentage": p.pnl_percentage, "leverage": p.leverage,
+        "margin": p.margin, "liquidation_price": p.liquidation_price, "account_id": p.account_id,
+    }
+
+
+class OMSClient:
+    """One channel per client, reused by every call; close() (or `with`) releases it and ends streams."""
+
+    def __init__(self, address: str = DEFAULT_ADDRESS, token: str | None = None, tls: bool = False,
+                 timeout: float = 10.0, *, root_certificates: bytes | None = None, rate_limit: float | None = None,
+                 retries: int = 3):
+        self.address, self.timeout, self.retries = address, timeout, retries
+        token = token if token is not None else os.environ.get("OMS_TOKEN") or None
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        if tls or root_certificates:
+            credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+            self.channel = grpc.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
+        else:
+            self.channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.stub = oms_pb2_grpc.OrderServiceStub(self.channel)
+        self._limiter = RateLimiter(rate_limit) if rate_limit else None
+        self._closed = threading.Event()
+        self._streams: set = set()
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _call(self, method, request, retry_codes=frozenset()):
+        attempt = 0
+        while True:
+            if self._limiter:
+                self._limiter.acquire()
+            try:
+                return method(request, timeout=self.timeout, metadata=self._metadata)
+            except grpc.RpcError as exc:
+                attempt += 1
+                if exc.code() not in retry_codes or attempt > self.retries or self._closed.is_set():
+                    raise
+                time.sleep(min(2.0, 0.1 * 2 ** attempt) * (0.5 + random.random()))
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            streams = list(self._streams)
+        for call in streams:
+            call.cancel()
+        self.channel.close()
+
+    def __enter__(self) -> OMSClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- orders ---------------------------------------------------------------------------------------
+    def place_order(self, symbol: str, side: str, quantity, order_type: str = "LIMIT", price=0,
+                    exchange: str = "binance", market: str = "spot", account_id: str = "main", leverage: int = 0, *,
+                    client_order_id: str = "", time_in_force: str = "", reduce_only: bool = False,
+                    post_only: bool = False) -> dict:
+        """Place an order; returns {'order_id', 'exchange_order_id', 'status', 'created_at', 'reason', 'order'}.
+        The server waits briefly for the venue: a resting limit order comes back NEW, a slow venue PENDING_NEW."""
+        qty, qty_exact = _number(quantity)
+        px, px_exact = _number(price)
+        request = oms_pb2.PlaceOrderRequest(
+            symbol=symbol, side=side, order_type=order_type, quantity=qty, price=px, exchange=exchange, market=market,
+            account_id=account_id, leverage=leverage or 0, client_order_id=client_order_id, time_in_force=time_in_force,
+            reduce_only=reduce_only, post_only=post_only, quantity_decimal=qty_exact, price_decimal=px_exact)
+        response = self._call(self.stub.PlaceOrder, request, PLACE_RETRY_CODES if client_order_id else frozenset())
+        return {"order_id": response.order_id, "exchange_order_id": response.exchange_order_id,
+                "status": response.status, "created_at": _utc(response.created_at), "reason": response.reason,
+                "order": order_dict(response.order) if response.HasField("order") else None}
+
+    def cancel_order(self, order_id: str) -> dict:
+        response = self._call(self.stub.CancelOrder, oms_pb2.CancelOrderRequest(order_id=order_id))
+        return {"order_id": response.order_id, "status": response.status, "cancelled_at": _utc(response.cancelled_at),
+                "order": order_dict(response.order) if response.HasField("order") else None}
+
+    def get_order(self, order_id: str) -> dict:
+        response = self._call(self.stub.GetOrder, oms_pb2.GetOrderRequest(order_id=order_id), READ_RETRY_CODES)
+        return order_dict(response.order)
+
+    def list_orders(self, status: str = "", symbol: str = "", exchange: str = "", account_id: str = "",
+                    market: str = "", limit: int | None = 100) -> list[dict]:
+        """Orders newest first, following pages until `limit` orders (None = all)."""
+        orders: list[dict] = []
+        token = ""
+        while True:
+            page_size = 1000 if limit is None else min(1000, limit - len(orders))
+            request = oms_pb2.ListOrdersRequest(status=status, symbol=symbol, exchange=exchange, account_id=account_id,
+                                                market=market, limit=page_size, page_token=token)
+            response = self._call(self.stub.ListOrders, request, READ_RETRY_CODES)
+            orders.extend(order_dict(o) for o in response.orders)
+            token = response.next_page_token
+            if not token or (limit is not None and len(orders) >= limit):
+                return orders
+
+    # -- account --------------------------------------------------------------------------------------
+    def get_balance(self, exchange: str = "binance", market: str = "spot", account_id: str = "main") -> dict:
+        """{asset: {'free', 'locked', 'total'}} as floats (exact strings under 'free_decimal'/'locked_decimal')."""
+        request = oms_pb2.GetBalanceRequest(exchange=exchange, market=market, account_id=account_id)
+        response = self._call(self.stub.GetBalance, request, READ_RETRY_CODES)
+        return {b.asset: {"free": b.free, "locked": b.locked, "total": b.total or b.free + b.locked,
+                          "free_decimal": _exact(b.free_decimal), "locked_decimal": _exact(b.locked_decimal)}
+                for b in response.balances}
+
+    def get_positions(self, exchange: str = "", account_id: str = "") -> list[dict]:
+        request = oms_pb2.GetPositionsRequest(exchange=exchange, account_id=account_id)
+        response = self._call(self.stub.GetPositions, request, READ_RETRY_CODES)
+        return [position_dict(p) for p in response.positions]
+
+    # -- streams --------------------------------------------------------------------------------------
+    def _resilient(self, open_stream: Callable[[], object], *, reconnect: bool, on_message: Callable = lambda m: None):
+        """Yield messages from open_stream(), reopening it with backoff when the server ends it."""
+        backoff = 0.5
+        while not self._closed.is_set():
+            call = open_stream()
+            with self._lock:
+                self._streams.add(call)
+            try:
+                for message in call:
+                    backoff = 0.5
+                    on_message(message)
+                    yield message
+                code = None  # the server ended the stream cleanly
+            except grpc.RpcError as exc:
+                code = exc.code()
+                if self._closed.is_set():
+                    return
+                if not reconnect or code not in STREAM_RESUME_CODES:
+                    raise
+            finally:
+                with self._lock:
+                    self._streams.discard(call)
+                call.cancel()
+            if not reconnect:
+                return
+            self._closed.wait(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 30.0)
+
+    def iter_prices(self, symbols=None, *, exchange: str = "", market: str = "", reconnect: bool = True) -> Iterator[dict]:
+        request = oms_pb2.StreamPricesRequest(symbols=list(symbols or []), exchange=exchange, market=market)
+        for message in self._resilient(lambda: self.stub.StreamPrices(request, metadata=self._metadata), reconnect=reconnect):
+            yield price_dict(message)
+
+    def iter_orders(self, account_id: str = "", since_sequence: int = 0, *, reconnect: bool = True) -> Iterator[dict]:
+        """Order updates {'update_type', 'sequence', 'order', ...}; after a reconnect the server replays what was
+        missed since the last sequence delivered (none is delivered twice)."""
+        state = {"last": since_sequence}
+        recent: deque[int] = deque(maxlen=10_000)
+        seen: set[int] = set()
+
+        def open_stream():
+            request = oms_pb2.StreamOrdersRequest(account_id=account_id, since_sequence=state["last"])
+            return self.stub.StreamOrders(request, metadata=self._metadata)
+
+        for message in self._resilient(open_stream, reconnect=reconnect):
+            if message.sequence in seen:
+                continue
+            if len(recent) == recent.maxlen:
+                seen.discard(recent[0])
+            recent.append(message.sequence)
+            seen.add(message.sequence)
+            state["last"] = max(state["last"], message.sequence)
+            yield {"update_type": message.update_type, "sequence": message.sequence, "event_kind": message.event_kind,
+                   "at_ms": message.at_ms, "order": order_dict(message.order)}
+
+    def stream_prices(self, symbols=None, callback: Callable[[dict], object] | None = None, *, exchange: str = "",
+                      market: str = "", max_updates: int | None = None, reconnect: bool = True) -> int:
+        """Call callback(update) for each price update (empty symbols = all) until it returns False,
+        max_updates arrived, or close(); returns how many were delivered."""
+        return _drive(self.iter_prices(symbols, exchange=exchange, market=market, reconnect=reconnect), callback, max_updates)
+
+    def stream_orders(self, callback: Callable[[dict], object] | None = None, account_id: str = "", since_sequence: int = 0,
+                      *, max_updates: int | None = None, reconnect: bool = True) -> int:
+        return _drive(self.iter_orders(account_id, since_sequence, reconnect=reconnect), callback, max_updates)
+
+
+def _drive(updates: Iterator[dict], callback, max_updates: int | None) -> int:
+    count = 0
+    try:
+        for update in updates:
+            count += 1
+            if (callback(update) if callback else print(update)) is False or count == max_updates:
+                break
+    finally:
+        updates.close()
+    return count
+
+
+# -- CLI ----------------------------------------------------------------------------------------------
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def _fmt_order(o: dict) -> str:
+    price = o["price_decimal"] if o["price_decimal"] is not None else o["price"]
+    return (f"{o['order_id']}  {o['account_id']} {o['exchange']}/{o['market']}  {o['side']} {o['order_type']} "
+            f"{o['quantity_decimal'] or o['quantity']} {o['symbol']} @ {price or 'market'}  "
+            f"filled {o['filled_quantity_decimal'] or o['filled_quantity']}  {o['status']}"
+            + (f"  ({o['reason']})" if o["reason"] else ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oms_client.py", description="OMS gRPC client")
+    parser.add_argument("--server", default=os.environ.get("OMS_SERVER", DEFAULT_ADDRESS), help="host:port (env OMS_SERVER)")
+    parser.add_argument("--token", default=os.environ.get("OMS_TOKEN"), help="API token (env OMS_TOKEN)")
+    parser.add_argument("--tls", action="store_true", help="use TLS (system roots, or --ca)")
+    parser.add_argument("--ca", help="PEM file with the CA that signed the server's certificate")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    place = sub.add_parser("place", help="place an order")
+    place.add_argument("--symbol", required=True)
+    place.add_argument("--side", required=True, help="BUY or SELL")
+    place.add_argument("--quantity", required=True)
+    place.add_argument("--price", default="0", help="limit price (omit for MARKET)")
+    place.add_argument("--type", dest="order_type", default="LIMIT", help="LIMIT (default) or MARKET")
+    place.add_argument("--market", default="spot", help="spot (default) or futures")
+    place.add_argument("--leverage", type=int, default=0, help="futures leverage")
+    place.add_argument("--exchange", default="binance")
+    place.add_argument("--account", default="main")
+    place.add_argument("--client-order-id", default="", help="idempotency key: a repeat returns the first order")
+    place.add_argument("--tif", default="", help="time in force: GTC, IOC or FOK")
+
+    for name, text in (("cancel", "cancel an order"), ("get", "show an order")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--id", required=True, help="order id")
+
+    lst = sub.add_parser("list", help="list orders, newest first")
+    lst.add_argument("--status", default="", help="a status, or OPEN for every working order")
+    lst.add_argument("--symbol", default="")
+    lst.add_argument("--exchange", default="")
+    lst.add_argument("--account", default="")
+    lst.add_argument("--limit", type=int, default=100)
+
+    bal = sub.add_parser("balance", help="show balances")
+    bal.add_argument("--exchange", default="binance")
+    bal.add_argument("--market", default="spot")
+    bal.add_argument("--account", default="main")
+
+    pos = sub.add_parser("positions", help="show open positions")
+    pos.add_argument("--exchange", default="")
+    pos.add_argument("--account", default="")
+
+    prices = sub.add_parser("stream", help="stream prices")
+    prices.add_argument("--symbols", nargs="*", default=["BTCUSDT", "ETHUSDT"], help="symbols (none = all)")
+    prices.add_argument("--count", type=int, default=None, help="stop after this many updates")
+
+    orders = sub.add_parser("stream-orders", help="stream order updates")
+    orders.add_argument("--account", default="")
+    orders.add_argument("--since", type=int, default=0, help="replay updates after this sequence first")
+    orders.add_argument("--count", type=int, default=None, help="stop after this many updates")
+    return parser
+
+
+def run(args, client: OMSClient, out) -> None:
+    def show(data, text):
+        print(json.dumps(_jsonable(data)) if args.json else text, file=out, flush=True)
+
+    if args.command == "place":
+        r = client.place_order(symbol=args.symbol, side=args.side, quantity=args.quantity, order_type=args.order_type,
+                               price=args.price, exchange=args.exchange, market=args.market, account_id=args.account,
+                               leverage=args.leverage, client_order_id=args.client_order_id, time_in_force=args.tif)
+        show(r, f"Order placed: {r['order_id']}  status {r['status']}"
+                + (f"  exchange id {r['exchange_order_id']}" if r["exchange_order_id"] else "")
+                + (f"  ({r['reason']})" if r["reason"] else ""))
+    elif args.command == "cancel":
+        r = client.cancel_order(args.id)
+        show(r, f"Order {r['order_id']}: {r['status']}")
+    elif args.command == "get":
+        o = client.get_order(args.id)
+        show(o, _fmt_order(o))
+    elif args.command == "list":
+        orders = client.list_orders(status=args.status, symbol=args.symbol, exchange=args.exchange,
+                                    account_id=args.account, limit=args.limit)
+        show(orders, "\n".join(_fmt_order(o) for o in orders) or "no orders")
+    elif args.command == "balance":
+        balances = client.get_balance(exchange=args.exchange, market=args.market, account_id=args.account)
+        show(balances, "\n".join(f"{asset}: free {b['free_decimal']}  locked {b['locked_decimal']}  total {b['total']:.8f}"
+                                 for asset, b in balances.items()) or "no balances")
+    elif args.command == "positions":
+        positions = client.get_positions(exchange=args.exchange, account_id=args.account)
+        show(positions, "\n".join(
+            f"{p['account_id']} {p['symbol']} {p['side']} {p['size']} @ {p['entry_price']}  mark {p['mark_price']}  "
+            f"pnl {p['unrealized_pnl']:.2f} ({p['pnl_percentage']:.2f}%)  x{p['leverage']}" for p in positions) or "no positions")
+    elif args.command == "stream":
+        client.stream_prices(args.symbols, lambda u: show(u, f"{u['symbol']}: ${u['last_price']:.2f}  "
+                                                             f"bid {u['bid_price']} ask {u['ask_price']}"),
+                             max_updates=args.count)
+    elif args.command == "stream-orders":
+        client.stream_orders(lambda u: show(u, f"#{u['sequence']} {u['update_type']:<9} {_fmt_order(u['order'])}"),
+                             account_id=args.account, since_sequence=args.since, max_updates=args.count)
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    args = build_parser().parse_args(argv)
+    root = Path(args.ca).read_bytes() if args.ca else None
+    try:
+        with OMSClient(args.server, token=args.token, tls=args.tls, timeout=args.timeout, root_certificates=root) as client:
+            run(args, client, out or sys.stdout)
+    except grpc.RpcError as exc:
+        print(f"Error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""sync_balances / sync_positions: the worker's account sync, run now for the named (or every enabled) account."""
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from accounts.models import Account
+from oms_project.management.commands._ops import EXIT_ERROR
+
+
+def accounts_named(names: list[str]):
+    if not names:
+        return list(Account.objects.filter(enabled=True, credential__isnull=False).order_by("name"))
+    found = {a.name: a for a in Account.objects.filter(name__in=names)}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise CommandError(f"account: no account named {', '.join(map(repr, missing))}", returncode=EXIT_ERROR)
+    return [found[n] for n in names]
+
+
+def sync(command, names: list[str], render) -> None:
+    """Replace each account's balances and positions with the venue's (one fetch serves both), then render."""
+    import ccxt
+
+    from exchanges.errors import venue_reason
+    from orders import execution
+
+    failed = []
+    for account in accounts_named(names):
+        try:
+            execution.account_sync(account.pk)
+        except (ccxt.BaseError, execution.RetryLater) as exc:
+            failed.append(account.name)
+            command.stderr.write(f"{account.name}: {venue_reason(exc)}")
+            continue
+        render(account)
+    if failed:
+        raise CommandError(f"sync failed for {', '.join(failed)}", returncode=EXIT_ERROR)

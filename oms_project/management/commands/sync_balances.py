@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from accounts.models import Balance
+from oms_project.management.commands._sync import sync
+
+
+class Command(BaseCommand):
+    help = "Replace the ledger's balances (and positions) with the venue's now, for the named or every enabled account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("account", nargs="*")
+
+    def handle(self, *args, **o):
+        def render(account):
+            rows = Balance.objects.filter(account=account).order_by("market", "asset")
+            self.stdout.write(f"{account.name}: {rows.count()} balance(s)")
+            for b in rows:
+                self.stdout.write(f"  {b.market:8} {b.asset:8} free {b.free.normalize():f} locked {b.locked.normalize():f}")
+
+        sync(self, o["account"], render)

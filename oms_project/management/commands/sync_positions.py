@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from accounts.models import Position
+from oms_project.management.commands._sync import sync
+
+
+class Command(BaseCommand):
+    help = "Replace the ledger's positions (and balances) with the venue's now, for the named or every enabled account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("account", nargs="*")
+
+    def handle(self, *args, **o):
+        def render(account):
+            rows = Position.objects.filter(account=account).order_by("symbol")
+            self.stdout.write(f"{account.name}: {rows.count()} position(s)")
+            for p in rows:
+                self.stdout.write(f"  {p.symbol:12} {p.side:5} {p.size.normalize():f} @ {p.entry_price.normalize():f} x{p.leverage}")
+
+        sync(self, o["account"], render)

@@ -1,0 +1,21 @@
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from rest_framework import serializers
+
+from accounts.models import MONEY
+
+
+class Money(serializers.DecimalField):
+    """An exact decimal string without trailing zeros ("0.1", not "0.100000000000000000")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", MONEY["max_digits"])
+        kwargs.setdefault("decimal_places", MONEY["decimal_places"])
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        # Products (price × quantity) carry more places than the ledger keeps: round to them.
+        value = Decimal(str(value)).quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_EVEN)
+        return "0" if value == 0 else format(value.normalize(), "f")

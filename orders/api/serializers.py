@@ -1,0 +1,187 @@
+"""Input serializers (shape only; the services own the rules) and output serializers."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Account, Balance, Market, Position
+from exchanges.models import Instrument
+from orders.api.fields import Money
+from orders.models import Fill, Order, OrderEvent, OrderType, Side, TimeInForce
+
+# ---- input ----------------------------------------------------------------------------------------
+
+
+class OrderPlaceInput(serializers.Serializer):
+    account = serializers.SlugField(max_length=64, help_text="account name, e.g. main")
+    symbol = serializers.CharField(max_length=64, help_text="exchange-native (BTCUSDT); BTC/USDT is accepted")
+    side = serializers.ChoiceField(choices=Side.choices)
+    quantity = Money()
+    order_type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.LIMIT)
+    price = Money(required=False, allow_null=True, help_text="required for LIMIT orders")
+    market = serializers.ChoiceField(choices=Market.choices, default=Market.SPOT)
+    exchange = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
+                                     help_text="defaults to the account's exchange")
+    client_order_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None,
+                                            help_text="your id; placing it again returns the existing order")
+    time_in_force = serializers.ChoiceField(choices=TimeInForce.choices, required=False, allow_blank=True, default="")
+    reduce_only = serializers.BooleanField(default=False)
+    post_only = serializers.BooleanField(default=False)
+    leverage = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=125)
+
+
+class OrderCancelAllInput(serializers.Serializer):
+    account = serializers.SlugField(max_length=64, required=False, allow_blank=True, default="")
+    symbol = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if not attrs["account"] and not attrs["symbol"]:
+            raise serializers.ValidationError({"account": "Give an account, a symbol, or both."})
+        return attrs
+
+
+# ---- output ---------------------------------------------------------------------------------------
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.name")
+    quantity = Money()
+    price = Money(allow_null=True)
+    filled_quantity = Money()
+    remaining_quantity = Money()
+    average_price = Money(allow_null=True)
+    cumulative_quote = Money()
+    cumulative_fee = Money()
+
+    class Meta:
+        model = Order
+        fields = ["id", "client_order_id", "exchange_order_id", "account", "exchange", "market", "symbol", "side",
+                  "order_type", "time_in_force", "reduce_only", "post_only", "leverage", "quantity", "price",
+                  "filled_quantity", "remaining_quantity", "average_price", "cumulative_quote", "cumulative_fee",
+                  "fee_asset", "status", "reason", "version", "created_at", "updated_at", "submitted_at"]
+        read_only_fields = fields
+
+
+class FillSerializer(serializers.ModelSerializer):
+    order_id = serializers.CharField()
+    account = serializers.CharField(source="account.name")
+    symbol = serializers.CharField(source="order.symbol")
+    side = serializers.CharField(source="order.side")
+    price = Money()
+    quantity = Money()
+    fee = Money()
+
+    class Meta:
+        model = Fill
+        fields = ["id", "order_id", "account", "market", "symbol", "side", "trade_id", "price", "quantity", "fee",
+                  "fee_asset", "is_maker", "executed_at"]
+        read_only_fields = fields
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "sequence", "kind", "from_status", "to_status", "source", "payload", "at"]
+        read_only_fields = fields
+
+
+class OrderDetailSerializer(OrderSerializer):
+    fills = FillSerializer(many=True)
+    events = OrderEventSerializer(many=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "fills", "events"]
+        read_only_fields = fields
+
+
+class CancelAllResultSerializer(serializers.Serializer):
+    orders = OrderSerializer(many=True, help_text="the orders now pending cancel")
+
+
+class BalanceSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.name")
+    free = Money()
+    locked = Money()
+    total = Money()
+
+    class Meta:
+        model = Balance
+        fields = ["account", "market", "asset", "free", "locked", "total", "updated_at"]
+        read_only_fields = fields
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.name")
+    size = Money()
+    entry_price = Money()
+    mark_price = Money()
+    notional = Money(help_text="size × mark price")
+    unrealized_pnl = Money()
+    pnl_percentage = Money(allow_null=True, help_text="unrealized PnL as % of margin")
+    margin = Money()
+    liquidation_price = Money(allow_null=True)
+
+    class Meta:
+        model = Position
+        fields = ["account", "market", "symbol", "side", "size", "entry_price", "mark_price", "notional",
+                  "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "updated_at"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(allow_null=True, help_text="the caller's role (viewer, trader); null for staff")
+    credentials_set = serializers.BooleanField()
+
+    class Meta:
+        model = Account
+        fields = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "role", "credentials_set", "created_at"]
+        read_only_fields = fields
+
+
+class InstrumentSerializer(serializers.ModelSerializer):
+    tick_size = Money()
+    step_size = Money()
+    min_quantity = Money()
+    min_notional = Money()
+    contract_size = Money()
+
+    class Meta:
+        model = Instrument
+        fields = ["exchange", "market", "symbol", "ccxt_symbol", "base", "quote", "tick_size", "step_size",
+                  "min_quantity", "min_notional", "contract_size", "active", "updated_at"]
+        read_only_fields = fields
+
+
+class PriceSerializer(serializers.Serializer):
+    exchange = serializers.CharField()
+    market = serializers.CharField()
+    symbol = serializers.CharField()
+    bid_price = Money(allow_null=True)
+    bid_quantity = Money(allow_null=True)
+    ask_price = Money(allow_null=True)
+    ask_quantity = Money(allow_null=True)
+    last_price = Money(allow_null=True)
+    timestamp_ms = serializers.IntegerField(default=0)
+
+
+class AmountSerializer(serializers.Serializer):
+    asset = serializers.CharField()
+    amount = Money()
+
+
+class SymbolNotionalSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    notional = Money()
+
+
+class AccountPnlSerializer(serializers.Serializer):
+    account = serializers.CharField(source="account_name")
+    unrealized_pnl = Money()
+
+
+class SummarySerializer(serializers.Serializer):
+    open_orders = serializers.IntegerField()
+    filled_notional_today = SymbolNotionalSerializer(many=True, help_text="Σ price × quantity of today's fills (UTC)")
+    fees_today = AmountSerializer(many=True)
+    balance_exposure = AmountSerializer(many=True, help_text="free + locked per asset over the caller's accounts")
+    position_exposure = SymbolNotionalSerializer(many=True, help_text="signed size × mark price per symbol")
+    unrealized_pnl = AccountPnlSerializer(many=True)

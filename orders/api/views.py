@@ -1,0 +1,187 @@
+"""REST endpoints. Viewsets declare queryset (from selectors, scoped to the caller), serializer and
+filterset; write actions parse input, call one service, render the result."""
+from __future__ import annotations
+
+from functools import partial
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Balance
+from accounts.selectors import accounts_for_user, position_list
+from exchanges.models import Instrument
+from oms_project import pubsub
+from orders import reporting, services
+from orders.api import filters, idempotency
+from orders.api import serializers as s
+from orders.models import Fill, Order
+from orders.selectors import order_list
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Shared behaviour: `scoped_queryset(user)` returns only what the caller's memberships allow, so a
+    foreign id is simply not found. Schema generation (no real user) gets an empty queryset."""
+
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.scoped_queryset(self.request.user)
+
+    def scoped_queryset(self, user):
+        raise NotImplementedError
+
+    def validated(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List orders", description="Newest first. `search` matches an order id, client order id "
+                                                          "or exchange order id exactly."),
+    retrieve=extend_schema(summary="One order with its fills and event history", responses=s.OrderDetailSerializer),
+)
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    model = Order
+    serializer_class = s.OrderSerializer
+    filterset_class = filters.OrderFilter
+    search_fields = ["=id", "=client_order_id", "=exchange_order_id"]
+    ordering_fields = ["created_at"]
+    ordering = "-created_at"
+
+    def scoped_queryset(self, user):
+        queryset = order_list(user=user).select_related("account")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                Prefetch("fills", Fill.objects.select_related("account", "order")), "events")
+        return queryset
+
+    def get_serializer_class(self):
+        return s.OrderDetailSerializer if self.action == "retrieve" else s.OrderSerializer
+
+    @extend_schema(
+        summary="Place an order",
+        request=s.OrderPlaceInput,
+        responses={201: s.OrderSerializer},
+        parameters=[OpenApiParameter(idempotency.HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+                                     description="retries with the same key return the first result; "
+                                                 "another body with the same key is 409")],
+    )
+    def create(self, request):
+        data = dict(self.validated(s.OrderPlaceInput))
+        data["exchange"] = data["exchange"] or None
+        place = partial(services.order_place, **data, user=request.user, source="api")
+        key = request.headers.get(idempotency.HEADER)
+        if key is None:
+            order, replayed = place(), False
+        else:
+            order, replayed = idempotency.place_once(user=request.user, key=key, data=data, place=place)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    @extend_schema(summary="Request cancellation", request=None, responses={200: s.OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = services.order_cancel(order_id=self.get_object().pk, user=request.user, source="api")
+        return Response(s.OrderSerializer(order).data)
+
+    @extend_schema(summary="Cancel every open order of an account and/or symbol", request=s.OrderCancelAllInput,
+                   responses={200: s.CancelAllResultSerializer})
+    @action(detail=False, methods=["post"], url_path="cancel-all", filterset_class=None, pagination_class=None)
+    def cancel_all(self, request):
+        orders = services.order_cancel_all(**self.validated(s.OrderCancelAllInput), user=request.user, source="api")
+        return Response({"orders": s.OrderSerializer(orders, many=True).data})
+
+
+@extend_schema_view(list=extend_schema(summary="List fills", description="Newest first."))
+class FillViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = Fill
+    serializer_class = s.FillSerializer
+    filterset_class = filters.FillFilter
+    ordering_fields = ["executed_at"]
+    ordering = "-executed_at"
+
+    def scoped_queryset(self, user):
+        return Fill.objects.filter(account__in=accounts_for_user(user)).select_related("account", "order")
+
+
+@extend_schema_view(list=extend_schema(summary="Balances per account and market (free, locked, total)"))
+class BalanceViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = Balance
+    serializer_class = s.BalanceSerializer
+    filterset_class = filters.BalanceFilter
+    ordering_fields = ["id"]
+    ordering = "id"
+
+    def scoped_queryset(self, user):
+        return Balance.objects.filter(account__in=accounts_for_user(user)).select_related("account")
+
+
+@extend_schema_view(list=extend_schema(summary="Positions with mark price and PnL"))
+class PositionViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = reporting.Position
+    serializer_class = s.PositionSerializer
+    filterset_class = filters.PositionFilter
+    ordering_fields = ["id"]
+    ordering = "id"
+
+    def scoped_queryset(self, user):
+        return reporting.positions_with_pnl(position_list(user=user)).select_related("account")
+
+
+@extend_schema_view(list=extend_schema(summary="Accounts the caller may see"),
+                    retrieve=extend_schema(summary="One account"))
+class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    model = reporting.Account
+    serializer_class = s.AccountSerializer
+    lookup_field = "name"
+    filterset_fields = ["exchange", "enabled"]
+    ordering_fields = ["name"]
+    ordering = "name"
+
+    def scoped_queryset(self, user):
+        return reporting.accounts_with_role(user=user)
+
+
+@extend_schema_view(list=extend_schema(summary="The instrument catalog"))
+class InstrumentViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = Instrument
+    queryset = Instrument.objects.all()
+    serializer_class = s.InstrumentSerializer
+    filterset_class = filters.InstrumentFilter
+    search_fields = ["symbol", "ccxt_symbol"]
+    ordering_fields = ["id"]
+    ordering = "id"
+
+    def scoped_queryset(self, user):
+        return Instrument.objects.all()
+
+
+class PriceListView(APIView):
+    @extend_schema(
+        summary="Latest prices",
+        parameters=[OpenApiParameter("symbols", OpenApiTypes.STR, description="comma-separated; empty = all"),
+                    OpenApiParameter("exchange", OpenApiTypes.STR), OpenApiParameter("market", OpenApiTypes.STR)],
+        responses=s.PriceSerializer(many=True),
+    )
+    def get(self, request):
+        symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
+        exchange, market = request.query_params.get("exchange", ""), request.query_params.get("market", "")
+        prices = [p for _, p in sorted(pubsub.latest_prices().items())
+                  if (not symbols or p.get("symbol") in symbols) and exchange in ("", p.get("exchange"))
+                  and market in ("", p.get("market"))]
+        return Response(s.PriceSerializer(prices, many=True).data)
+
+
+class SummaryView(APIView):
+    @extend_schema(summary="Dashboard home: open orders, today's fills and fees, exposure, unrealized PnL",
+                   responses={200: OpenApiResponse(s.SummarySerializer)})
+    def get(self, request):
+        return Response(s.SummarySerializer(reporting.dashboard_summary(user=request.user)).data)

@@ -1,0 +1,1 @@
+"""The gRPC adapter: `oms.OrderService` over orders.services and the selectors (see server.py)."""

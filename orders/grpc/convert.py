@@ -1,0 +1,170 @@
+"""Wire <-> domain at the edge: doubles and exact decimal strings in, Decimal inside; Unix seconds on
+the original fields, milliseconds on the extensions. Nothing past this module sees a float."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from oms_project.errors import InvalidInput
+from orders.publish import order_payload
+from proto import oms_pb2
+
+
+def decimal_in(field: str, value: float, exact: str = "") -> Decimal:
+    """The request's number as a Decimal: `exact` (a decimal string extension field) wins over the double.
+
+    Refuses what is not an amount at all (NaN, infinities, negatives) naming the wire field; zero and
+    range pass through to the services, which own the rules for amounts."""
+    if exact.strip():
+        try:
+            number = Decimal(exact.strip())
+        except InvalidOperation:
+            raise InvalidInput(f"{exact!r} ({field}_decimal) is not a decimal number", field=field) from None
+    else:
+        if math.isnan(value):
+            raise InvalidInput("must be a number, got NaN", field=field)
+        if math.isinf(value):
+            raise InvalidInput("must be finite, got infinity", field=field)
+        number = Decimal(repr(value))  # shortest repr: 0.001 stays 0.001, not 0.001000000000000000020816...
+    if not number.is_finite():
+        raise InvalidInput(f"must be a finite number, got {number}", field=field)
+    if number < 0:
+        raise InvalidInput(f"must not be negative, got {number:f}", field=field)
+    return number
+
+
+def optional_decimal_in(field: str, value: float, exact: str = "") -> Decimal | None:
+    """Like decimal_in, but proto3's 0 / "" means "not given" (e.g. no price on a market order)."""
+    number = decimal_in(field, value, exact)
+    return number if number else None
+
+
+def text_decimal(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value.normalize(), "f") if value else "0"
+
+
+def float_of(text_or_decimal) -> float:
+    """A double for the original fields (exact strings travel beside them)."""
+    if text_or_decimal in (None, ""):
+        return 0.0
+    return float(Decimal(str(text_or_decimal)))
+
+
+def seconds(dt: datetime | None) -> int:
+    return int(dt.timestamp()) if dt else 0
+
+
+def millis(dt: datetime | None) -> int:
+    return int(dt.timestamp() * 1000) if dt else 0
+
+
+def order_message(payload: dict) -> oms_pb2.Order:
+    """An Order message from the JSON shape of orders.publish (the one shape on Redis and here)."""
+    p = payload
+    return oms_pb2.Order(
+        order_id=p["order_id"],
+        exchange_order_id=p.get("exchange_order_id") or "",
+        symbol=p["symbol"],
+        side=p["side"],
+        order_type=p["order_type"],
+        quantity=float_of(p["quantity"]),
+        price=float_of(p["price"]),
+        filled_quantity=float_of(p["filled_quantity"]),
+        status=p["status"],
+        exchange=p["exchange"],
+        market=p["market"],
+        account_id=p["account_id"],
+        created_at=p["created_at_ms"] // 1000,
+        updated_at=p["updated_at_ms"] // 1000,
+        client_order_id=p.get("client_order_id") or "",
+        time_in_force=p.get("time_in_force") or "",
+        reduce_only=bool(p.get("reduce_only")),
+        post_only=bool(p.get("post_only")),
+        leverage=int(p.get("leverage") or 0),
+        average_price=float_of(p.get("average_price")),
+        cumulative_fee=float_of(p.get("cumulative_fee")),
+        fee_asset=p.get("fee_asset") or "",
+        reason=p.get("reason") or "",
+        version=int(p.get("version") or 0),
+        created_at_ms=p["created_at_ms"],
+        updated_at_ms=p["updated_at_ms"],
+        quantity_decimal=p["quantity"],
+        price_decimal=p["price"],
+        filled_quantity_decimal=p["filled_quantity"],
+        average_price_decimal=p.get("average_price") or "",
+    )
+
+
+def order_of(order) -> oms_pb2.Order:
+    return order_message(order_payload(order))
+
+
+def order_update_message(message: dict) -> oms_pb2.OrderUpdate:
+    """An OrderUpdate from orders.publish.update_message's shape."""
+    return oms_pb2.OrderUpdate(
+        order=order_message(message["order"]),
+        update_type=message["update_type"],
+        sequence=int(message["sequence"]),
+        event_kind=message.get("event_kind") or "",
+        at_ms=int(message.get("at_ms") or 0),
+    )
+
+
+def price_update_message(update: dict) -> oms_pb2.PriceUpdate:
+    """A PriceUpdate from oms_project.pubsub.publish_price's shape."""
+    ts_ms = int(update.get("timestamp_ms") or 0)
+    return oms_pb2.PriceUpdate(
+        exchange=update["exchange"],
+        symbol=update["symbol"],
+        bid_price=float_of(update.get("bid_price")),
+        bid_quantity=float_of(update.get("bid_quantity")),
+        ask_price=float_of(update.get("ask_price")),
+        ask_quantity=float_of(update.get("ask_quantity")),
+        last_price=float_of(update.get("last_price")),
+        timestamp=ts_ms // 1000,
+        market=update.get("market") or "",
+        timestamp_ms=ts_ms,
+    )
+
+
+def balance_message(balance) -> oms_pb2.Balance:
+    return oms_pb2.Balance(
+        asset=balance.asset,
+        free=float(balance.free),
+        locked=float(balance.locked),
+        total=float(balance.free + balance.locked),
+        free_decimal=text_decimal(balance.free),
+        locked_decimal=text_decimal(balance.locked),
+        updated_at_ms=millis(balance.updated_at),
+    )
+
+
+def position_message(position, last_price: Decimal | None = None) -> oms_pb2.Position:
+    """A Position with mark price and PnL. The venue's mark price wins; without one, the latest traded price
+    from the price feed marks it and the unrealized PnL follows from it. pnl_percentage is PnL over margin
+    (over notional at entry when the venue reported no margin)."""
+    size, entry = position.size, position.entry_price
+    mark, pnl = position.mark_price, position.unrealized_pnl
+    if not mark and last_price:
+        mark = last_price
+        sign = -1 if position.side == "SHORT" else 1
+        pnl = (mark - entry) * abs(size) * sign if entry else Decimal(0)
+    base = position.margin or abs(size) * entry
+    pct = (pnl / base * 100) if base else Decimal(0)
+    return oms_pb2.Position(
+        symbol=position.symbol,
+        side=position.side,
+        size=float(size),
+        entry_price=float(entry),
+        mark_price=float(mark),
+        unrealized_pnl=float(pnl),
+        pnl_percentage=float(round(pct, 4)),
+        leverage=int(position.leverage or 0),
+        margin=float(position.margin),
+        liquidation_price=float(position.liquidation_price or 0),
+        account_id=position.account.name,
+        updated_at_ms=millis(position.updated_at),
+    )

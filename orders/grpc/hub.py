@@ -1,0 +1,218 @@
+"""One Redis subscriber per server process, fanned out to the streams and to PlaceOrder's waiters.
+
+The subscriber thread never blocks on a consumer: each stream owns a bounded queue, and a stream that
+lets its queue fill is ended with RESOURCE_EXHAUSTED (the others keep flowing). If the Redis connection
+drops, order streams are ended with UNAVAILABLE so their clients resume with since_sequence and lose
+nothing; price streams simply continue after the reconnect."""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+
+import redis
+
+from oms_project import pubsub
+from oms_project.errors import RateLimited, ServiceError, Unavailable
+
+log = logging.getLogger("oms.grpc.hub")
+
+_CLOSED = object()
+
+
+class Subscription:
+    """One stream's view of the hub: a bounded queue of decoded messages it accepted."""
+
+    def __init__(self, hub: Hub, kind: str, accept: Callable[[tuple[str, ...], dict], bool], maxsize: int):
+        self.hub, self.kind, self.accept = hub, kind, accept
+        self.queue: queue.Queue = queue.Queue(maxsize)
+        self.error: ServiceError | None = None
+
+    def offer(self, item: dict) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            self.end(RateLimited(f"stream ended: the client read too slowly and {self.queue.maxsize} updates "
+                                 "queued up; reconnect (order streams: resume with since_sequence)"))
+
+    def end(self, error: ServiceError) -> None:
+        """Called by the hub: the consumer raises `error` at its next read, before any queued item."""
+        if self.error is None:
+            self.error = error
+        self.hub.unsubscribe(self)
+        try:
+            self.queue.put_nowait(_CLOSED)
+        except queue.Full:
+            pass  # the consumer checks `error` before every item
+
+    def next(self, timeout: float) -> dict | None:
+        """The next message, None after `timeout` seconds without one; raises the reason the hub ended it."""
+        if self.error:
+            raise self.error
+        try:
+            item = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if item is _CLOSED or self.error:
+            raise self.error
+        return item
+
+    def close(self) -> None:
+        """Called by the stream when it is done (client gone or finished)."""
+        self.hub.unsubscribe(self)
+
+
+class OrderWatch:
+    """PlaceOrder/CancelOrder wait on this until a published update for the order satisfies `done`."""
+
+    def __init__(self, hub: Hub, order_id: str, done: Callable[[dict], bool]):
+        self.hub, self.order_id, self.done = hub, order_id, done
+        self.event = threading.Event()
+
+    def offer(self, order: dict) -> None:
+        if self.done(order):
+            self.event.set()
+
+    def wait(self, timeout: float) -> bool:
+        return self.event.wait(max(0.0, timeout))
+
+    def __enter__(self) -> OrderWatch:
+        with self.hub.lock:
+            self.hub.watches.setdefault(self.order_id, []).append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.hub.lock:
+            watches = self.hub.watches.get(self.order_id, [])
+            if self in watches:
+                watches.remove(self)
+            if not watches:
+                self.hub.watches.pop(self.order_id, None)
+
+
+class Hub:
+    def __init__(self, *, queue_size: int, max_streams: int, client_factory: Callable[[], redis.Redis] = pubsub.client):
+        self.queue_size, self.max_streams = queue_size, max_streams
+        self.client_factory = client_factory
+        self.lock = threading.Lock()
+        self.subscriptions: list[Subscription] = []
+        self.watches: dict[str, list[OrderWatch]] = {}
+        self.connected = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self, wait: float = 5.0) -> None:
+        self._thread = threading.Thread(target=self._run, name="oms-grpc-hub", daemon=True)
+        self._thread.start()
+        if not self.connected.wait(wait):
+            log.warning("Redis pub/sub not connected yet; streams start once it is")
+
+    def end_streams(self, error: ServiceError) -> None:
+        for sub in self._snapshot():
+            sub.end(error)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.end_streams(Unavailable("server shutting down; reconnect"))
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    # -- registration ----------------------------------------------------------------------------
+    def subscribe(self, kind: str, accept: Callable[[tuple[str, ...], dict], bool]) -> Subscription:
+        if self._stopping.is_set():
+            raise Unavailable("server shutting down; reconnect")
+        sub = Subscription(self, kind, accept, self.queue_size)
+        with self.lock:
+            if len(self.subscriptions) >= self.max_streams:
+                raise RateLimited(f"too many open streams on this server (limit {self.max_streams}); retry later")
+            self.subscriptions.append(sub)
+        return sub
+
+    def subscribe_orders(self, accounts: Iterable[str] | None) -> Subscription:
+        """accounts: names to deliver, None = every account (trusted caller)."""
+        names = None if accounts is None else frozenset(accounts)
+        return self.subscribe("orders", lambda key, _msg: names is None or key[0] in names)
+
+    def subscribe_prices(self, symbols: Iterable[str], exchange: str = "", market: str = "") -> Subscription:
+        wanted = frozenset(symbols)
+
+        def accept(key, _msg):
+            ex, mk, sym = key
+            return (not wanted or sym in wanted) and (not exchange or ex == exchange) and (not market or mk == market)
+
+        return self.subscribe("prices", accept)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self.lock:
+            if sub in self.subscriptions:
+                self.subscriptions.remove(sub)
+
+    def watch_order(self, order_id: str, done: Callable[[dict], bool]) -> OrderWatch:
+        return OrderWatch(self, order_id, done)
+
+    def _snapshot(self) -> list[Subscription]:
+        with self.lock:
+            return list(self.subscriptions)
+
+    # -- the subscriber thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            ps = None
+            try:
+                ps = self.client_factory().pubsub()
+                ps.psubscribe(f"{pubsub.ORDER_CHANNEL_PREFIX}*", f"{pubsub.PRICE_CHANNEL_PREFIX}*")
+                while not self._stopping.is_set():
+                    msg = ps.get_message(timeout=0.1)  # short, so stop() is prompt
+                    if msg is None:
+                        continue
+                    if msg["type"] == "psubscribe":
+                        self.connected.set()
+                        backoff = 0.2
+                    elif msg["type"] == "pmessage":
+                        self._dispatch(msg["channel"].decode(), msg["data"])
+            except redis.RedisError as exc:
+                if self._stopping.is_set():
+                    break
+                log.warning("Redis pub/sub lost (%s); reconnecting in %.1fs", exc.__class__.__name__, backoff)
+                if self.connected.is_set():
+                    self.connected.clear()
+                    for sub in self._snapshot():
+                        if sub.kind == "orders":
+                            sub.end(Unavailable("order updates interrupted; reconnect"))
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if ps is not None:
+                    try:
+                        ps.close()
+                    except redis.RedisError:
+                        pass
+        self.connected.clear()
+
+    def _dispatch(self, channel: str, data: bytes) -> None:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            log.warning("ignored a malformed message on %s", channel)
+            return
+        if channel.startswith(pubsub.ORDER_CHANNEL_PREFIX):
+            kind, key = "orders", (channel[len(pubsub.ORDER_CHANNEL_PREFIX):],)
+            order = message.get("order") or {}
+            with self.lock:
+                watches = list(self.watches.get(order.get("order_id", ""), ()))
+            for watch in watches:
+                watch.offer(order)
+        elif channel.startswith(pubsub.PRICE_CHANNEL_PREFIX):
+            parts = tuple(channel[len(pubsub.PRICE_CHANNEL_PREFIX):].split(":", 2))
+            if len(parts) != 3:
+                return
+            kind, key = "prices", parts
+        else:
+            return
+        for sub in self._snapshot():
+            if sub.kind == kind and sub.accept(key, message):
+                sub.offer(message)

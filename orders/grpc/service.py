@@ -1,0 +1,277 @@
+"""oms.OrderService: thin adapters over orders.services and the selectors.
+
+Each RPC parses the request (convert.py), calls one service or selector, and renders the result; every
+application error goes through errors.status_for. Built on django-grpc-framework's Service, whose
+handler closes stale database connections before and after each call as Django's request cycle does."""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.db.models import Q
+from django_grpc_framework.services import Service
+
+from accounts import selectors as account_selectors
+from oms_project import pubsub
+from oms_project.errors import InvalidInput, ServiceError, Unavailable
+from orders import selectors, services
+from orders.grpc import convert
+from orders.grpc.errors import status_for
+from orders.grpc.hub import Hub
+from orders.lifecycle import EventKind
+from orders.models import Status
+from orders.publish import UPDATE_TYPE, order_payload
+from orders.symbols import symbol_normalize
+from orders.validation import exchange_check
+from proto import oms_pb2
+
+DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+MAX_STREAM_SYMBOLS = 1000
+POLL_SECONDS = 0.5  # how often an idle stream notices that its client went away
+WAIT_MARGIN_SECONDS = 0.2  # answer this long before the caller's deadline
+
+
+def unary(method):
+    @functools.wraps(method)
+    def handler(self, request, context):
+        try:
+            return method(self, request, context)
+        except Exception as exc:  # noqa: BLE001 - every failure is translated once, here
+            code, details = status_for(exc, method.__name__)
+        context.abort(code, details)
+    return handler
+
+
+def stream(method):
+    @functools.wraps(method)
+    def handler(self, request, context):
+        try:
+            yield from method(self, request, context)
+            return
+        except Exception as exc:  # noqa: BLE001
+            code, details = status_for(exc, method.__name__)
+        finally:
+            # The framework's "request finished" hook fires when the generator is created, before it runs.
+            close_old_connections()
+        context.abort(code, details)
+    return handler
+
+
+def required(field: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput("is required", field=field)
+    return value
+
+
+class OrderService(Service):
+    hub: Hub | None = None
+
+    # -- orders --------------------------------------------------------------------------------------
+    @unary
+    def PlaceOrder(self, request, context):
+        leverage = request.leverage
+        if leverage < 0:
+            raise InvalidInput(f"must be positive, got {leverage}", field="leverage")
+        order = services.order_place(
+            account=request.account_id.strip() or DEFAULT_ACCOUNT,
+            symbol=request.symbol.strip(),
+            side=request.side.strip(),
+            quantity=convert.decimal_in("quantity", request.quantity, request.quantity_decimal),
+            order_type=request.order_type.strip() or DEFAULT_ORDER_TYPE,
+            price=convert.optional_decimal_in("price", request.price, request.price_decimal),
+            market=request.market.strip() or DEFAULT_MARKET,
+            exchange=request.exchange.strip() or DEFAULT_EXCHANGE,
+            client_order_id=request.client_order_id.strip() or None,
+            time_in_force=request.time_in_force.strip(),
+            reduce_only=request.reduce_only,
+            post_only=request.post_only,
+            leverage=leverage or None,
+            user=context.user,
+        )
+        order = self._await_venue(order, Status.PENDING_NEW, context)
+        message = convert.order_of(order)
+        return oms_pb2.PlaceOrderResponse(
+            order_id=order.id, exchange_order_id=order.exchange_order_id or "", status=order.status,
+            created_at=message.created_at, order=message, reason=order.reason, created_at_ms=message.created_at_ms,
+        )
+
+    @unary
+    def CancelOrder(self, request, context):
+        order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
+        order = self._await_venue(order, Status.PENDING_CANCEL, context)
+        message = convert.order_of(order)
+        return oms_pb2.CancelOrderResponse(
+            order_id=order.id, status=order.status, cancelled_at=message.updated_at,
+            order=message, cancelled_at_ms=message.updated_at_ms,
+        )
+
+    @unary
+    def GetOrder(self, request, context):
+        order = selectors.order_get(required("order_id", request.order_id), user=context.user)
+        return oms_pb2.GetOrderResponse(order=convert.order_of(order))
+
+    @unary
+    def ListOrders(self, request, context):
+        if request.limit < 0:
+            raise InvalidInput(f"must be 0 (default {DEFAULT_PAGE_SIZE}) or positive, got {request.limit}", field="limit")
+        limit = min(request.limit or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        orders = selectors.order_list(
+            user=context.user, status=request.status.strip(), symbol=request.symbol.strip(),
+            exchange=request.exchange.strip(), account=request.account_id.strip(), market=request.market.strip(),
+        )
+        if request.page_token:
+            created_at, order_id = decode_page_token(request.page_token)
+            orders = orders.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=order_id))
+        page = list(orders.select_related("account").order_by("-created_at", "-id")[: limit + 1])
+        next_token = encode_page_token(page[limit - 1]) if len(page) > limit else ""
+        return oms_pb2.ListOrdersResponse(orders=[convert.order_of(o) for o in page[:limit]], next_page_token=next_token)
+
+    def _await_venue(self, order, pending: str, context):
+        """Wait (bounded by OMS_PLACE_WAIT_SECONDS and the caller's deadline) until the order leaves `pending`,
+        listening for its published update; return its current state either way."""
+        if order.status != pending:
+            return order
+        budget = settings.OMS_PLACE_WAIT_SECONDS
+        remaining = context.time_remaining()
+        if remaining is not None:
+            budget = min(budget, remaining - WAIT_MARGIN_SECONDS)
+        if budget <= 0 or self.hub is None:
+            return order
+        with self.hub.watch_order(order.id, lambda o: o.get("status") != pending) as watch:
+            order = selectors.order_get(order.id, user=None)  # the answer may have landed before we listened
+            if order.status == pending:
+                watch.wait(budget)
+                order = selectors.order_get(order.id, user=None)
+        return order
+
+    # -- account -------------------------------------------------------------------------------------
+    @unary
+    def GetBalance(self, request, context):
+        name = request.account_id.strip() or DEFAULT_ACCOUNT
+        market = request.market.strip() or DEFAULT_MARKET
+        exchange_check(request.exchange, account_selectors.account_get(name, context.user))
+        balances = account_selectors.balance_list(account=name, market=market, user=context.user)
+        return oms_pb2.GetBalanceResponse(
+            balances=[convert.balance_message(b) for b in balances], account_id=name, market=market,
+        )
+
+    @unary
+    def GetPositions(self, request, context):
+        positions = [p for p in account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
+                                                         user=context.user) if p.size]
+        latest = pubsub.latest_prices() if any(not p.mark_price for p in positions) else {}
+        out = []
+        for p in positions:
+            tick = latest.get(f"{p.account.exchange}:{p.market}:{p.symbol}") or {}
+            last = tick.get("last_price")
+            out.append(convert.position_message(p, Decimal(str(last)) if last else None))
+        return oms_pb2.GetPositionsResponse(positions=out)
+
+    # -- streams -------------------------------------------------------------------------------------
+    @stream
+    def StreamPrices(self, request, context):
+        symbols = {symbol_normalize(s) for s in request.symbols if s.strip()}
+        if len(symbols) > MAX_STREAM_SYMBOLS:
+            raise InvalidInput(f"at most {MAX_STREAM_SYMBOLS} symbols per stream, got {len(symbols)}", field="symbols")
+        exchange, market = request.exchange.strip(), request.market.strip()
+        connections.close_all()  # a stream may live for hours; it needs no database connection
+        sub = self._subscribe(lambda: self.hub.subscribe_prices(symbols, exchange, market), context)
+        try:
+            seen: dict[tuple, int] = {}
+            for key, tick in sorted(pubsub.latest_prices().items()):
+                ex, mk, sym = key.split(":", 2)
+                if sub.accept((ex, mk, sym), tick):
+                    seen[(ex, mk, sym)] = int(tick.get("timestamp_ms") or 0)
+                    yield convert.price_update_message(tick)
+            while context.is_active():
+                tick = sub.next(POLL_SECONDS)
+                if tick is None:
+                    continue
+                key = (tick.get("exchange"), tick.get("market"), tick.get("symbol"))
+                if int(tick.get("timestamp_ms") or 0) <= seen.pop(key, -1):
+                    continue  # the snapshot already carried this tick
+                yield convert.price_update_message(tick)
+        finally:
+            sub.close()
+
+    @stream
+    def StreamOrders(self, request, context):
+        since = request.since_sequence
+        if since < 0:
+            raise InvalidInput(f"must be 0 (live only) or a sequence already received, got {since}", field="since_sequence")
+        name = request.account_id.strip()
+        scope = account_selectors.accounts_for_user(context.user)
+        if name:
+            scope = scope.filter(pk=account_selectors.account_get(name, context.user).pk)
+        # The trusted caller (no auth on loopback) hears accounts created after it connected, too.
+        accounts = None if context.user is None and not name else set(scope.values_list("name", flat=True))
+        # Listen first, then replay: an update committed meanwhile arrives live, and one both replayed and
+        # heard live is sent once.
+        sub = self._subscribe(lambda: self.hub.subscribe_orders(accounts), context)
+        last = since
+        try:
+            replayed: set[int] = set()
+            if since:
+                for message in replay_messages(since, scope):
+                    replayed.add(message["sequence"])
+                    last = max(last, message["sequence"])
+                    yield convert.order_update_message(message)
+            connections.close_all()
+            while context.is_active():
+                message = sub.next(POLL_SECONDS)
+                if message is None:
+                    continue
+                if message["sequence"] in replayed:
+                    replayed.discard(message["sequence"])
+                    continue
+                last = max(last, message["sequence"])
+                yield convert.order_update_message(message)
+        except ServiceError as exc:
+            if exc.code in ("unavailable", "rate_limited"):
+                raise exc.__class__(f"{exc.message}; resume with since_sequence={last}") from None
+            raise
+        finally:
+            sub.close()
+
+    def _subscribe(self, subscribe, context):
+        """Subscribe, then tell the client (initial metadata `oms-stream: live`) that nothing published from
+        now on can be missed."""
+        if self.hub is None or not self.hub.connected.wait(5):
+            raise Unavailable("live updates are unavailable (no connection to Redis); retry shortly")
+        sub = subscribe()
+        context.add_callback(sub.close)  # a cancelled call frees its place at once, not when its generator is collected
+        context.send_initial_metadata((("oms-stream", "live"),))
+        return sub
+
+
+def replay_messages(since: int, accounts):
+    """Update messages (orders.publish's shape) for every published event after `since`, oldest first.
+    The order is shown with the status, version and time that event left it in; other fields as now."""
+    events = selectors.order_events_since(sequence=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
+    for event in events.iterator(chunk_size=500):
+        order = order_payload(event.order)
+        order.update(status=event.to_status, version=event.sequence, updated_at_ms=convert.millis(event.at))
+        yield {"sequence": event.id, "event_kind": event.kind, "update_type": UPDATE_TYPE[event.to_status],
+               "at_ms": convert.millis(event.at), "order": order}
+
+
+def encode_page_token(order) -> str:
+    raw = json.dumps([order.created_at.isoformat(), order.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        created_at, order_id = json.loads(raw)
+        return datetime.fromisoformat(created_at), str(order_id)
+    except (ValueError, TypeError):
+        raise InvalidInput("is not a next_page_token this server issued", field="page_token") from None
+

@@ -1,0 +1,377 @@
+"""Reconciliation: does the ledger agree with the venue? Per account and market it compares
+
+- open orders on both sides: orders the venue has that the ledger lacks (ORDER_UNKNOWN), orders the
+  ledger thinks open that the venue closed (ORDER_CLOSED) or does not know (ORDER_NOT_ON_VENUE), and
+  status / filled quantity / average price differences (ORDER_MISMATCH);
+- trades: venue trades in the look-back window missing from the ledger (FILL_MISSING);
+- balances (BALANCE) and futures positions (POSITION).
+
+Every difference is recorded (Drift rows of a ReconciliationRun, the admin shows them), logged and
+counted. With `fix`, the venue's truth is applied, only through `orders.services` with source
+"reconcile": unknown venue orders are adopted, missing trades recorded, statuses moved forward,
+balances and positions replaced. History is never deleted, and a terminal order never moves: such a
+difference stays reported for a person to judge. Orders changed within the settle window are left
+alone (a worker is handling them), so reconciliation never races the normal flow.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import ccxt
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Balance, Market, Position
+from exchanges import markets
+from exchanges.errors import venue_reason
+from exchanges.gateway import Gateway, gateway_for
+from oms_project import metrics
+from oms_project.jsonlog import log_context
+from orders import execution, services
+from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
+from orders.models_reconcile import Drift, ReconciliationRun
+
+log = logging.getLogger(__name__)
+
+SOURCE = "reconcile"
+TRADES_PAGE = 1000  # Binance's maximum per myTrades request
+Kind = Drift.Kind
+ZERO = Decimal(0)
+
+
+@dataclass
+class Finding:
+    kind: str
+    symbol: str = ""
+    reference: str = ""
+    order_id: str | None = None
+    ledger: dict = field(default_factory=dict)
+    venue: dict = field(default_factory=dict)
+    fixed: bool = False
+    note: str = ""
+
+
+def _d(value) -> Decimal:
+    return ZERO if value in (None, "") else Decimal(str(value))
+
+
+def _s(value) -> str:
+    """A decimal as a short exact string for reports."""
+    return format(_d(value).normalize(), "f") if value not in (None, "") else ""
+
+
+class AccountReconciler:
+    """One pass over one account and market. `run()` returns the findings; `fix` repairs as it goes."""
+
+    def __init__(self, account: Account, market: str, *, since: datetime, fix: bool, settle_seconds: float):
+        self.account = account
+        self.market = market
+        self.since = since
+        self.fix = fix
+        self.settled_before = timezone.now() - timedelta(seconds=settle_seconds)
+        self.gateway: Gateway = gateway_for(account)
+        self.findings: list[Finding] = []
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _found(self, finding: Finding) -> Finding:
+        self.findings.append(finding)
+        metrics.DRIFT_FOUND.labels(kind=finding.kind).inc()
+        return finding
+
+    def _fixed(self, finding: Finding, note: str) -> None:
+        finding.fixed, finding.note = True, note
+        metrics.DRIFT_FIXED.labels(kind=finding.kind).inc()
+
+    def _native(self, ccxt_symbol: str) -> str:
+        return self.gateway.client.market(ccxt_symbol)["id"]
+
+    def _ccxt(self, symbol: str) -> str:
+        return markets.ccxt_symbol(self.account.exchange, self.market, symbol)
+
+    def _ledger_order_for(self, vo: dict) -> Order | None:
+        """Ours if the venue's client order id is our order id, or if we recorded its exchange id."""
+        orders = Order.objects.filter(account=self.account, market=self.market)
+        match = Q(exchange_order_id=str(vo.get("id") or "-"))
+        if vo.get("clientOrderId"):
+            match |= Q(pk=vo["clientOrderId"])
+        return orders.filter(match).first()
+
+    def _settled(self, order: Order) -> bool:
+        return order.updated_at <= self.settled_before
+
+    @staticmethod
+    def _order_view(order: Order) -> dict:
+        return {"status": order.status, "filled": _s(order.filled_quantity), "average_price": _s(order.average_price),
+                "exchange_order_id": order.exchange_order_id}
+
+    @staticmethod
+    def _venue_view(vo: dict) -> dict:
+        info = vo.get("info") or {}
+        return {"status": str(info.get("status") or vo.get("status") or ""), "filled": _s(vo.get("filled")),
+                "average_price": _s(vo.get("average")), "id": str(vo.get("id") or ""),
+                "client_order_id": vo.get("clientOrderId") or "", "side": vo.get("side"), "amount": _s(vo.get("amount")),
+                "price": _s(vo.get("price"))}
+
+    def _apply(self, order: Order, vo: dict, symbol: str) -> Order:
+        return execution.apply_venue_order(self.gateway, order, vo, symbol=symbol, source=SOURCE)
+
+    def _adopt(self, vo: dict) -> Order:
+        """Take a venue order the ledger never had into the ledger (never sent again), then its state and trades."""
+        order = services.order_adopt(
+            account=self.account.name, market=self.market, symbol=self._native(vo["symbol"]), side=vo["side"].upper(),
+            order_type=(vo.get("type") or "limit").upper(), quantity=_d(vo["amount"]),
+            price=_d(vo["price"]) if vo.get("price") else None, exchange_order_id=str(vo["id"]),
+            client_order_id=vo.get("clientOrderId") or None, time_in_force=vo.get("timeInForce") or "", source=SOURCE)
+        return self._apply(order, vo, vo["symbol"])
+
+    # -- orders ----------------------------------------------------------------------------------
+    def compare_open_orders(self) -> set[str]:
+        """Venue's open orders against the ledger's. Returns the ccxt symbols involved (for the trade scan)."""
+        venue_open = self.gateway.fetch_open_orders(self.market)
+        seen: set[str] = set()
+        symbols = {vo["symbol"] for vo in venue_open}
+        for vo in venue_open:
+            order = self._ledger_order_for(vo)
+            if order is not None:
+                seen.add(order.id)
+            if order is None:
+                finding = self._found(Finding(Kind.ORDER_UNKNOWN, self._native(vo["symbol"]), str(vo.get("clientOrderId") or vo["id"]),
+                                              venue=self._venue_view(vo)))
+                if self.fix:
+                    adopted = self._adopt(vo)
+                    finding.order_id = adopted.id
+                    self._fixed(finding, f"adopted as order {adopted.id} ({adopted.status})")
+            elif order.status in TERMINAL_STATUSES:
+                self._found(Finding(Kind.ORDER_MISMATCH, order.symbol, order.id, order.id, self._order_view(order),
+                                    self._venue_view(vo), note="closed in the ledger but working on the venue; "
+                                    "a closed order never reopens: cancel it on the venue or investigate"))
+            elif self._settled(order):
+                self._compare_working(order, vo)
+        ledger_open = (Order.objects.filter(account=self.account, market=self.market, status__in=OPEN_STATUSES,
+                                            updated_at__lte=self.settled_before).exclude(pk__in=seen))
+        for order in ledger_open:
+            symbols.add(self._ccxt(order.symbol))
+            self._closed_on_venue(order)
+        return symbols
+
+    def _compare_working(self, order: Order, vo: dict) -> None:
+        venue_filled, venue_avg = _d(vo.get("filled")), vo.get("average")
+        status_differs = order.status == Status.PENDING_NEW or (
+            order.status in (Status.NEW, Status.PARTIALLY_FILLED)
+            and order.status != (Status.PARTIALLY_FILLED if venue_filled > 0 else Status.NEW))
+        filled_differs = venue_filled != order.filled_quantity
+        avg_differs = bool(venue_avg) and venue_filled > 0 and order.average_price is not None and \
+            abs(_d(venue_avg) - order.average_price) > _d(venue_avg) * Decimal("1e-8")
+        if not (status_differs or filled_differs or avg_differs):
+            return
+        finding = self._found(Finding(Kind.ORDER_MISMATCH, order.symbol, order.id, order.id, self._order_view(order),
+                                      self._venue_view(vo)))
+        if self.fix:
+            after = self._apply(order, vo, vo["symbol"])
+            self._fixed(finding, f"now {after.status}, filled {_s(after.filled_quantity)}")
+
+    def _closed_on_venue(self, order: Order) -> None:
+        """A ledger-open order missing from the venue's open list: look it up to learn how it ended."""
+        symbol = self._ccxt(order.symbol)
+        try:
+            vo = self.gateway.fetch_order(symbol=symbol, client_order_id=order.id, exchange_order_id=order.exchange_order_id)
+        except ccxt.OrderNotFound:
+            finding = self._found(Finding(Kind.ORDER_NOT_ON_VENUE, order.symbol, order.id, order.id, self._order_view(order),
+                                          note="the venue does not know this order"))
+            if self.fix and order.status == Status.PENDING_NEW:
+                from orders.recovery import recover_order
+
+                result = recover_order(order)
+                if result.outcome == "resolved":
+                    self._fixed(finding, f"recovery: {result.after}")
+                else:
+                    finding.note += f"; recovery: {result.outcome} {result.detail}".rstrip()
+            return
+        if (vo.get("status") or "") == "open":
+            return  # it became working after our list was taken: nothing to report
+        finding = self._found(Finding(Kind.ORDER_CLOSED, order.symbol, order.id, order.id, self._order_view(order),
+                                      self._venue_view(vo)))
+        if self.fix:
+            after = self._apply(order, vo, symbol)
+            self._fixed(finding, f"now {after.status}, filled {_s(after.filled_quantity)}")
+
+    # -- trades ----------------------------------------------------------------------------------
+    def scan_symbols(self, extra: set[str]) -> list[str]:
+        """ccxt symbols whose trades are scanned: those the ledger traded in the window, the venue's open ones,
+        and the whole catalog of this venue and market when it is small enough to afford."""
+        symbols = set(extra)
+        traded = (Order.objects.filter(account=self.account, market=self.market)
+                  .filter(Q(created_at__gte=self.since) | Q(status__in=OPEN_STATUSES)).values_list("symbol", flat=True).distinct())
+        symbols.update(self._ccxt(s) for s in traded)
+        from exchanges.models import Instrument
+
+        catalog = Instrument.objects.filter(exchange=self.account.exchange, market=self.market, active=True)
+        if catalog.count() <= settings.OMS_RECONCILE_CATALOG_SCAN_MAX:
+            symbols.update(catalog.values_list("ccxt_symbol", flat=True))
+        return sorted(symbols)
+
+    def _trades_since(self, symbol: str, since_ms: int) -> list[dict]:
+        """Every venue trade on `symbol` since the time, page by page. A page restarts at the last trade's
+        millisecond (not after it), so trades sharing that millisecond are never skipped; ids dedupe."""
+        by_id: dict[str, dict] = {}
+        cursor = since_ms
+        while True:
+            page = self.gateway.fetch_my_trades(symbol=symbol, since_ms=cursor, limit=TRADES_PAGE)
+            new = [t for t in page if str(t["id"]) not in by_id]
+            by_id.update((str(t["id"]), t) for t in new)
+            if len(page) < TRADES_PAGE or not new:
+                return sorted(by_id.values(), key=lambda t: (t["timestamp"], str(t["id"])))
+            cursor = max(t["timestamp"] for t in page)
+
+    def compare_trades(self, symbols: list[str]) -> None:
+        since_ms = int(self.since.timestamp() * 1000)
+        for symbol in symbols:
+            trades = self._trades_since(symbol, since_ms)
+            if not trades:
+                continue
+            known = set(Fill.objects.filter(account=self.account, market=self.market,
+                                            trade_id__in=[str(t["id"]) for t in trades]).values_list("trade_id", flat=True))
+            missing = [t for t in trades if str(t["id"]) not in known]
+            by_order: dict[str, list[dict]] = {}
+            for t in missing:
+                by_order.setdefault(str(t["order"]), []).append(t)
+            for exchange_order_id, order_trades in by_order.items():
+                self._missing_trades(symbol, exchange_order_id, order_trades)
+
+    def _missing_trades(self, symbol: str, exchange_order_id: str, trades: list[dict]) -> None:
+        order = Order.objects.filter(account=self.account, market=self.market, exchange_order_id=exchange_order_id).first()
+        if order is not None and not self._settled(order):
+            return  # the worker is recording them right now
+        findings = [self._found(Finding(Kind.FILL_MISSING, self._native(symbol), str(t["id"]), order.id if order else None,
+                                        venue={"order": exchange_order_id, "price": _s(t["price"]), "amount": _s(t["amount"]),
+                                               "side": t.get("side"), "at": t.get("datetime")}))
+                    for t in trades]
+        if not self.fix:
+            return
+        vo = self.gateway.fetch_order(symbol=symbol, exchange_order_id=exchange_order_id)
+        if order is None:
+            order = self._ledger_order_for(vo)
+        if order is None:
+            order = self._adopt(vo)
+        for t in trades:
+            fee = t.get("fee") or {}
+            services.fill_record(order_id=order.id, trade_id=str(t["id"]), price=_d(t["price"]), quantity=_d(t["amount"]),
+                                 fee=_d(fee.get("cost")), fee_asset=fee.get("currency") or "",
+                                 is_maker=t.get("takerOrMaker") == "maker",
+                                 executed_at=datetime.fromtimestamp(t["timestamp"] / 1000, tz=UTC), source=SOURCE)
+        order = self._apply(Order.objects.get(pk=order.id), vo, symbol)
+        for finding in findings:
+            finding.order_id = order.id
+            self._fixed(finding, f"recorded on order {order.id} ({order.status})")
+
+    # -- balances and positions ----------------------------------------------------------------
+    def compare_balances(self) -> None:
+        raw = self.gateway.fetch_balance(self.market)
+        rows = execution.venue_balances(raw, self.market)
+        venue = {r["asset"]: r for r in rows}
+        ledger = {b.asset: b for b in Balance.objects.filter(account=self.account, market=self.market)}
+        drift = []
+        for asset in sorted(set(venue) | set(ledger)):
+            v, b = venue.get(asset), ledger.get(asset)
+            v_free, v_locked = (_d(v["free"]), _d(v["locked"])) if v else (ZERO, ZERO)
+            l_free, l_locked = (b.free, b.locked) if b else (ZERO, ZERO)
+            if (v_free, v_locked) != (l_free, l_locked):
+                drift.append(self._found(Finding(Kind.BALANCE, "", asset, None,
+                                                 {"free": _s(l_free), "locked": _s(l_locked)},
+                                                 {"free": _s(v_free), "locked": _s(v_locked)})))
+        if drift and self.fix:
+            services.balances_replace(account=self.account.name, market=self.market, balances=rows)
+            for finding in drift:
+                self._fixed(finding, "balances replaced with the venue's")
+
+    def compare_positions(self) -> None:
+        rows = [execution.venue_position(p) for p in self.gateway.fetch_positions()]
+        venue = {r["symbol"]: r for r in rows if r["side"] != "FLAT"}
+        ledger = {p.symbol: p for p in Position.objects.filter(account=self.account, market=Market.FUTURES)
+                  if p.side != Position.Side.FLAT}
+        drift = []
+        for symbol in sorted(set(venue) | set(ledger)):
+            v, p = venue.get(symbol), ledger.get(symbol)
+            v_key = (v["side"], _d(v["size"]), _d(v["entry_price"])) if v else ("FLAT", ZERO, ZERO)
+            p_key = (p.side, p.size, p.entry_price) if p else ("FLAT", ZERO, ZERO)
+            if v_key != p_key:
+                drift.append(self._found(Finding(Kind.POSITION, symbol, symbol, None,
+                                                 {"side": p_key[0], "size": _s(p_key[1]), "entry_price": _s(p_key[2])},
+                                                 {"side": v_key[0], "size": _s(v_key[1]), "entry_price": _s(v_key[2])})))
+        if drift and self.fix:
+            services.positions_replace(account=self.account.name, positions=rows)
+            for finding in drift:
+                self._fixed(finding, "positions replaced with the venue's")
+
+    def run(self, *, trades: bool = True) -> list[Finding]:
+        symbols = self.compare_open_orders()
+        if trades:
+            self.compare_trades(self.scan_symbols(symbols))
+        self.compare_balances()
+        if self.market == Market.FUTURES:
+            self.compare_positions()
+        return self.findings
+
+
+def markets_of(account: Account) -> list[str]:
+    """Binance accounts have spot and USD-M futures; other venues spot only (as the gateway builds them)."""
+    return [Market.SPOT, Market.FUTURES] if account.exchange == "binance" else [Market.SPOT]
+
+
+def accounts_to_reconcile(account: str = ""):
+    qs = Account.objects.filter(credential__isnull=False).order_by("name")
+    return qs.filter(name=account) if account else qs.filter(enabled=True)
+
+
+def reconcile_one(account: Account, market: str, *, since: datetime | None = None, fix: bool = False,
+                  trigger: str = ReconciliationRun.Trigger.COMMAND, settle_seconds: float | None = None,
+                  trades: bool = True) -> ReconciliationRun:
+    """Compare one account and market, record the run and its findings; errors end the run as "error".
+    `trades=False` is the light pass (open orders, balances, positions), cheap enough to run often."""
+    since = since or timezone.now() - timedelta(hours=settings.OMS_RECONCILE_LOOKBACK_HOURS)
+    settle = settings.OMS_RECONCILE_SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    run = ReconciliationRun.objects.create(account=account, market=market, trigger=trigger, fix=fix)
+    reconciler = None
+    with log_context(account=account.name, market=market, reconcile_run=run.id):
+        try:
+            reconciler = AccountReconciler(account, market, since=since, fix=fix, settle_seconds=settle)
+            reconciler.run(trades=trades)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run and reported; other accounts go on
+            run.error = f"{type(exc).__name__}: {venue_reason(exc)}"
+            log.exception("reconciliation of %s %s failed", account.name, market)
+        findings = reconciler.findings if reconciler else []
+        Drift.objects.bulk_create([Drift(run=run, kind=f.kind, symbol=f.symbol, reference=f.reference[:64], order_id=f.order_id,
+                                         ledger=f.ledger, venue=f.venue, fixed=f.fixed, note=f.note) for f in findings])
+        for f in findings:
+            log.warning("drift %s %s %s%s", f.kind, f.symbol, f.reference, " (fixed)" if f.fixed else "",
+                        extra={"order_id": f.order_id, "drift": f.kind, "fixed": f.fixed})
+        run.drift_count = len(findings)
+        run.fixed_count = sum(f.fixed for f in findings)
+        run.outcome = (ReconciliationRun.Outcome.ERROR if run.error else
+                       ReconciliationRun.Outcome.AGREE if not findings else
+                       ReconciliationRun.Outcome.FIXED if run.fixed_count == run.drift_count else
+                       ReconciliationRun.Outcome.DRIFT)
+        run.finished_at = timezone.now()
+        run.save()
+        metrics.RECONCILE_RUNS.labels(outcome=run.outcome).inc()
+    return run
+
+
+def reconcile(*, account: str = "", market: str = "", since: datetime | None = None, fix: bool = False,
+              trigger: str = ReconciliationRun.Trigger.COMMAND, settle_seconds: float | None = None,
+              trades: bool = True, progress=None) -> list[ReconciliationRun]:
+    """Every (account, market) to compare, one run each. `progress(done, total, label)` is told as it goes."""
+    jobs = [(acct, m) for acct in accounts_to_reconcile(account) for m in ([market] if market else markets_of(acct))]
+    runs = []
+    for i, (acct, m) in enumerate(jobs):
+        if progress:
+            progress(i, len(jobs), f"{acct.name} {m}")
+        runs.append(reconcile_one(acct, m, since=since, fix=fix, trigger=trigger, settle_seconds=settle_seconds,
+                                  trades=trades))
+    if progress:
+        progress(len(jobs), len(jobs), "done")
+    return runs

@@ -1,0 +1,154 @@
+"""GET /api/v1/orders/: scoping, filters, search, ordering, cursor pagination, and one order with its history."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from orders.models import Order
+from tests import factories
+from tests.api.conftest import error_of, order_acked, order_filled
+
+URL = "/api/v1/orders/"
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [o["id"] for o in response.json()["results"]]
+
+
+def test_list_shows_only_the_callers_accounts_newest_first(client_a, acct_a, acct_b):
+    mine = [factories.order_place(acct_a, price=Decimal(20000 + i)) for i in range(3)]
+    factories.order_place(acct_b)
+
+    assert ids(client_a.get(URL)) == [o.id for o in reversed(mine)]
+
+
+def test_order_fields_are_exact_decimal_strings(client_a, acct_a):
+    order = factories.order_place(acct_a, quantity=Decimal("0.015"), price=Decimal("20000.5"))
+
+    row = client_a.get(URL).json()["results"][0]
+
+    assert row["id"] == order.id
+    assert (row["account"], row["symbol"], row["side"], row["status"]) == ("acct-a", "BTCUSDT", "BUY", "PENDING_NEW")
+    assert (row["quantity"], row["price"], row["filled_quantity"], row["remaining_quantity"]) == (
+        "0.015", "20000.5", "0", "0.015")
+
+
+def test_filters_status_open_side_symbol_account_market_exchange(client_a, acct_a, alice):
+    factories.instrument_create(symbol="ETHUSDT", tick_size="0.01", step_size="0.0001")
+    other = factories.account_create(name="acct-a2", member=alice)
+    working = order_acked(acct_a)
+    filled = order_filled(acct_a, trade_id="t1")
+    sell = factories.order_place(acct_a, side="SELL", price=Decimal("90000"))
+    eth = factories.order_place(acct_a, symbol="ETHUSDT", price=Decimal("1000"))
+    elsewhere = factories.order_place(other)
+
+    assert set(ids(client_a.get(URL, {"status": "OPEN"}))) == {working.id, sell.id, eth.id, elsewhere.id}
+    assert ids(client_a.get(URL, {"status": "FILLED"})) == [filled.id]
+    assert ids(client_a.get(URL, {"status": "NEW"})) == [working.id]
+    assert ids(client_a.get(URL, {"side": "SELL"})) == [sell.id]
+    assert ids(client_a.get(URL, {"symbol": "ethusdt"})) == [eth.id]
+    assert ids(client_a.get(URL, {"account": "acct-a2"})) == [elsewhere.id]
+    assert len(ids(client_a.get(URL, {"market": "spot", "exchange": "binance"}))) == 5
+    assert ids(client_a.get(URL, {"market": "futures"})) == []
+
+
+def test_filter_by_created_range(client_a, acct_a):
+    old = factories.order_place(acct_a)
+    Order.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    new = factories.order_place(acct_a, price=Decimal("20001"))
+    cut = (timezone.now() - timedelta(days=1)).isoformat()
+
+    assert ids(client_a.get(URL, {"created_after": cut})) == [new.id]
+    assert ids(client_a.get(URL, {"created_before": cut})) == [old.id]
+
+
+def test_bad_filter_value_is_a_400_naming_the_field(client_a, acct_a):
+    response = client_a.get(URL, {"status": "BOGUS"})
+
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "status"
+
+
+def test_search_by_order_client_and_exchange_id(client_a, acct_a):
+    target = order_acked(acct_a, client_order_id="bot-7")
+    factories.order_place(acct_a, price=Decimal("20001"))
+
+    for term in (target.id, "bot-7", target.exchange_order_id):
+        assert ids(client_a.get(URL, {"search": term})) == [target.id]
+    assert ids(client_a.get(URL, {"search": "bot"})) == []  # exact ids only
+
+
+def test_cursor_pagination_walks_every_order_once(client_a, acct_a):
+    placed = [factories.order_place(acct_a, price=Decimal(20000 + i)).id for i in range(5)]
+
+    seen, url = [], URL + "?page_size=2"
+    while url:
+        page = client_a.get(url).json()
+        assert len(page["results"]) <= 2
+        seen += [o["id"] for o in page["results"]]
+        url = page["next"]
+
+    assert seen == list(reversed(placed))
+
+
+def test_ordering_oldest_first(client_a, acct_a):
+    placed = [factories.order_place(acct_a, price=Decimal(20000 + i)).id for i in range(3)]
+
+    assert ids(client_a.get(URL, {"ordering": "created_at"})) == placed
+
+
+def test_one_order_with_fills_and_event_history(client_a, acct_a):
+    order = order_filled(acct_a, trade_id="t-42", price="20000")
+
+    body = client_a.get(f"{URL}{order.id}/").json()
+
+    assert body["status"] == "FILLED"
+    assert [f["trade_id"] for f in body["fills"]] == ["t-42"]
+    assert body["fills"][0]["price"] == "20000" and body["fills"][0]["fee"] == "0.02"
+    assert [e["to_status"] for e in body["events"]][:2] == ["PENDING_NEW", "NEW"]
+    assert body["events"][-1]["to_status"] == "FILLED"
+    assert [e["sequence"] for e in body["events"]] == sorted(e["sequence"] for e in body["events"])
+
+
+def test_another_accounts_order_is_404_and_never_listed(client_a, acct_a, acct_b):
+    theirs = factories.order_place(acct_b)
+
+    response = client_a.get(f"{URL}{theirs.id}/")
+
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert theirs.id not in response.content.decode()
+    assert ids(client_a.get(URL, {"search": theirs.id})) == []
+    assert ids(client_a.get(URL, {"account": "acct-b"})) == []
+
+
+def test_unauthenticated_is_401_in_the_error_shape(db):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get(URL)
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_unknown_token_is_401(db):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer oms_not-a-real-token")
+
+    response = client.get(URL)
+
+    assert response.status_code == 401
+    assert "unknown or revoked" in error_of(response)["message"]
+
+
+def test_session_auth_works_for_the_browsable_api(client, alice, acct_a):
+    order = factories.order_place(acct_a)
+    client.force_login(alice)
+
+    assert client.get(URL).json()["results"][0]["id"] == order.id

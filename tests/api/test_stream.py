@@ -1,0 +1,80 @@
+"""Server-sent events: order updates (scoped, replayed after Last-Event-ID) and prices, from Redis."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from oms_project import pubsub
+from orders.models import OrderEvent
+from orders.publish import publish_order_update
+from tests import factories
+from tests.api.conftest import order_acked
+
+
+@pytest.fixture(autouse=True)
+def short_streams(settings):
+    settings.OMS_SSE_MAX_SECONDS = 4
+    settings.OMS_SSE_HEARTBEAT_SECONDS = 0.5
+
+
+def read_until(chunks, needle: str, seconds: float = 4) -> str:
+    """Reads the stream until `needle` shows up (the stream itself ends within OMS_SSE_MAX_SECONDS)."""
+    seen, deadline = "", time.monotonic() + seconds
+    for chunk in chunks:
+        seen += chunk.decode()
+        if needle in seen or time.monotonic() > deadline:
+            break
+    return seen
+
+
+def test_order_updates_of_the_callers_accounts_only(client_a, acct_a, acct_b):
+    mine, theirs = factories.order_place(acct_a), factories.order_place(acct_b)
+    response = client_a.get("/api/v1/stream/orders/", HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    chunks = iter(response.streaming_content)
+
+    publish_order_update(theirs, OrderEvent.objects.get(order=theirs))
+    publish_order_update(mine, OrderEvent.objects.get(order=mine))
+    text = read_until(chunks, mine.id)
+
+    assert f'"order_id":"{mine.id}"' in text and "event: order" in text
+    assert theirs.id not in text
+    response.close()
+
+
+def test_reconnect_replays_what_was_missed(client_a, acct_a):
+    order = order_acked(acct_a)
+    placed, acked = OrderEvent.objects.filter(order=order).order_by("id")
+
+    response = client_a.get("/api/v1/stream/orders/", HTTP_LAST_EVENT_ID=str(placed.id))
+    text = read_until(iter(response.streaming_content), f"id: {acked.id}")
+
+    assert f"id: {acked.id}\nevent: order" in text and f"id: {placed.id}\n" not in text
+    assert '"status":"NEW"' in text
+    response.close()
+
+
+def test_prices_start_with_the_latest_and_follow_live_ticks(client_a, no_prices):
+    tick = {"exchange": "binance", "market": "spot", "bid_price": "1", "bid_quantity": "1", "ask_price": "2",
+            "ask_quantity": "1", "timestamp_ms": int(time.time() * 1000)}
+    pubsub.publish_price({**tick, "symbol": "BTCUSDT", "last_price": "20000"})
+    response = client_a.get("/api/v1/stream/prices/", {"symbols": "BTCUSDT"})
+    chunks = iter(response.streaming_content)
+    assert '"last_price":"20000"' in read_until(chunks, "20000")
+
+    pubsub.publish_price({**tick, "symbol": "ETHUSDT", "last_price": "1000"})
+    pubsub.publish_price({**tick, "symbol": "BTCUSDT", "last_price": "20001"})
+    text = read_until(chunks, "20001")
+
+    assert "event: price" in text and '"last_price":"20001"' in text and "ETHUSDT" not in text
+    response.close()
+
+
+def test_stream_needs_authentication(db):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/v1/stream/orders/", HTTP_ACCEPT="text/event-stream")
+
+    assert response.status_code == 401
+    assert response.content.decode().startswith("event: error\ndata: ")

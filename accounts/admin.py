@@ -120,8 +120,8 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     @admin.action(description="Test connectivity (a worker logs in to the venue)", permissions=["act"])
     def test_connectivity(self, request, queryset):
         def check(account: Account) -> str:
-            venue_requests.account_check_request(account.name)
-            return "check queued; a refused key disables the account with the venue's reason"
+            venue_requests.account_check_request(account.pk)
+            return "connectivity check queued; a refused key disables the account with the venue's reason"
 
         report_each(self, request, queryset, lambda a: a.name, check)
 
@@ -139,7 +139,7 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     @admin.action(description="Sync balances and positions now", permissions=["act"])
     def sync_now(self, request, queryset):
         report_each(self, request, queryset, lambda a: a.name,
-                    lambda a: venue_requests.account_sync_request(a.name) or "sync queued")
+                    lambda a: venue_requests.account_sync_request(a.pk) or "sync queued")
 
 
 # ---- credentials: write-only -------------------------------------------------------------------------
@@ -326,8 +326,9 @@ class SyncedAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Sync these accounts from the venue now", permissions=["sync"])
     def sync_now(self, request, queryset):
-        names = sorted(set(queryset.values_list("account__name", flat=True)))
-        report_each(self, request, names, str, lambda name: venue_requests.account_sync_request(name) or "sync queued")
+        accounts = Account.objects.filter(pk__in=queryset.values("account_id"))
+        report_each(self, request, accounts, lambda a: a.name,
+                    lambda a: venue_requests.account_sync_request(a.pk) or "sync queued")
 
 
 @admin.register(Balance)

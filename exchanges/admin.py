@@ -26,7 +26,7 @@ class InstrumentAdmin(ReadOnlyAdmin):
     def sync_now(self, request, queryset):
         exchanges = set(queryset.values_list("exchange", flat=True))
         # One enabled account per venue: the catalog is read with its connection settings.
-        accounts = {a.exchange: a.name for a in Account.objects.filter(exchange__in=exchanges, enabled=True)}
+        accounts = {a.exchange: a for a in Account.objects.filter(exchange__in=exchanges, enabled=True)}
         report_each(self, request, sorted(exchanges), str, lambda ex: (
-            venue_requests.markets_sync_request(accounts[ex]) or f"sync queued via account {accounts[ex]}"
+            venue_requests.markets_sync_request(accounts[ex].pk) or f"sync queued via account {accounts[ex].name}"
             if ex in accounts else "no enabled account on this venue to read it with"))

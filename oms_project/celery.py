@@ -1,9 +1,21 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 
 app = Celery("oms_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def _database_connections_checked(sender=None, **_kwargs) -> None:
+    """Around each task, as Django does around each request: drop connections that broke or grew older
+    than CONN_MAX_AGE, keep the rest (settings.CELERY_DB_REUSE_MAX stops Celery closing them all).
+    An eager task runs inside its caller's transaction: nothing to do there."""
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()

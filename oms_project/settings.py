@@ -155,6 +155,10 @@ CELERY_BEAT_SCHEDULE.update({
     "reconcile-light": {"task": "oms_project.tasks.reconcile_light", "schedule": 300.0, "options": {"expires": 300}},
 })
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON lines)
+# Celery's Django fixup closes a task's database connections before and after every task unless DB_REUSE_MAX
+# is set, and a new PostgreSQL connection costs more than an order submission's queries. Keep them: the
+# request-cycle rules (CONN_MAX_AGE, health checks) apply around each task instead (oms_project/celery.py).
+CELERY_DB_REUSE_MAX = 1_000_000
 
 # Execution: how the workers talk to venues.
 OMS_VENUE_TIMEOUT_SECONDS = float(os.environ.get("OMS_VENUE_TIMEOUT_SECONDS", "10"))  # every venue HTTP call
@@ -243,5 +247,6 @@ OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS"
 OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
 OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))
 OMS_GRPC_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("OMS_GRPC_SHUTDOWN_GRACE_SECONDS", "10"))
+OMS_GRPC_HEALTH_INTERVAL_SECONDS = float(os.environ.get("OMS_GRPC_HEALTH_INTERVAL_SECONDS", "5"))  # database/Redis check
 # How long PlaceOrder/CancelOrder wait for the venue's answer before returning the current state.
 OMS_PLACE_WAIT_SECONDS = float(os.environ.get("OMS_PLACE_WAIT_SECONDS", "3"))

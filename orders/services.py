@@ -97,7 +97,9 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                       reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
                       status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
         try:
-            with transaction.atomic():
+            # Only a client_order_id can collide (the unique constraint below); without one, no savepoint
+            # (two round trips to the database) is needed.
+            with transaction.atomic(savepoint=req.client_order_id is not None):
                 order.save(force_insert=True)
         except IntegrityError:
             # Another transaction committed the same client_order_id after our check (the unique constraint won).

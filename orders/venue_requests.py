@@ -6,7 +6,7 @@ from oms_project.celery import app
 
 ORDER_SYNC_TASK = "orders.tasks.order_sync"
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
-ACCOUNT_CHECK_TASK = "orders.tasks.account_check"
+ACCOUNT_CHECK_TASK = "orders.tasks.account_startup_sync"
 MARKETS_SYNC_TASK = "orders.tasks.markets_sync"
 
 
@@ -15,16 +15,17 @@ def order_sync_request(order_id: str) -> None:
     app.send_task(ORDER_SYNC_TASK, args=[order_id])
 
 
-def account_sync_request(account: str) -> None:
+def account_sync_request(account_id: int) -> None:
     """Refresh balances and positions of the account from the venue."""
-    app.send_task(ACCOUNT_SYNC_TASK, args=[account])
+    app.send_task(ACCOUNT_SYNC_TASK, args=[account_id])
 
 
-def account_check_request(account: str) -> None:
-    """Test the account's connectivity and credentials; a refused key disables the account with the reason."""
-    app.send_task(ACCOUNT_CHECK_TASK, args=[account])
+def account_check_request(account_id: int) -> None:
+    """Connectivity and credentials: a public call (markets) then a signed one (balances). A refused key
+    disables the account with the venue's reason."""
+    app.send_task(ACCOUNT_CHECK_TASK, args=[account_id])
 
 
-def markets_sync_request(account: str) -> None:
+def markets_sync_request(account_id: int) -> None:
     """Refresh the instrument catalog of the account's venue."""
-    app.send_task(MARKETS_SYNC_TASK, args=[account])
+    app.send_task(MARKETS_SYNC_TASK, args=[account_id])

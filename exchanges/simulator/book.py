@@ -44,9 +44,7 @@ class Book:
 
     def step(self, now_ms: int) -> None:
         """One tick of the walk; the book is redrawn around the new mid."""
-        if self.frozen:  # a held price keeps its book: depth taken by orders comes back on the next tick
-            self.bids, self.asks = list(self._drawn[0]), list(self._drawn[1])
-        else:
+        if not self.frozen:  # a held book stands still: depth taken by orders stays taken until the next set_price
             factor = math.exp(self.rng.gauss(0.0, VOLATILITY_PER_TICK))
             self.mid = max(self.instrument.tick * 10, round_to(self.mid * Decimal(repr(factor)), self.instrument.tick))
             self.redraw()
@@ -66,7 +64,6 @@ class Book:
         gap = max(i.tick, round_to(self.mid * Decimal("0.00002"), i.tick))
         self.bids = [(best_bid - gap * n, self._qty()) for n in range(LEVELS)]
         self.asks = [(best_ask + gap * n, self._qty()) for n in range(LEVELS)]
-        self._drawn = (list(self.bids), list(self.asks))
         self.update_id += 1
 
     def _qty(self) -> Decimal:

@@ -39,7 +39,8 @@ class VenueControl:
         return self._call("GET", "audit", params={"client_order_id": client_order_id} if client_order_id else None)
 
     def set_price(self, symbol: str, price, market: str = "spot", freeze: bool | None = None) -> dict:
-        """Move the mid price now (resting orders it crosses fill at once); `freeze` stops/restarts the walk."""
+        """Move the mid price now and redraw the book (resting orders it crosses fill at once). `freeze=True`
+        holds the book still (no walk; depth taken stays taken until the next set_price); False lets it walk."""
         payload = {"symbol": symbol, "price": str(Decimal(str(price))), "market": market}
         if freeze is not None:
             payload["freeze"] = freeze

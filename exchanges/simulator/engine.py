@@ -157,6 +157,7 @@ class Venue:
         for (market, symbol), book in self.books.items():
             book.step(t)
             self.match_resting(market, symbol, t)
+        self.liquidate()
 
     def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
         book = self.book(market, symbol)
@@ -164,7 +165,29 @@ class Venue:
             book.frozen = freeze
         book.set_mid(price, self.now())
         self.match_resting(market, symbol, self.now())
+        if market == FUTURES:
+            self.liquidate()
         self.dirty = True
+
+    def liquidate(self) -> None:
+        """Cross margin: once margin balance falls to the maintenance margin, open orders are cancelled and every
+        position is closed at the mark price by an `autoclose-` market order (a wallet cannot go below zero)."""
+        for account in self.accounts.values():
+            if not any(p.amt for p in account.positions.values()):
+                continue
+            totals = self.futures_totals(account)
+            if totals["margin_balance"] > totals["maint"]:
+                continue
+            for order in self.open_orders(FUTURES, account, None):
+                self._close(order, account, "CANCELED")
+            for symbol, pos in account.positions.items():
+                if not pos.amt:
+                    continue
+                side = "SELL" if pos.amt > 0 else "BUY"
+                order = self._new_order(FUTURES, INSTRUMENTS[FUTURES][symbol], account, f"autoclose-{self.now()}", side,
+                                        "MARKET", "IOC", ZERO, abs(pos.amt), ZERO, reduce_only=True)
+                self._fill(order, account, self.books[(FUTURES, symbol)].mid, abs(pos.amt), is_maker=False)
+            account.wallet["USDT"] = max(ZERO, account.wallet.get("USDT", ZERO))
 
     # ---- parameters ----------------------------------------------------------------------------
     @staticmethod
@@ -261,7 +284,9 @@ class Venue:
                 if lp == price:
                     levels[n] = (lp, lq - qty)
                     break
-        levels[:] = [lv for lv in levels if lv[1] > 0] or levels[-1:]
+        levels[:] = [lv for lv in levels if lv[1] > 0]
+        if not levels:  # the whole side was taken: fresh depth arrives around the same mid
+            book.redraw()
 
     def _check_filters(self, market: str, instrument: Instrument, otype: str, qty: Decimal | None,
                        price: Decimal | None) -> None:
@@ -662,14 +687,19 @@ class Venue:
         }
 
     def restore(self, state: dict) -> None:
+        """Read a snapshot back. Only keys configured now come back (with their orders and trades): a key
+        dropped from the configuration, or the loopback demo key, must not be revived by an old file."""
         for name, b in state["books"].items():
             m, s = name.split(":")
             if (m, s) in self.books:
                 self.books[(m, s)].restore(b)
         for a in state["accounts"]:
-            self.accounts[a["api_key"]] = Account.from_state(a)
+            if a["api_key"] in self.accounts:
+                self.accounts[a["api_key"]] = Account.from_state({**a, "secret": self.accounts[a["api_key"]].secret})
         for raw in sorted(state["orders"], key=lambda o: (o["time"], o["order_id"])):
             o = _from_state(Order, raw)
+            if o.api_key not in self.accounts:
+                continue
             self.orders[(o.market, o.symbol, o.order_id)] = o
             self.account_orders.setdefault((o.market, o.api_key, o.symbol), []).append(o)
             self.client_ids[(o.market, o.api_key, o.symbol, o.client_order_id)] = o
@@ -678,9 +708,9 @@ class Venue:
                 self.open_by_account.setdefault((o.market, o.api_key), {})[(o.symbol, o.order_id)] = o
         for raw in sorted(state["trades"], key=lambda t: t["trade_id"]):
             t = _from_state(Trade, raw)
-            self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
+            if t.api_key in self.accounts:
+                self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
         for field_name, target in (("next_order_id", self.next_order_id), ("next_trade_id", self.next_trade_id)):
             for name, v in state[field_name].items():
                 m, s = name.split(":")
                 target[(m, s)] = max(target.get((m, s), 0), v)
-        self.default_key = self.default_key and list(self.accounts) == [DEMO_KEY]

@@ -1,4 +1,5 @@
 """Response bodies field for field as Binance documents them: decimals as strings, times in ms."""
+import zlib
 from decimal import Decimal
 
 from .accounts import Account
@@ -86,7 +87,7 @@ def spot_account(a: Account) -> dict:
         "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
         "requireSelfTradePrevention": False, "preventSor": False, "updateTime": a.update_time, "accountType": "SPOT",
         "balances": [{"asset": asset, "free": s(free), "locked": s(locked)} for asset, (free, locked) in sorted(a.spot.items())],
-        "permissions": ["SPOT"], "uid": abs(hash(a.api_key)) % 10**9,
+        "permissions": ["SPOT"], "uid": zlib.crc32(a.api_key.encode()),
     }
 
 

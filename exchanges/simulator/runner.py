@@ -13,8 +13,6 @@ def build(*, seed: int = 1, keys: dict[str, str] | None = None, latency_ms: floa
           snapshot_path: str | None = None) -> VenueServer:
     venue = Venue(seed=seed, keys=keys)
     load_snapshot(venue, snapshot_path)
-    for key, secret in (keys or {}).items():  # keys given now win over the snapshot's
-        venue.add_key(key, secret)
     return VenueServer(venue, control_token=control_token or secrets.token_urlsafe(24), latency_ms=latency_ms,
                        snapshot_path=snapshot_path, seed=seed)
 
@@ -59,6 +57,10 @@ class BackgroundVenue:
         self._ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self._runner.cleanup())
+        pending = asyncio.all_tasks(self.loop)  # requests still held (latency, dropped connections) end here
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
     def stop(self, timeout: float = 10.0) -> None:

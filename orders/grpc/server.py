@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from oms_project.errors import Unavailable
 from oms_project.grpc_metrics import MetricsInterceptor
+from oms_project.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
 from orders.grpc.hub import Hub
 from orders.grpc.service import OrderService
@@ -108,13 +109,15 @@ class OMSGrpcServer:
     def start(self) -> None:
         self.hub.start()
         self.server.start()
-        for name in ("", SERVICE_NAME):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        # SERVING while the database and Redis answer, NOT_SERVING otherwise (checked every few seconds).
+        self.health_updater = GrpcHealthUpdater(self.health, ("", SERVICE_NAME),
+                                                interval=settings.OMS_GRPC_HEALTH_INTERVAL_SECONDS).start()
         log.info("gRPC listening on %s (%s, auth %s)", self.bound, "TLS" if self.tls else "plaintext",
                  "required" if self.require_auth else "optional on loopback")
 
     def stop(self, grace: float | None = None) -> None:
         grace = settings.OMS_GRPC_SHUTDOWN_GRACE_SECONDS if grace is None else grace
+        self.health_updater.stop()
         self.health.enter_graceful_shutdown()
         stopped = self.server.stop(grace)  # refuses new calls; in-flight ones get `grace` seconds
         self.hub.end_streams(Unavailable("server shutting down; reconnect"))

@@ -103,11 +103,12 @@ def test_test_connectivity_queues_a_check(admin_as, operator, account):
         "action": "test_connectivity", "_selected_action": [account.pk]}, follow=True)
 
     assert [m.message for m in response.context["messages"]] == [
-        "main: check queued; a refused key disables the account with the venue's reason"]
+        "main: connectivity check queued; a refused key disables the account with the venue's reason"]
     with celery_app.connection_for_write() as connection:
         message = connection.default_channel.basic_get("sync")
         connection.default_channel.queue_purge("sync")
-    assert message.headers["task"] == "orders.tasks.account_check" and message.headers["argsrepr"] == "['main']"
+    assert message.headers["task"] == "orders.tasks.account_startup_sync"
+    assert message.headers["argsrepr"] == f"[{account.pk}]"
 
 
 def test_kill_switch_with_cancel_all_is_recorded_and_refuses_new_orders(admin_as, operator, account):

@@ -1,8 +1,10 @@
-"""A person in a real browser (headless Chromium): log in to the admin, find an order, cancel it through
-the action, and see the cancellation in its timeline. Leaves a screenshot in test-artifacts/."""
+"""A person in a real browser (headless Chromium): log in to the admin, find an order resting on the local
+venue, cancel it through the action, and see the worker's CANCELLED event in its timeline. Leaves a
+screenshot in test-artifacts/."""
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from oms_project.celery import app as celery_app
-from orders.models import Order
+from orders import services
+from orders.models import Order, Status
 from tests import factories
-from tests.api.conftest import order_acked
+from tests.waiting import wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -38,15 +40,19 @@ def browser():
 
 
 @pytest.fixture
-def working_order(transactional_db):
-    factories.instrument_create()
-    order = order_acked(factories.account_create(name="main"), client_order_id="desk-order-1")
-    yield order
-    with celery_app.connection_for_write() as connection:  # the cancel was queued for a worker not running here
-        connection.default_channel.queue_purge("orders")
+def working_order(venue, venue_account):
+    """A limit buy resting on the local venue, acknowledged through the real worker."""
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                 price=Decimal("90000"), client_order_id="desk-order-1")
+    return wait_until(lambda: Order.objects.filter(pk=order.pk, status=Status.NEW).first(), what="NEW on the venue")
 
 
-def test_operator_cancels_an_order_in_the_admin(browser, live_server, working_order):
+def timeline(browser) -> str:
+    return browser.find_element(By.ID, "events-group").text
+
+
+def test_operator_cancels_an_order_in_the_admin(browser, live_server, venue, working_order):
     factories.user_create(username="ops", superuser=True)
     wait = WebDriverWait(browser, 20)
 
@@ -66,9 +72,11 @@ def test_operator_cancels_an_order_in_the_admin(browser, live_server, working_or
     assert message == f"Order {working_order.pk}: NEW → PENDING_CANCEL"
 
     browser.find_element(By.LINK_TEXT, working_order.pk).click()
-    timeline = wait.until(ec.presence_of_element_located((By.ID, "events-group"))).text
-    assert "CANCEL_REQUESTED" in timeline and "PENDING_CANCEL" in timeline
-    assert Order.objects.get(pk=working_order.pk).status == "PENDING_CANCEL"
+    assert "CANCEL_REQUESTED" in wait.until(ec.presence_of_element_located((By.ID, "events-group"))).text
+    # The worker cancels on the venue; the operator reloads the page until the timeline shows it.
+    wait_until(lambda: "CANCELLED" in timeline(browser) or browser.refresh(), timeout=20, what="CANCELLED event")
+    assert Order.objects.get(pk=working_order.pk).status == "CANCELLED"
+    assert venue.control.audit(client_order_id=working_order.pk)  # the venue saw the order (and its cancel)
 
     ARTIFACTS.mkdir(exist_ok=True)
     browser.find_element(By.ID, "events-group").location_once_scrolled_into_view  # noqa: B018 (scrolls)

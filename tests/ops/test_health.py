@@ -119,3 +119,22 @@ def test_grpc_health_follows_database_and_redis(db, monkeypatch):
     finally:
         updater.stop()
         server.stop(None)
+
+
+def test_grpc_server_health_reports_not_serving_without_redis(grpc_server_factory, settings, monkeypatch):
+    import grpc
+    import redis
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    settings.OMS_GRPC_HEALTH_INTERVAL_SECONDS = 0.1
+    address = grpc_server_factory()
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+
+        def status():
+            return stub.Check(health_pb2.HealthCheckRequest(service="oms.OrderService"), timeout=5).status
+
+        assert status() == health_pb2.HealthCheckResponse.SERVING
+        dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+        monkeypatch.setattr(pubsub, "client", lambda: dead)
+        wait_until(lambda: status() == health_pb2.HealthCheckResponse.NOT_SERVING, what="NOT_SERVING")

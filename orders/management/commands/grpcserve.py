@@ -7,6 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from oms_project import metrics
 from orders.grpc.server import OMSGrpcServer
 
 
@@ -24,6 +25,9 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: stop.set())
         server.start()
         self.stdout.write(f"gRPC server listening on {server.bound}", ending="\n")
+        metrics_port = metrics.start_exporter()
+        if metrics_port:
+            self.stdout.write(f"metrics on :{metrics_port}/metrics", ending="\n")
         self.stdout.flush()
         while not stop.wait(1.0):  # wake up now and then so signal handlers run promptly
             pass

@@ -5,7 +5,7 @@ import ccxt
 import pytest
 
 from exchanges.simulator.control import VenueControl, VenueControlError
-from exchanges.simulator.testing import ccxt_client
+from exchanges.simulator.testing import ccxt_client, start_venue
 
 from .helpers import hold_price
 
@@ -187,3 +187,63 @@ def test_control_api_needs_its_token_and_refuses_bad_knobs(venue):
 
     assert venue.control.faults()["latency_ms"] == 0
     assert venue.control.faults()["error_rate"] == 0
+
+
+@pytest.mark.parametrize("knob, processed", [("drop_response_rate", True), ("drop_request_rate", False)])
+def test_drop_rates(venue_exchange, venue, knob, processed):
+    hold_price(venue, "BTCUSDT", 100000)
+    venue.control.set_faults(**{knob: 1.0}, endpoints=[NEW_ORDER])
+
+    for n in range(2):
+        with pytest.raises(ccxt.NetworkError):
+            place(venue_exchange, f"rate-{n}")
+    venue.control.set_faults(**{knob: 0.0})
+    place(venue_exchange, "rate-after")
+
+    assert [venue_has(venue_exchange, f"rate-{n}") for n in range(2)] == [processed, processed]
+    assert venue_has(venue_exchange, "rate-after")
+    assert venue.control.fault_counts() == {knob.removesuffix("_rate"): 2}
+
+
+def test_control_moves_prices_funds_and_adds_keys(venue):
+    venue.control.add_key("second-key", "second-secret")
+    second = ccxt_client(venue, "second-key", "second-secret")
+    assert second.fetch_balance()["USDT"]["free"] == 100000
+
+    venue.control.fund("second-key", "spot", "DOGE", "1234.5")
+    venue.control.fund("second-key", "futures", "USDT", -40000)
+
+    assert second.fetch_balance()["DOGE"]["free"] == 1234.5
+    assert second.fetch_balance({"type": "future"})["USDT"]["free"] == 60000
+
+
+def test_control_refuses_bad_input_and_changes_nothing(venue):
+    exchange = ccxt_client(venue, venue.api_key, venue.secret)
+    before = exchange.fetch_ticker("BTC/USDT")["last"]
+    for call, message in (
+        (lambda: venue.control.set_price("DOGEUSDT", 1), "symbol must be one of"),
+        (lambda: venue.control.set_price("BTCUSDT", -5), "price must be positive"),
+        (lambda: venue.control.set_price("BTCUSDT", 5, market="options"), "market must be"),
+        (lambda: venue.control.fund("nobody", "spot", "USDT", 5), "api_key is not configured"),
+        (lambda: venue.control.fund(venue.api_key, "spot", "USDT", -10**9), "negative"),
+        (lambda: venue.control.add_key("", "x"), "non-empty"),
+        (lambda: venue.control.set_limits(spot_weight_1m=0), "positive integer"),
+    ):
+        with pytest.raises(VenueControlError, match=message):
+            call()
+
+    assert exchange.fetch_ticker("BTC/USDT")["last"] == pytest.approx(before, rel=0.01)
+    assert exchange.fetch_balance()["USDT"]["free"] == 100000
+    with pytest.raises(ccxt.AuthenticationError):
+        ccxt_client(venue, "nobody", "x").fetch_balance()
+
+
+def test_without_keys_the_demo_key_works_on_loopback():
+    handle = start_venue(seed=9)
+    try:
+        exchange = ccxt_client(handle, "demo", "demo")
+        assert exchange.fetch_balance()["BTC"]["free"] == 2
+        with pytest.raises(ccxt.AuthenticationError):
+            ccxt_client(handle, "demo", "not-demo").fetch_balance()
+    finally:
+        handle.stop()

@@ -170,3 +170,24 @@ def test_ack_answers_before_matching_result_after(venue_exchange, venue):
     assert (result["info"]["status"], result["info"]["executedQty"]) == ("FILLED", "0.010")
     [position] = venue_exchange.fetch_positions([BTC])
     assert position["contracts"] == 0.02
+
+
+def test_a_position_past_its_liquidation_price_is_closed_at_the_mark(venue_exchange, venue):
+    venue.control.fund(venue.api_key, "futures", "USDT", -99000)
+    ask = D(hold_price(venue, "BTCUSDT", 100000, market="futures")["ask"])
+    venue_exchange.create_order(BTC, "market", "buy", 0.1)
+    resting = venue_exchange.create_order(BTC, "limit", "buy", 0.01, 50000)
+    liquidation = D(venue_exchange.fetch_positions([BTC])[0]["info"]["liquidationPrice"])
+
+    venue.control.set_price("BTCUSDT", liquidation + 100, market="futures")
+    assert len(venue_exchange.fetch_positions([BTC])) == 1
+    venue.control.set_price("BTCUSDT", liquidation - 10, market="futures")
+
+    assert venue_exchange.fetch_positions([BTC]) == []
+    assert venue_exchange.fetch_order(resting["id"], BTC)["status"] == "canceled"
+    autoclose = venue_exchange.fetch_orders(BTC)[-1]
+    assert autoclose["clientOrderId"].startswith("autoclose-") and autoclose["status"] == "closed"
+    mark = liquidation - 10
+    fees = D("0.1") * ask * D("0.0005") + D("0.1") * mark * D("0.0005")
+    expected = max(D("0"), D("1000") + D("0.1") * (mark - ask) - fees)
+    assert D(futures_account(venue_exchange)["totalWalletBalance"]) == expected

@@ -75,3 +75,18 @@ def test_run_venue_command_serves_configured_keys(tmp_path):
     assert "2 API key(s) configured" in out
     assert "ctl" not in out and "alpha-secret" not in out
 
+
+
+def test_a_snapshot_does_not_revive_keys_that_are_no_longer_configured(tmp_path):
+    path = str(tmp_path / "venue.json")
+    first = start_venue(seed=3, snapshot_path=path)  # no keys: the loopback demo key
+    ccxt_client(first, "demo", "demo").create_order("BTC/USDT", "market", "buy", 0.01)
+    first.stop()
+
+    second = start_venue(seed=3, keys={"real": "real-secret"}, snapshot_path=path)
+    try:
+        with pytest.raises(ccxt.AuthenticationError):
+            ccxt_client(second, "demo", "demo").fetch_balance()
+        assert ccxt_client(second, "real", "real-secret").fetch_balance()["BTC"]["free"] == 2
+    finally:
+        second.stop()

@@ -1,0 +1,170 @@
+"""`python -m bench [SCENARIO ...]` (`make bench` runs them all): start a stack on free ports with its own
+database, run the scenarios with each venue latency, print the table, write bench/results/latest.json.
+
+Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
+reads (6), reconcile (7). The defaults keep a full run under 10 minutes on a 2-core machine."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+BY_LATENCY = ("placement", "throughput", "updates")  # measured once per venue latency
+ONCE = ("streams", "reads", "reconcile")
+SCENARIOS = BY_LATENCY + ONCE
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    p.add_argument("--latency-ms", type=float, nargs="+", default=[0, 20], help="venue latencies to run (default 0 20)")
+    p.add_argument("--n", type=int, default=200, help="sequential placements/cancels per latency (default 200)")
+    p.add_argument("--warmup", type=int, default=20, help="untimed placements+cancels first (default 20)")
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients for throughput (default 16)")
+    p.add_argument("--seconds", type=float, default=10, help="throughput seconds per side (default 10)")
+    p.add_argument("--fills", type=int, default=100, help="fills timed to the order stream (default 100)")
+    p.add_argument("--streams", type=int, nargs="+", default=[100, 500, 1000], help="price subscribers (default 100 500 1000)")
+    p.add_argument("--rate-hz", type=float, default=5, help="price updates per second (default 5)")
+    p.add_argument("--stream-seconds", type=float, default=10, help="seconds of price updates (default 10)")
+    p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
+    p.add_argument("--queries", type=int, default=200, help="timed queries per read kind (default 200)")
+    p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
+    p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server and the worker "
+                                                          "during placement (var/bench/profile-*.txt, collapsed)")
+    p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        p.error(f"unknown scenario(s) {', '.join(unknown)}: choose from {', '.join(SCENARIOS)}")
+    return args
+
+
+def _machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load_avg": os.getloadavg()}
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, check=False)
+    return out.stdout.strip()
+
+
+def run(args: argparse.Namespace) -> dict:
+    from rich.console import Console
+
+    from bench import report
+    from bench.stack import Stack
+
+    console = Console()
+    chosen = args.scenarios or list(SCENARIOS)
+    results = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _commit(),
+               "machine": _machine(), "settings": {k: v for k, v in vars(args).items() if k != "scenarios"},
+               "scenarios": {}}
+    out = results["scenarios"]
+
+    def attempt(name: str, fn) -> None:
+        console.log(f"[bold]{name}[/bold] ...")
+        started = time.monotonic()
+        try:
+            value = fn()
+            for key, r in (value if isinstance(value, dict) and value.get("_many") else {name: value}).items():
+                if key != "_many":
+                    out[key] = r
+        except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            console.print(traceback.format_exc())
+        console.log(f"{name}: {time.monotonic() - started:.1f} s")
+
+    with Stack() as stack:
+        console.log(f"stack up: venue {stack.venue_url}, gRPC {stack.grpc_address}")
+        from bench.scenarios import order_updates, placement, streams
+
+        if any(s in chosen for s in BY_LATENCY):
+            attempt("warm-up", lambda: placement.warm_up(stack, args.warmup) or {"_many": True})
+        for latency in args.latency_ms:
+            stack.set_venue_latency(latency)
+            tag = f"@{latency:g}ms"
+            if "placement" in chosen:
+                def latency_pair(tag=tag):
+                    with profiling(stack, args.profile, tag):
+                        place, cancel = placement.latency(stack, args.n)
+                    return {"_many": True, f"1 place {tag}": place, f"3 cancel {tag}": cancel}
+                attempt(f"1 place {tag}", latency_pair)
+            if "throughput" in chosen:
+                attempt(f"2 throughput {tag}", lambda: placement.throughput(stack, args.clients, args.seconds))
+            if "updates" in chosen:
+                attempt(f"5 fill->stream {tag}", lambda: order_updates.fill_to_stream(stack, args.fills))
+        stack.set_venue_latency(0)
+        if "streams" in chosen:
+            for count in args.streams:
+                attempt(f"4 streams x{count}",
+                        lambda count=count: streams.fan_out(stack, count, args.rate_hz, args.stream_seconds))
+            stack.start_grpc()
+        if "reads" in chosen:
+            from bench.scenarios import reads
+
+            attempt("6 reads", lambda: {"_many": True, **reads.run(stack, args.orders, args.queries)})
+        if "reconcile" in chosen:
+            from bench.scenarios import reconcile
+
+            attempt(f"7 reconcile {args.working}", lambda: reconcile.run(stack, args.working))
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report.print_table(results, console)
+    console.log(f"written {report.write(results)}")
+    return results
+
+
+class profiling:
+    """py-spy samples (collapsed stacks, for flamegraph.pl or speedscope) of the gRPC server and the worker
+    while the block runs, when asked."""
+
+    def __init__(self, stack, enabled: bool, tag: str):
+        self.stack, self.enabled, self.tag, self.procs = stack, enabled, tag.strip("@"), []
+
+    def __enter__(self):
+        if self.enabled:
+            from bench.stack import LOG_DIR
+
+            for child in (self.stack.grpc, self.stack.worker):
+                out = LOG_DIR / f"profile-{child.name}-{self.tag}.txt"
+                self.procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                                    str(child.pid), "--output", str(out), "--format", "raw",
+                                                    "--rate", "250", "--threads", "--idle"],
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.send_signal(2)  # py-spy writes its flame graph on SIGINT
+            proc.wait(60)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from bench.stack import database_drop, database_prepare
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
+    database_prepare()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    try:
+        run(args)
+    finally:
+        if not args.keep_db:
+            database_drop()
+
+
+if __name__ == "__main__":
+    main()

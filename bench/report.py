@@ -1,0 +1,57 @@
+"""The figures as a rich table (one row per measurement, OMS beside its baseline) and as JSON."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _ms(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
+
+
+def _ratio(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+
+
+def rows(results: dict) -> list[tuple[str, ...]]:
+    """(scenario, OMS, baseline, overhead, ratio, notes) per measurement."""
+    out = []
+    for key, r in results["scenarios"].items():
+        if "error" in r:
+            out.append((key, "-", "-", "-", "-", f"failed: {r['error'][:80]}"))
+        elif "per_s" in r.get("oms", {}):
+            out.append((key, f"{r['oms']['per_s']:.1f}/s", f"{r['raw']['per_s']:.1f}/s", "-", _ratio(r["ratio"]),
+                        f"{r['clients']} clients x {r['seconds']:.0f} s; errors {r['oms']['errors']}/{r['raw']['errors']}"))
+        elif "wall_s" in r.get("oms", {}):
+            out.append((key, f"{r['oms']['wall_s']:.2f} s", f"{r['raw']['wall_s']:.2f} s", "-", _ratio(r["ratio"]),
+                        r.get("note", "")))
+        else:
+            notes = r.get("note", "")
+            if "lost" in r:
+                notes = (f"lost {r['lost']}, RSS {r['server_rss_mb']:.0f} MB, CPU {r['server_cpu_pct']:.0f}%, "
+                         f"{r['updates']} updates at {r['rate_hz']:g}/s")
+            for p in ("p50", "p99"):
+                out.append((f"{key} {p}", _ms(r["oms"][f"{p}_ms"]), _ms(r["raw"][f"{p}_ms"]),
+                            _ms(r.get(f"overhead_{p}_ms")), _ratio(r.get(f"ratio_{p}")), notes if p == "p50" else ""))
+    return out
+
+
+def print_table(results: dict, console: Console | None = None) -> None:
+    table = Table(title="OMS against the raw venue (ms unless stated)")
+    for name in ("scenario", "OMS", "baseline", "overhead", "ratio", "notes"):
+        table.add_column(name, justify="left" if name in ("scenario", "notes") else "right")
+    for row in rows(results):
+        table.add_row(*row)
+    (console or Console()).print(table)
+
+
+def write(results: dict, path: Path = RESULTS / "latest.json") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+    return path

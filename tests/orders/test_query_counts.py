@@ -1,0 +1,54 @@
+"""How many SQL queries one placement and one cancel make: pinned, so an extra query per order (an N+1,
+a lookup that could be joined) shows up here before it shows up in the latency figures (bench/).
+
+Under pytest the outermost transaction is a savepoint, so each count includes its SAVEPOINT and
+RELEASE (in production those are BEGIN and COMMIT)."""
+from decimal import Decimal
+
+import pytest
+
+from orders import services
+from orders.models import Order, Status
+
+
+def place(**kw):
+    return services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                price=Decimal("20000"), **kw)
+
+
+@pytest.fixture
+def working_order(account, btcusdt, no_prices):
+    order = place()
+    Order.objects.filter(pk=order.pk).update(status=Status.NEW, exchange_order_id="1")
+    return order
+
+
+def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_queries):
+    # account, access, instrument; then in the transaction: account lock, kill switch, risk limits,
+    # the order, its event (+ SAVEPOINT/RELEASE)
+    with django_assert_num_queries(10):
+        order = place(user=trader)
+    assert order.status == Status.PENDING_NEW
+
+
+def test_one_placement_with_a_client_order_id(account, btcusdt, trader, no_prices, django_assert_num_queries):
+    # as above, plus the idempotency look-up before and under the lock, and a savepoint around the insert
+    # (a concurrent duplicate loses on the unique constraint there)
+    with django_assert_num_queries(14):
+        order = place(user=trader, client_order_id="q-1")
+    assert order.client_order_id == "q-1"
+
+
+def test_a_repeated_client_order_id_reads_only(account, btcusdt, trader, no_prices, django_assert_num_queries):
+    first = place(user=trader, client_order_id="q-2")
+    with django_assert_num_queries(3):
+        again = place(user=trader, client_order_id="q-2")
+    assert again.pk == first.pk and Order.objects.count() == 1
+
+
+def test_one_cancel(working_order, trader, django_assert_num_queries):
+    # the order, the account's access; then in the transaction: the order lock, its update, its event
+    # (+ SAVEPOINT/RELEASE)
+    with django_assert_num_queries(8):
+        order = services.order_cancel(order_id=working_order.id, user=trader)
+    assert order.status == Status.PENDING_CANCEL

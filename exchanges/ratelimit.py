@@ -52,11 +52,21 @@ class Limit:
     capacity: float
 
 
+# What we allow ourselves of a published limit: a request counted here at send time may land in the venue's
+# next window, and market data shares the same IP weight, so a strict 100% would meet 429s at window edges.
+HEADROOM = 0.9
+
+
+def usable(published: float) -> float:
+    return max(1.0, float(int(published * HEADROOM)))
+
+
 # Binance's published limits (spot /api/v3/exchangeInfo and USD-M /fapi/v1/exchangeInfo rateLimits), used
-# until the venue's own answer is stored by sync_markets (per account: each may point at another host). Weight is in the venue's weight units.
+# until the venue's own answer is stored by sync_markets (per account: each may point at another host).
+# Weight is in the venue's weight units.
 DEFAULT_LIMITS = {
-    "spot": (Limit("weight", 60, 6000), Limit("orders", 10, 100), Limit("orders", 86400, 200000)),
-    "futures": (Limit("weight", 60, 2400), Limit("orders", 10, 300), Limit("orders", 60, 1200)),
+    "spot": (Limit("weight", 60, usable(6000)), Limit("orders", 10, usable(100)), Limit("orders", 86400, usable(200000))),
+    "futures": (Limit("weight", 60, usable(2400)), Limit("orders", 10, usable(300)), Limit("orders", 60, usable(1200))),
 }
 
 _INTERVAL_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
@@ -64,13 +74,13 @@ _KIND = {"REQUEST_WEIGHT": "weight", "ORDERS": "orders"}
 
 
 def limits_from_exchange_info(rate_limits: list[dict]) -> tuple[Limit, ...]:
-    """exchangeInfo.rateLimits → limits; RAW_REQUESTS and unknown kinds are ignored."""
+    """exchangeInfo.rateLimits → the limits we keep to (with headroom); RAW_REQUESTS and unknown kinds are ignored."""
     out = []
     for row in rate_limits or []:
         kind = _KIND.get(row.get("rateLimitType", ""))
         unit = _INTERVAL_SECONDS.get(row.get("interval", ""))
         if kind and unit and row.get("limit"):
-            out.append(Limit(kind, unit * int(row.get("intervalNum", 1)), float(row["limit"])))
+            out.append(Limit(kind, unit * int(row.get("intervalNum", 1)), usable(float(row["limit"]))))
     return tuple(out)
 
 

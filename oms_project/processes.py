@@ -57,6 +57,21 @@ def _venue_argv(ctx: UpContext) -> list[str]:
     return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"))
 
 
+def _celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "--workdir", str(BASE_DIR), "-A", "oms_project", *args]
+
+
+def _worker_argv(ctx: UpContext) -> list[str]:
+    # Both queues; prefetch 1 so a slow sync never holds an order submission behind it.
+    return _celery("worker", "-Q", "orders,sync", "--concurrency", str(settings.OMS_WORKER_CONCURRENCY),
+                   "--prefetch-multiplier", "1", "--loglevel", "INFO", "--hostname", "worker@%h",
+                   "--without-gossip", "--without-mingle")
+
+
+def _beat_argv(ctx: UpContext) -> list[str]:
+    return _celery("beat", "--loglevel", "INFO")
+
+
 CHILDREN: list[Child] = [
     Child(
         name="web",
@@ -78,4 +93,12 @@ CHILDREN: list[Child] = [
         listens=lambda: settings.OMS_GRPC_ADDR,
         describe=lambda: f"gRPC oms.OrderService {settings.OMS_GRPC_ADDR} (python clients/python/oms_client.py list)",
     ),
+    Child(
+        name="worker",
+        argv=_worker_argv,
+        describe=lambda: f"celery worker, queues orders+sync, concurrency {settings.OMS_WORKER_CONCURRENCY}",
+    ),
+    Child(name="beat", argv=_beat_argv, describe=lambda: "celery beat: order polling, balance and catalog sync"),
+    Child(name="marketdata", argv=lambda ctx: manage("run_marketdata"),
+          describe=lambda: "prices of every enabled venue on Redis"),
 ]

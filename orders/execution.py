@@ -36,6 +36,9 @@ VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.
                 "expired": Status.EXPIRED, "rejected": Status.REJECTED}
 WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
+# The poller leaves an unsent PENDING_NEW order to its own submit task this long (a queue may be backed up
+# behind the rate limit); after that its hand-off counts as lost and sync_order submits it again.
+HANDOFF_LOST_AFTER = timedelta(seconds=30)
 NEVER_RECEIVED = "venue never received it: not found by client order id after recvWindow + grace"
 
 
@@ -290,10 +293,10 @@ def sync_order(order_id: str) -> None:
         return
     if order.status == Status.PENDING_NEW or not order.exchange_order_id:
         if order.submitted_at is None:
-            if order.status == Status.PENDING_NEW:
-                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost
-            else:
+            if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
+            else:
+                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
     gateway = gateway_for(order.account)
@@ -377,3 +380,4 @@ def account_sync(account_id: int) -> None:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except ccxt.AuthenticationError as exc:
         _auth_failed(account, exc)
+

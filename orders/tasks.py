@@ -13,6 +13,7 @@ import ccxt
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 from celery.signals import worker_ready
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
@@ -38,6 +39,8 @@ def _run(task, step, *args) -> None:
     """Run one execution step; RetryLater becomes a Celery retry after its countdown (plus jitter)."""
     try:
         step(*args)
+    except ObjectDoesNotExist as exc:  # the order/account is gone (a test database flushed, a manual delete)
+        log.warning("%s%s: nothing to do: %s", task.name, args, exc)
     except RetryLater as exc:
         countdown = exc.countdown * (1 + random.uniform(0, 0.2))
         try:
@@ -70,7 +73,8 @@ def order_sync(self, order_id: str) -> None:
 @shared_task(name="orders.tasks.orders_sync_due", bind=True, acks_late=True, reject_on_worker_lost=True)
 def orders_sync_due(self) -> int:
     """Beat: every working order whose next look is due (the schedule follows its age)."""
-    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval)
+    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval,
+                                              handoff_grace=execution.HANDOFF_LOST_AFTER)
     for order_id in order_ids:
         order_sync.delay(order_id)
     return len(order_ids)
@@ -92,7 +96,7 @@ def accounts_sync_all(self) -> None:
 def markets_sync(self, account_id: int) -> None:
     from exchanges.markets import sync_markets
 
-    sync_markets(Account.objects.get(pk=account_id))
+    _run(self, lambda: sync_markets(Account.objects.get(pk=account_id)))
 
 
 @shared_task(name="orders.tasks.markets_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)

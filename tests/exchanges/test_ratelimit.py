@@ -61,11 +61,12 @@ def test_a_ban_stops_every_request_of_the_account_until_it_ends():
     futures.acquire(weight=1)
 
 
-def test_published_binance_limits_are_read():
+def test_published_binance_limits_are_read_with_headroom():
     limits = limits_from_exchange_info([
         {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
         {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
         {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
         {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
     ])
-    assert limits == (Limit("weight", 60, 6000), Limit("orders", 10, 100), Limit("orders", 86400, 200000))
+    # kept to 90%: a request counted at send time may be counted in the venue's next window
+    assert limits == (Limit("weight", 60, 5400), Limit("orders", 10, 90), Limit("orders", 86400, 180000))

@@ -118,3 +118,22 @@ def test_beat_schedule_tasks_are_registered_and_loaded_into_the_scheduler(transa
     DatabaseScheduler(app=app)  # what `celery beat` does on start: the entries become admin-visible rows
     rows = {row.name: row.task for row in PeriodicTask.objects.all()}
     assert {name: rows.get(name) for name in schedule} == {name: entry["task"] for name, entry in schedule.items()}
+
+
+def test_reconcile_since_accepts_durations_and_iso_times_and_refuses_the_rest(db):
+    from datetime import UTC, datetime, timedelta
+
+    from oms_project.management.commands.reconcile import since_arg
+
+    assert abs(since_arg("6h") - (datetime.now(UTC) - timedelta(hours=6))) < timedelta(seconds=5)
+    assert since_arg("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    with pytest.raises(CommandError) as err:
+        call_command("reconcile", "--since", "yesterday-ish")
+    assert err.value.returncode == 2 and "--since" in str(err.value)
+
+
+def test_reconcile_with_no_accounts_agrees(db):
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("reconcile", "--since", "2d", stdout=out)
+    assert exit_.value.code == 0 and "no accounts with credentials" in out.getvalue()

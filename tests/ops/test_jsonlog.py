@@ -51,3 +51,39 @@ def test_bind_until_clear_and_exceptions_are_serialised():
     failed, after = (json.loads(line) for line in lines)
     assert failed["order_id"] == "o-2" and "ValueError: boom" in failed["exc"]
     assert "order_id" not in after
+
+
+def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_account):
+    """Every line a worker task logs while handling an order names the order and its account, even
+    lines whose code did not pass them (the task binds them when it starts)."""
+    from decimal import Decimal
+
+    from orders import services
+    from orders.models import Order
+    from tests.waiting import wait_until
+
+    lines, handler = [], None
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(self.format(record)))
+
+    handler = Collect(level=logging.INFO)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        venue.control.set_price("BTCUSDT", 100000, freeze=True)
+        venue.control.set_faults(drop_response_count=1, endpoints=["POST /api/v3/order"])
+        order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                     price=Decimal("99000"))
+        wait_until(lambda: Order.objects.filter(pk=order.id, status="NEW").exists(), what="NEW after lookup")
+    finally:
+        root.removeHandler(handler)
+    submit_failed = [line for line in lines if "venue error on submit" in line["msg"]]
+    assert submit_failed, [line["msg"] for line in lines]
+    for line in submit_failed:
+        assert (line["order_id"], line["account"], line["task"]) == (order.id, "main", "orders.tasks.order_submit")
+    changes = [line for line in lines if line["logger"] == "oms.orders"]
+    assert {line["status"] for line in changes} >= {"PENDING_NEW", "NEW"}
+    assert all(line["order_id"] == order.id and line["account"] == "main" for line in changes)

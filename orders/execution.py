@@ -372,12 +372,20 @@ def account_sync(account_id: int) -> None:
     try:
         services.balances_replace(account=account.name, market=Market.SPOT,
                                   balances=_spot_balances(gateway.fetch_balance(Market.SPOT)))
-        if "futures" in gateway.client.oms_limiters:
-            services.balances_replace(account=account.name, market=Market.FUTURES,
-                                      balances=_futures_balances(gateway.fetch_balance(Market.FUTURES)))
-            services.positions_replace(account=account.name, positions=[_position_row(p) for p in gateway.fetch_positions()])
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except ccxt.AuthenticationError as exc:
         _auth_failed(account, exc)
+        return
+    if "futures" not in gateway.client.oms_limiters:
+        return
+    try:
+        services.balances_replace(account=account.name, market=Market.FUTURES,
+                                  balances=_futures_balances(gateway.fetch_balance(Market.FUTURES)))
+        services.positions_replace(account=account.name, positions=[_position_row(p) for p in gateway.fetch_positions()])
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except ccxt.AuthenticationError as exc:
+        # The key works for spot (just shown): a key without futures rights is not a reason to stop trading.
+        log.warning("futures balances of %s not readable with this key: %s", account.name, venue_reason(exc))
 

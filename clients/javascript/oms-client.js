@@ -31,6 +31,13 @@ const TRANSIENT_CODES = new Set([
   grpc.status.UNKNOWN,
 ]);
 
+// Pings notice a silently dead connection, so a quiet stream reconnects instead of hanging.
+const KEEPALIVE = {
+  'grpc.keepalive_time_ms': 30000,
+  'grpc.keepalive_timeout_ms': 10000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
 const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([name, code]) => [code, name]));
 
 const services = new Map();
@@ -259,7 +266,7 @@ class OMSClient {
     this.timeoutMs = options.timeoutMs || DEFAULT_TIMEOUT_MS;
     this._token = options.token !== undefined ? options.token : process.env.OMS_TOKEN || '';
     this._reconnect = options.reconnect || {};
-    this._stub = new OrderService(address, channelCredentials(options.tls), options.channelOptions || {});
+    this._stub = new OrderService(address, channelCredentials(options.tls), { ...KEEPALIVE, ...options.channelOptions });
     this._subscriptions = new Set();
   }
 
@@ -435,5 +442,4 @@ class OMSClient {
 
 module.exports = OMSClient;
 module.exports.OMSClient = OMSClient;
-module.exports.Subscription = Subscription;
 module.exports.status = grpc.status;

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -248,7 +249,9 @@ func dial(g *globals) (*grpc.ClientConn, error) {
 		}
 		creds = grpc.WithTransportCredentials(credentials.NewTLS(cfg))
 	}
-	conn, err := grpc.Dial(g.server, creds, grpc.WithUserAgent("oms-client-go/0.1"))
+	// Keepalive pings notice a silently dead connection, so a quiet stream reconnects instead of hanging.
+	ka := grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true})
+	conn, err := grpc.Dial(g.server, creds, ka, grpc.WithUserAgent("oms-client-go/0.1"))
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("-server %q: %v", g.server, err)}
 	}
@@ -490,11 +493,11 @@ func streamPricesFlags(fs *flag.FlagSet) func(s *session) error {
 	return func(s *session) error {
 		req := &omspb.StreamPricesRequest{Symbols: splitList(strings.ToUpper(*symbols)), Exchange: *exchange, Market: strings.ToLower(*market)}
 		const row = "%-23s  %-10s  %-8s  %-12s  %14s  %14s  %14s  %14s  %14s\n"
-		header := func() {
+		header := once(func() {
 			fmt.Fprintf(s.out, row, "TIME", "EXCHANGE", "MARKET", "SYMBOL", "BID", "BID QTY", "ASK", "ASK QTY", "LAST")
-		}
+		})
 		seen := 0
-		return follow(s, "stream-prices", header, func(ctx context.Context, opened, received func()) error {
+		return follow(s, "stream-prices", func(ctx context.Context, opened, received func()) error {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			stream, err := s.client.StreamPrices(ctx, req)
@@ -507,6 +510,7 @@ func streamPricesFlags(fs *flag.FlagSet) func(s *session) error {
 				if err != nil {
 					return err
 				}
+				header()
 				fmt.Fprintf(s.out, row, when(u.TimestampMs, u.Timestamp), u.Exchange, orDash(u.Market), u.Symbol, num(u.BidPrice),
 					num(u.BidQuantity), num(u.AskPrice), num(u.AskQuantity), num(u.LastPrice))
 				received()
@@ -524,11 +528,11 @@ func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
 	count := fs.Int("count", 0, "stop after this many updates (0: until Ctrl-C)")
 	return func(s *session) error {
 		const row = "%-23s  %10s  %-9s  %-36s  %-8s  %-12s  %-4s  %14s  %14s  %14s  %s\n"
-		header := func() {
+		header := once(func() {
 			fmt.Fprintf(s.out, row, "TIME", "SEQUENCE", "UPDATE", "ORDER ID", "ACCOUNT", "SYMBOL", "SIDE", "QUANTITY", "PRICE", "FILLED", "STATUS")
-		}
+		})
 		last, seen := *since, 0
-		return follow(s, "stream-orders", header, func(ctx context.Context, opened, received func()) error {
+		return follow(s, "stream-orders", func(ctx context.Context, opened, received func()) error {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			// After a reconnect, resume after the last update printed so none is lost or repeated.
@@ -549,6 +553,7 @@ func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
 				if o == nil {
 					o = &omspb.Order{}
 				}
+				header()
 				fmt.Fprintf(s.out, row, when(u.AtMs, o.UpdatedAt), intOrDash(u.Sequence), u.UpdateType, o.OrderId, o.AccountId, o.Symbol, o.Side,
 					dec(o.QuantityDecimal, o.Quantity), priceText(o.PriceDecimal, o.Price), dec(o.FilledQuantityDecimal, o.FilledQuantity), o.Status)
 				if u.Sequence > last {
@@ -583,15 +588,13 @@ func transient(err error) bool {
 
 // follow runs one stream attempt after another until it finishes (nil: -count reached), Ctrl-C, or
 // a permanent error. A server that cannot be reached at the start fails at once like any command;
-// once a stream has been open, drops are retried with jittered exponential backoff. The header
-// line is printed once the first stream is open.
-func follow(s *session, name string, header func(), attempt func(ctx context.Context, opened, received func()) error) error {
+// once a stream has been open, drops are retried with jittered exponential backoff.
+func follow(s *session, name string, attempt func(ctx context.Context, opened, received func()) error) error {
 	delay, everOpened := backoffInitial, false
+	jitter := rand.New(rand.NewSource(time.Now().UnixNano())) // clients that lost one server must not retry in step
 	opened := func() {
 		if everOpened {
 			fmt.Fprintf(s.errOut, "%s: reconnected\n", name)
-		} else {
-			header()
 		}
 		everOpened = true
 	}
@@ -608,7 +611,7 @@ func follow(s *session, name string, header func(), attempt func(ctx context.Con
 		if !everOpened || !transient(err) {
 			return err
 		}
-		wait := delay/2 + time.Duration(rand.Int63n(int64(delay)))
+		wait := delay/2 + time.Duration(jitter.Int63n(int64(delay)))
 		fmt.Fprintf(s.errOut, "%s: %s; reconnecting in %s\n", name, describe(err), wait.Round(time.Millisecond))
 		select {
 		case <-s.ctx.Done():
@@ -622,6 +625,17 @@ func follow(s *session, name string, header func(), attempt func(ctx context.Con
 }
 
 // ---- output ----
+
+// once wraps f so that only its first call runs (a stream's header, printed above its first row).
+func once(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
 
 func table(out io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(out, 0, 0, 2, ' ', 0) }
 

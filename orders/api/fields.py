@@ -13,6 +13,10 @@ class Money(serializers.DecimalField):
         kwargs.setdefault("decimal_places", MONEY["decimal_places"])
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        super().to_internal_value(data)  # the checks (a finite number within the digits); keep the value as sent
+        return Decimal(str(data).strip())
+
     def to_representation(self, value):
         if value is None:
             return None

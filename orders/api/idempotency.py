@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -15,8 +16,14 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
 
+def _canonical(value):
+    """The same number written two ways ("0.01", "0.010") is the same request."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
 def request_digest(data: dict) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+    text = json.dumps(data, sort_keys=True, default=_canonical, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def place_once(*, user, key: str, data: dict, place: Callable[[], Order]) -> tuple[Order, bool]:

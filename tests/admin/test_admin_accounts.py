@@ -194,3 +194,17 @@ def test_balances_are_read_only_with_last_sync_and_sync_now(admin_as, operator, 
     assert [m.message for m in response.context["messages"]] == ["main: sync queued"]
     with celery_app.connection_for_write() as connection:
         connection.default_channel.queue_purge("sync")
+
+
+def test_membership_added_inline_goes_through_the_service_and_is_recorded(admin_as, operator, account):
+    member = factories.user_create(username="newdesk")
+    form = {"sandbox": "", "base_url": "", "enabled": "on", "disabled_reason": "",
+            "credential-TOTAL_FORMS": 0, "credential-INITIAL_FORMS": 0,
+            "members-TOTAL_FORMS": 1, "members-INITIAL_FORMS": 0, "members-0-user": member.pk,
+            "members-0-role": "viewer"}
+
+    admin_as(operator).post(f"/admin/accounts/account/{account.pk}/change/", form)
+
+    assert list(account.members.values_list("user__username", "role")) == [("newdesk", "viewer")]
+    change = ControlChange.objects.get(what="member_add")
+    assert (change.user, change.after) == (operator, {"user": "newdesk", "role": "viewer"})

@@ -13,6 +13,12 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def no_venue_wait(settings):
+    """No worker runs in most API tests: answer at once instead of waiting for a venue outcome."""
+    settings.OMS_PLACE_WAIT_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def throttle_counts_reset(settings):
     """Throttle counters live in Redis and user ids restart with each test database: start from zero."""
     from oms_project import pubsub

@@ -161,3 +161,11 @@ def test_schema_and_swagger_ui_are_served_without_internet(client):
 
     assert schema.status_code == 200 and "/api/v1/orders/" in schema.json()["paths"]
     assert "swagger-ui" in docs and "cdn" not in docs and "/api/schema/" in docs
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+    assert "/api/v1/orders/{id}/cancel/" in (tmp_path / "schema.yaml").read_text()

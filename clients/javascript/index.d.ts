@@ -1,0 +1,229 @@
+// Type declarations for the OMS Node.js SDK (oms-client.js).
+import { EventEmitter } from 'events';
+
+declare namespace OMSClient {
+  type Side = 'BUY' | 'SELL';
+  type OrderType = 'LIMIT' | 'MARKET';
+  type Market = 'spot' | 'futures';
+  type OrderStatus =
+    | 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL'
+    | 'FILLED' | 'CANCELLED' | 'REJECTED' | 'EXPIRED';
+  type UpdateType = 'NEW' | 'UPDATE' | 'FILLED' | 'CANCELLED' | 'REJECTED' | 'EXPIRED';
+
+  interface TlsOptions {
+    /** PEM of the CA certificates to trust (default: the system's). */
+    rootCerts?: string | Buffer;
+    /** PEM of a client key and certificate, for mutual TLS. */
+    privateKey?: string | Buffer;
+    certChain?: string | Buffer;
+  }
+
+  interface ReconnectOptions {
+    initialDelayMs?: number; // default 500
+    maxDelayMs?: number; // default 15000
+    maxAttempts?: number; // default Infinity
+  }
+
+  interface ClientOptions {
+    /** Bearer token (default: $OMS_TOKEN). */
+    token?: string;
+    /** true for TLS with the system's CAs, or PEM material. */
+    tls?: boolean | TlsOptions;
+    /** Deadline of each call (default 10000). */
+    timeoutMs?: number;
+    reconnect?: ReconnectOptions;
+    /** Where oms.proto is (default: ../../proto/oms.proto from the SDK). */
+    protoPath?: string;
+    channelOptions?: Record<string, string | number>;
+  }
+
+  /** A rejected call: grpc-js's error plus the code's name. */
+  interface OMSError extends Error {
+    code: number;
+    codeName: string; // e.g. 'INVALID_ARGUMENT'
+    details: string;
+  }
+
+  interface Order {
+    orderId: string;
+    clientOrderId: string;
+    exchangeOrderId: string;
+    accountId: string;
+    exchange: string;
+    market: Market | string;
+    symbol: string;
+    side: Side;
+    orderType: OrderType;
+    timeInForce: string;
+    reduceOnly: boolean;
+    postOnly: boolean;
+    leverage: number;
+    quantity: number;
+    price: number;
+    filledQuantity: number;
+    averagePrice: number;
+    /** Exact decimal strings of the numbers above ('' when not set). */
+    quantityDecimal: string;
+    priceDecimal: string;
+    filledQuantityDecimal: string;
+    averagePriceDecimal: string;
+    cumulativeFee: number;
+    feeAsset: string;
+    status: OrderStatus;
+    reason: string;
+    version: number;
+    createdAt: Date | null;
+    updatedAt: Date | null;
+  }
+
+  interface PlaceOrderParams {
+    symbol: string;
+    side: Side | string;
+    /** A number, or a decimal string sent exactly. */
+    quantity: number | string;
+    price?: number | string;
+    orderType?: OrderType | string; // default 'LIMIT'
+    exchange?: string; // server default 'binance'
+    market?: Market | string; // server default 'spot'
+    accountId?: string; // server default 'main'
+    leverage?: number;
+    /** Idempotency key: placing the same id again returns the first order. */
+    clientOrderId?: string;
+    timeInForce?: 'GTC' | 'IOC' | 'FOK' | string;
+    reduceOnly?: boolean;
+    postOnly?: boolean;
+  }
+
+  interface PlaceOrderResult {
+    orderId: string;
+    exchangeOrderId: string;
+    status: OrderStatus;
+    createdAt: Date | null;
+    reason: string;
+    order: Order | null;
+  }
+
+  interface CancelOrderResult {
+    orderId: string;
+    status: OrderStatus;
+    cancelledAt: Date | null;
+    order: Order | null;
+  }
+
+  interface ListOrdersFilters {
+    /** A status, or 'OPEN' for every working order. */
+    status?: OrderStatus | 'OPEN' | string;
+    symbol?: string;
+    exchange?: string;
+    accountId?: string;
+    market?: Market | string;
+    limit?: number;
+    pageToken?: string;
+  }
+
+  type OrderList = Order[] & { nextPageToken: string };
+
+  interface BalanceParams {
+    exchange?: string;
+    market?: Market | string;
+    accountId?: string;
+  }
+
+  interface AssetBalance {
+    free: number;
+    locked: number;
+    total: number;
+    freeDecimal: string;
+    lockedDecimal: string;
+    updatedAt: Date | null;
+  }
+
+  interface Position {
+    accountId: string;
+    symbol: string;
+    side: 'LONG' | 'SHORT' | string;
+    size: number;
+    entryPrice: number;
+    markPrice: number;
+    unrealizedPnl: number;
+    pnlPercentage: number;
+    leverage: number;
+    margin: number;
+    liquidationPrice: number;
+    updatedAt: Date | null;
+  }
+
+  interface PriceUpdate {
+    exchange: string;
+    market: string;
+    symbol: string;
+    bidPrice: number;
+    bidQuantity: number;
+    askPrice: number;
+    askQuantity: number;
+    lastPrice: number;
+    timestamp: Date | null;
+  }
+
+  interface OrderUpdate {
+    order: Order | null;
+    updateType: UpdateType;
+    /** Global event sequence: resume with sinceSequence. */
+    sequence: number;
+    eventKind: string;
+    at: Date | null;
+  }
+
+  interface StreamOptions {
+    onError?: (error: OMSError) => void;
+    reconnect?: ReconnectOptions;
+  }
+
+  interface StreamPricesOptions extends StreamOptions {
+    exchange?: string;
+    market?: Market | string;
+  }
+
+  interface StreamOrdersOptions extends StreamOptions {
+    accountId?: string;
+    sinceSequence?: number;
+  }
+
+  interface Subscription<T> extends EventEmitter {
+    readonly cancelled: boolean;
+    /** Resolves once the stream has stopped: null after cancel(), else the permanent error. */
+    readonly done: Promise<OMSError | null>;
+    cancel(): void;
+    on(event: 'update', listener: (update: T) => void): this;
+    on(event: 'reconnecting', listener: (info: { attempt: number; delayMs: number; error: OMSError }) => void): this;
+    on(event: 'reconnected' | 'end', listener: () => void): this;
+    on(event: 'error', listener: (error: OMSError) => void): this;
+  }
+}
+
+declare class OMSClient {
+  constructor(address?: string, options?: OMSClient.ClientOptions);
+  readonly address: string;
+  timeoutMs: number;
+  placeOrder(params: OMSClient.PlaceOrderParams): Promise<OMSClient.PlaceOrderResult>;
+  cancelOrder(orderId: string | { orderId: string }): Promise<OMSClient.CancelOrderResult>;
+  getOrder(orderId: string | { orderId: string }): Promise<OMSClient.Order>;
+  listOrders(filters?: OMSClient.ListOrdersFilters): Promise<OMSClient.OrderList>;
+  getBalance(params?: OMSClient.BalanceParams): Promise<Record<string, OMSClient.AssetBalance>>;
+  getPositions(params?: { exchange?: string; accountId?: string }): Promise<OMSClient.Position[]>;
+  streamPrices(
+    symbols?: string[],
+    onUpdate?: (update: OMSClient.PriceUpdate) => void,
+    options?: OMSClient.StreamPricesOptions,
+  ): OMSClient.Subscription<OMSClient.PriceUpdate>;
+  streamOrders(
+    onUpdate?: (update: OMSClient.OrderUpdate) => void,
+    options?: OMSClient.StreamOrdersOptions,
+  ): OMSClient.Subscription<OMSClient.OrderUpdate>;
+  /** Stops every stream and closes the connection. */
+  close(): void;
+  static OMSClient: typeof OMSClient;
+  static status: Record<string, number>;
+}
+
+export = OMSClient;

@@ -232,9 +232,12 @@ class Gateway:
         params = {"type": "swap"} if market == "futures" else {}
         return self._ready().fetch_open_orders(None, None, None, params)
 
-    def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, limit: int = 1000) -> list[dict]:
-        """The account's trades on one symbol since a time (reconciliation's scan for missed fills)."""
-        return self._ready().fetch_my_trades(symbol, since_ms, limit)
+    def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
+                        limit: int = 1000) -> list[dict]:
+        """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
+        missed fills; Binance's fromId pages through trades that share a millisecond)."""
+        params = {"fromId": from_id} if from_id is not None else {}
+        return self._ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
         return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})

@@ -215,17 +215,15 @@ class AccountReconciler:
         return sorted(symbols)
 
     def _trades_since(self, symbol: str, since_ms: int) -> list[dict]:
-        """Every venue trade on `symbol` since the time, page by page. A page restarts at the last trade's
-        millisecond (not after it), so trades sharing that millisecond are never skipped; ids dedupe."""
-        by_id: dict[str, dict] = {}
-        cursor = since_ms
-        while True:
-            page = self.gateway.fetch_my_trades(symbol=symbol, since_ms=cursor, limit=TRADES_PAGE)
-            new = [t for t in page if str(t["id"]) not in by_id]
-            by_id.update((str(t["id"]), t) for t in new)
-            if len(page) < TRADES_PAGE or not new:
-                return sorted(by_id.values(), key=lambda t: (t["timestamp"], str(t["id"])))
-            cursor = max(t["timestamp"] for t in page)
+        """Every venue trade on `symbol` since the time: the first page by time, the next ones from the trade
+        id after the last seen (a time cursor would loop on a page of trades sharing one millisecond)."""
+        page = self.gateway.fetch_my_trades(symbol=symbol, since_ms=since_ms, limit=TRADES_PAGE)
+        by_id = {str(t["id"]): t for t in page}
+        while len(page) == TRADES_PAGE and all(str(t["id"]).isdigit() for t in page):
+            page = self.gateway.fetch_my_trades(symbol=symbol, from_id=max(int(t["id"]) for t in page) + 1,
+                                                limit=TRADES_PAGE)
+            by_id.update((str(t["id"]), t) for t in page)
+        return sorted(by_id.values(), key=lambda t: (t["timestamp"], str(t["id"])))
 
     def compare_trades(self, symbols: list[str]) -> None:
         since_ms = int(self.since.timestamp() * 1000)

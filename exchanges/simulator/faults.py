@@ -34,24 +34,30 @@ class Faults:
     endpoints: list[str] = field(default_factory=list)  # "POST /api/v3/order" or "/fapi/v1/order"; empty = all
 
     def update(self, knobs: dict) -> None:
-        names = {f.name: f for f in fields(self)}
+        """Merge knobs after checking them all, so a bad one changes nothing."""
+        names = {f.name for f in fields(self)}
         for name, value in knobs.items():
             if name not in names:
                 raise ValueError(f"unknown fault knob '{name}'")
+            self._check(name, value)
+        for name, value in knobs.items():
             current = getattr(self, name)
-            if isinstance(current, list):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ValueError(f"'{name}' must be a list of strings")
-            elif isinstance(current, bool) or not isinstance(value, int | float) or isinstance(value, bool):
-                if not (name == "error_kind" and isinstance(value, str)):
-                    raise ValueError(f"'{name}' must be a number")
-            if name == "error_kind" and value not in ERROR_KINDS:
+            setattr(self, name, list(value) if isinstance(current, list) else type(current)(value))
+
+    def _check(self, name: str, value) -> None:
+        current = getattr(self, name)
+        if isinstance(current, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"'{name}' must be a list of strings")
+        elif name == "error_kind":
+            if value not in ERROR_KINDS:
                 raise ValueError(f"'error_kind' must be one of {sorted(ERROR_KINDS)}")
-            if name.endswith("_rate") and not 0 <= value <= 1:
-                raise ValueError(f"'{name}' must be between 0 and 1")
-            if (name.endswith("_count") or name.endswith("_ms") and name != "clock_skew_ms" or name == "burst_429") and value < 0:
-                raise ValueError(f"'{name}' must not be negative")
-            setattr(self, name, type(current)(value) if not isinstance(current, list) else list(value))
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"'{name}' must be a number")
+        elif name.endswith("_rate") and not 0 <= value <= 1:
+            raise ValueError(f"'{name}' must be between 0 and 1")
+        elif name != "clock_skew_ms" and value < 0:
+            raise ValueError(f"'{name}' must not be negative")
 
     def as_dict(self) -> dict:
         return asdict(self)

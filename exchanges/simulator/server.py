@@ -174,7 +174,14 @@ def _by_symbol(with_symbol: int, without: int):
 
 
 def _ticker_weight(one: int, many: int):
-    return lambda p: one if p.get("symbol") else (min(many, one * max(1, p.get("symbols", "").count(","))) if p.get("symbols") else many)
+    """Binance weighs `symbols=[...]` by how many are asked for, up to the weight of asking for all."""
+    def weight(p: dict) -> int:
+        if p.get("symbol"):
+            return one
+        if p.get("symbols"):
+            return min(many, one * (p["symbols"].count(",") + 1))
+        return many
+    return weight
 
 
 ROUTES: dict[tuple[str, str], Route] = {

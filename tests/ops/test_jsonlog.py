@@ -53,7 +53,7 @@ def test_bind_until_clear_and_exceptions_are_serialised():
     assert "order_id" not in after
 
 
-def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_account):
+def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_account, caplog):
     """Every line a worker task logs while handling an order names the order and its account, even
     lines whose code did not pass them (the task binds them when it starts)."""
     from decimal import Decimal
@@ -62,12 +62,14 @@ def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_accou
     from orders.models import Order
     from tests.waiting import wait_until
 
-    lines, handler = [], None
+    lines = []
 
     class Collect(logging.Handler):
         def emit(self, record):
             lines.append(json.loads(self.format(record)))
 
+    for name in (None, "orders.execution", "oms.orders"):  # whatever level earlier tests or the worker left
+        caplog.set_level(logging.INFO, logger=name)
     handler = Collect(level=logging.INFO)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -183,7 +183,7 @@ def test_control_api_needs_its_token_and_refuses_bad_knobs(venue):
     with pytest.raises(VenueControlError, match="error_kind"):
         venue.control.set_faults(error_kind="gremlins")
     with pytest.raises(VenueControlError, match="between 0 and 1"):
-        venue.control.set_faults(error_rate=2)
+        venue.control.set_faults(latency_ms=100, error_rate=2)
 
     assert venue.control.faults()["latency_ms"] == 0
     assert venue.control.faults()["error_rate"] == 0

@@ -34,7 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rate-hz", type=float, default=5, help="price updates per second (default 5)")
     p.add_argument("--stream-seconds", type=float, default=10, help="seconds of price updates (default 10)")
     p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
-    p.add_argument("--queries", type=int, default=200, help="timed queries per read kind (default 200)")
+    p.add_argument("--queries", type=int, default=100, help="timed queries per read kind and API (default 100)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
     p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server and the worker "
                                                           "during placement (var/bench/profile-*.txt, collapsed)")
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> dict:
     from bench import report
     from bench.stack import Stack
 
-    console = Console()
+    console = Console() if Console().is_terminal else Console(width=150)
     chosen = args.scenarios or list(SCENARIOS)
     results = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _commit(),
                "machine": _machine(), "settings": {k: v for k, v in vars(args).items() if k != "scenarios"},
@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> dict:
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             console.print(traceback.format_exc())
         console.log(f"{name}: {time.monotonic() - started:.1f} s")
+        report.write(results)  # what is measured so far survives an interrupted run
 
     with Stack() as stack:
         console.log(f"stack up: venue {stack.venue_url}, gRPC {stack.grpc_address}")

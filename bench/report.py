@@ -51,7 +51,18 @@ def print_table(results: dict, console: Console | None = None) -> None:
     (console or Console()).print(table)
 
 
+def markdown(results: dict) -> str:
+    """The same rows as a Markdown table (for the README's Performance section)."""
+    lines = ["| scenario | OMS | baseline | overhead | ratio | notes |", "|---|---:|---:|---:|---:|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
 def write(results: dict, path: Path = RESULTS / "latest.json") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str))
     return path
+
+
+if __name__ == "__main__":  # python -m bench.report: the latest results as Markdown
+    print(markdown(json.loads((RESULTS / "latest.json").read_text())))

@@ -226,6 +226,17 @@ class Stack:
             wait_for(lambda: client.get_balance(exchange="binance", market="spot") is not None, 30, "gRPC to answer")
         return self.grpc_address
 
+    def start_web(self) -> str:
+        """The REST API as `manage.py up` serves it (gunicorn, gthread), plain HTTP on loopback."""
+        port = free_port()
+        self._spawn("web", [sys.executable, "-m", "gunicorn", "oms_project.wsgi:application", "--bind",
+                            f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "8",
+                            "--no-control-socket", "--chdir", str(BASE_DIR)],
+                    env={"OMS_SECURE_SSL_REDIRECT": "0"})
+        wait_for(lambda: self._alive_and(lambda: _port_open(port)), 60, "the web server to listen")
+        self.web_url = f"http://127.0.0.1:{port}"
+        return self.web_url
+
     def _account_create(self):
         from accounts import services as account_services
         from accounts.models import Account

@@ -4,7 +4,8 @@ over a few channels) plus one plain Redis subscriber on the same channel as the 
     python -m bench.stream_client ADDRESS STREAMS SYMBOL REDIS_URL CHANNEL
 
 Prints "live" once every stream has its `oms-stream: live` header and the Redis subscriber is
-subscribed, then records each update's (sequence, receive time) until it reads "stop" on stdin, and
+subscribed, then records each update's (sequence, receive time) until it reads "stop N" on stdin and
+update N has reached every stream (or DRAIN_SECONDS passed: what is missing then is lost), and
 prints one JSON line: per-stream received sequences and latencies, and the Redis baseline's."""
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import redis.asyncio as aioredis
 from proto import oms_pb2, oms_pb2_grpc
 
 STREAMS_PER_CHANNEL = 100
+RAMP_STEP = 50
+DRAIN_SECONDS = 10
 
 
 async def _stream(stub, symbol: str, out: list, live: asyncio.Event, ready: list) -> None:
@@ -49,22 +52,27 @@ async def main(address: str, streams: int, symbol: str, redis_url: str, channel:
     received: list[list] = [[] for _ in range(streams)]
     baseline: list = []
     ready = [0]
-    tasks = [asyncio.create_task(_stream(oms_pb2_grpc.OrderServiceStub(channels[i // STREAMS_PER_CHANNEL]), symbol,
-                                         received[i], live, ready)) for i in range(streams)]
-    tasks.append(asyncio.create_task(_redis(redis_url, channel, baseline, subscribed, live)))
+    tasks = [asyncio.create_task(_redis(redis_url, channel, baseline, subscribed, live))]
     deadline = time.monotonic() + 120
-    while ready[0] < streams or not subscribed.is_set():
-        failed = [t for t in tasks if t.done()]
-        if failed:
-            failed[0].result()  # raises the stream's error
-            raise RuntimeError("a stream ended before going live")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"only {ready[0]} of {streams} streams went live")
-        await asyncio.sleep(0.05)
+    # Streams open in steps, as clients arrive: a thousand at the same instant is a reconnect storm, not fan-out.
+    for start in range(0, streams, RAMP_STEP):
+        tasks += [asyncio.create_task(_stream(oms_pb2_grpc.OrderServiceStub(channels[i // STREAMS_PER_CHANNEL]),
+                                              symbol, received[i], live, ready))
+                  for i in range(start, min(start + RAMP_STEP, streams))]
+        while ready[0] < min(start + RAMP_STEP, streams) or not subscribed.is_set():
+            failed = [t for t in tasks if t.done()]
+            if failed:
+                failed[0].result()  # raises the stream's error
+                raise RuntimeError("a stream ended before going live")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {ready[0]} of {streams} streams went live")
+            await asyncio.sleep(0.02)
     live.set()
     print("live", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "stop"
-    await asyncio.sleep(0.5)  # the last updates in flight
+    last = int((await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)).split()[1])  # "stop N"
+    deadline = time.monotonic() + DRAIN_SECONDS  # updates still in flight arrive late, not lost
+    while time.monotonic() < deadline and not all(got and got[-1][0] >= last for got in received):
+        await asyncio.sleep(0.05)
     ended = sum(t.done() for t in tasks)
     for t in tasks:
         t.cancel()

@@ -169,21 +169,22 @@ class Gateway:
         self.exchange = account.exchange
         self.client = client
         self._venue = (account.exchange, account.sandbox, account.base_url)
-        self._markets_ready = False
+        self._markets_at: float | None = None  # when this client last took the venue's markets
 
     def __repr__(self) -> str:
         return f"<Gateway {self.account_name} {self.exchange}>"
 
     def _ready(self) -> ccxt.Exchange:
-        if not self._markets_ready:
+        """The client with markets no older than OMS_MARKETS_TTL_SECONDS (new listings, changed filters)."""
+        if self._markets_at is None or time.monotonic() - self._markets_at > settings.OMS_MARKETS_TTL_SECONDS:
             _markets.attach(self.client, self._venue)
-            self._markets_ready = True
+            self._markets_at = time.monotonic()
         return self.client
 
     # -- catalog and market data --------------------------------------------------------------
     def load_markets(self) -> dict:
         _markets.attach(self.client, self._venue, reload=True)
-        self._markets_ready = True
+        self._markets_at = time.monotonic()
         return self.client.markets
 
     def published_rate_limits(self) -> dict[str, tuple]:

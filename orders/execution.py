@@ -130,7 +130,8 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
     info = vo.get("info") or {}
-    trades = _trades_of(gateway, order, vo, symbol) if filled > _recorded_fill_quantity(order) else []
+    # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
+    trades = _trades_of(gateway, order, vo, symbol) if filled and filled > _recorded_fill_quantity(order) else []
     with transaction.atomic():
         order = _load(order.id)
         if not (order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer):

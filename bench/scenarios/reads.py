@@ -87,25 +87,55 @@ def _sql_baseline(filters: dict) -> float:
         return timed(lambda: (cursor.execute(sql, params), cursor.fetchall()))[0]
 
 
+def _rest_client(stack: Stack):
+    """A session with a bearer token of a user who is a member of every desk (REST reads are scoped)."""
+    import requests
+
+    from accounts import services as account_services
+    from tests.factories import user_create
+
+    user = user_create(username="bench-reader")
+    for name in DESKS:
+        account_services.member_add(account=name, user=user)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {account_services.api_token_create(user=user, name='bench')}"
+    return session
+
+
+def _rest_list(session, url: str, filters: dict) -> None:
+    params = {"page_size": 100, **{("account" if k == "account_id" else k): v for k, v in filters.items()}}
+    response = session.get(f"{url}/api/v1/orders/", params=params, timeout=30)
+    response.raise_for_status()
+
+
+def _measure(kind: str, make, call, queries: int) -> tuple[dict, dict]:
+    api_ms, sql_ms = [], []
+    for i in range(queries + 10):
+        filters = make()
+        ms, _ = timed(lambda filters=filters: call(filters))
+        base = _sql_baseline(filters)
+        if i >= 10:  # the first few warm caches and connections
+            api_ms.append(ms)
+            sql_ms.append(base)
+    oms, raw = summary(api_ms), summary(sql_ms)
+    return oms, {"raw": raw, **compare(oms, raw)}
+
+
 def run(stack: Stack, count: int, queries: int) -> dict:
     from clients.python.oms_client import OMSClient
 
     started = time.monotonic()
     seed(count)
     seeded_s = time.monotonic() - started
+    note = f"{count:,} orders (COPY {seeded_s:.0f} s), pages of 100"
     rng = random.Random(7)
     out = {}
     with OMSClient(stack.grpc_address, timeout=30) as client:
         for kind, make in _queries(rng).items():
-            grpc_ms, sql_ms = [], []
-            for i in range(queries + 10):
-                filters = make()
-                ms, _ = timed(lambda filters=filters: client.list_orders(**filters))
-                base = _sql_baseline(filters)
-                if i >= 10:  # the first few warm caches and connections
-                    grpc_ms.append(ms)
-                    sql_ms.append(base)
-            oms, raw = summary(grpc_ms), summary(sql_ms)
-            out[f"6 ListOrders {kind}"] = {"oms": oms, "raw": raw, **compare(oms, raw),
-                                           "note": f"{count:,} orders (COPY {seeded_s:.0f} s), pages of 100"}
+            oms, rest = _measure(kind, make, lambda f: client.list_orders(**f), queries)
+            out[f"6 ListOrders {kind}"] = {"oms": oms, **rest, "note": note}
+    url, session = stack.start_web(), _rest_client(stack)
+    for kind, make in _queries(rng).items():
+        oms, rest = _measure(kind, make, lambda f: _rest_list(session, url, f), queries)
+        out[f"6 REST orders {kind}"] = {"oms": oms, **rest, "note": note}
     return out

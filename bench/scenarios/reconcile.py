@@ -66,6 +66,7 @@ def run(stack: Stack, count: int) -> dict:
               status=Status.NEW, version=2, exchange_order_id=exchange_id, submitted_at=settled)
         for order_id, symbol, exchange_id, price in placed], batch_size=2000)
     Order.objects.filter(account=account).update(created_at=settled, updated_at=settled)
+    execution.account_sync(account.pk)  # the resting orders lock funds: the ledger's balances follow
 
     raw = ccxt_client(stack.venue_url, KEY, secret)
     raw.load_markets()

@@ -52,7 +52,7 @@ def fan_out(stack: Stack, streams: int, rate_hz: float, seconds: float) -> dict:
             next_at += interval
         cpu = (sum(server.cpu_times()[:2]) - cpu_before) / (time.monotonic() - wall_before)
         rss = max(rss_before, server.memory_info().rss)
-        client.stdin.write("stop\n")
+        client.stdin.write(f"stop {published}\n")
         client.stdin.flush()
         result = json.loads(client.stdout.readline())
     finally:

@@ -9,6 +9,7 @@ from django import forms
 from accounts.models import Balance, Market, Position
 from exchanges.models import Instrument
 from orders.models import OPEN_STATUSES, Fill, Order, Side, Status
+from orders.symbols import symbol_normalize
 
 
 class UtcDateTimeField(df.fields.IsoDateTimeField):
@@ -33,7 +34,7 @@ class OrderFilter(df.FilterSet):
     account = df.CharFilter(field_name="account__name", help_text="account name")
     exchange = df.CharFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(lookup_expr="iexact")
+    symbol = df.CharFilter(method="filter_symbol", help_text="BTCUSDT or BTC/USDT, any case")
     status = df.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", help_text="a status, or OPEN")
     side = df.ChoiceFilter(choices=Side.choices)
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -45,6 +46,11 @@ class OrderFilter(df.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value == "OPEN" else queryset.filter(status=value)
+
+    def filter_symbol(self, queryset, name, value):
+        # Normalized as gRPC does, then matched exactly: the (account, symbol, created_at) index serves it,
+        # where a case-insensitive match read every order of the account.
+        return queryset.filter(symbol=symbol_normalize(value))
 
 
 class FillFilter(df.FilterSet):

@@ -156,7 +156,7 @@ def test_risk_limit_set_in_the_admin_refuses_a_rest_order(admin_as, operator, ac
     response = token_client(trader).post("/api/v1/orders/", {
         "account": "main", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.01", "price": "20000"}, format="json")
     assert response.status_code == 409
-    assert "exceeds max_order_notional" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == "order value 200 USDT exceeds max_order_notional 100 USDT"
     assert not Order.objects.exists()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order
@@ -53,6 +55,20 @@ def test_filters_status_open_side_symbol_account_market_exchange(client_a, acct_
     assert ids(client_a.get(URL, {"account": "acct-a2"})) == [elsewhere.id]
     assert len(ids(client_a.get(URL, {"market": "spot", "exchange": "binance"}))) == 5
     assert ids(client_a.get(URL, {"market": "futures"})) == []
+
+
+def test_symbol_filter_takes_any_spelling_and_matches_the_stored_symbol_exactly(client_a, acct_a):
+    factories.instrument_create(symbol="ETHUSDT", tick_size="0.01", step_size="0.0001")
+    eth = factories.order_place(acct_a, symbol="ETHUSDT", price=Decimal("1000"))
+    factories.order_place(acct_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = ids(client_a.get(URL, {"symbol": "eth/usdt"}))
+
+    assert found == [eth.id]
+    # an exact match on the normalized symbol, which the (account, symbol, created_at) index serves
+    order_queries = [q["sql"] for q in queries.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    assert order_queries and not any("UPPER(" in sql for sql in order_queries)
 
 
 def test_filter_by_created_range(client_a, acct_a):

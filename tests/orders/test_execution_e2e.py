@@ -353,3 +353,17 @@ def test_credentials_are_decrypted_in_the_worker_cached_per_key_version_and_neve
         assert secret not in logged
     assert "rotated-secret" not in repr(rotated)
 
+
+
+def test_a_long_lived_client_takes_the_venues_markets_again_once_they_are_older_than_the_ttl(venue, venue_account,
+                                                                                              settings):
+    gateway = gateway_for(venue_account)
+    gateway.fetch_balance("spot")
+    catalog_reads = lambda: len([r for r in venue.control.audit() if r["path"].endswith("/exchangeInfo")])  # noqa: E731
+    before = catalog_reads()
+    gateway.fetch_balance("spot")
+    assert catalog_reads() == before  # fresh: no catalog request per call
+
+    settings.OMS_MARKETS_TTL_SECONDS = 0
+    gateway.fetch_balance("spot")
+    assert catalog_reads() == before + 2  # spot and USD-M exchangeInfo, once

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders import services
+from orders import execution, services
 from orders.models import Order, Status
 
 
@@ -52,3 +52,13 @@ def test_one_cancel(working_order, trader, django_assert_num_queries):
     with django_assert_num_queries(8):
         order = services.order_cancel(order_id=working_order.id, user=trader)
     assert order.status == Status.PENDING_CANCEL
+
+
+def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_queries):
+    # What the worker records when the venue accepts an order that rests: nothing filled, so no trades are
+    # looked for. The order re-read, then the venue update (lock, update, event; two savepoints), re-read.
+    Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
+    answer = {"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}}
+    with django_assert_num_queries(11):
+        order = execution.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
+    assert (order.status, order.exchange_order_id) == (Status.NEW, "7")

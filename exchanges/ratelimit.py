@@ -31,10 +31,13 @@ for i = 1, n do
     if cur + cost > cap then return {2, win - (now % win)} end
   end
 end
+-- GET + SET rather than INCRBYFLOAT: Redis 6.2 (the embedded server) rewrites INCRBYFLOAT's arguments
+-- inside Lua and can corrupt its heap doing so; the script runs atomically, so this is still one step.
 for i = 1, n do
   local cost = tonumber(ARGV[3 * i])
   if cost > 0 then
-    redis.call('INCRBYFLOAT', KEYS[i + 1], cost)
+    local cur = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+    redis.call('SET', KEYS[i + 1], tostring(cur + cost))
     redis.call('PEXPIRE', KEYS[i + 1], 2 * tonumber(ARGV[3 * i + 1]))
   end
 end

@@ -17,6 +17,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OMS_VAR_DIR", BASE_DIR / "var")).resolve()
 EMBEDDED_REDIS_PORT = int(os.environ.get("OMS_EMBEDDED_REDIS_PORT", "6389"))
 
+# The servers this process started (not reused), so it can stop exactly those when it is done.
+started: set[str] = set()
+
 
 def postgres_url() -> str:
     """Start (or reuse) the embedded PostgreSQL and return its URL (unix socket)."""
@@ -24,6 +27,8 @@ def postgres_url() -> str:
 
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not (VAR_DIR / "pg" / "postmaster.pid").exists():
+        started.add("postgres")
     server = pgserver.get_server(VAR_DIR / "pg", cleanup_mode=None)
     return server.get_uri()
 
@@ -63,6 +68,7 @@ def redis_url() -> str:
         ],
         check=True,
     )
+    started.add("redis")
     deadline = time.monotonic() + 10
     while not _port_open(port):
         if time.monotonic() > deadline:

@@ -10,3 +10,16 @@ pytest_plugins: list[str] = [
     "tests.fixtures.trading",
     "tests.fixtures.grpc_server",
 ]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded servers this run started (a server that was already running is left alone)."""
+    from django.db import connections
+
+    from oms_project import embedded
+
+    if "postgres" in embedded.started:
+        connections.close_all()
+        embedded.stop_postgres()
+    if "redis" in embedded.started:
+        embedded.stop_redis()

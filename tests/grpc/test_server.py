@@ -8,7 +8,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from django.db import connection
 from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
@@ -18,6 +17,7 @@ from orders.grpc.server import auth_required
 from orders.models import Order
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
+from tests.subprocess_env import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +131,7 @@ def test_stop_lets_in_flight_calls_finish_and_ends_streams_clearly(grpc_server, 
 
 
 def test_grpcserve_serves_until_sigterm_then_exits_cleanly(transactional_db):
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "OMS_GRPC_SHUTDOWN_GRACE_SECONDS": "5"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "OMS_GRPC_SHUTDOWN_GRACE_SECONDS": "5"}
     proc = subprocess.Popen([sys.executable, "manage.py", "grpcserve", "--addr", "127.0.0.1:0", "--workers", "4"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -156,9 +156,6 @@ def test_grpcserve_serves_until_sigterm_then_exits_cleanly(transactional_db):
             proc.wait()
 
 
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 def self_signed_certificate(tmp_path) -> tuple[str, str, bytes]:

@@ -9,15 +9,14 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import grpc
 import psutil
 from django.conf import settings
-from django.db import connection
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
+from tests.subprocess_env import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,18 +27,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_database_url() -> str:
-    """The URL of the database this test runs on (TCP, or a unix socket directory as the embedded server uses)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    socket_dir = db["HOST"] if db["HOST"].startswith("/") else db["OPTIONS"].get("host", "")
-    if socket_dir:
-        return f"postgresql://{auth}@/{db['NAME']}?host={socket_dir}"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
-
-
-test_database_url.__test__ = False
 
 
 def read_lines(proc, lines: queue.Queue):
@@ -51,7 +38,7 @@ def read_lines(proc, lines: queue.Queue):
 def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, tmp_path):
     # given free ports, a fresh var dir, the test database, and an embedded Redis of its own
     http, venue, redis_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "OMS_DEV": "1", "DATABASE_URL": test_database_url(), "OMS_VAR_DIR": str(tmp_path / "var"),
+    env = {**os.environ, "OMS_DEV": "1", "DATABASE_URL": database_url(), "OMS_VAR_DIR": str(tmp_path / "var"),
            "OMS_STATIC_ROOT": str(tmp_path / "static"), "OMS_HTTP_ADDR": f"127.0.0.1:{http}",
            "OMS_VENUE_ADDR": f"127.0.0.1:{venue}", "OMS_EMBEDDED_REDIS_PORT": str(redis_port),
            "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}

@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from oms_project.celery import app
 from orders import execution, services
@@ -20,6 +19,7 @@ from orders.execution import NEVER_RECEIVED
 from orders.models import Order, Status
 from tests.fixtures.worker import _purge_queues
 from tests.ops.venue_audit import posts_of
+from tests.subprocess_env import database_url
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -28,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 D = Decimal
 
 
-def database_url_for_tests() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class WorkerProcess:
@@ -40,7 +36,7 @@ class WorkerProcess:
     def __init__(self, tmp_path: Path):
         self.name = f"crash-{uuid.uuid4().hex[:8]}@localhost"
         self.log = tmp_path / f"{self.name}.log"
-        env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "OMS_RECV_WINDOW_MS": "1000",
+        env = {**os.environ, "DATABASE_URL": database_url(), "OMS_RECV_WINDOW_MS": "1000",
                "OMS_UNKNOWN_GRACE_SECONDS": "0.2", "OMS_VENUE_TIMEOUT_SECONDS": "60", "OMS_RECOVERY_MIN_AGE_SECONDS": "0"}
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(

@@ -18,7 +18,7 @@ import ccxt
 from django.conf import settings
 
 from accounts.models import Account, Credential
-from exchanges import ratelimit
+from exchanges import logredact, ratelimit
 from oms_project import metrics
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
@@ -35,6 +35,8 @@ BINANCE_OPTIONS = {
 }
 
 RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
+
+logredact.install()
 
 
 class SharedLimitsMixin:

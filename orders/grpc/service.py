@@ -37,10 +37,19 @@ POLL_SECONDS = 0.5  # how often an idle stream notices that its client went away
 WAIT_MARGIN_SECONDS = 0.2  # answer this long before the caller's deadline
 
 
+def refuse_nul_characters(request) -> None:
+    """PostgreSQL text cannot hold NUL: a string field carrying one is bad input, refused before any query."""
+    for descriptor, value in request.ListFields():
+        values = [value] if isinstance(value, str) else value if descriptor.type == descriptor.TYPE_STRING else []
+        if any("\x00" in v for v in values):
+            raise InvalidInput("must not contain NUL (\\x00) characters", field=descriptor.name)
+
+
 def unary(method):
     @functools.wraps(method)
     def handler(self, request, context):
         try:
+            refuse_nul_characters(request)
             return method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - every failure is translated once, here
             code, details = status_for(exc, method.__name__)
@@ -52,6 +61,7 @@ def stream(method):
     @functools.wraps(method)
     def handler(self, request, context):
         try:
+            refuse_nul_characters(request)
             yield from method(self, request, context)
             return
         except Exception as exc:  # noqa: BLE001

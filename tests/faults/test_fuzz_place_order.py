@@ -114,3 +114,16 @@ def test_every_place_order_answer_is_clean_and_only_valid_requests_change_the_le
     assert order.quantity.is_finite() and order.quantity > 0
     assert order.price is None or (order.price.is_finite() and order.price > 0)
     assert order.status == "PENDING_NEW"
+
+
+@pytest.mark.parametrize("field", ["account_id", "symbol", "client_order_id", "quantity_decimal"])
+def test_a_nul_character_in_any_string_field_is_invalid_input_naming_the_field(stub, field):
+    before = _ledger()
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.PlaceOrder(oms_pb2.PlaceOrderRequest(**{**VALID, field: "ab\x00c"}), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in refused.value.details() and "NUL" in refused.value.details()
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.GetOrder(oms_pb2.GetOrderRequest(order_id="\x00"), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "order_id" in refused.value.details()
+    assert _ledger() == before

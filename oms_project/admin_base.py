@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from oms_project.errors import ServiceError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoWritePermissions:
     """Nobody adds, changes or deletes these rows here (not even superusers); viewing needs view permission."""
 
     def has_add_permission(self, request, obj=None):
@@ -23,19 +23,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(NoWritePermissions, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(NoWritePermissions, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ServiceErrorsAsMessages:

@@ -1,30 +1,15 @@
 """Reconciliation results in the admin: read-only, so the record of what was found stays as found."""
 from django.contrib import admin
 
+from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from orders.models_reconcile import Drift, ReconciliationRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DriftInline(admin.TabularInline):
+class DriftInline(ReadOnlyInline):
     model = Drift
     fields = ("kind", "symbol", "reference", "order", "ledger", "venue", "fixed", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReconciliationRun)

@@ -5,6 +5,7 @@ from datetime import UTC
 
 import django_filters as df
 from django import forms
+from django.db.models import Subquery
 
 from accounts.models import Account, Balance, Market, Position
 from exchanges.models import Instrument
@@ -45,10 +46,9 @@ class OrderFilter(df.FilterSet):
         fields = ["account", "exchange", "market", "symbol", "status", "side", "created_after", "created_before"]
 
     def filter_account(self, queryset, name, value):
-        # The account's id as a constant, not a join on its name: only then does PostgreSQL read the
-        # (account, status, created_at) index in order and stop after the page, instead of sorting every order.
-        account_id = Account.objects.filter(name=value).values_list("pk", flat=True).first()
-        return queryset.none() if account_id is None else queryset.filter(account_id=account_id)
+        # `account_id = (SELECT id ... WHERE name = ...)`, evaluated once, not a join on the name: only then does
+        # PostgreSQL read the (account, status, created_at) index in order and stop after the page.
+        return queryset.filter(account_id=Subquery(Account.objects.filter(name=value).values("pk")[:1]))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value == "OPEN" else queryset.filter(status=value)

@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
 # Server-sent events: how long one stream lives before the browser reconnects, and the heartbeat period.
 OMS_SSE_MAX_SECONDS = int(os.environ.get("OMS_SSE_MAX_SECONDS", "300"))
 OMS_SSE_HEARTBEAT_SECONDS = float(os.environ.get("OMS_SSE_HEARTBEAT_SECONDS", "15"))
+OMS_SSE_AUTH_RECHECK_SECONDS = float(os.environ.get("OMS_SSE_AUTH_RECHECK_SECONDS", "5"))  # a revoked token ends it
 
 # Observability: JSON log lines (OMS_LOG_FORMAT=plain for humans); /metrics optionally behind a bearer token.
 OMS_LOG_FORMAT = os.environ.get("OMS_LOG_FORMAT", "json")
@@ -251,6 +252,8 @@ OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS"
 OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
 OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))
 OMS_GRPC_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("OMS_GRPC_SHUTDOWN_GRACE_SECONDS", "10"))
+# How often a long-lived stream looks its caller's token up again (a revoked token ends the stream).
+OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS = float(os.environ.get("OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS", "5"))
 OMS_GRPC_HEALTH_INTERVAL_SECONDS = float(os.environ.get("OMS_GRPC_HEALTH_INTERVAL_SECONDS", "5"))  # database/Redis check
 # How long PlaceOrder/CancelOrder wait for the venue's answer before returning the current state.
 OMS_PLACE_WAIT_SECONDS = float(os.environ.get("OMS_PLACE_WAIT_SECONDS", "3"))

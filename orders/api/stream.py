@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import renderers
 from rest_framework.views import APIView
 
+from accounts.auth import user_for_token
 from oms_project import pubsub
 from orders.publish import update_message
 from orders.reporting import accounts_with_role
@@ -37,15 +38,22 @@ def sse(event: str, data, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
 
 
-def pump(subscription, first: Iterable[str], on_message) -> Iterator[str]:
+def pump(subscription, first: Iterable[str], on_message, token: str | None = None) -> Iterator[str]:
     """Yields `first`, then one event per Redis message (on_message returns the text or None to skip),
-    a comment line as heartbeat, until the stream's lifetime is over. Always releases the subscription."""
+    a comment line as heartbeat, until the stream's lifetime is over or its bearer `token` is revoked.
+    Always releases the subscription."""
     try:
         yield "retry: 3000\n\n"
         yield from first
         deadline = time.monotonic() + settings.OMS_SSE_MAX_SECONDS
-        quiet_since = time.monotonic()
+        quiet_since = checked_at = time.monotonic()
         while time.monotonic() < deadline:
+            if token is not None and time.monotonic() - checked_at >= settings.OMS_SSE_AUTH_RECHECK_SECONDS:
+                checked_at = time.monotonic()
+                if user_for_token(token) is None:
+                    yield sse("error", {"error": {"code": "unauthenticated", "field": None,
+                                                  "message": "The token was revoked; the stream ends."}})
+                    return
             message = subscription.get_message(ignore_subscribe_messages=True, timeout=1.0)
             text = on_message(json.loads(message["data"])) if message else None
             if text:
@@ -56,6 +64,12 @@ def pump(subscription, first: Iterable[str], on_message) -> Iterator[str]:
                 yield ": keep-alive\n\n"
     finally:
         subscription.close()
+
+
+def bearer_token_of(request) -> str | None:
+    """The bearer token the request authenticated with (None for session authentication)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def event_stream_response(events: Iterator[str]) -> StreamingHttpResponse:
@@ -98,7 +112,7 @@ class OrderStreamView(APIView):
             return sse("order", message, message["sequence"])
 
         first = [sse("order", m, m["sequence"]) for m in replayed]
-        return event_stream_response(pump(subscription, first, on_message))
+        return event_stream_response(pump(subscription, first, on_message, bearer_token_of(request)))
 
 
 class PriceStreamView(APIView):
@@ -118,4 +132,4 @@ class PriceStreamView(APIView):
             return sse("price", price) if not symbols or price.get("symbol") in symbols else None
 
         first = [text for _, p in sorted(pubsub.latest_prices().items()) if (text := on_message(p))]
-        return event_stream_response(pump(subscription, first, on_message))
+        return event_stream_response(pump(subscription, first, on_message, bearer_token_of(request)))

@@ -7,11 +7,14 @@ so load balancers and `grpcurl list` work without a token."""
 from __future__ import annotations
 
 import logging
+import time
 
 import grpc
-from django.db import close_old_connections
+from django.conf import settings
+from django.db import close_old_connections, connections
 
 from accounts.auth import user_for_token
+from oms_project.errors import Unauthenticated
 from orders.grpc.errors import status_for
 
 log = logging.getLogger("oms.grpc.auth")
@@ -24,10 +27,23 @@ HOW_TO_AUTHENTICATE = ("authentication required: send the metadata header 'autho
 class CallerContext:
     """The servicer context plus the authenticated caller (None = trusted, auth not required)."""
 
-    __slots__ = ("_context", "user")
+    __slots__ = ("_context", "user", "_token", "_checked_at")
 
-    def __init__(self, context, user):
-        self._context, self.user = context, user
+    def __init__(self, context, user, token: str | None = None):
+        self._context, self.user, self._token, self._checked_at = context, user, token, time.monotonic()
+
+    def check_still_authenticated(self) -> None:
+        """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it.
+        Looked up again at most every OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS."""
+        if self._token is None or time.monotonic() - self._checked_at < settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            user = user_for_token(self._token)
+        finally:
+            connections.close_all()  # a stream holds no database connection between checks
+        if user is None:
+            raise Unauthenticated("the API token was revoked or its user deactivated; the stream ends")
 
     def __getattr__(self, name):
         return getattr(self._context, name)
@@ -86,7 +102,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
                 context.abort(*status_for(exc, "authentication"))
             if user is None:
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or revoked API token")
-            return CallerContext(context, user)
+            return CallerContext(context, user, token)
 
         if handler.unary_unary:
             def unary(request, context):

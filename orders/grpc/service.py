@@ -188,6 +188,7 @@ class OrderService(Service):
                     seen[(ex, mk, sym)] = int(tick.get("timestamp_ms") or 0)
                     yield convert.price_update_message(tick)
             while context.is_active():
+                context.check_still_authenticated()
                 tick = sub.next(POLL_SECONDS)
                 if tick is None:
                     continue
@@ -222,6 +223,7 @@ class OrderService(Service):
                     yield convert.order_update_message(message)
             connections.close_all()
             while context.is_active():
+                context.check_still_authenticated()
                 message = sub.next(POLL_SECONDS)
                 if message is None:
                     continue

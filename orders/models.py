@@ -95,6 +95,8 @@ class Order(models.Model):
             models.Index(fields=["account", "status", "-created_at"], name="order_account_status"),
             models.Index(fields=["account", "symbol", "-created_at"], name="order_account_symbol"),
             models.Index(fields=["-created_at"], name="order_created"),
+            # A status across accounts by symbol ("cancelled BTCUSDT"), newest first, read in order up to the page.
+            models.Index(fields=["symbol", "status", "-created_at", "-id"], name="order_symbol_status"),
             models.Index(fields=["exchange_order_id"], name="order_exchange_id"),
             models.Index(fields=["client_order_id"], name="order_client_id"),
             models.Index(fields=["next_sync_at"], condition=Q(status__in=OPEN_STATUSES), name="order_open_sync"),

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "reconcile"
 TRADES_PAGE = 1000  # Binance's maximum per myTrades request
+LOOKUP_CHUNK = 2000  # venue orders matched to the ledger per query (bounded IN lists)
 Kind = Drift.Kind
 ZERO = Decimal(0)
 
@@ -92,13 +93,36 @@ class AccountReconciler:
     def _ccxt(self, symbol: str) -> str:
         return markets.ccxt_symbol(self.account.exchange, self.market, symbol)
 
+    @staticmethod
+    def _venue_keys(vo: dict) -> tuple[str, str | None]:
+        """(exchange order id, client order id) a venue order is matched by."""
+        return str(vo.get("id") or "-"), vo.get("clientOrderId") or None
+
     def _ledger_order_for(self, vo: dict) -> Order | None:
         """Ours if the venue's client order id is our order id, or if we recorded its exchange id."""
-        orders = Order.objects.filter(account=self.account, market=self.market)
-        match = Q(exchange_order_id=str(vo.get("id") or "-"))
-        if vo.get("clientOrderId"):
-            match |= Q(pk=vo["clientOrderId"])
-        return orders.filter(match).first()
+        return self._ledger_orders_for([vo])[0]
+
+    def _ledger_orders_for(self, venue_orders: list[dict]) -> list[Order | None]:
+        """`_ledger_order_for` of each venue order, with one query per LOOKUP_CHUNK of them instead of one each.
+        Several matches resolve as `.first()` would: newest first (the model's ordering)."""
+        keys = [self._venue_keys(vo) for vo in venue_orders]
+        candidates: dict[str, Order] = {}
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start:start + LOOKUP_CHUNK]
+            exchange_ids = {eid for eid, _ in chunk}
+            client_ids = {cid for _, cid in chunk if cid}
+            match = Q(exchange_order_id__in=exchange_ids) | Q(pk__in=client_ids) if client_ids else \
+                Q(exchange_order_id__in=exchange_ids)
+            candidates.update((o.pk, o) for o in Order.objects.filter(match, account=self.account, market=self.market))
+        by_exchange_id: dict[str, list[Order]] = {}
+        for order in candidates.values():
+            by_exchange_id.setdefault(order.exchange_order_id, []).append(order)
+
+        def newest(orders: list[Order]) -> Order | None:
+            return max(orders, key=lambda o: (o.created_at, o.pk), default=None)
+
+        return [newest([*by_exchange_id.get(eid, []), *([candidates[cid]] if cid in candidates else [])])
+                for eid, cid in keys]
 
     def _settled(self, order: Order) -> bool:
         return order.updated_at <= self.settled_before
@@ -134,8 +158,7 @@ class AccountReconciler:
         venue_open = self.gateway.fetch_open_orders(self.market)
         seen: set[str] = set()
         symbols = {vo["symbol"] for vo in venue_open}
-        for vo in venue_open:
-            order = self._ledger_order_for(vo)
+        for vo, order in zip(venue_open, self._ledger_orders_for(venue_open), strict=True):
             if order is not None:
                 seen.add(order.id)
             if order is None:

@@ -55,7 +55,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     filterset_class = filters.OrderFilter
     search_fields = ["=id", "=client_order_id", "=exchange_order_id"]
     ordering_fields = ["created_at"]
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")  # as the selector and ListOrders: a total order, so pages are stable
 
     def scoped_queryset(self, user):
         queryset = order_list(user=user).select_related("account")

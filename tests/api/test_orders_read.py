@@ -110,6 +110,35 @@ def test_cursor_pagination_walks_every_order_once(client_a, acct_a):
     assert seen == list(reversed(placed))
 
 
+def test_orders_created_at_the_same_instant_page_newest_id_first(client_a, acct_a):
+    """Ties on created_at are broken by id, as ListOrders does: every page boundary is exact."""
+    placed = [factories.order_place(acct_a, price=Decimal(20000 + i)).id for i in range(5)]
+    Order.objects.filter(pk__in=placed).update(created_at=timezone.now())
+
+    seen, url = [], URL + "?page_size=2"
+    while url:
+        page = client_a.get(url).json()
+        seen += [o["id"] for o in page["results"]]
+        url = page["next"]
+
+    assert seen == sorted(placed, reverse=True)
+
+
+def test_account_filter_compares_the_account_id_not_a_join_on_its_name(client_a, acct_a, alice):
+    other = factories.account_create(name="acct-a2", member=alice)
+    mine, elsewhere = factories.order_place(acct_a), factories.order_place(other)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = ids(client_a.get(URL, {"account": "acct-a"}))
+
+    assert found == [mine.id] and elsewhere.id not in found
+    # a constant id lets PostgreSQL read the (account, status, created_at) index in order and stop at the page
+    page_sql = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "orders_order"')]
+    assert len(page_sql) == 1 and '"orders_order"."account_id" = (SELECT' in page_sql[0]
+    assert '"accounts_account"."name" =' not in page_sql[0]
+    assert ids(client_a.get(URL, {"account": "no-such-desk"})) == []
+
+
 def test_ordering_oldest_first(client_a, acct_a):
     placed = [factories.order_place(acct_a, price=Decimal(20000 + i)).id for i in range(3)]
 

@@ -98,7 +98,7 @@ def _rest_client(stack: Stack):
     user = user_create(username="bench-reader")
     for name in DESKS:
         account_services.member_add(account=name, user=user)
-    with connection.cursor() as cursor:  # as autovacuum would: the plan of a scoped list rests on these counts
+    with connection.cursor() as cursor:  # autovacuum waits for 50 changed rows; a scoped list's plan rests on these
         cursor.execute("ANALYZE accounts_accountmember")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {account_services.api_token_create(user=user, name='bench')}"

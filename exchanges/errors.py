@@ -35,30 +35,50 @@ _TABLE: tuple[tuple[type[BaseException], Outcome], ...] = (
 )
 
 
+# Binance's "invalid API key, IP or permissions" codes. Once a key has worked, ccxt reports -2015 as
+# DDoSProtection (it guesses a temporary ban); a refused key is still a refused key, not a reason to retry.
+KEY_REFUSED_CODES = frozenset({-2014, -2015})
+
+
 def classify(exc: BaseException) -> Outcome:
     """Anything that is not a ccxt error (a bug, a dropped socket below ccxt) counts as UNKNOWN: look it up."""
     if isinstance(exc, ccxt.ExchangeError) and isinstance(exc.__cause__, requests.RequestException):
         return Outcome.UNKNOWN  # ccxt's fallback for a transport failure it did not recognize: not a refusal
+    if isinstance(exc, ccxt.DDoSProtection) and _venue_body(exc).get("code") in KEY_REFUSED_CODES:
+        return Outcome.AUTH
     for cls, outcome in _TABLE:
         if isinstance(exc, cls):
             return outcome
     return Outcome.UNKNOWN
 
 
+def _venue_text(exc: BaseException) -> str:
+    """The exception's text without ccxt's exchange-id prefix."""
+    text = str(exc).strip()
+    parts = text.split(" ", 1)
+    return parts[1] if len(parts) == 2 and parts[0].isidentifier() else text
+
+
+def _venue_body(exc: BaseException) -> dict:
+    """The venue's JSON answer carried in a ccxt exception, or {} when it was not JSON."""
+    text = _venue_text(exc)
+    if not text.startswith("{"):
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def venue_reason(exc: BaseException, limit: int = 500) -> str:
     """The venue's own words (its `msg` and `code` when the answer was JSON), without ccxt's exchange-id
     prefix. Never carries secrets: ccxt messages hold only the exchange id, method, URL and the response body."""
-    text = str(exc).strip()
-    parts = text.split(" ", 1)
-    if len(parts) == 2 and parts[0].isidentifier():
-        text = parts[1]
-    if text.startswith("{"):
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and body.get("msg"):
-            text = f"{body['msg']} (code {body['code']})" if "code" in body else str(body["msg"])
+    body = _venue_body(exc)
+    if body.get("msg"):
+        text = f"{body['msg']} (code {body['code']})" if "code" in body else str(body["msg"])
+    else:
+        text = _venue_text(exc)
     return text[:limit]
 
 

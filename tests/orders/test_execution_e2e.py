@@ -212,6 +212,21 @@ def test_a_refused_api_key_disables_the_account_with_the_reason_and_rejects_the_
     assert venue.api_key not in venue_account.disabled_reason
 
 
+def test_a_key_refused_after_it_has_worked_disables_the_account_and_the_order_is_sent_once(venue, venue_account):
+    # Given a key that has already placed an order (ccxt then reports -2015 as a temporary ban)
+    first = wait_until(_status_is(_place(price=D("90000")).id, Status.NEW), what="first order NEW")
+    # When the venue starts refusing the key
+    venue.control.set_faults(reject_keys=[venue.api_key])
+    order = wait_until(_status_is(_place(price=D("90000")).id, Status.REJECTED), what="REJECTED")
+    # Then the account is disabled with the venue's reason and the order went out once, not in a retry loop
+    venue_account.refresh_from_db()
+    assert not venue_account.enabled and "-2015" in venue_account.disabled_reason
+    assert order.reason == venue_account.disabled_reason
+    assert [r["client_order_id"] for r in venue.control.audit() if r["method"] == "POST"
+            and r["path"].endswith("/order")].count(order.id) == 1
+    assert first.status == Status.NEW
+
+
 def test_a_429_bans_the_account_for_retry_after_and_the_order_goes_out_once_the_ban_ends(venue, venue_account):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     venue.control.set_faults(burst_429=1, endpoints=["POST /api/v3/order"])

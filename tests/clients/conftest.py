@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,24 +26,13 @@ from django.db import connection
 from accounts import services as account_services
 from accounts.models import Account, Balance, Position
 from exchanges import marketdata
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 GO_CLIENT = ROOT / "bin" / "oms-client"
 NODE_SDK = ROOT / "clients" / "javascript"
 ACCOUNT = "main"  # the account of the venue_account fixture
 RESTING_BUY_PRICE = "100000"  # BTCUSDT starts near 115000 on the venue: a BUY here rests as NEW
-
-
-def wait_for(what: str, probe, timeout: float = 20.0, interval: float = 0.05):
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def _make(target: str) -> None:
@@ -171,8 +159,8 @@ class Running:
 
     def wait_line(self, what: str, match, *, stderr: bool = False, timeout: float = 20.0) -> str:
         lines = self.err if stderr else self.out
-        return wait_for(f"{what} (stdout {self.out!r}, stderr {self.err!r})",
-                        lambda: next((line for line in list(lines) if match(line)), None), timeout)
+        return wait_until(lambda: next((line for line in list(lines) if match(line)), None), timeout=timeout,
+                          what=f"{what} (stdout {self.out!r}, stderr {self.err!r})")
 
     def interrupt(self, timeout: float = 10.0) -> int:
         """Ctrl-C, then the exit status once the process and its output are done."""

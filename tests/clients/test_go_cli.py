@@ -18,8 +18,8 @@ from tests.clients.conftest import (
     client_env,
     parse_fields,
     parse_table,
-    wait_for,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,8 @@ def one_line_error(out: subprocess.CompletedProcess, code: int, prefix: str) -> 
 
 
 def order_in_ledger(order_id: str, *statuses: str) -> Order:
-    return wait_for(f"order {order_id} in {statuses}", lambda: Order.objects.filter(id=order_id, status__in=statuses).first())
+    return wait_until(lambda: Order.objects.filter(id=order_id, status__in=statuses).first(), timeout=20,
+                      what=f"order {order_id} in {statuses}")
 
 
 def test_orders_place_get_list_cancel(go_client, trading_stack):
@@ -109,8 +110,8 @@ def test_balance_and_positions_match_the_ledger(go_client, trading_stack):
     row = parse_table(cli("place", "-symbol", "BTCUSDT", "-side", "BUY", "-type", "MARKET", "-quantity", "0.01",
                           "-market", "futures", "-leverage", "10").stdout)[0]
     order_in_ledger(row["ORDER ID"], Status.FILLED)
-    position = wait_for("the futures position in the ledger",
-                        lambda: next((p for p in stack.open_positions() if p.size == Decimal("0.01")), None))
+    position = wait_until(lambda: next((p for p in stack.open_positions() if p.size == Decimal("0.01")), None),
+                          timeout=20, what="the futures position in the ledger")
 
     for market in ("spot", "futures"):
         out = cli("balance", "-exchange", "binance", "-market", market)

@@ -11,7 +11,8 @@ import pytest
 from orders import execution, services
 from orders.grpc.server import OMSGrpcServer
 from orders.models import Order, OrderEvent, Status
-from tests.clients.conftest import ACCOUNT, RESTING_BUY_PRICE, Running, client_env, wait_for
+from tests.clients.conftest import ACCOUNT, RESTING_BUY_PRICE, Running, client_env
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.e2e
 def _open_futures_position(stack) -> None:
     order = services.order_place(account=ACCOUNT, symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"), order_type="MARKET",
                                  market="futures", leverage=10)
-    wait_for("the futures order to fill", lambda: Order.objects.filter(id=order.id, status=Status.FILLED).exists())
-    wait_for("the position in the ledger", stack.open_positions)
+    wait_until(lambda: Order.objects.filter(id=order.id, status=Status.FILLED).exists(), timeout=20, what="the futures order to fill")
+    wait_until(stack.open_positions, timeout=20, what="the position in the ledger")
     execution.account_sync(stack.account.id)  # the ledger as the venue has it now: nothing moves until the SDK trades
 
 
@@ -87,7 +88,7 @@ def test_node_stream_reconnects_and_stops_on_ctrl_c(node_sdk, trading_stack):
             placed.append(place())
             return any(json.loads(line)["orderId"] in placed for line in stream.out)
 
-        wait_for("the stream to deliver", streaming, interval=0.5)
+        wait_until(streaming, timeout=20, interval=0.5, what="the stream to deliver")
         first.stop(grace=0)
         stream.wait_line("a reconnect notice", lambda line: "reconnecting in" in line, stderr=True)
         during = place()

@@ -1,6 +1,5 @@
 """Fixtures for the gRPC tests: the SDK client on a real server, and a funded account."""
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from clients.python.oms_client import OMSClient
 from orders import services
 from orders.models import Order
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -24,17 +24,6 @@ def funded(account):
     return account
 
 
-def wait_for(condition, timeout=10.0, interval=0.02):
-    """Poll `condition` until truthy (or fail after `timeout` seconds); returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 class VenueAnswer(threading.Thread):
     """Plays the worker's part for one order: once the order is in the ledger, report what the venue said
     through the real service (used where no worker/venue runs)."""
@@ -47,7 +36,7 @@ class VenueAnswer(threading.Thread):
     def run(self):
         from django.db import connection
         try:
-            order = wait_for(lambda: Order.objects.filter(status="PENDING_NEW").order_by("-created_at").first())
+            order = wait_until(lambda: Order.objects.filter(status="PENDING_NEW").order_by("-created_at").first())
             self.order_id = order.id
             services.order_apply_venue_update(order_id=order.id, **self.report)
         finally:
@@ -81,7 +70,7 @@ class StreamReader(threading.Thread):
             self.error = exc
 
     def wait_for(self, count, timeout=10.0):
-        wait_for(lambda: len(self.messages) >= count or self.error, timeout)
+        wait_until(lambda: len(self.messages) >= count or self.error, timeout=timeout)
         assert len(self.messages) >= count, f"stream ended early: {self.error!r}"
         return self.messages[:count]
 

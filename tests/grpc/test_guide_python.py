@@ -15,7 +15,7 @@ import pytest
 
 from oms_project import pubsub
 from orders.models import Order
-from tests.grpc.conftest import wait_for
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ["python", "clients/python/oms_client.py"]
@@ -79,11 +79,11 @@ def test_the_guides_usage_examples(grpc_server, funded, btcusdt, no_prices):
 
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
-    wait_for(lambda: "client" in scope and scope["client"]._streams)  # stream_prices is listening
+    wait_until(lambda: "client" in scope and scope["client"]._streams)  # stream_prices is listening
     tick("BTCUSDT", 115123.456)
     tick("XRPUSDT", 3)
     tick("ETHUSDT", 4000.5)
-    wait_for(lambda: "ETHUSDT" in out.getvalue())
+    wait_until(lambda: "ETHUSDT" in out.getvalue())
     scope["client"].close()  # the guide's stream runs until the client is closed
     runner.join(10)
 
@@ -131,7 +131,7 @@ def test_the_guides_cli_examples(grpc_server, funded, btcusdt, no_prices):
                               cwd=ROOT, env={**os.environ, "OMS_SERVER": str(grpc_server), "PYTHONUNBUFFERED": "1"},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: grpc_server.server.hub.subscriptions, timeout=20)
+        wait_until(lambda: grpc_server.server.hub.subscriptions, timeout=20)
         tick("XRPUSDT", 3.1)
         first = stream.stdout.readline()
     finally:

@@ -8,7 +8,7 @@ from django.conf import settings
 from oms_project import pubsub
 from oms_project.errors import Unavailable
 from orders.grpc.hub import Hub
-from tests.grpc.conftest import wait_for
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def test_a_dropped_connection_ends_order_streams_and_the_hub_reconnects(hub):
         return None
 
     # Updates published during the gap are lost to this subscriber: its client must resume from the ledger.
-    assert "interrupted" in wait_for(ended)
-    wait_for(lambda: hub.connected.is_set() and hub.client_name in {c.get("name") for c in pubsub.client().client_list()})
+    assert "interrupted" in wait_until(ended)
+    wait_until(lambda: hub.connected.is_set() and hub.client_name in {c.get("name") for c in pubsub.client().client_list()})
     pubsub.publish_json(pubsub.price_channel("binance", "spot", "HUBTESTUSDT"), {"symbol": "HUBTESTUSDT", "last_price": "1"})
-    assert wait_for(lambda: prices.next(0.1))["last_price"] == "1"  # price streams carry on after the reconnect
+    assert wait_until(lambda: prices.next(0.1))["last_price"] == "1"  # price streams carry on after the reconnect
     assert orders not in hub.subscriptions and prices in hub.subscriptions

@@ -9,7 +9,7 @@ from clients.python.oms_client import OMSClient, RateLimiter
 from orders import services
 from orders.models import OrderEvent
 from tests import factories
-from tests.grpc.conftest import wait_for
+from tests.waiting import wait_until
 
 
 def test_an_order_stream_resumes_after_a_server_restart_without_loss_or_repeats(grpc_server_factory, funded, btcusdt):
@@ -19,9 +19,9 @@ def test_an_order_stream_resumes_after_a_server_restart_without_loss_or_repeats(
     streaming = threading.Thread(target=client.stream_orders, args=(received.append,), kwargs={"max_updates": 4},
                                  daemon=True)
     streaming.start()
-    wait_for(lambda: first.server.hub.subscriptions)
+    wait_until(lambda: first.server.hub.subscriptions)
     order = factories.order_place(funded)
-    wait_for(lambda: len(received) == 1)
+    wait_until(lambda: len(received) == 1)
 
     first.server.stop(grace=1)  # the stream ends UNAVAILABLE; the client backs off and retries
     services.order_apply_venue_update(order_id=order.id, status="NEW", exchange_order_id="E-1")

@@ -1,22 +1,10 @@
 """Small helpers shared by the venue tests (all trading goes through ccxt.binance)."""
-import time
 from decimal import Decimal
 
 
 def hold_price(venue, symbol: str, price, market: str = "spot") -> dict:
     """Pin the symbol's mid price and stop its walk, so the book is known for the rest of the test."""
     return venue.control.set_price(symbol, price, market=market, freeze=True)
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 def balance(exchange, asset: str, params: dict | None = None) -> tuple[Decimal, Decimal]:

@@ -2,7 +2,7 @@
 order books, and a market that moves by itself."""
 import pytest
 
-from .helpers import wait_until
+from tests.waiting import wait_until
 
 SYMBOLS = ["BTC", "ETH", "XRP", "SOL", "BNB"]
 

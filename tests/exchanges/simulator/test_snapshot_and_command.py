@@ -10,8 +10,9 @@ import ccxt
 import pytest
 
 from exchanges.simulator.testing import ccxt_client, start_venue
+from tests.waiting import wait_until
 
-from .helpers import balance, hold_price, wait_until
+from .helpers import balance, hold_price
 
 ROOT = Path(__file__).resolve().parents[3]
 

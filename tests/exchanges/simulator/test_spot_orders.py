@@ -5,7 +5,9 @@ from decimal import Decimal
 import ccxt
 import pytest
 
-from .helpers import balance, hold_price, wait_until
+from tests.waiting import wait_until
+
+from .helpers import balance, hold_price
 
 D = Decimal
 

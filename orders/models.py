@@ -141,9 +141,28 @@ class Fill(models.Model):
         return f"fill {self.trade_id} {self.quantity}@{self.price}"
 
 
+class TransactionId(models.Func):
+    """The writing transaction's id (xid8, never wraps) as a bigint."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+
+class TransactionSnapshot(models.Func):
+    """Which transactions had committed when the statement began (pg_snapshot's text form, xmin:xmax:running)."""
+
+    template = "(pg_current_snapshot()::text)"
+    output_field = models.TextField()
+
+
 class OrderEvent(models.Model):
     """Append-only history. `id` is a global, increasing sequence (StreamOrders' since_sequence);
-    `sequence` counts per order and equals Order.version after the change."""
+    `sequence` counts per order and equals Order.version after the change.
+
+    Ids are taken when the row is inserted, not when it commits, so an event can commit after one with a
+    higher id. `txid` and `txid_snapshot` let a resume find those: an event E committed after event S was
+    written is one whose E.txid is not visible in S.txid_snapshot (selectors.order_events_to_resume). Both are
+    NULL on events written before they existed."""
 
     class Source(models.TextChoices):
         API = "api"
@@ -159,11 +178,13 @@ class OrderEvent(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices)
     at = models.DateTimeField(auto_now_add=True)
+    txid = models.BigIntegerField(null=True, editable=False, db_default=TransactionId())
+    txid_snapshot = models.TextField(null=True, editable=False, db_default=TransactionSnapshot())
 
     class Meta:
         ordering = ["order", "sequence"]
         constraints = [models.UniqueConstraint(fields=["order", "sequence"], name="uniq_event_sequence")]
-        indexes = [models.Index(fields=["at"], name="event_at")]
+        indexes = [models.Index(fields=["at"], name="event_at"), models.Index(fields=["txid"], name="event_txid")]
 
     def __str__(self) -> str:
         return f"{self.order_id}#{self.sequence} {self.kind} {self.from_status}->{self.to_status}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 
 from accounts.models import Account
 from accounts.selectors import account_get, accounts_for_user, market_clean
@@ -49,13 +49,42 @@ def order_list(*, user=None, status: str = "", symbol: str = "", exchange: str =
     return qs.order_by("-created_at", "-id")
 
 
+def _event_scope(accounts: Iterable[Account | str] | QuerySet) -> Q:
+    if isinstance(accounts, QuerySet):
+        return Q(order__account__in=accounts)
+    items = list(accounts)
+    return (Q(order__account__name__in=[a for a in items if isinstance(a, str)])
+            | Q(order__account_id__in=[a.pk for a in items if not isinstance(a, str)]))
+
+
 def order_events_since(*, sequence: int, accounts: Iterable[Account | str] | QuerySet) -> QuerySet[OrderEvent]:
     """Events after the global sequence (OrderEvent.id) for the given accounts (objects or names), oldest first."""
-    if isinstance(accounts, QuerySet):
-        scope = Q(order__account__in=accounts)
-    else:
-        items = list(accounts)
-        scope = (Q(order__account__name__in=[a for a in items if isinstance(a, str)])
-                 | Q(order__account_id__in=[a.pk for a in items if not isinstance(a, str)]))
     return (OrderEvent.objects.select_related("order", "order__account")
-            .filter(scope, id__gt=sequence).order_by("id"))
+            .filter(_event_scope(accounts), id__gt=sequence).order_by("id"))
+
+
+class _VisibleInSnapshot(Func):
+    """pg_visible_in_snapshot(txid, snapshot): had transaction `txid` committed when `snapshot` was taken?"""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        (txid, txid_params), (snapshot, snapshot_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"pg_visible_in_snapshot(({txid})::text::xid8, ({snapshot})::pg_snapshot)", (*txid_params, *snapshot_params)
+
+
+def order_events_to_resume(*, since: int, accounts: Iterable[Account | str] | QuerySet) -> QuerySet[OrderEvent]:
+    """What a stream client that has received event `since` may not have received: every event after it, and the
+    events with lower ids that committed after it was written (ids are taken at insert, not at commit): those
+    whose transaction had not committed in the snapshot `since` was written in, other than its own (published
+    together with it, in order). The client may have received some of those live already and drops them by
+    sequence."""
+    written = (OrderEvent.objects.filter(id__lte=since).order_by("-id").values_list("txid", "txid_snapshot")[:1])
+    txid, snapshot = next(iter(written), (None, None))
+    window = Q(id__gt=since)
+    events = OrderEvent.objects.select_related("order", "order__account")
+    if snapshot:
+        oldest_running = int(snapshot.split(":", 1)[0])  # every transaction below it had finished: the index bound
+        events = events.alias(committed_before=_VisibleInSnapshot(F("txid"), Value(snapshot)))
+        window |= Q(id__lt=since, txid__gte=oldest_running, committed_before=False) & ~Q(txid=txid)
+    return events.filter(_event_scope(accounts), window).order_by("id")

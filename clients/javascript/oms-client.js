@@ -21,6 +21,7 @@ const DEFAULT_ADDRESS = 'localhost:50051';
 const DEFAULT_PROTO_PATH = path.resolve(__dirname, '..', '..', 'proto', 'oms.proto');
 const DEFAULT_TIMEOUT_MS = 10000;
 const DEFAULT_RECONNECT = { initialDelayMs: 500, maxDelayMs: 15000, maxAttempts: Infinity };
+const RECENT_SEQUENCES = 10000; // order-update sequences remembered to drop repeats after a resume
 
 // Worth a reconnect; anything else (bad input, authentication) would fail the same way again.
 const TRANSIENT_CODES = new Set([
@@ -411,10 +412,17 @@ class OMSClient {
    */
   streamOrders(onUpdate = undefined, options = {}) {
     let last = options.sinceSequence || 0;
+    // Updates can arrive out of sequence order, and a resume replays those that committed after `last` with
+    // lower sequences too: "already delivered" is membership in the recent sequences, not "at most last".
+    const delivered = new Set();
     const open = () => this._stub.streamOrders({ accountId: options.accountId || '', sinceSequence: last }, this._metadata());
     const transform = (message) => {
-      if (message.sequence && message.sequence <= last) return null; // delivered before the reconnect
-      if (message.sequence) last = message.sequence;
+      if (message.sequence) {
+        if (delivered.has(message.sequence)) return null; // delivered before the reconnect
+        delivered.add(message.sequence);
+        if (delivered.size > RECENT_SEQUENCES) delivered.delete(delivered.values().next().value);
+        last = Math.max(last, message.sequence);
+      }
       return toOrderUpdate(message);
     };
     return this._subscribe(open, transform, onUpdate, options);

@@ -269,8 +269,9 @@ class OMSClient:
             yield price_dict(message)
 
     def iter_orders(self, account_id: str = "", since_sequence: int = 0, *, reconnect: bool = True) -> Iterator[dict]:
-        """Order updates {'update_type', 'sequence', 'order', ...}; after a reconnect the server replays what was
-        missed since the last sequence delivered (none is delivered twice)."""
+        """Order updates {'update_type', 'sequence', 'order', ...}; after a reconnect the server replays what may
+        have been missed since the highest sequence delivered, including updates that committed later with lower
+        sequences; those already delivered are dropped here (none is delivered twice)."""
         state = {"last": since_sequence}
         recent: deque[int] = deque(maxlen=10_000)
         seen: set[int] = set()

@@ -531,11 +531,12 @@ func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
 		header := once(func() {
 			fmt.Fprintf(s.out, row, "TIME", "SEQUENCE", "UPDATE", "ORDER ID", "ACCOUNT", "SYMBOL", "SIDE", "QUANTITY", "PRICE", "FILLED", "STATUS")
 		})
-		last, seen := *since, 0
+		last, seen, printed := *since, 0, newRecentSet(10000)
 		return follow(s, "stream-orders", func(ctx context.Context, opened, received func()) error {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			// After a reconnect, resume after the last update printed so none is lost or repeated.
+			// After a reconnect, resume from the highest sequence printed: the server replays what may have been
+			// missed, including updates committed after it with lower sequences; those already printed are skipped.
 			stream, err := s.client.StreamOrders(ctx, &omspb.StreamOrdersRequest{AccountId: *account, SinceSequence: last})
 			if err != nil {
 				return err
@@ -546,7 +547,7 @@ func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
 				if err != nil {
 					return err
 				}
-				if u.Sequence > 0 && u.Sequence <= last {
+				if u.Sequence > 0 && !printed.add(u.Sequence) {
 					continue // already printed before the reconnect
 				}
 				o := u.GetOrder()
@@ -569,6 +570,32 @@ func streamOrdersFlags(fs *flag.FlagSet) func(s *session) error {
 }
 
 // ---- streams ----
+
+// recentSet remembers the last `size` sequences added: order updates can arrive out of sequence order,
+// so "already seen" is membership, not "at most the highest".
+type recentSet struct {
+	seen  map[int64]struct{}
+	order []int64
+	size  int
+}
+
+func newRecentSet(size int) *recentSet {
+	return &recentSet{seen: make(map[int64]struct{}, size), size: size}
+}
+
+// add records v and reports whether it was new.
+func (r *recentSet) add(v int64) bool {
+	if _, ok := r.seen[v]; ok {
+		return false
+	}
+	if len(r.order) == r.size {
+		delete(r.seen, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.seen[v] = struct{}{}
+	r.order = append(r.order, v)
+	return true
+}
 
 const (
 	backoffInitial = 500 * time.Millisecond

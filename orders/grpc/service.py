@@ -261,9 +261,10 @@ class OrderService(Service):
 
 
 def replay_messages(since: int, accounts):
-    """Update messages (orders.publish's shape) for every published event after `since`, oldest first.
-    The order is shown with the status, version and time that event left it in; other fields as now."""
-    events = selectors.order_events_since(sequence=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
+    """Update messages (orders.publish's shape) for every published event the client may have missed since it
+    received `since` (selectors.order_events_to_resume: later ids, and lower ids that committed later), oldest
+    first. The order is shown with the status, version and time that event left it in; other fields as now."""
+    events = selectors.order_events_to_resume(since=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
     for event in events.iterator(chunk_size=500):
         order = order_payload(event.order)
         order.update(status=event.to_status, version=event.sequence, updated_at_ms=convert.millis(event.at))

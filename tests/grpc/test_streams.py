@@ -1,9 +1,12 @@
 """StreamOrders and StreamPrices: one Redis subscriber per server, fanned out to bounded per-stream queues."""
+import threading
 import time
 from decimal import Decimal
 
 import grpc
 import pytest
+
+from django.db import connection, transaction
 
 from accounts import services as account_services
 from oms_project import pubsub
@@ -84,6 +87,44 @@ def test_resuming_with_since_sequence_replays_every_missed_update_once(stub, fun
     assert (after.order.order_id, after.update_type, after.order.status) == (second.id, "UPDATE", "PENDING_CANCEL")
     assert [seen[0].sequence] + [u.sequence for u in resumed.messages] == published_sequences()[1:]  # after placing
     assert len(resumed.messages) == 4
+
+
+def test_resuming_replays_an_update_that_committed_after_one_with_a_higher_sequence(stub, funded, btcusdt):
+    """Sequences are taken when an event is written, not when it commits: the client sees a later sequence
+    first, goes away, and the earlier one commits. Resuming from what it saw must still bring it."""
+    written, commit = threading.Event(), threading.Event()
+    slow = {}
+
+    def slow_transaction():
+        try:
+            with transaction.atomic():
+                order = factories.order_place(funded, price=Decimal("20500"))
+                slow.update(order_id=order.id, sequence=OrderEvent.objects.get(order=order).id)
+                written.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    quick = factories.order_place(funded)
+    writer = threading.Thread(target=slow_transaction)
+    writer.start()
+    assert written.wait(10)
+    live = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest())).start()
+    # A higher sequence, committed (and heard) first: the venue acknowledges the other order.
+    services.order_apply_venue_update(order_id=quick.id, status="NEW", exchange_order_id="E-1")
+    seen = live.wait_for(1)
+    live.stop()
+    commit.set()  # the lower sequence commits while the client is away
+    writer.join(10)
+
+    resumed = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest(since_sequence=seen[0].sequence))).start()
+    replayed = resumed.wait_for(1)
+    resumed.stop()
+
+    assert (seen[0].order.order_id, seen[0].order.status) == (quick.id, "NEW")
+    assert seen[0].sequence > slow["sequence"]
+    assert [(u.order.order_id, u.sequence) for u in replayed] == [(slow["order_id"], slow["sequence"])]
+    assert resumed.messages == replayed  # nothing else: the quick order's update is not in the window
 
 
 def test_reconnecting_while_orders_change_loses_nothing_and_repeats_nothing(stub, funded, btcusdt):

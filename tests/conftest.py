@@ -9,6 +9,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.venue",
     "tests.fixtures.trading",
     "tests.fixtures.grpc_server",
+    "tests.fixtures.processes",
 ]
 
 

@@ -81,6 +81,8 @@ class OrderWatch:
     def __enter__(self) -> OrderWatch:
         with self.hub.lock:
             self.hub.watches.setdefault(self.order_id, []).append(self)
+            if self.hub.waits_released:
+                self.event.set()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -99,6 +101,7 @@ class Hub:
         self.lock = threading.Lock()
         self.subscriptions: list[Subscription] = []
         self.watches: dict[str, list[OrderWatch]] = {}
+        self.waits_released = False
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,6 +116,15 @@ class Hub:
     def end_streams(self, error: ServiceError) -> None:
         for sub in self._snapshot():
             sub.end(error)
+
+    def release_waits(self) -> None:
+        """Shutting down: calls waiting on an order (PlaceOrder, CancelOrder) stop waiting, now and from now on,
+        and answer with what the ledger holds."""
+        with self.lock:
+            self.waits_released = True
+            for watches in self.watches.values():
+                for watch in watches:
+                    watch.event.set()
 
     def stop(self) -> None:
         self._stopping.set()

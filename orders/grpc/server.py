@@ -25,6 +25,8 @@ log = logging.getLogger("oms.grpc")
 
 SERVICE_NAME = oms_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
+RELEASE_BEFORE_GRACE_ENDS_SECONDS = 1.0
+
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -121,6 +123,10 @@ class OMSGrpcServer:
         self.health.enter_graceful_shutdown()
         stopped = self.server.stop(grace)  # refuses new calls; in-flight ones get `grace` seconds
         self.hub.end_streams(Unavailable("server shutting down; reconnect"))
+        # A placement still waiting for the venue near the end of the grace answers with what the ledger holds
+        # (PENDING_NEW) instead of being cut off: its client learns the order id either way.
+        if not stopped.wait(max(0.0, grace - RELEASE_BEFORE_GRACE_ENDS_SECONDS)):
+            self.hub.release_waits()
         stopped.wait()
         self.hub.stop()
         self.executor.shutdown(wait=True)

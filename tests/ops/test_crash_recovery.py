@@ -3,79 +3,31 @@ ledger never heard back. A new worker starts, recovery looks each order up by cl
 settles it: no order is sent twice, none is left pending. Real worker processes, venue, ccxt, Redis."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from oms_project.celery import app
 from orders import execution, services
 from orders.execution import NEVER_RECEIVED
 from orders.models import Order, Status
 from tests.fixtures.worker import _purge_queues
 from tests.ops.venue_audit import posts_of
-from tests.subprocess_env import database_url
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
 
-ROOT = Path(__file__).resolve().parents[2]
 D = Decimal
 
-
-
-
-class WorkerProcess:
-    """`celery worker` as its own process (own session), on the test database."""
-
-    def __init__(self, tmp_path: Path):
-        self.name = f"crash-{uuid.uuid4().hex[:8]}@localhost"
-        self.log = tmp_path / f"{self.name}.log"
-        env = {**os.environ, "DATABASE_URL": database_url(), "OMS_RECV_WINDOW_MS": "1000",
-               "OMS_UNKNOWN_GRACE_SECONDS": "0.2", "OMS_VENUE_TIMEOUT_SECONDS": "60", "OMS_RECOVERY_MIN_AGE_SECONDS": "0"}
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "oms_project", "worker", "-Q", "orders,sync", "-P", "threads",
-                 "-c", "4", "-n", self.name, "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(self.ready, timeout=60, interval=0.3, what=f"worker {self.name} ready (log {self.log})")
-
-    def ready(self) -> bool:
-        assert self.proc.poll() is None, self.log.read_text()[-3000:]
-        return bool(app.control.ping(destination=[self.name], timeout=0.3))
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no acknowledgements, like a crash or an OOM kill."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+# Short lookup windows so unknown outcomes resolve quickly, and recovery that takes orders of any age.
+WORKER_SETTINGS = {"OMS_RECV_WINDOW_MS": "1000", "OMS_UNKNOWN_GRACE_SECONDS": "0.2", "OMS_VENUE_TIMEOUT_SECONDS": "60",
+                   "OMS_RECOVERY_MIN_AGE_SECONDS": "0"}
 
 
 @pytest.fixture
-def workers(tmp_path, transactional_db):
-    started: list[WorkerProcess] = []
+def workers(oms_processes):
     _purge_queues()
-
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(tmp_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+    yield lambda: oms_processes.worker(env=WORKER_SETTINGS)
+    oms_processes.stop_all()
     _purge_queues()
 
 

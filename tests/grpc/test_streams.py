@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import grpc
 import pytest
-
 from django.db import connection, transaction
 
 from accounts import services as account_services

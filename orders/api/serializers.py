@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 
-from rest_framework import serializers
+from django.conf import settings
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from accounts.models import Account, Balance, Market, Position
 from exchanges.models import Instrument
@@ -73,10 +76,18 @@ def order_row_columns() -> list[str]:
     return [ORDER_ROW_LOOKUPS.get(name, name) for name in OrderSerializer.Meta.fields if name != "remaining_quantity"]
 
 
+def _utc_iso(value: datetime) -> str:
+    """DateTimeField's rendering when the time zone is UTC, without its per-value time-zone lookup."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @functools.cache
 def _order_renderers() -> tuple:
     fields = OrderSerializer().fields
-    return tuple((name, fields[name].to_representation) for name in OrderSerializer.Meta.fields)
+    utc = settings.TIME_ZONE == "UTC" and api_settings.DATETIME_FORMAT == ISO_8601
+    return tuple((name, _utc_iso if utc and isinstance(fields[name], serializers.DateTimeField)
+                  else fields[name].to_representation) for name in OrderSerializer.Meta.fields)
 
 
 def order_rows(rows) -> list[dict]:

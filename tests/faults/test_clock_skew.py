@@ -48,7 +48,7 @@ def test_a_skewed_clock_is_refused_with_1021_corrected_and_every_order_placed_on
     # The offset is shared: a client built now starts from it (the venue's clock minus ours, give or take latency).
     forget_gateways()
     offset = gateway_for(Account.objects.get(pk=venue_account.pk)).client.options["timeDifference"]
-    assert abs(-offset - skew_ms) < 500, offset
+    assert abs(-offset - skew_ms) < 1000, offset  # measured, give or take the /time call's latency
 
     later = [_place(str(90000 + i)) for i in range(1, 6)]
     for order in later:

@@ -2,15 +2,18 @@
 
 The columns are added without a default first, so existing rows stay NULL (no table rewrite, and old events
 are never mistaken for late commits); the default then applies to new rows only."""
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 import orders.models
 
 
 class Migration(migrations.Migration):
+    # The index is built without locking writes to the event table (a live ledger may hold millions of events).
+    atomic = False
 
     dependencies = [
-        ("orders", "0004_order_symbol_status_index"),
+        ("orders", "0005_order_open_account_symbol_index"),
     ]
 
     operations = [
@@ -22,5 +25,5 @@ class Migration(migrations.Migration):
                               field=models.BigIntegerField(db_default=orders.models.TransactionId(), editable=False, null=True)),
         migrations.AlterField(model_name="orderevent", name="txid_snapshot",
                               field=models.TextField(db_default=orders.models.TransactionSnapshot(), editable=False, null=True)),
-        migrations.AddIndex(model_name="orderevent", index=models.Index(fields=["txid"], name="event_txid")),
+        AddIndexConcurrently(model_name="orderevent", index=models.Index(fields=["txid"], name="event_txid")),
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import ccxt
 from django.conf import settings
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 # ccxt's unified order status → ours (NEW becomes PARTIALLY_FILLED by the filled quantity).
 VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.CANCELLED, "cancelled": Status.CANCELLED,
                 "expired": Status.EXPIRED, "rejected": Status.REJECTED}
-WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
 # The poller leaves an unsent PENDING_NEW order to its own submit task this long (a queue may be backed up
 # behind the rate limit); after that its hand-off counts as lost and sync_order submits it again.
@@ -63,7 +63,13 @@ def _load(order_id: str) -> Order:
 
 
 def _ccxt_symbol(order: Order) -> str:
-    return markets.ccxt_symbol(order.exchange, order.market, order.symbol)
+    return _ccxt_symbol_of(order.exchange, order.market, order.symbol)
+
+
+@lru_cache(maxsize=4096)
+def _ccxt_symbol_of(exchange: str, market: str, symbol: str) -> str:
+    """Read once per process: an instrument's ccxt symbol never changes (a relisting gets a new native one)."""
+    return markets.ccxt_symbol(exchange, market, symbol)
 
 
 def _lookup_gate(order: Order) -> datetime:
@@ -129,27 +135,31 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     it (the worker, or reconciliation) on the events and fills."""
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
-    info = vo.get("info") or {}
     # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
     trades = _trades_of(gateway, order, vo, symbol) if filled and filled > _recorded_fill_quantity(order) else []
+    if not trades:  # the report alone: the service's own transaction, and the order it returns
+        return _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
     with transaction.atomic():
-        order = _load(order.id)
-        if not (order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer):
-            avg = _d(info.get("avgPrice"))
-            try:
-                with transaction.atomic():
-                    services.order_apply_venue_update(
-                        order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
-                        filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
-                        reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
-                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source)
-            except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
-                log.warning("venue report for %s not applied: %s", order.id, exc)
+        _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
         for trade in trades:
             _fill_from(order, trade, vo, source=source)
-    if trades:
-        balances_sync_soon(order.account_id)
+    balances_sync_soon(order.account_id)
     return _load(order.id)
+
+
+def _apply_report(order: Order, vo: dict, status: str, filled: Decimal, *, cancel_answer: bool, source: str) -> Order:
+    info = vo.get("info") or {}
+    avg = _d(info.get("avgPrice"))
+    try:  # the service's transaction is a savepoint inside the caller's, so a refused report leaves the trades
+        return services.order_apply_venue_update(
+            order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
+            filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
+            reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
+            payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source,
+            keep_pending_cancel=not cancel_answer)
+    except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
+        log.warning("venue report for %s not applied: %s", order.id, exc)
+        return _load(order.id)
 
 
 # ------------------------------------------------------------------------------------ submit

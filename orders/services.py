@@ -178,11 +178,13 @@ def _decimal_or_none(value, field: str) -> Decimal | None:
 def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: str | None = None,
                              filled_quantity: Decimal | None = None, average_price: Decimal | None = None,
                              cumulative_quote: Decimal | None = None, reason: str = "", payload: dict | None = None,
-                             source: str = "worker") -> Order:
+                             source: str = "worker", keep_pending_cancel: bool = False) -> Order:
     """Apply what the venue says about an order (ack, reject, fill progress, cancel, expiry).
 
     Decided by `orders.lifecycle.decide`: illegal moves raise and change nothing; stale reports are
-    recorded as STALE_IGNORED and not applied; exact duplicates change nothing."""
+    recorded as STALE_IGNORED and not applied; exact duplicates change nothing. With `keep_pending_cancel`,
+    a "still working" report leaves a PENDING_CANCEL order as it is: only the cancel's own answer may say
+    the cancel was refused."""
     filled = _decimal_or_none(filled_quantity, "filled_quantity")
     avg = _decimal_or_none(average_price, "average_price")
     quote = _decimal_or_none(cumulative_quote, "cumulative_quote")
@@ -193,6 +195,8 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
             order = order_lock(order_id)
         except Order.DoesNotExist:
             raise NotFound(f"order {order_id!r} not found", field="order_id") from None
+        if keep_pending_cancel and order.status == Status.PENDING_CANCEL and status in lifecycle.WORKING_STATUSES:
+            return order
         new_id = bool(exchange_order_id) and exchange_order_id != order.exchange_order_id
         decision = lifecycle.decide(status=order.status, quantity=order.quantity, filled_quantity=order.filled_quantity,
                                     report_status=(status or "").strip().upper(), report_filled=filled, new_facts=new_id)

@@ -56,9 +56,9 @@ def test_one_cancel(working_order, trader, django_assert_num_queries):
 
 def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_queries):
     # What the worker records when the venue accepts an order that rests: nothing filled, so no trades are
-    # looked for. The order re-read, then the venue update (lock, update, event; two savepoints), re-read.
+    # looked for. One transaction: the order's lock, its update, its event (+ SAVEPOINT/RELEASE).
     Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
     answer = {"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}}
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(5):
         order = execution.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")

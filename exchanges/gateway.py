@@ -261,13 +261,19 @@ def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:
     return cred.updated_at, cred.decrypted()
 
 
-def gateway_for(account: Account) -> Gateway:
+_LOOK_UP = object()
+
+
+def gateway_for(account: Account, credential_stamp=_LOOK_UP) -> Gateway:
     """The gateway for this account in this thread; rebuilt when the account's venue settings or its
-    credential change (keyed by account id, account/credential updated_at)."""
+    credential change (keyed by account id, account/credential updated_at). A caller that read the
+    credential's updated_at with its own query (None: no credential) passes it as `credential_stamp`."""
     cache: dict = getattr(_local, "gateways", None)
     if cache is None:
         cache = _local.gateways = {}
-    cred_stamp = Credential.objects.filter(account_id=account.id).values_list("updated_at", flat=True).first()
+    cred_stamp = credential_stamp
+    if cred_stamp is _LOOK_UP:
+        cred_stamp = Credential.objects.filter(account_id=account.id).values_list("updated_at", flat=True).first()
     key = (account.updated_at, cred_stamp)
     hit = cache.get(account.id)
     if hit and hit[0] == key:

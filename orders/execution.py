@@ -17,10 +17,10 @@ from functools import lru_cache
 import ccxt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from accounts.models import Account, Market
+from accounts.models import Account, Credential, Market
 from exchanges import markets
 from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
@@ -59,7 +59,13 @@ def _now() -> datetime:
 
 
 def _load(order_id: str) -> Order:
-    return Order.objects.select_related("account").get(pk=order_id)
+    """The order with its account and, for `_gateway`, its credential's updated_at: one query."""
+    stamp = Credential.objects.filter(account_id=OuterRef("account_id")).values("updated_at")[:1]
+    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp)).get(pk=order_id)
+
+
+def _gateway(order: Order) -> Gateway:
+    return gateway_for(order.account, credential_stamp=order.credential_stamp)
 
 
 def _ccxt_symbol(order: Order) -> str:
@@ -174,7 +180,7 @@ def submit(order_id: str) -> None:
     account = order.account
     if not account.enabled:
         return _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
-    gateway = gateway_for(account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     if order.market == Market.FUTURES and order.leverage:
         try:
@@ -222,7 +228,7 @@ def resolve_unknown(order_id: str) -> None:
     order = _load(order_id)
     if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
         return
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, client_order_id=order.id)
@@ -252,7 +258,7 @@ def cancel(order_id: str) -> None:
         # Never sent, and now it never will be: the submit task finds it claimed and not PENDING_NEW.
         services.order_apply_venue_update(order_id=order.id, status=Status.CANCELLED, reason="cancelled before it was sent")
         return
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
@@ -275,7 +281,7 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
     order = _load(order_id)
     if not order.exchange_order_id:
         return resolve_unknown(order_id)
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)
@@ -307,10 +313,10 @@ def sync_order(order_id: str) -> None:
             if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
             else:
-                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost; the claim keeps it single
+                submission.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)

@@ -1,6 +1,6 @@
 """The order lane: how a submit or cancel travels from the API tier to the venue in a few milliseconds.
 
-A Redis list of "<action>:<order id>" items, read by a few threads that live in every Celery worker
+A Redis list of "<action>:<order id>:<account>" items, read by a few threads that live in every Celery worker
 consuming the `orders` queue (`LaneStep`, a worker bootstep). Compared with a Celery task per order it
 saves the task envelope, the prefetch and the hand-off to the pool, and the venue connection in each lane
 thread stays warm. The items carry no state: what to send is in the database, and sending it once is the
@@ -29,16 +29,25 @@ def lane_key() -> str:
     return f"{settings.OMS_PUBSUB_PREFIX}:lane:orders"
 
 
-def push(action: str, order_id: str) -> None:
+def push(action: str, order_id: str, account: str) -> None:
+    """The account's name travels along only for the log lines of the thread that takes the item."""
     from oms_project import pubsub
 
-    pubsub.client().rpush(lane_key(), f"{action}:{order_id}")
+    pubsub.client().rpush(lane_key(), f"{action}:{order_id}:{account}")
 
 
-def handle(action: str, order_id: str) -> None:
-    """Run one item as its Celery task would, minus the broker: waits and transient errors go to the task."""
+def parse(item: bytes) -> tuple[str, str, str]:
+    """(action, order id, account name) of one lane item (order ids hold no colon; account names may)."""
+    action, order_id, account = (item.decode().split(":", 2) + ["", ""])[:3]
+    return action, order_id, account
+
+
+def handle(action: str, order_id: str, account: str = "") -> None:
+    """Run one item as its Celery task would, minus the broker: waits and transient errors go to the task.
+    The thread keeps its database connection between items without a health check (one round trip less
+    per order); a connection that broke raises a transient error, and is replaced for the next item."""
     from django.core.exceptions import ObjectDoesNotExist
-    from django.db import close_old_connections
+    from django.db import connections
 
     from oms_project import jsonlog
     from orders import execution, submission, tasks
@@ -47,8 +56,7 @@ def handle(action: str, order_id: str) -> None:
     if step is None:
         log.warning("ignored a lane item with an unknown action %r", action)
         return
-    close_old_connections()
-    jsonlog.bind(order_id=order_id, task=f"lane.{action}")
+    jsonlog.bind(order_id=order_id, account=account, task=f"lane.{action}")
     try:
         step(order_id)
     except ObjectDoesNotExist as exc:  # the order is gone (a test database flushed, a manual delete)
@@ -57,12 +65,12 @@ def handle(action: str, order_id: str) -> None:
         submission.retry(action, order_id, countdown=exc.countdown * (1 + random.uniform(0, 0.2)))
     except tasks.TRANSIENT as exc:
         log.warning("lane %s %s: %s; retrying through the task queue", action, order_id, exc)
+        connections.close_all()  # a broken database connection is replaced at the next item
         submission.retry(action, order_id, countdown=1)
     except Exception:  # noqa: BLE001 - one bad item must not stop the lane; the poller looks at the order again
         log.exception("lane %s %s failed", action, order_id)
     finally:
         jsonlog.clear()
-        close_old_connections()
 
 
 class Lane:
@@ -100,8 +108,7 @@ class Lane:
                     continue
                 backoff = 0.2
                 if item is not None:
-                    action, _, order_id = item[1].decode().partition(":")
-                    handle(action, order_id)
+                    handle(*parse(item[1]))
         finally:
             connections.close_all()
 

@@ -20,7 +20,7 @@ from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import Conflict, InvalidInput, NotFound
 from orders import lifecycle, risk, submission, validation
 from orders.lifecycle import EventKind
-from orders.lock_objects import account_lock, order_lock, order_qs_for_update
+from orders.lock_objects import account_lock, account_lock_for_placement, order_lock, order_qs_for_update
 from orders.models import Fill, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from orders.selectors import order_get
@@ -86,7 +86,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
 
     with transaction.atomic():
-        acct = account_lock(acct.pk)
+        acct = account_lock_for_placement(acct.pk)
         existing = _existing_for_client_id(acct, req)
         if existing is not None:
             return existing
@@ -111,7 +111,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         transaction.on_commit(partial(publish_order_update, order, event), robust=True)
-        transaction.on_commit(partial(submission.enqueue_submit, order.id), robust=True)
+        transaction.on_commit(partial(submission.enqueue_submit, order), robust=True)
     return order
 
 
@@ -127,7 +127,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    transaction.on_commit(partial(submission.enqueue_cancel, order.id), robust=True)
+    transaction.on_commit(partial(submission.enqueue_cancel, order), robust=True)
     return order
 
 

@@ -1,7 +1,7 @@
 """The hand-off to the workers: the order lane first (`orders.lane`), Celery tasks (sent by name: the API
 tier never imports task code) when a step has to wait and retry.
 
-Call `enqueue_*` from `transaction.on_commit` only, so a worker never sees an order that rolled back.
+`enqueue_*` take the Order with its account loaded. Call them from `transaction.on_commit` only, so a worker never sees an order that rolled back.
 A hand-off that failed leaves the order as it was; the poller finds it (`execution.HANDOFF_LOST_AFTER`).
 """
 from __future__ import annotations
@@ -13,12 +13,12 @@ ORDERS_QUEUE = "orders"
 TASKS = {lane.SUBMIT: "orders.tasks.order_submit", lane.CANCEL: "orders.tasks.order_cancel"}
 
 
-def enqueue_submit(order_id: str) -> None:
-    lane.push(lane.SUBMIT, order_id)
+def enqueue_submit(order) -> None:
+    lane.push(lane.SUBMIT, order.id, order.account.name)
 
 
-def enqueue_cancel(order_id: str) -> None:
-    lane.push(lane.CANCEL, order_id)
+def enqueue_cancel(order) -> None:
+    lane.push(lane.CANCEL, order.id, order.account.name)
 
 
 def retry(action: str, order_id: str, *, countdown: float) -> None:

@@ -53,7 +53,7 @@ def test_recover_settles_what_it_can_prove_and_sends_nothing_twice(venue, accoun
     assert rejected.status == Status.REJECTED and rejected.reason == NEVER_RECEIVED
     assert results[never_sent.id]["outcome"] == "submitted"
     assert Order.objects.get(pk=never_sent.id).status == Status.PENDING_NEW
-    assert order_lane.items() == [("submit", never_sent.id)]
+    assert order_lane.items() == [("submit", never_sent.id, "main")]
     assert [len(posts_of(venue, o.id)) for o in (lost_answer, never_received, never_sent)] == [1, 0, 0]
 
 

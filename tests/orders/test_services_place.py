@@ -43,7 +43,7 @@ def test_submission_lands_on_the_order_lane(order_lane, account, btcusdt, no_pri
     # when
     order = place(account)
     # then its id waits on the order lane in Redis for a worker's lane thread
-    assert order_lane.items() == [("submit", order.id)]
+    assert order_lane.items() == [("submit", order.id, "main")]
 
 
 def test_same_client_order_id_returns_the_existing_order_and_submits_nothing(account, btcusdt, no_prices,

@@ -161,6 +161,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (J
 CELERY_DB_REUSE_MAX = 1_000_000
 
 # Execution: how the workers talk to venues.
+OMS_LANE_THREADS = int(os.environ.get("OMS_LANE_THREADS", "8"))  # order-lane threads per worker on the orders queue
 OMS_VENUE_TIMEOUT_SECONDS = float(os.environ.get("OMS_VENUE_TIMEOUT_SECONDS", "10"))  # every venue HTTP call
 OMS_RECV_WINDOW_MS = int(os.environ.get("OMS_RECV_WINDOW_MS", "5000"))  # a signed request older than this is refused
 # After an unanswered order request, "not found" is trusted only once recvWindow + this grace has passed.

@@ -41,7 +41,7 @@ HOSTILE = {
 
 
 @pytest.fixture
-def stub(grpc_server, orders_queue, settings):
+def stub(grpc_server, order_lane, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0  # no worker here: answer with the PENDING_NEW order at once
     factories.instrument_create()
     factories.account_create(name="main")

@@ -105,7 +105,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(grpc_server, orders_queue, settings):
+def desk(grpc_server, order_lane, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0  # no worker here: CancelOrder answers with the PENDING_CANCEL order at once
     with grpc.insecure_channel(grpc_server, options=[("grpc.max_send_message_length", 8 * 1024 * 1024)]) as channel:
         yield Desk(oms_pb2_grpc.OrderServiceStub(channel))

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import redis
 
-from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingSwitch
+from accounts.models import Account, Balance, Market, Position, RiskLimit
 from exchanges.models import Instrument
 from oms_project import pubsub
 from oms_project.errors import FailedPrecondition, Unavailable
@@ -34,10 +34,9 @@ def last_price(exchange: str, market: str, symbol: str) -> Decimal | None:
     return price if price.is_finite() and price > 0 else None
 
 
-def kill_switch_check() -> None:
-    switch = TradingSwitch.objects.filter(pk=1).first()
-    if switch is not None and switch.kill_switch:
-        reason = f": {switch.reason}" if switch.reason else ""
+def kill_switch_check(on: bool | None, why: str | None) -> None:
+    if on:
+        reason = f": {why}" if why else ""
         raise FailedPrecondition(f"trading is halted by the kill switch{reason}", field="kill_switch")
 
 
@@ -114,9 +113,11 @@ def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) 
 
 
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
-    kill_switch_check()
+    """`account` is locked by `orders.lock_objects.account_lock_for_placement`, which read its risk limit and
+    the kill switch in the same query."""
+    kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
     account_enabled_check(account)
-    limit = RiskLimit.objects.filter(account=account).first()
+    limit = getattr(account, "risk_limit", None)
     if limit is None:
         return
     price = req.price if req.price is not None else last

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import Account, AccountMember, Balance, Market, Position
-from oms_project.errors import InvalidInput, NotFound, PermissionDenied
+from oms_project.errors import InvalidInput, NotFound, PermissionDenied, echo
 
 
 def _sees_everything(user) -> bool:
@@ -32,16 +32,16 @@ def account_get(name: str, user=None, *, trade: bool = False) -> Account:
         raise InvalidInput("account is required", field="account_id")
     account = accounts_for_user(user).filter(name=name).first()
     if account is None:
-        raise NotFound(f"account {name!r} not found", field="account_id")
+        raise NotFound(f"account {echo(name)} not found", field="account_id")
     if trade and not accounts_for_user(user, trade=True).filter(pk=account.pk).exists():
-        raise PermissionDenied(f"you may view account {name!r} but not trade on it", field="account_id")
+        raise PermissionDenied(f"you may view account {echo(name)} but not trade on it", field="account_id")
     return account
 
 
 def market_clean(market: str) -> str:
     value = (market or "").strip().lower()
     if value not in Market.values:
-        raise InvalidInput(f"market must be one of {', '.join(Market.values)}, not {market!r}", field="market")
+        raise InvalidInput(f"market must be one of {', '.join(Market.values)}, not {echo(market)}", field="market")
     return value
 
 

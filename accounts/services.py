@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
-from oms_project.errors import Conflict, InvalidInput, NotFound
+from oms_project.errors import Conflict, InvalidInput, NotFound, echo
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -46,7 +46,7 @@ def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url:
             _change(what="account_create", user=user, account=account,
                     after={"name": name, "exchange": exchange, "sandbox": sandbox, "base_url": base_url})
     except IntegrityError:
-        raise Conflict(f"an account named {name!r} already exists", field="name") from None
+        raise Conflict(f"an account named {echo(name)} already exists", field="name") from None
     return account
 
 
@@ -93,7 +93,7 @@ def account_set_enabled(*, account: str, enabled: bool, reason: str = "", user=N
 @transaction.atomic
 def member_add(*, account: str, user, role: str = AccountMember.Role.TRADER, by=None) -> AccountMember:
     if role not in AccountMember.Role.values:
-        raise InvalidInput(f"role must be one of {', '.join(AccountMember.Role.values)}, not {role!r}", field="role")
+        raise InvalidInput(f"role must be one of {', '.join(AccountMember.Role.values)}, not {echo(role)}", field="role")
     acct = account_get(account)
     member, _ = AccountMember.objects.update_or_create(user=user, account=acct, defaults={"role": role})
     _change(what="member_add", user=by, account=acct, after={"user": user.get_username(), "role": role})
@@ -130,14 +130,14 @@ def _limit_value(field: str, value):
         return sorted({s.strip().upper().replace("/", "") for s in value if s and s.strip()})
     if field == "max_open_orders":
         if isinstance(value, bool) or int(value) != value or int(value) < 0:
-            raise InvalidInput(f"max_open_orders must be a whole number >= 0, not {value!r}", field=field)
+            raise InvalidInput(f"max_open_orders must be a whole number >= 0, not {echo(value)}", field=field)
         return int(value)
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+        raise InvalidInput(f"{field} must be a number, not {echo(value)}", field=field) from None
     if not number.is_finite() or number < 0:
-        raise InvalidInput(f"{field} must be a finite number >= 0, not {value}", field=field)
+        raise InvalidInput(f"{field} must be a finite number >= 0, not {echo(value, quote=False)}", field=field)
     return number
 
 

@@ -16,7 +16,7 @@ from accounts.models import Account, Market
 from exchanges import ratelimit
 from exchanges.gateway import gateway_for
 from exchanges.models import Instrument
-from oms_project.errors import NotFound
+from oms_project.errors import NotFound, echo
 from orders.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def instrument_get(exchange: str, market: str, symbol: str) -> Instrument:
     native = symbol_normalize(symbol)
     found = Instrument.objects.filter(exchange=exchange, market=market, symbol=native).first()
     if found is None:
-        raise NotFound(f"unknown symbol {native} on {exchange} {market}", field="symbol")
+        raise NotFound(f"unknown symbol {echo(native, quote=False)} on {exchange} {market}", field="symbol")
     return found
 
 

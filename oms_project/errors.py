@@ -49,3 +49,15 @@ class RateLimited(ServiceError):
 
 class Unavailable(ServiceError):
     code = "unavailable"  # gRPC UNAVAILABLE, HTTP 503
+
+
+ECHO_LIMIT = 64  # characters of a caller's value quoted back in a message
+
+
+def echo(value, *, quote: bool = True, limit: int = ECHO_LIMIT) -> str:
+    """A caller's value as a refusal message quotes it: its start and its length when longer than `limit`,
+    so a 10 KB field makes a short message that still says what was sent. `quote` shows strings as repr."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text if len(text) <= limit else text[:limit]
+    shown = repr(cut) if quote and isinstance(value, str) else cut
+    return shown if cut is text else f"{shown}… ({len(text)} characters)"

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from accounts.selectors import account_get, accounts_for_user, market_clean
-from oms_project.errors import InvalidInput, NotFound
+from oms_project.errors import InvalidInput, NotFound, echo
 from orders.models import OPEN_STATUSES, Order, OrderEvent, Status
 from orders.symbols import symbol_normalize
 
@@ -18,7 +18,7 @@ def order_get(order_id: str, user=None) -> Order:
     order = (Order.objects.select_related("account")
              .filter(pk=order_id, account__in=accounts_for_user(user)).first()) if order_id else None
     if order is None:
-        raise NotFound(f"order {order_id!r} not found", field="order_id")
+        raise NotFound(f"order {echo(order_id)} not found", field="order_id")
     return order
 
 
@@ -28,7 +28,7 @@ def status_filter(status: str) -> tuple[str, ...]:
     if value == OPEN:
         return tuple(OPEN_STATUSES)
     if value not in Status.values:
-        raise InvalidInput(f"status must be OPEN or one of {', '.join(Status.values)}, not {status!r}", field="status")
+        raise InvalidInput(f"status must be OPEN or one of {', '.join(Status.values)}, not {echo(status)}", field="status")
     return (value,)
 
 

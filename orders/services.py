@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
-from oms_project.errors import Conflict, InvalidInput, NotFound
+from oms_project.errors import Conflict, InvalidInput, NotFound, echo
 from orders import lifecycle, risk, submission, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_lock, order_lock, order_qs_for_update
@@ -57,7 +57,7 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
         return None
     order = Order.objects.select_related("account").filter(account=account, client_order_id=req.client_order_id).first()
     if order is not None and not _same_request(order, req):
-        raise Conflict(f"client_order_id {req.client_order_id!r} was already used for order {order.id} "
+        raise Conflict(f"client_order_id {echo(req.client_order_id)} was already used for order {order.id} "
                        f"({order.side} {order.quantity} {order.symbol}); use a new id for a new order",
                        field="client_order_id")
     return order
@@ -160,9 +160,9 @@ def _finite(value, field: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+        raise InvalidInput(f"{field} must be a number, not {echo(value)}", field=field) from None
     if not number.is_finite():
-        raise InvalidInput(f"{field} must be a finite number, not {value}", field=field)
+        raise InvalidInput(f"{field} must be a finite number, not {echo(value, quote=False)}", field=field)
     return number
 
 
@@ -171,7 +171,7 @@ def _decimal_or_none(value, field: str) -> Decimal | None:
         return None
     number = _finite(value, field)
     if number < 0:
-        raise InvalidInput(f"{field} must be >= 0, not {value}", field=field)
+        raise InvalidInput(f"{field} must be >= 0, not {echo(value, quote=False)}", field=field)
     return number
 
 
@@ -192,7 +192,7 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
         try:
             order = order_lock(order_id)
         except Order.DoesNotExist:
-            raise NotFound(f"order {order_id!r} not found", field="order_id") from None
+            raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
         new_id = bool(exchange_order_id) and exchange_order_id != order.exchange_order_id
         decision = lifecycle.decide(status=order.status, quantity=order.quantity, filled_quantity=order.filled_quantity,
                                     report_status=(status or "").strip().upper(), report_filled=filled, new_facts=new_id)
@@ -237,7 +237,7 @@ def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decim
         try:
             order = order_lock(order_id)
         except Order.DoesNotExist:
-            raise NotFound(f"order {order_id!r} not found", field="order_id") from None
+            raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
         fill = Fill(order=order, account_id=order.account_id, market=order.market, trade_id=str(trade_id), price=price,
                     quantity=quantity, fee=fee, fee_asset=fee_asset or "", is_maker=bool(is_maker), executed_at=executed_at)
         try:
@@ -381,12 +381,12 @@ def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type
     market = market_clean(market)
     side = (side or "").strip().upper()
     if side not in ("BUY", "SELL"):
-        raise InvalidInput(f"side must be BUY or SELL, not {side!r}", field="side")
+        raise InvalidInput(f"side must be BUY or SELL, not {echo(side)}", field="side")
     if not exchange_order_id:
         raise InvalidInput("exchange_order_id is required to adopt a venue order", field="exchange_order_id")
     quantity = _finite(quantity, "quantity")
     if quantity <= 0:
-        raise InvalidInput(f"quantity must be > 0, not {quantity}", field="quantity")
+        raise InvalidInput(f"quantity must be > 0, not {echo(quantity)}", field="quantity")
     with transaction.atomic():
         acct = account_lock(account_get(account).pk)
         existing = Order.objects.filter(account=acct, market=market, exchange_order_id=exchange_order_id).first()

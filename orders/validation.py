@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from accounts.models import Account, Market
 from exchanges.models import Instrument
-from oms_project.errors import InvalidInput
+from oms_project.errors import InvalidInput, echo
 from orders.models import OrderType, Side, TimeInForce
 from orders.symbols import symbol_normalize
 
@@ -46,13 +46,13 @@ def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | N
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
+        raise InvalidInput(f"{field} must be a number, not {echo(value)}", field=field) from None
     if not number.is_finite():
-        raise InvalidInput(f"{field} must be a finite number, not {value}", field=field)
+        raise InvalidInput(f"{field} must be a finite number, not {echo(value, quote=False)}", field=field)
     if number <= 0:
-        raise InvalidInput(f"{field} must be greater than 0, not {value}", field=field)
+        raise InvalidInput(f"{field} must be greater than 0, not {echo(value, quote=False)}", field=field)
     if number >= MAX_AMOUNT or number.as_tuple().exponent < -MAX_DECIMALS:
-        raise InvalidInput(f"{field} {value} is out of range (below {MAX_AMOUNT:,} with at most {MAX_DECIMALS} decimals)",
+        raise InvalidInput(f"{field} {echo(value, quote=False)} is out of range (below {MAX_AMOUNT:,} with at most {MAX_DECIMALS} decimals)",
                            field=field)
     return number
 
@@ -60,7 +60,7 @@ def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | N
 def _choice(value: str, choices, *, field: str, normalize=str.upper) -> str:
     cleaned = normalize((value or "").strip())
     if cleaned not in choices:
-        raise InvalidInput(f"{field} must be one of {', '.join(choices)}, not {value!r}", field=field)
+        raise InvalidInput(f"{field} must be one of {', '.join(choices)}, not {echo(value)}", field=field)
     return cleaned
 
 
@@ -69,7 +69,7 @@ def _price_clean(price, order_type: str) -> Decimal | None:
     if price is None or (not isinstance(price, str) and price == 0) or price == "":
         price = None
     if order_type == OrderType.MARKET and price is not None:
-        raise InvalidInput(f"a MARKET order takes no price (got {price}); send a LIMIT order to set one", field="price")
+        raise InvalidInput(f"a MARKET order takes no price (got {echo(price, quote=False)}); send a LIMIT order to set one", field="price")
     if order_type == OrderType.LIMIT and price is None:
         raise InvalidInput("a LIMIT order needs a price greater than 0", field="price")
     return decimal_clean(price, field="price", allow_none=True)
@@ -89,14 +89,14 @@ def _leverage_clean(leverage, market: str) -> int | None:
     if market != Market.FUTURES:
         raise InvalidInput(f"leverage applies to futures only, not {market}", field="leverage")
     if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= MAX_LEVERAGE:
-        raise InvalidInput(f"leverage must be a whole number from 1 to {MAX_LEVERAGE}, not {leverage!r}", field="leverage")
+        raise InvalidInput(f"leverage must be a whole number from 1 to {MAX_LEVERAGE}, not {echo(leverage)}", field="leverage")
     return leverage
 
 
 def _time_in_force_clean(value: str, order_type: str, post_only: bool) -> str:
     if order_type == OrderType.MARKET:
         if value:
-            raise InvalidInput(f"a MARKET order takes no time_in_force (got {value!r})", field="time_in_force")
+            raise InvalidInput(f"a MARKET order takes no time_in_force (got {echo(value)})", field="time_in_force")
         return ""
     tif = _choice(value or TimeInForce.GTC, TimeInForce.values, field="time_in_force")
     if post_only and tif != TimeInForce.GTC:
@@ -135,7 +135,7 @@ def request_clean(*, symbol: str, side: str, quantity, order_type: str, price, m
 def exchange_check(exchange: str | None, account: Account) -> None:
     """An order goes to its account's venue; a caller naming another venue made a mistake."""
     if exchange and exchange.strip().lower() != account.exchange:
-        raise InvalidInput(f"account {account.name!r} trades on {account.exchange}, not {exchange}", field="exchange")
+        raise InvalidInput(f"account {account.name!r} trades on {account.exchange}, not {echo(exchange, quote=False)}", field="exchange")
 
 
 def instrument_for(account: Account, req: OrderRequest) -> Instrument:
@@ -146,12 +146,12 @@ def instrument_for(account: Account, req: OrderRequest) -> Instrument:
                  .order_by("symbol").values_list("symbol", flat=True)[:KNOWN_SYMBOLS_SHOWN + 1])
     where = f"{account.exchange} {req.market}"
     if found is not None:
-        raise InvalidInput(f"{req.symbol} is not trading on {where}", field="symbol")
+        raise InvalidInput(f"{echo(req.symbol, quote=False)} is not trading on {where}", field="symbol")
     if not known:
-        raise InvalidInput(f"unknown symbol {req.symbol}: no instruments are known on {where} yet (sync the markets)",
+        raise InvalidInput(f"unknown symbol {echo(req.symbol, quote=False)}: no instruments are known on {where} yet (sync the markets)",
                            field="symbol")
     shown = ", ".join(known[:KNOWN_SYMBOLS_SHOWN]) + (", …" if len(known) > KNOWN_SYMBOLS_SHOWN else "")
-    raise InvalidInput(f"unknown symbol {req.symbol} on {where}; known symbols: {shown}", field="symbol")
+    raise InvalidInput(f"unknown symbol {echo(req.symbol, quote=False)} on {where}; known symbols: {shown}", field="symbol")
 
 
 def _multiple_of(value: Decimal, step: Decimal) -> bool:

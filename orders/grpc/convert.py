@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from oms_project.errors import InvalidInput
+from oms_project.errors import InvalidInput, echo
 from orders.publish import order_payload
 from proto import oms_pb2
 
@@ -20,7 +20,7 @@ def decimal_in(field: str, value: float, exact: str = "") -> Decimal:
         try:
             number = Decimal(exact.strip())
         except InvalidOperation:
-            raise InvalidInput(f"{exact!r} ({field}_decimal) is not a decimal number", field=field) from None
+            raise InvalidInput(f"{echo(exact)} ({field}_decimal) is not a decimal number", field=field) from None
     else:
         if math.isnan(value):
             raise InvalidInput("must be a number, got NaN", field=field)
@@ -28,9 +28,9 @@ def decimal_in(field: str, value: float, exact: str = "") -> Decimal:
             raise InvalidInput("must be finite, got infinity", field=field)
         number = Decimal(repr(value))  # shortest repr: 0.001 stays 0.001, not 0.001000000000000000020816...
     if not number.is_finite():
-        raise InvalidInput(f"must be a finite number, got {number}", field=field)
+        raise InvalidInput(f"must be a finite number, got {echo(number)}", field=field)
     if number < 0:
-        raise InvalidInput(f"must not be negative, got {number:f}", field=field)
+        raise InvalidInput(f"must not be negative, got {echo(format(number, 'f'), quote=False)}", field=field)
     return number
 
 

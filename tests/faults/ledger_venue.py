@@ -26,7 +26,7 @@ D = Decimal
 VENUE_STATUS = {"NEW": Status.NEW, "PARTIALLY_FILLED": Status.PARTIALLY_FILLED, "FILLED": Status.FILLED,
                 "CANCELED": Status.CANCELLED, "EXPIRED": Status.EXPIRED, "REJECTED": Status.REJECTED}
 PENDING = (Status.PENDING_NEW, Status.PENDING_CANCEL)
-REFUSED_UNPROCESSED = ("fault:burst_429", "error:-1003")  # refused before processing: sent again after the ban
+REFUSED_UNPROCESSED = ("fault:burst_429", "error:-1003", "error:-1015")  # 429/418, refused unprocessed: sent again later
 NOT_FOUND = "error:-2013"
 
 

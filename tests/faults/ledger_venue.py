@@ -12,6 +12,7 @@ audit trail of every request:
 """
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,14 +143,26 @@ def _check_lookup(order: Order, audit: list[dict], window_ms: float, problem) ->
         problem(f"I5: {order.id} looked up {lookups[-1]['ts'] - sent_at} ms after it was sent, before {window_ms} ms")
 
 
+def _at_most_every(seconds: float, step):
+    """`step`, skipped when it ran less than `seconds` ago (a beat's pace, not one task per poll)."""
+    last = [float("-inf")]
+
+    def tick() -> None:
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            step()
+    return tick
+
+
 def settle(venue, account: Account, *, window_ms: float, intents: dict[str, str | None] | None = None,
            timeout: float = 30.0) -> Comparison:
-    """Wait (ticking the sync beat) until no order is pending and the ledger equals the venue; the comparison.
-    On timeout it fails with the problems last seen."""
+    """Wait (sending the beat's sync twice a second) until no order is pending and the ledger equals the venue;
+    the comparison. On timeout it fails with the problems last seen."""
+    tick = _at_most_every(0.5, sync_due)
     wait_until(lambda: not Order.objects.filter(account=account, status__in=PENDING).exists(), timeout=timeout,
-               interval=0.05, tick=sync_due, what="no order pending")
+               interval=0.05, tick=tick, what="no order pending")
     return wait_until(lambda: compare(venue, account, intents=intents, window_ms=window_ms), timeout=timeout,
-                      interval=0.2, tick=sync_due, what="ledger == venue")
+                      interval=0.2, tick=tick, what="ledger == venue")
 
 
 def ledger_balances(account: Account, market: str = "spot") -> dict[str, tuple[Decimal, Decimal]]:

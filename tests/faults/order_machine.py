@@ -35,7 +35,7 @@ QUANTITIES = st.integers(1, 5).map(lambda n: D("0.001") * n)
 # How an answer is lost: dropped after processing, or an "unknown" error after processing (-1001 503, -1007 408).
 LOST_ANSWERS = {"dropped": {"drop_response_count": 1}, "-1001": {"error_count": 1, "error_kind": "unknown"},
                 "-1007": {"error_count": 1, "error_kind": "timeout", "error_delay_ms": 50}}
-HOLD = {"drop_response_count": 1, "drop_hold_ms": 3000}  # processed; the answer held back, then the connection cut
+HOLD = {"drop_response_count": 1, "drop_hold_ms": 5000}  # processed; the answer held back, then the connection cut
 SLOW_STEPS_PER_EXAMPLE = 2  # worker crashes, and recoveries of an order in flight: a second or two each
 
 

@@ -36,8 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
     p.add_argument("--queries", type=int, default=100, help="timed queries per read kind and API (default 100)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
-    p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server and the worker "
-                                                          "during placement (var/bench/profile-*.txt, collapsed)")
+    p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server (and the worker) "
+                                                          "during placement, fill->stream and fan-out "
+                                                          "(var/bench/profile-*.txt, collapsed)")
     p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
     args = p.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> dict:
 
     with Stack() as stack:
         console.log(f"stack up: venue {stack.venue_url}, gRPC {stack.grpc_address}")
+        from bench.profiling import profiling
         from bench.scenarios import order_updates, placement, streams
 
         if any(s in chosen for s in BY_LATENCY):
@@ -95,19 +97,23 @@ def run(args: argparse.Namespace) -> dict:
             tag = f"@{latency:g}ms"
             if "placement" in chosen:
                 def latency_pair(tag=tag):
-                    with profiling(stack, args.profile, tag):
+                    with profiling((stack.grpc, stack.worker), args.profile, tag):
                         place, cancel = placement.latency(stack, args.n)
                     return {"_many": True, f"1 place {tag}": place, f"3 cancel {tag}": cancel}
                 attempt(f"1 place {tag}", latency_pair)
             if "throughput" in chosen:
                 attempt(f"2 throughput {tag}", lambda: placement.throughput(stack, args.clients, args.seconds))
             if "updates" in chosen:
-                attempt(f"5 fill->stream {tag}", lambda: order_updates.fill_to_stream(stack, args.fills))
+                def updates(tag=tag):
+                    with profiling((stack.grpc, stack.worker), args.profile, f"updates-{tag}"):
+                        return order_updates.fill_to_stream(stack, args.fills)
+                attempt(f"5 fill->stream {tag}", updates)
         stack.set_venue_latency(0)
         if "streams" in chosen:
             for count in args.streams:
                 attempt(f"4 streams x{count}",
-                        lambda count=count: streams.fan_out(stack, count, args.rate_hz, args.stream_seconds))
+                        lambda count=count: streams.fan_out(stack, count, args.rate_hz, args.stream_seconds,
+                                                            profile=args.profile))
             stack.start_grpc()
         if "reads" in chosen:
             from bench.scenarios import reads
@@ -121,31 +127,6 @@ def run(args: argparse.Namespace) -> dict:
     report.print_table(results, console)
     console.log(f"written {report.write(results)}")
     return results
-
-
-class profiling:
-    """py-spy samples (collapsed stacks, for flamegraph.pl or speedscope) of the gRPC server and the worker
-    while the block runs, when asked."""
-
-    def __init__(self, stack, enabled: bool, tag: str):
-        self.stack, self.enabled, self.tag, self.procs = stack, enabled, tag.strip("@"), []
-
-    def __enter__(self):
-        if self.enabled:
-            from bench.stack import LOG_DIR
-
-            for child in (self.stack.grpc, self.stack.worker):
-                out = LOG_DIR / f"profile-{child.name}-{self.tag}.txt"
-                self.procs.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                                                    str(child.pid), "--output", str(out), "--format", "raw",
-                                                    "--rate", "250", "--threads", "--idle"],
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        return self
-
-    def __exit__(self, *exc):
-        for proc in self.procs:
-            proc.send_signal(2)  # py-spy writes its flame graph on SIGINT
-            proc.wait(60)
 
 
 def main(argv=None) -> None:

@@ -2,7 +2,9 @@
 
 REJECTED  the venue answered and refused (bad order, funds, symbol): final, keep its reason.
 UNKNOWN   the request may or may not have been processed (timeouts, network, 5xx): look it up, never resend.
-BACKOFF   the venue asks us to slow down (429/418, rate-limit codes): retry later, send nothing meanwhile.
+BACKOFF   the venue refused the request unprocessed and it may be sent again later: it asks us to slow down
+          (429/418, rate-limit codes: send nothing meanwhile), or the request's timestamp was outside
+          recvWindow (-1021; the gateway has corrected the clock offset by then).
 AUTH      the key was refused: stop trading the account and say why.
 NOT_FOUND the venue does not know the order (cancel/lookup).
 """
@@ -24,12 +26,13 @@ class Outcome(enum.StrEnum):
 
 
 # Checked in order: subclasses before their bases (OrderNotFound is an InvalidOrder,
-# DDoSProtection/RateLimitExceeded are NetworkErrors, PermissionDenied is an AuthenticationError).
+# DDoSProtection/RateLimitExceeded/InvalidNonce are NetworkErrors, PermissionDenied is an AuthenticationError).
 _TABLE: tuple[tuple[type[BaseException], Outcome], ...] = (
     (ccxt.OrderNotFound, Outcome.NOT_FOUND),
     (ccxt.RateLimitExceeded, Outcome.BACKOFF),
     (ccxt.DDoSProtection, Outcome.BACKOFF),
     (ccxt.AuthenticationError, Outcome.AUTH),  # incl. PermissionDenied, AccountSuspended
+    (ccxt.InvalidNonce, Outcome.BACKOFF),  # -1021, checked before the order is looked at: nothing reached the book
     (ccxt.OperationFailed, Outcome.UNKNOWN),  # NetworkError, RequestTimeout, ExchangeNotAvailable, BadResponse
     (ccxt.ExchangeError, Outcome.REJECTED),  # InsufficientFunds, InvalidOrder, BadSymbol, MarketClosed, other coded refusals
 )

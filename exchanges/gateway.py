@@ -3,11 +3,13 @@
 `gateway_for(account)` decrypts the account's credentials (here, in the worker, never in the API
 tier) and keeps one ccxt client per account and thread, rebuilt when the account or its credential
 changes. Every request first passes the shared Redis rate limiter; a 429/418 bans the account for
-Retry-After seconds. ccxt never retries on its own (`maxRetriesOnFailure` 0): a lost order response
+Retry-After seconds; a -1021 (timestamp outside recvWindow) measures the clock offset to the venue
+once and shares it. ccxt never retries on its own (`maxRetriesOnFailure` 0): a lost order response
 is resolved by looking the order up, not by resending it.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from decimal import Decimal
@@ -36,12 +38,15 @@ BINANCE_OPTIONS = {
 
 RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
 
+log = logging.getLogger(__name__)
+
 logredact.install()
 
 
 class SharedLimitsMixin:
     """Routes every request through the account's shared limiter and turns 429/418 into a shared ban."""
 
+    oms_account_id: int
     oms_limiters: dict[str, ratelimit.SharedLimiter]
 
     def oms_market_of(self, api) -> str:
@@ -60,7 +65,21 @@ class SharedLimitsMixin:
             return super().fetch2(path, api, method, params, config)
         except ccxt.BaseError as exc:
             metrics.venue_error(self.id, exc)
+            if isinstance(exc, ccxt.InvalidNonce):
+                self.oms_correct_clock()
             raise
+
+    def oms_correct_clock(self) -> None:
+        """Binance -1021: the request's timestamp was outside recvWindow by the venue's clock (refused unprocessed).
+        Measure the offset (ccxt's load_time_difference: one public /time call) for this client's next requests
+        and for every client of the account built from now on."""
+        try:
+            offset = self.load_time_difference()
+        except ccxt.BaseError as exc:
+            log.warning("clock offset to %s not measured: %s", self.id, exc)
+            return
+        ratelimit.store_clock_offset(self.oms_account_id, offset)
+        log.warning("clock offset to %s corrected: the venue's clock is %+d ms from ours", self.id, -offset)
 
     def handle_errors(self, code, reason, url, method, headers, body, response, request_headers, request_body):
         if code in RETRY_AFTER_DEFAULT:
@@ -133,6 +152,10 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
         client.set_sandbox_mode(True)
     if account.base_url:
         client.urls["api"] = override_base_url(client.urls["api"], account.base_url)
+    client.oms_account_id = account.id
+    offset = ratelimit.clock_offset(account.id)
+    if offset is not None:
+        client.options["timeDifference"] = offset
     markets = ("spot", "futures") if issubclass(cls, ccxt.binance) else ("spot",)
     client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in markets}

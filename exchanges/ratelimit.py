@@ -101,6 +101,20 @@ def published_limits(account_id: int, market: str) -> tuple[Limit, ...]:
     return DEFAULT_LIMITS.get(market, DEFAULT_LIMITS["spot"])
 
 
+# The venue's clock against ours (ms, ccxt's options["timeDifference"]), measured after a -1021 and kept beside the
+# limits (same key space: a test that forgets the limits forgets it too) so every client of the account starts from it.
+CLOCK_OFFSET_TTL_SECONDS = 3600
+
+
+def store_clock_offset(account_id: int, offset_ms: int) -> None:
+    pubsub.client().set(_key("clock", account_id), int(offset_ms), ex=CLOCK_OFFSET_TTL_SECONDS)
+
+
+def clock_offset(account_id: int) -> int | None:
+    raw = pubsub.client().get(_key("clock", account_id))
+    return None if raw is None else int(raw)
+
+
 class SharedLimiter:
     """Per venue account and market API. `acquire` blocks briefly when a window is full
     (up to OMS_RATE_LIMIT_MAX_WAIT_SECONDS), else raises VenueBackoff; a ban always raises."""

@@ -100,6 +100,10 @@ class Order(models.Model):
             models.Index(fields=["exchange_order_id"], name="order_exchange_id"),
             models.Index(fields=["client_order_id"], name="order_client_id"),
             models.Index(fields=["next_sync_at"], condition=Q(status__in=OPEN_STATUSES), name="order_open_sync"),
+            # "Open orders of this account and symbol", newest first: a few percent of the pair's orders, read in
+            # order up to the page instead of filtering every order of the pair.
+            models.Index(fields=["account", "symbol", "-created_at", "-id"], condition=Q(status__in=OPEN_STATUSES),
+                         name="order_open_account_symbol"),
         ]
 
     def __str__(self) -> str:

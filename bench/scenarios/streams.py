@@ -10,6 +10,7 @@ import time
 
 import psutil
 
+from bench.profiling import profiling
 from bench.stack import BASE_DIR, Stack
 from bench.stats import compare, summary
 
@@ -25,7 +26,7 @@ def _publish(seq: int) -> None:
                           "timestamp_ms": now_ms})
 
 
-def fan_out(stack: Stack, streams: int, rate_hz: float, seconds: float) -> dict:
+def fan_out(stack: Stack, streams: int, rate_hz: float, seconds: float, *, profile: bool = False) -> dict:
     from django.conf import settings
 
     from oms_project import pubsub
@@ -45,11 +46,12 @@ def fan_out(stack: Stack, streams: int, rate_hz: float, seconds: float) -> dict:
         cpu_before, wall_before = sum(server.cpu_times()[:2]), time.monotonic()
         published, interval, next_at = 0, 1 / rate_hz, time.monotonic()
         end = next_at + seconds
-        while next_at < end:
-            time.sleep(max(0.0, next_at - time.monotonic()))
-            published += 1
-            _publish(published)
-            next_at += interval
+        with profiling((stack.grpc,), profile, f"streams-{streams}", gil_only=True):
+            while next_at < end:
+                time.sleep(max(0.0, next_at - time.monotonic()))
+                published += 1
+                _publish(published)
+                next_at += interval
         cpu = (sum(server.cpu_times()[:2]) - cpu_before) / (time.monotonic() - wall_before)
         rss = max(rss_before, server.memory_info().rss)
         client.stdin.write(f"stop {published}\n")

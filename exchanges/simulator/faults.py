@@ -24,6 +24,7 @@ class Faults:
     error_kind: str = "unknown"
     error_delay_ms: float = 200.0  # how long a "timeout" (-1007) answer takes
     burst_429: int = 0  # the next N matching requests get 429 -1003
+    ban_418_seconds: float = 0.0  # the next matching request bans its IP (that API's market) this long: 418 -1003
     drop_response_rate: float = 0.0  # process, then close the connection without an answer
     drop_response_count: int = 0
     drop_request_rate: float = 0.0  # close the connection without processing

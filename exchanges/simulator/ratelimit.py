@@ -62,13 +62,13 @@ class RateLimiter:
         """Adds the request's weight; raises 429/418 past the limit. Returns the headers to send."""
         used, resets = self._add(("w", market, ip), "1M", weight, now)
         headers = {"X-MBX-USED-WEIGHT-1M": str(used)}
-        if not self.limits.enabled:
-            return headers
-        ban = self.banned_until.get((market, ip), 0)
+        ban = self.banned_until.get((market, ip), 0)  # earned past the limits, or set by the ban_418 fault knob
         if now < ban:
             raise VenueError(-1003, f"Way too much request weight used; IP banned until {ban}. Please use WebSocket "
                              "Streams for live updates to avoid bans.", status=418,
                              headers={**headers, "Retry-After": str(max(1, (ban - now + 999) // 1000))})
+        if not self.limits.enabled:
+            return headers
         limit = self.limits.spot_weight_1m if market == SPOT else self.limits.futures_weight_1m
         if used > limit:
             strikes, _ = self._add(("strike", market, ip), "1M", 1, now)
@@ -81,6 +81,10 @@ class RateLimiter:
                              "Please use WebSocket Streams for live updates to avoid polling the API.", status=429,
                              headers={**headers, "Retry-After": str(max(1, (resets - now + 999) // 1000))})
         return headers
+
+    def ban(self, market: str, ip: str, seconds: float, now: int) -> None:
+        """Ban the IP on one market's API as persisting past a 429 would (the fault knob `ban_418_seconds`)."""
+        self.banned_until[(market, ip)] = now + int(seconds * 1000)
 
     def order(self, market: str, api_key: str, now: int) -> dict[str, str]:
         headers, refused = {}, None

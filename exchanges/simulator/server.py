@@ -350,6 +350,10 @@ class VenueServer:
             return self._error(VenueError(-1003, "Too many requests; current limit of IP is 6000 requests per minute. "
                                           "Please use WebSocket Streams for live updates to avoid polling the API.",
                                           status=429, headers={"Retry-After": "1"}), row)
+        if targeted and knobs.ban_418_seconds > 0:  # this request and every later one from the IP meet the ban
+            self.limiter.ban(route.market, request.remote or "", knobs.ban_418_seconds, self.venue.now())
+            knobs.ban_418_seconds = 0
+            faults.count("ban_418")
         error_kind = knobs.error_kind if targeted and faults.take("error_count", "error_rate") else None
         if error_kind and not ERROR_KINDS[error_kind][2]:
             return self._injected_error(error_kind, row)

@@ -1,7 +1,12 @@
 """Input serializers (shape only; the services own the rules) and output serializers."""
 from __future__ import annotations
 
-from rest_framework import serializers
+import functools
+from datetime import UTC, datetime
+
+from django.conf import settings
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from accounts.models import Account, Balance, Market, Position
 from exchanges.models import Instrument
@@ -59,6 +64,43 @@ class OrderSerializer(serializers.ModelSerializer):
                   "filled_quantity", "remaining_quantity", "average_price", "cumulative_quote", "cumulative_fee",
                   "fee_asset", "status", "reason", "version", "created_at", "updated_at", "submitted_at"]
         read_only_fields = fields
+
+
+# The order list renders `values()` rows instead of model instances: DRF's per-field attribute lookup cost
+# more than the query itself at 100 orders a page. Same fields, same renderers, so the same JSON and schema.
+ORDER_ROW_LOOKUPS = {"account": "account__name"}
+
+
+def order_row_columns() -> list[str]:
+    """The `values()` columns order_rows reads (remaining_quantity is derived, as the model's property is)."""
+    return [ORDER_ROW_LOOKUPS.get(name, name) for name in OrderSerializer.Meta.fields if name != "remaining_quantity"]
+
+
+def _utc_iso(value: datetime) -> str:
+    """DateTimeField's rendering when the time zone is UTC, without its per-value time-zone lookup."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@functools.cache
+def _order_renderers() -> tuple:
+    fields = OrderSerializer().fields
+    utc = settings.TIME_ZONE == "UTC" and api_settings.DATETIME_FORMAT == ISO_8601
+    return tuple((name, _utc_iso if utc and isinstance(fields[name], serializers.DateTimeField)
+                  else fields[name].to_representation) for name in OrderSerializer.Meta.fields)
+
+
+def order_rows(rows) -> list[dict]:
+    """What OrderSerializer(many=True) renders for these orders, from rows of `values(*order_row_columns())`."""
+    renderers = _order_renderers()
+    out = []
+    for row in rows:
+        row["remaining_quantity"] = row["quantity"] - row["filled_quantity"]
+        for name, lookup in ORDER_ROW_LOOKUPS.items():
+            row[name] = row[lookup]
+        # As Serializer.to_representation: None stays None, every other value goes through its field.
+        out.append({name: None if row[name] is None else render(row[name]) for name, render in renderers})
+    return out
 
 
 class FillSerializer(serializers.ModelSerializer):

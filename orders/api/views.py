@@ -57,6 +57,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     ordering_fields = ["created_at"]
     ordering = ("-created_at", "-id")  # as the selector and ListOrders: a total order, so pages are stable
 
+    def list(self, request, *args, **kwargs):
+        # The paginated OrderSerializer list, rendered from values() rows (see serializers.order_rows).
+        queryset = self.filter_queryset(self.get_queryset()).values(*s.order_row_columns())
+        return self.get_paginated_response(s.order_rows(self.paginate_queryset(queryset)))
+
     def scoped_queryset(self, user):
         queryset = order_list(user=user).select_related("account")
         if self.action == "retrieve":

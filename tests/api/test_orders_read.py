@@ -1,6 +1,7 @@
 """GET /api/v1/orders/: scoping, filters, search, ordering, cursor pagination, and one order with its history."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orders import services as order_services
+from orders.api.serializers import OrderSerializer
 from orders.models import Order
 from tests import factories
 from tests.api.conftest import error_of, order_acked, order_filled
@@ -36,6 +39,31 @@ def test_order_fields_are_exact_decimal_strings(client_a, acct_a):
     assert (row["account"], row["symbol"], row["side"], row["status"]) == ("acct-a", "BTCUSDT", "BUY", "PENDING_NEW")
     assert (row["quantity"], row["price"], row["filled_quantity"], row["remaining_quantity"]) == (
         "0.015", "20000.5", "0", "0.015")
+
+
+def test_list_rows_render_exactly_as_the_order_serializer(client_a, acct_a):
+    """The list renders values() rows (serializers.order_rows): each must equal OrderSerializer's rendering of
+    the same order, nulls, derived and decimal fields included."""
+    pending = factories.order_place(acct_a, price=Decimal("20000.5"), client_order_id="mine-1")
+    market = factories.order_place(acct_a, order_type="MARKET", price=None, quantity=Decimal("0.015"))
+    acked = order_acked(acct_a)
+    filled = order_filled(acct_a, trade_id="t-all", price="19999.99")
+    partial = order_acked(acct_a, quantity=Decimal("0.02"))
+    order_services.fill_record(order_id=partial.id, trade_id="t-half", price=Decimal("20000"), quantity=Decimal("0.005"),
+                               fee=Decimal("0.001"), fee_asset="BNB", is_maker=False, executed_at=timezone.now())
+    Order.objects.filter(pk=filled.pk).update(submitted_at=timezone.now(), reason="a reason")
+    Order.objects.filter(pk=acked.pk).update(leverage=3)  # as a futures order keeps it
+
+    rows = client_a.get(URL).json()["results"]
+
+    expected = OrderSerializer(Order.objects.select_related("account").order_by("-created_at", "-id"), many=True).data
+    assert rows == json.loads(json.dumps(expected))
+    by_id = {row["id"]: row for row in rows}
+    assert (by_id[market.id]["price"], by_id[market.id]["average_price"]) == (None, None)
+    assert by_id[pending.id]["client_order_id"] == "mine-1"
+    assert (by_id[partial.id]["status"], by_id[partial.id]["remaining_quantity"]) == ("PARTIALLY_FILLED", "0.015")
+    assert by_id[filled.id]["submitted_at"].endswith("Z") and by_id[filled.id]["reason"] == "a reason"
+    assert by_id[acked.id]["leverage"] == 3 and by_id[acked.id]["exchange_order_id"]
 
 
 def test_filters_status_open_side_symbol_account_market_exchange(client_a, acct_a, alice):

@@ -7,6 +7,7 @@ import pytest
 
 from exchanges.simulator.control import VenueControl, VenueControlError
 from exchanges.simulator.testing import ccxt_client, start_venue
+from tests.waiting import wait_until
 
 from .helpers import hold_price
 
@@ -89,6 +90,28 @@ def test_429_burst_then_normal_service(venue_exchange, venue):
     assert venue_exchange.fetch_ticker("BTC/USDT")["bid"] > 0
 
     assert venue.control.fault_counts() == {"burst_429": 2}
+
+
+def test_a_418_ban_refuses_every_request_of_the_ip_on_that_api_until_it_ends(venue_exchange, venue):
+    venue.control.set_faults(ban_418_seconds=1, endpoints=["GET /api/v3/ticker/24hr"])
+
+    with pytest.raises(ccxt.DDoSProtection, match="IP banned until"):
+        venue_exchange.fetch_ticker("BTC/USDT")
+    assert venue_exchange.last_response_headers["Retry-After"] == "1"
+    with pytest.raises(ccxt.DDoSProtection):  # another spot route, not the one named: the IP is banned
+        venue_exchange.fetch_order_book("BTC/USDT")
+    assert venue_exchange.fetch_ticker("BTC/USDT:USDT")["last"] > 0  # the USD-M API keeps its own bans
+    banned = [r for r in venue.control.audit() if r["status"] == 418]
+    assert [r["path"] for r in banned] == ["/api/v3/ticker/24hr", "/api/v3/depth"]
+    wait_until(lambda: _answers(venue_exchange), timeout=3, what="the ban to end")
+    assert venue.control.fault_counts() == {"ban_418": 1}
+
+
+def _answers(exchange) -> bool:
+    try:
+        return exchange.fetch_ticker("BTC/USDT")["bid"] > 0
+    except ccxt.DDoSProtection:
+        return False
 
 
 def test_accept_then_drop_response_leaves_the_order_on_the_venue(venue_exchange, venue):

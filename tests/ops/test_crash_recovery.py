@@ -10,7 +10,6 @@ import pytest
 from orders import execution, services
 from orders.execution import NEVER_RECEIVED
 from orders.models import Order, Status
-from tests.fixtures.worker import _purge_queues
 from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
 
@@ -18,26 +17,14 @@ pytestmark = [pytest.mark.e2e]
 
 D = Decimal
 
-# Short lookup windows so unknown outcomes resolve quickly, and recovery that takes orders of any age.
-WORKER_SETTINGS = {"OMS_RECV_WINDOW_MS": "1000", "OMS_UNKNOWN_GRACE_SECONDS": "0.2", "OMS_VENUE_TIMEOUT_SECONDS": "60",
-                   "OMS_RECOVERY_MIN_AGE_SECONDS": "0"}
 
-
-@pytest.fixture
-def workers(oms_processes):
-    _purge_queues()
-    yield lambda: oms_processes.worker(env=WORKER_SETTINGS)
-    oms_processes.stop_all()
-    _purge_queues()
-
-
-def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, account_on_venue, workers):
+def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, account_on_venue, worker_processes):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     # The venue takes the first order request and never answers (connection held, then dropped); the next
     # three it processes, then holds the answer: the worker dies before hearing anything.
     venue.control.set_faults(endpoints=["POST /api/v3/order"], drop_request_count=1, drop_response_count=3,
                              drop_hold_ms=120_000)
-    first = workers()
+    first = worker_processes()
     orders = [services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=D("0.01"), price=price)
               for price in (D("99000"), D("98000"), D("101000"), D("97000"))]
     ids = [o.id for o in orders]
@@ -53,7 +40,7 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
     venue.control.clear_faults()
     assert Order.objects.filter(pk__in=ids, status=Status.PENDING_NEW).count() == 4  # nobody heard back
 
-    workers()  # on start it queues recovery
+    worker_processes()  # on start it queues recovery
     wait_until(lambda: not Order.objects.filter(pk__in=ids, status__in=(Status.PENDING_NEW, Status.PENDING_CANCEL)).exists(),
                timeout=45, interval=0.2, what="no order left pending")
 

@@ -3,7 +3,7 @@
 One poll per venue endpoint (accounts sharing an exchange, sandbox flag and base URL share it) and
 market: `fetch_tickers` gives last price, best bid and ask in one request; where a venue's tickers
 lack the book (Binance USD-M), `fetch_bids_asks` fills it in. Errors back a venue off exponentially
-without stopping the others.
+without stopping the others; while Redis or the database is away (a restart), rounds are skipped, not fatal.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import time
 from decimal import Decimal
 
 import ccxt
+import redis
+from django.db import DatabaseError, close_old_connections
 
 from accounts.models import Account, Market
 from exchanges.errors import VenueBackoff
@@ -78,7 +80,13 @@ def run(*, interval: float, stop: threading.Event, rounds: int | None = None) ->
     done = 0
     while not stop.is_set() and (rounds is None or done < rounds):
         started = time.monotonic()
-        for account in venues():
+        close_old_connections()  # a connection broken by a database restart is replaced, not reused
+        try:
+            accounts = venues()
+        except DatabaseError as exc:
+            log.warning("venues unavailable (database), retrying: %s", exc)
+            accounts = []
+        for account in accounts:
             key = (account.exchange, account.sandbox, account.base_url)
             not_before, delay = backoff.get(key, (0.0, 0.0))
             if started < not_before:
@@ -92,5 +100,7 @@ def run(*, interval: float, stop: threading.Event, rounds: int | None = None) ->
                     delay = max(delay, exc.retry_after)
                 backoff[key] = (time.monotonic() + delay, delay)
                 log.warning("prices of %s unavailable, retrying in %.1fs: %s", account.name, delay, exc)
+            except (redis.RedisError, DatabaseError) as exc:  # our own servers: the feed resumes when they are back
+                log.warning("prices of %s not published (%s), retrying: %s", account.name, type(exc).__name__, exc)
         done += 1
         stop.wait(max(0.0, interval - (time.monotonic() - started)))

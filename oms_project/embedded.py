@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
 import subprocess
 import time
@@ -33,14 +34,20 @@ def postgres_url() -> str:
     return server.get_uri()
 
 
-def stop_postgres() -> None:
-    pg_ctl = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin" / "pg_ctl"
-    pgdata = VAR_DIR / "pg"
+def pg_ctl(pgdata: Path, *args: str) -> subprocess.CompletedProcess:
+    """pgserver's pg_ctl on a data directory, as the user that owns it (pgserver's own when we are root; through
+    `su`, so this process never forks to change user: a child forked from a process running gRPC threads can crash)."""
+    cmd = [str(Path(__import__("pgserver").__file__).parent / "pginstall" / "bin" / "pg_ctl"), "-D", str(pgdata), *args]
+    if os.geteuid() == 0:
+        cmd = ["su", "pgserver", "-s", "/bin/sh", "-c", shlex.join(cmd)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
+def stop_postgres(pgdata: Path | None = None) -> None:
+    """A fast shutdown (sessions end, open transactions roll back) of the embedded server, or of `pgdata`'s."""
+    pgdata = pgdata or VAR_DIR / "pg"
     if (pgdata / "postmaster.pid").exists():
-        cmd = [str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"]
-        if os.geteuid() == 0:
-            cmd = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(cmd)]
-        subprocess.run(cmd, capture_output=True, check=False)
+        pg_ctl(pgdata, "-m", "fast", "-w", "stop")
 
 
 def _port_open(port: int) -> bool:

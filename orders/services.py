@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
+from functools import partial, update_wrapper
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 QUANT = Decimal(1).scaleb(-18)  # numeric(38, 18)
 
 
+def _after_commit(func, *args) -> None:
+    """func(*args) once the transaction commits; a failure (Redis away) is logged, never raised into the caller,
+    whose change is already committed. Wrapped to carry func's name: Django's robust hook logs `__qualname__`,
+    and a bare partial, which has none, turns the logged failure into an AttributeError raised after commit."""
+    transaction.on_commit(update_wrapper(partial(func, *args), func), robust=True)
+
+
 def _event_append(order: Order, *, kind: str, from_status: str, source: str, payload: dict | None = None,
                   publish: bool = True) -> OrderEvent:
     """Bump the (locked) order's version, save the given changes, record the event, publish on commit."""
@@ -39,7 +46,7 @@ def _event_append(order: Order, *, kind: str, from_status: str, source: str, pay
     event = OrderEvent.objects.create(order=order, sequence=order.version, kind=kind, from_status=from_status,
                                       to_status=order.status, payload=payload or {}, source=source)
     if publish:
-        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+        _after_commit(publish_order_update, order, event)
     return event
 
 
@@ -110,8 +117,8 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
         event = OrderEvent.objects.create(order=order, sequence=1, kind=EventKind.PLACED, from_status="",
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
-        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
-        transaction.on_commit(partial(submission.enqueue_submit, order), robust=True)
+        _after_commit(publish_order_update, order, event)
+        _after_commit(submission.enqueue_submit, order)
     return order
 
 
@@ -127,7 +134,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    transaction.on_commit(partial(submission.enqueue_cancel, order), robust=True)
+    _after_commit(submission.enqueue_cancel, order)
     return order
 
 
@@ -410,5 +417,5 @@ def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type
                                           to_status=order.status, source=source,
                                           payload={"exchange_order_id": exchange_order_id,
                                                    "venue_client_order_id": venue_client_id})
-        transaction.on_commit(partial(publish_order_update, order, event), robust=True)
+        _after_commit(publish_order_update, order, event)
     return order

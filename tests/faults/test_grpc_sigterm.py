@@ -8,44 +8,20 @@ Twice: the venue answers within the grace (in-flight placements come back NEW), 
 the grace (they come back PENDING_NEW just before it ends, never cut off)."""
 from __future__ import annotations
 
-import threading
 import time
 
 import grpc
 import pytest
 
 from orders.models import Order, Status
-from proto import oms_pb2, oms_pb2_grpc
+from proto import oms_pb2_grpc
+from tests.faults.load import Placer, calls_of
 from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
 
 
-
-
-class Placer(threading.Thread):
-    """Places resting orders, each with its own client order id, one after another until a call fails."""
-
-    def __init__(self, stub, index: int):
-        super().__init__(daemon=True)
-        self.stub, self.index = stub, index
-        self.calls: list[dict] = []  # client_order_id, started, ended, code, status
-
-    def run(self):
-        for i in range(1000):
-            call = {"client_order_id": f"sigterm-{self.index}-{i}", "started": time.monotonic()}
-            self.calls.append(call)
-            try:
-                reply = self.stub.PlaceOrder(oms_pb2.PlaceOrderRequest(
-                    symbol="BTCUSDT", side="BUY", quantity=0.001, price=99000, client_order_id=call["client_order_id"]),
-                    timeout=30)
-                call.update(code=grpc.StatusCode.OK, status=reply.status, order_id=reply.order_id)
-            except grpc.RpcError as exc:
-                call.update(code=exc.code(), details=exc.details())
-            call["ended"] = time.monotonic()
-            if call["code"] != grpc.StatusCode.OK:
-                return
 
 
 @pytest.mark.parametrize(("clients", "venue_latency_ms", "grace_seconds", "in_flight_answer"), [
@@ -58,11 +34,11 @@ def test_sigterm_under_load_finishes_in_flight_placements_and_exits_cleanly(
     server = oms_processes.grpc(env={"OMS_GRPC_SHUTDOWN_GRACE_SECONDS": str(grace_seconds),
                                      "OMS_PLACE_WAIT_SECONDS": "5"})
     stub = oms_pb2_grpc.OrderServiceStub(grpc.insecure_channel(server.address))
-    placers = [Placer(stub, i) for i in range(clients)]
+    placers = [Placer(stub, f"sigterm-{i}", stop_on_error=True) for i in range(clients)]
     for placer in placers:
         placer.start()
-    calls = lambda: [c for p in placers for c in p.calls]  # noqa: E731
-    wait_until(lambda: sum(c.get("code") == grpc.StatusCode.OK for c in calls()) >= clients, timeout=60,
+    calls = lambda: calls_of(placers)  # noqa: E731
+    wait_until(lambda: sum(c["code"] == grpc.StatusCode.OK for c in calls()) >= clients, timeout=60,
                what="placements flowing")
 
     signalled = time.monotonic()

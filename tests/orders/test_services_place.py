@@ -6,6 +6,7 @@ from functools import partial
 import pytest
 from django.db import connection
 
+from oms_project import pubsub
 from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from orders import services, submission
 from orders.lifecycle import EventKind
@@ -188,3 +189,18 @@ def test_unknown_account_is_not_found(db, btcusdt):
     with pytest.raises(ServiceError) as err:
         services.order_place(account="nope", symbol="BTCUSDT", side="BUY", quantity=Decimal("1"), price=Decimal("1"))
     assert err.value.code == "not_found" and err.value.field == "account_id"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_whose_publication_fails_after_commit_returns_normally(account, btcusdt, no_prices, settings, caplog):
+    order = place(account)
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there: the publication and hand-off fail
+    pubsub.client.cache_clear()
+    try:
+        cancelled = services.order_cancel(order_id=order.id)
+    finally:
+        pubsub.client.cache_clear()
+    # then the committed change is the answer, and the failure is a log line (the poller repeats the hand-off)
+    assert cancelled.status == Status.PENDING_CANCEL
+    assert Order.objects.get(pk=order.id).status == Status.PENDING_CANCEL
+    assert "Error calling publish_order_update in on_commit()" in caplog.text

@@ -2,6 +2,7 @@
 the thread pool and on the event loop alike."""
 import asyncio
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -36,6 +37,19 @@ def _stream(request, context):
     yield b"\x01"
 
 
+LOOP_ENDED = threading.Event()
+
+
+def _loop_until_cancelled(request, context):
+    """A thread-pool stream that, like StreamOrders waiting for its next update, runs while its caller is there."""
+    yield b"\x02"
+    try:
+        while context.is_active():
+            time.sleep(0.05)
+    finally:
+        LOOP_ENDED.set()
+
+
 async def _async_refused(request, context):
     await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "not now")
 
@@ -56,6 +70,7 @@ def channel():
         "Refused": grpc.unary_unary_rpc_method_handler(_unary_refused, *IDENTITY),
         "Crash": grpc.unary_unary_rpc_method_handler(_unary_crash, *IDENTITY),
         "Stream": grpc.unary_stream_rpc_method_handler(_stream, *IDENTITY),
+        "Loop": grpc.unary_stream_rpc_method_handler(_loop_until_cancelled, *IDENTITY),
         "AsyncRefused": grpc.unary_unary_rpc_method_handler(_async_refused, *IDENTITY),
         "AsyncStream": grpc.unary_stream_rpc_method_handler(_async_stream, *IDENTITY),
     }
@@ -129,3 +144,13 @@ def test_handlers_on_the_event_loop_are_measured_too(channel):
     assert handled("AsyncRefused", "FAILED_PRECONDITION") == refused + 1
     assert live._value.get() == before_live
     assert handled("AsyncStream", "OK") == before_ok + 1
+
+
+def test_a_thread_pool_stream_whose_client_left_ends_and_frees_its_thread(channel):
+    LOOP_ENDED.clear()
+    stream = channel.unary_stream("/test.Probe/Loop")(b"x")
+    assert next(stream) == b"\x02"
+
+    stream.cancel()
+
+    assert LOOP_ENDED.wait(5), "the generator kept running after its client cancelled"

@@ -40,6 +40,10 @@ RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
 
 log = logging.getLogger(__name__)
 
+# The latest clock offset (ms) measured in this process, per account: every thread's client uses it from its next
+# request (clients built later start from the one shared in Redis).
+_clock_offsets: dict[int, int] = {}
+
 logredact.install()
 
 
@@ -61,6 +65,9 @@ class SharedLimitsMixin:
         cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
         is_order = method == "POST" and path in ("order", "orders")
         self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=int(is_order))
+        offset = _clock_offsets.get(self.oms_account_id)
+        if offset is not None:  # measured by another thread's client of this process
+            self.options["timeDifference"] = offset
         try:
             return super().fetch2(path, api, method, params, config)
         except ccxt.BaseError as exc:
@@ -78,6 +85,7 @@ class SharedLimitsMixin:
         except ccxt.BaseError as exc:
             log.warning("clock offset to %s not measured: %s", self.id, exc)
             return
+        _clock_offsets[self.oms_account_id] = offset
         ratelimit.store_clock_offset(self.oms_account_id, offset)
         log.warning("clock offset to %s corrected: the venue's clock is %+d ms from ours", self.id, -offset)
 
@@ -155,7 +163,9 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     client.oms_account_id = account.id
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
-        client.options["timeDifference"] = offset
+        client.options["timeDifference"] = _clock_offsets[account.id] = offset
+    else:
+        _clock_offsets.pop(account.id, None)  # none measured lately (or forgotten): nothing to apply
     markets = ("spot", "futures") if issubclass(cls, ccxt.binance) else ("spot",)
     client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in markets}
@@ -284,13 +294,19 @@ def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:
     return cred.updated_at, cred.decrypted()
 
 
-def gateway_for(account: Account) -> Gateway:
+_LOOK_UP = object()
+
+
+def gateway_for(account: Account, credential_stamp=_LOOK_UP) -> Gateway:
     """The gateway for this account in this thread; rebuilt when the account's venue settings or its
-    credential change (keyed by account id, account/credential updated_at)."""
+    credential change (keyed by account id, account/credential updated_at). A caller that read the
+    credential's updated_at with its own query (None: no credential) passes it as `credential_stamp`."""
     cache: dict = getattr(_local, "gateways", None)
     if cache is None:
         cache = _local.gateways = {}
-    cred_stamp = Credential.objects.filter(account_id=account.id).values_list("updated_at", flat=True).first()
+    cred_stamp = credential_stamp
+    if cred_stamp is _LOOK_UP:
+        cred_stamp = Credential.objects.filter(account_id=account.id).values_list("updated_at", flat=True).first()
     key = (account.updated_at, cred_stamp)
     hit = cache.get(account.id)
     if hit and hit[0] == key:

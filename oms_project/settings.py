@@ -161,6 +161,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (J
 CELERY_DB_REUSE_MAX = 1_000_000
 
 # Execution: how the workers talk to venues.
+OMS_LANE_THREADS = int(os.environ.get("OMS_LANE_THREADS", "8"))  # order-lane threads per worker on the orders queue
 OMS_VENUE_TIMEOUT_SECONDS = float(os.environ.get("OMS_VENUE_TIMEOUT_SECONDS", "10"))  # every venue HTTP call
 OMS_RECV_WINDOW_MS = int(os.environ.get("OMS_RECV_WINDOW_MS", "5000"))  # a signed request older than this is refused
 # After an unanswered order request, "not found" is trusted only once recvWindow + this grace has passed.
@@ -237,8 +238,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if OMS_LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},
-    # ccxt logs request headers (the API key) at DEBUG: never below INFO.
-    "loggers": {"ccxt": {"level": "INFO"}},
+    # ccxt logs request headers (the API key) at DEBUG: never below INFO. Celery's per-task lines (beat's "sending
+    # due task", the worker's "received"/"succeeded") come three a second for the order poller alone: WARNING
+    # unless asked for.
+    "loggers": {
+        "ccxt": {"level": "INFO"},
+        **{name: {"level": os.environ.get("OMS_CELERY_TASK_LOG_LEVEL", "WARNING")}
+           for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
+    },
 }
 
 # gRPC server (manage.py grpcserve). Auth is required unless explicitly turned off; when unset it is

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import ccxt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from accounts.models import Account, Market
+from accounts.models import Account, Credential, Market
 from exchanges import markets
 from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 # ccxt's unified order status → ours (NEW becomes PARTIALLY_FILLED by the filled quantity).
 VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.CANCELLED, "cancelled": Status.CANCELLED,
                 "expired": Status.EXPIRED, "rejected": Status.REJECTED}
-WORKING = (Status.NEW, Status.PARTIALLY_FILLED)
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
 # The poller leaves an unsent PENDING_NEW order to its own submit task this long (a queue may be backed up
 # behind the rate limit); after that its hand-off counts as lost and sync_order submits it again.
@@ -59,11 +59,23 @@ def _now() -> datetime:
 
 
 def _load(order_id: str) -> Order:
-    return Order.objects.select_related("account").get(pk=order_id)
+    """The order with its account and, for `_gateway`, its credential's updated_at: one query."""
+    stamp = Credential.objects.filter(account_id=OuterRef("account_id")).values("updated_at")[:1]
+    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp)).get(pk=order_id)
+
+
+def _gateway(order: Order) -> Gateway:
+    return gateway_for(order.account, credential_stamp=order.credential_stamp)
 
 
 def _ccxt_symbol(order: Order) -> str:
-    return markets.ccxt_symbol(order.exchange, order.market, order.symbol)
+    return _ccxt_symbol_of(order.exchange, order.market, order.symbol)
+
+
+@lru_cache(maxsize=4096)
+def _ccxt_symbol_of(exchange: str, market: str, symbol: str) -> str:
+    """Read once per process: an instrument's ccxt symbol never changes (a relisting gets a new native one)."""
+    return markets.ccxt_symbol(exchange, market, symbol)
 
 
 def _lookup_gate(order: Order) -> datetime:
@@ -129,27 +141,31 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     it (the worker, or reconciliation) on the events and fills."""
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
-    info = vo.get("info") or {}
     # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
     trades = _trades_of(gateway, order, vo, symbol) if filled and filled > _recorded_fill_quantity(order) else []
+    if not trades:  # the report alone: the service's own transaction, and the order it returns
+        return _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
     with transaction.atomic():
-        order = _load(order.id)
-        if not (order.status == Status.PENDING_CANCEL and status in WORKING and not cancel_answer):
-            avg = _d(info.get("avgPrice"))
-            try:
-                with transaction.atomic():
-                    services.order_apply_venue_update(
-                        order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
-                        filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
-                        reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
-                        payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source)
-            except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
-                log.warning("venue report for %s not applied: %s", order.id, exc)
+        _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
         for trade in trades:
             _fill_from(order, trade, vo, source=source)
-    if trades:
-        balances_sync_soon(order.account_id)
+    balances_sync_soon(order.account_id)
     return _load(order.id)
+
+
+def _apply_report(order: Order, vo: dict, status: str, filled: Decimal, *, cancel_answer: bool, source: str) -> Order:
+    info = vo.get("info") or {}
+    avg = _d(info.get("avgPrice"))
+    try:  # the service's transaction is a savepoint inside the caller's, so a refused report leaves the trades
+        return services.order_apply_venue_update(
+            order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
+            filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
+            reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
+            payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source,
+            keep_pending_cancel=not cancel_answer)
+    except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
+        log.warning("venue report for %s not applied: %s", order.id, exc)
+        return _load(order.id)
 
 
 # ------------------------------------------------------------------------------------ submit
@@ -164,7 +180,7 @@ def submit(order_id: str) -> None:
     account = order.account
     if not account.enabled:
         return _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
-    gateway = gateway_for(account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     if order.market == Market.FUTURES and order.leverage:
         try:
@@ -212,7 +228,7 @@ def resolve_unknown(order_id: str) -> None:
     order = _load(order_id)
     if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
         return
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, client_order_id=order.id)
@@ -242,7 +258,7 @@ def cancel(order_id: str) -> None:
         # Never sent, and now it never will be: the submit task finds it claimed and not PENDING_NEW.
         services.order_apply_venue_update(order_id=order.id, status=Status.CANCELLED, reason="cancelled before it was sent")
         return
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
@@ -265,7 +281,7 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
     order = _load(order_id)
     if not order.exchange_order_id:
         return resolve_unknown(order_id)
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)
@@ -297,10 +313,10 @@ def sync_order(order_id: str) -> None:
             if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
             else:
-                submission.enqueue_submit(order.id)  # its hand-off to the workers was lost; the claim keeps it single
+                submission.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
-    gateway = gateway_for(order.account)
+    gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
         vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)

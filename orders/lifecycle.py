@@ -51,6 +51,7 @@ RANK: dict[str, int] = {
 # Statuses a venue can report (ours: PENDING_NEW, PENDING_CANCEL).
 VENUE_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
 CANCELLABLE_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED)
+WORKING_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED)  # on the venue's book
 
 
 class EventKind:

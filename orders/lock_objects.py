@@ -1,9 +1,9 @@
 """Row locks, in one place so every writer takes them the same way (own rows only, ordered by pk)."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
-from accounts.models import Account
+from accounts.models import Account, TradingSwitch
 from orders.models import Order
 
 
@@ -19,3 +19,13 @@ def order_lock(order_id: str) -> Order:
 def account_lock(account_id: int) -> Account:
     """Serialises placements on one account, so limits that count open orders cannot be raced past."""
     return Account.objects.select_for_update(of=("self",)).get(pk=account_id)
+
+
+def account_lock_for_placement(account_id: int) -> Account:
+    """`account_lock`, reading in the same query what the pre-trade check needs (orders.risk): the account's
+    risk limit (`risk_limit`) and the global kill switch (`kill_switch_on`, `kill_switch_reason`)."""
+    switch = TradingSwitch.objects.filter(pk=1)
+    return (Account.objects.select_for_update(of=("self",)).select_related("risk_limit")
+            .annotate(kill_switch_on=Subquery(switch.values("kill_switch")),
+                      kill_switch_reason=Subquery(switch.values("reason")))
+            .get(pk=account_id))

@@ -20,7 +20,7 @@ from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import Conflict, InvalidInput, NotFound, echo
 from orders import lifecycle, risk, submission, validation
 from orders.lifecycle import EventKind
-from orders.lock_objects import account_lock, order_lock, order_qs_for_update
+from orders.lock_objects import account_lock, account_lock_for_placement, order_lock, order_qs_for_update
 from orders.models import Fill, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from orders.selectors import order_get
@@ -86,7 +86,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
 
     with transaction.atomic():
-        acct = account_lock(acct.pk)
+        acct = account_lock_for_placement(acct.pk)
         existing = _existing_for_client_id(acct, req)
         if existing is not None:
             return existing
@@ -111,7 +111,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         transaction.on_commit(partial(publish_order_update, order, event), robust=True)
-        transaction.on_commit(partial(submission.enqueue_submit, order.id), robust=True)
+        transaction.on_commit(partial(submission.enqueue_submit, order), robust=True)
     return order
 
 
@@ -127,7 +127,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    transaction.on_commit(partial(submission.enqueue_cancel, order.id), robust=True)
+    transaction.on_commit(partial(submission.enqueue_cancel, order), robust=True)
     return order
 
 
@@ -178,11 +178,13 @@ def _decimal_or_none(value, field: str) -> Decimal | None:
 def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: str | None = None,
                              filled_quantity: Decimal | None = None, average_price: Decimal | None = None,
                              cumulative_quote: Decimal | None = None, reason: str = "", payload: dict | None = None,
-                             source: str = "worker") -> Order:
+                             source: str = "worker", keep_pending_cancel: bool = False) -> Order:
     """Apply what the venue says about an order (ack, reject, fill progress, cancel, expiry).
 
     Decided by `orders.lifecycle.decide`: illegal moves raise and change nothing; stale reports are
-    recorded as STALE_IGNORED and not applied; exact duplicates change nothing."""
+    recorded as STALE_IGNORED and not applied; exact duplicates change nothing. With `keep_pending_cancel`,
+    a "still working" report leaves a PENDING_CANCEL order as it is: only the cancel's own answer may say
+    the cancel was refused."""
     filled = _decimal_or_none(filled_quantity, "filled_quantity")
     avg = _decimal_or_none(average_price, "average_price")
     quote = _decimal_or_none(cumulative_quote, "cumulative_quote")
@@ -193,6 +195,8 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
             order = order_lock(order_id)
         except Order.DoesNotExist:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
+        if keep_pending_cancel and order.status == Status.PENDING_CANCEL and status in lifecycle.WORKING_STATUSES:
+            return order
         new_id = bool(exchange_order_id) and exchange_order_id != order.exchange_order_id
         decision = lifecycle.decide(status=order.status, quantity=order.quantity, filled_quantity=order.filled_quantity,
                                     report_status=(status or "").strip().upper(), report_filled=filled, new_facts=new_id)

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 
 import redis
@@ -26,6 +26,7 @@ log = logging.getLogger("oms.grpc.hub")
 
 _CLOSED = object()
 NUDGE_SECONDS = 0.5  # how often streams on an event loop wake up without an update (see AsyncSubscription)
+RECENT_ORDERS = 10_000
 
 
 class Subscription:
@@ -127,14 +128,17 @@ class AsyncSubscription(Subscription):
 
 
 class OrderWatch:
-    """PlaceOrder/CancelOrder wait on this until a published update for the order satisfies `done`."""
+    """PlaceOrder/CancelOrder wait on this until a published update for the order satisfies `done`;
+    `order` is then that update's order (the JSON shape of orders.publish)."""
 
     def __init__(self, hub: Hub, order_id: str, done: Callable[[dict], bool]):
         self.hub, self.order_id, self.done = hub, order_id, done
         self.event = threading.Event()
+        self.order: dict | None = None
 
     def offer(self, order: dict) -> None:
-        if self.done(order):
+        if not self.event.is_set() and self.done(order):
+            self.order = order
             self.event.set()
 
     def wait(self, timeout: float) -> bool:
@@ -143,6 +147,9 @@ class OrderWatch:
     def __enter__(self) -> OrderWatch:
         with self.hub.lock:
             self.hub.watches.setdefault(self.order_id, []).append(self)
+            recent = self.hub.recent_orders.get(self.order_id)
+        if recent is not None:  # the answer may have arrived before anyone listened
+            self.offer(recent)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -161,6 +168,8 @@ class Hub:
         self.lock = threading.Lock()
         self.subscriptions: list[Subscription] = []
         self.watches: dict[str, list[OrderWatch]] = {}
+        # The newest published state of recently changed orders, for a watch that starts after its answer came.
+        self.recent_orders: OrderedDict[str, dict] = OrderedDict()
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -284,6 +293,18 @@ class Hub:
             except RuntimeError:
                 pass  # that loop is closed: its server has stopped
 
+    def _remember(self, order: dict) -> None:
+        """Keep the newest version of each of the last RECENT_ORDERS orders (called under the lock)."""
+        order_id = order.get("order_id")
+        if not order_id:
+            return
+        known = self.recent_orders.get(order_id)
+        if known is None or int(known.get("version") or 0) <= int(order.get("version") or 0):
+            self.recent_orders[order_id] = order
+        self.recent_orders.move_to_end(order_id)
+        if len(self.recent_orders) > RECENT_ORDERS:
+            self.recent_orders.popitem(last=False)
+
     def _dispatch(self, channel: str, data: bytes) -> None:
         try:
             message = json.loads(data)
@@ -295,6 +316,7 @@ class Hub:
             order = message.get("order") or {}
             with self.lock:
                 watches = list(self.watches.get(order.get("order_id", ""), ()))
+                self._remember(order)
             for watch in watches:
                 watch.offer(order)
         elif channel.startswith(pubsub.PRICE_CHANNEL_PREFIX):

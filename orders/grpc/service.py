@@ -111,20 +111,18 @@ class OrderService(Service):
             leverage=request.leverage or None,
             user=context.user,
         )
-        order = self._await_venue(order, Status.PENDING_NEW, context)
-        message = convert.order_of(order)
+        message = convert.order_message(self._await_venue(order, Status.PENDING_NEW, context))
         return oms_pb2.PlaceOrderResponse(
-            order_id=order.id, exchange_order_id=order.exchange_order_id or "", status=order.status,
-            created_at=message.created_at, order=message, reason=order.reason, created_at_ms=message.created_at_ms,
+            order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
+            created_at=message.created_at, order=message, reason=message.reason, created_at_ms=message.created_at_ms,
         )
 
     @unary
     def CancelOrder(self, request, context):
         order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
-        order = self._await_venue(order, Status.PENDING_CANCEL, context)
-        message = convert.order_of(order)
+        message = convert.order_message(self._await_venue(order, Status.PENDING_CANCEL, context))
         return oms_pb2.CancelOrderResponse(
-            order_id=order.id, status=order.status, cancelled_at=message.updated_at,
+            order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
             order=message, cancelled_at_ms=message.updated_at_ms,
         )
 
@@ -149,23 +147,26 @@ class OrderService(Service):
         next_token = encode_page_token(page[limit - 1]) if len(page) > limit else ""
         return oms_pb2.ListOrdersResponse(orders=[convert.order_of(o) for o in page[:limit]], next_page_token=next_token)
 
-    def _await_venue(self, order, pending: str, context):
+    def _await_venue(self, order, pending: str, context) -> dict:
         """Wait (bounded by OMS_PLACE_WAIT_SECONDS and the caller's deadline) until the order leaves `pending`,
-        listening for its published update; return its current state either way."""
+        listening for its published update; return its state either way (the JSON shape of orders.publish)."""
         if order.status != pending:
-            return order
+            return order_payload(order)
         budget = settings.OMS_PLACE_WAIT_SECONDS
         remaining = context.time_remaining()
         if remaining is not None:
             budget = min(budget, remaining - WAIT_MARGIN_SECONDS)
         if budget <= 0 or self.hub is None:
-            return order
-        with self.hub.watch_order(order.id, lambda o: o.get("status") != pending) as watch:
-            order = selectors.order_get(order.id, user=None)  # the answer may have landed before we listened
-            if order.status == pending:
-                watch.wait(budget)
-                order = selectors.order_get(order.id, user=None)
-        return order
+            return order_payload(order)
+        version = order.version
+
+        def answered(update: dict) -> bool:
+            return int(update.get("version") or 0) > version and update.get("status") != pending
+
+        with self.hub.watch_order(order.id, answered) as watch:
+            if watch.wait(budget):
+                return watch.order
+        return order_payload(selectors.order_get(order.id, user=None))  # no answer heard: what the ledger says
 
     # -- account -------------------------------------------------------------------------------------
     @unary

@@ -31,6 +31,18 @@ def text(valid: list[str]):
     return st.one_of(st.sampled_from(valid), st.sampled_from(HOSTILE_TEXT), plain)
 
 
+def requests(message, valid: dict, hostile: dict, *, max_fields: int = 4):
+    """`message`s built from a valid request with up to `max_fields` of its fields replaced by hostile values
+    (so valid requests stay common enough for the accepted path to be checked too)."""
+    @st.composite
+    def build(draw):
+        fields = dict(valid)
+        for name in sorted(draw(st.sets(st.sampled_from(sorted(hostile)), max_size=max_fields))):
+            fields[name] = draw(hostile[name])
+        return message(**fields)
+    return build()
+
+
 def assert_clean_refusal(refused: grpc.RpcError) -> None:
     """A status a client can act on, with a short human message and no stack trace."""
     assert refused.code() in CLEAN_REFUSALS, (refused.code(), (refused.details() or "")[:300])

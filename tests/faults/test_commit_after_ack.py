@@ -2,8 +2,8 @@
 
 The failure is real: a PostgreSQL constraint trigger, deferred to COMMIT, fires when the worker writes the
 venue's answer (the order's exchange id) and either refuses the commit (an error, on every attempt while the
-fault lasts) or kills the worker's connection in the middle of the commit (once). A sequence, which
-transactions do not roll back, counts the shots. Whatever happens, the venue holds one order per intent
+fault lasts) or kills the worker's connection in the middle of the commit (once). A sequence, which a
+rolled-back transaction does not undo, counts the commits the trigger has seen. Whatever happens, the venue holds one order per intent
 and the ledger ends with it: by reconciliation once the database is healthy again, or by the worker's
 own retry, which looks the order up and never sends it again."""
 from __future__ import annotations
@@ -49,7 +49,7 @@ class CommitFault:
                 EXECUTE FUNCTION fault_commit_after_ack()""")
 
     @staticmethod
-    def fired() -> int:
+    def seen() -> int:
         with connection.cursor() as cur:
             cur.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM fault_commit_shots")
             return cur.fetchone()[0]
@@ -93,7 +93,7 @@ def test_a_refused_commit_after_the_ack_is_repaired_by_reconciliation_with_nothi
     order = _place(order_type=order_type, price=D("90000") if order_type == "LIMIT" else None)
 
     wait_until(lambda: posts_of(venue, order.id), what="the order reached the venue")
-    wait_until(fault.fired, what="the commit recording the ack refused")
+    wait_until(fault.seen, what="the commit recording the ack refused")
     # The ledger still has the order as sent and unanswered; the venue has it working (or filled).
     stuck = Order.objects.get(pk=order.id)
     assert stuck.status == Status.PENDING_NEW and stuck.submitted_at is not None and not stuck.exchange_order_id
@@ -132,7 +132,7 @@ def test_a_connection_killed_while_committing_the_ack_is_resolved_by_the_workers
 
     order = wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.NEW).first(), timeout=20,
                        what="NEW after the retried task looked the order up")
-    assert fault.fired() >= 1  # the shot was spent (the first commit died with its connection)
+    assert fault.seen() >= 1  # the shot was spent (the first commit died with its connection)
     on_venue = _one_venue_order(venue, venue_view, order)
     assert order.exchange_order_id == on_venue["id"] and on_venue["status"] == "open"
     lookups = [r for r in venue.control.audit(order.id) if r["method"] == "GET" and r["path"] == "/api/v3/order"]

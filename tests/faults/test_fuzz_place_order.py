@@ -16,7 +16,7 @@ from orders import services
 from orders.models import Order, OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.faults.hostile import HOSTILE_DECIMALS, HOSTILE_NUMBERS, assert_clean_refusal, text
+from tests.faults.hostile import HOSTILE_DECIMALS, HOSTILE_NUMBERS, assert_clean_refusal, requests, text
 
 VALID = {"symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT", "account_id": "main", "quantity_decimal": "0.01",
          "price_decimal": "20000"}
@@ -40,17 +40,8 @@ HOSTILE = {
 }
 
 
-@st.composite
-def requests(draw):
-    """A valid order with up to four of its fields replaced by hostile values (valid ones stay common)."""
-    fields = dict(VALID)
-    for name in sorted(draw(st.sets(st.sampled_from(sorted(HOSTILE)), max_size=4))):
-        fields[name] = draw(HOSTILE[name])
-    return oms_pb2.PlaceOrderRequest(**fields)
-
-
 @pytest.fixture
-def stub(grpc_server, orders_queue, settings):
+def stub(grpc_server, order_lane, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0  # no worker here: answer with the PENDING_NEW order at once
     factories.instrument_create()
     factories.account_create(name="main")
@@ -69,7 +60,7 @@ def _ledger() -> tuple:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(request=requests())
+@given(request=requests(oms_pb2.PlaceOrderRequest, VALID, HOSTILE))
 def test_every_place_order_answer_is_clean_and_only_valid_requests_change_the_ledger(stub, request):
     before = _ledger()
     try:

@@ -19,7 +19,7 @@ from orders import services
 from orders.models import Order, OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.faults.hostile import HOSTILE_INT64, HOSTILE_INTS, HOSTILE_TEXT, assert_clean_refusal, text
+from tests.faults.hostile import HOSTILE_INT64, HOSTILE_INTS, HOSTILE_TEXT, assert_clean_refusal, requests, text
 
 D = Decimal
 ORDER_REF = "<order {}>"  # stands for the id of the fixture's n-th order (ids are only known at run time)
@@ -46,19 +46,21 @@ int32s = st.one_of(st.sampled_from(HOSTILE_INTS), st.integers(-(2**31), 2**31 - 
 REQUESTS = {
     "CancelOrder": st.builds(oms_pb2.CancelOrderRequest, order_id=order_ids),
     "GetOrder": st.builds(oms_pb2.GetOrderRequest, order_id=order_ids),
-    "ListOrders": st.builds(
-        oms_pb2.ListOrdersRequest, status=text(["", "OPEN", "open", "PENDING_NEW", "FILLED", "NOT_A_STATUS"]),
-        symbol=symbols, exchange=exchanges, account_id=accounts, market=markets, limit=int32s,
-        page_token=st.one_of(st.just(PAGE_REF), st.sampled_from(FORGED_TOKENS), text(["", PAGE_REF]))),
-    "GetBalance": st.builds(oms_pb2.GetBalanceRequest, exchange=exchanges, market=markets, account_id=accounts),
-    "GetPositions": st.builds(oms_pb2.GetPositionsRequest, exchange=exchanges, account_id=accounts),
-    "StreamPrices": st.builds(
-        oms_pb2.StreamPricesRequest, exchange=exchanges, market=markets,
-        symbols=st.one_of(st.lists(symbols, max_size=5), st.just([f"S{i}USDT" for i in range(1001)]),
-                          st.just(HOSTILE_TEXT))),
-    "StreamOrders": st.builds(oms_pb2.StreamOrdersRequest, account_id=accounts,
-                              since_sequence=st.one_of(st.sampled_from(HOSTILE_INT64),
-                                                       st.integers(-(2**63), 2**63 - 1))),
+    "ListOrders": requests(oms_pb2.ListOrdersRequest, {"account_id": "main", "status": "OPEN", "limit": 2}, {
+        "status": text(["", "OPEN", "open", "PENDING_NEW", "FILLED", "NOT_A_STATUS"]), "symbol": symbols,
+        "exchange": exchanges, "account_id": accounts, "market": markets, "limit": int32s,
+        "page_token": st.one_of(st.just(PAGE_REF), st.sampled_from(FORGED_TOKENS), text(["", PAGE_REF]))}),
+    "GetBalance": requests(oms_pb2.GetBalanceRequest, {"account_id": "main"},
+                           {"exchange": exchanges, "market": markets, "account_id": accounts}, max_fields=2),
+    "GetPositions": requests(oms_pb2.GetPositionsRequest, {"account_id": "main"},
+                             {"exchange": exchanges, "account_id": accounts}, max_fields=1),
+    "StreamPrices": requests(oms_pb2.StreamPricesRequest, {"symbols": ["BTCUSDT"]}, {
+        "exchange": exchanges, "market": markets,
+        "symbols": st.one_of(st.lists(symbols, max_size=5), st.just([f"S{i}USDT" for i in range(1001)]),
+                             st.just(HOSTILE_TEXT))}, max_fields=2),
+    "StreamOrders": requests(oms_pb2.StreamOrdersRequest, {"account_id": "main"}, {
+        "account_id": accounts,
+        "since_sequence": st.one_of(st.sampled_from(HOSTILE_INT64), st.integers(-(2**63), 2**63 - 1))}, max_fields=1),
 }
 STREAMS = {"StreamPrices", "StreamOrders"}
 
@@ -103,7 +105,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(grpc_server, orders_queue, settings):
+def desk(grpc_server, order_lane, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0  # no worker here: CancelOrder answers with the PENDING_CANCEL order at once
     with grpc.insecure_channel(grpc_server, options=[("grpc.max_send_message_length", 8 * 1024 * 1024)]) as channel:
         yield Desk(oms_pb2_grpc.OrderServiceStub(channel))

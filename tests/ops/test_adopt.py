@@ -17,7 +17,7 @@ def adopt(**overrides):
     return services.order_adopt(**{**fields, **overrides})
 
 
-def test_adopted_once_never_submitted(account, orders_queue):
+def test_adopted_once_never_submitted(account, order_lane):
     order = adopt()
     again = adopt()
     assert again.pk == order.pk and Order.objects.count() == 1
@@ -25,10 +25,10 @@ def test_adopted_once_never_submitted(account, orders_queue):
     assert order.submitted_at is not None and order.client_order_id == "desk-1"
     event = OrderEvent.objects.get(order=order)
     assert (event.kind, event.source, event.payload["venue_client_order_id"]) == ("ADOPTED", "reconcile", "desk-1")
-    assert not [m for m in orders_queue.lrange("orders", 0, -1) if order.id.encode() in m]  # nothing to send
+    assert order_lane.items() == []  # nothing to send
 
 
-def test_client_id_taken_by_one_of_ours_stays_in_the_payload(account, orders_queue):
+def test_client_id_taken_by_one_of_ours_stays_in_the_payload(account, order_lane):
     first = adopt()
     second = adopt(exchange_order_id="778")
     assert second.pk != first.pk and second.client_order_id is None

@@ -85,7 +85,7 @@ def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_accou
     submit_failed = [line for line in lines if "venue error on submit" in line["msg"]]
     assert submit_failed, [line["msg"] for line in lines]
     for line in submit_failed:
-        assert (line["order_id"], line["account"], line["task"]) == (order.id, "main", "orders.tasks.order_submit")
+        assert (line["order_id"], line["account"], line["task"]) == (order.id, "main", "lane.submit")
     changes = [line for line in lines if line["logger"] == "oms.orders"]
     assert {line["status"] for line in changes} >= {"PENDING_NEW", "NEW"}
     assert all(line["order_id"] == order.id and line["account"] == "main" for line in changes)

@@ -33,7 +33,7 @@ def place(price: str) -> Order:
     return services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=D("0.01"), price=D(price))
 
 
-def test_recover_settles_what_it_can_prove_and_sends_nothing_twice(venue, account_on_venue, orders_queue, settings,
+def test_recover_settles_what_it_can_prove_and_sends_nothing_twice(venue, account_on_venue, order_lane, settings,
                                                                    venue_view):
     settings.OMS_RECV_WINDOW_MS, settings.OMS_UNKNOWN_GRACE_SECONDS = 1000, 0.2
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
@@ -41,7 +41,7 @@ def test_recover_settles_what_it_can_prove_and_sends_nothing_twice(venue, accoun
     for order in (lost_answer, never_received):
         assert services.order_submission_claim(order_id=order.id)  # "the worker sent it"
     on_venue = venue_view.create_order("BTC/USDT", "limit", "buy", 0.01, 99000, {"clientOrderId": lost_answer.id})
-    orders_queue.delete("orders")  # the original hand-offs are lost with the worker
+    order_lane.clear()  # the original hand-offs are lost with the worker
 
     code, results = recover("--wait", "10")
 
@@ -53,8 +53,7 @@ def test_recover_settles_what_it_can_prove_and_sends_nothing_twice(venue, accoun
     assert rejected.status == Status.REJECTED and rejected.reason == NEVER_RECEIVED
     assert results[never_sent.id]["outcome"] == "submitted"
     assert Order.objects.get(pk=never_sent.id).status == Status.PENDING_NEW
-    queued = [m for m in orders_queue.lrange("orders", 0, -1) if never_sent.id.encode() in m]
-    assert len(queued) == 1
+    assert order_lane.items() == [("submit", never_sent.id, "main")]
     assert [len(posts_of(venue, o.id)) for o in (lost_answer, never_received, never_sent)] == [1, 0, 0]
 
 

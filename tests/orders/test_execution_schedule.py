@@ -15,7 +15,7 @@ def _order(account, *, age: timedelta, status=Status.NEW) -> Order:
     return Order.objects.get(pk=order.pk)
 
 
-def test_young_orders_are_polled_every_second_and_old_ones_once_a_minute(account, btcusdt, orders_queue):
+def test_young_orders_are_polled_every_second_and_old_ones_once_a_minute(account, btcusdt, order_lane):
     young, old = _order(account, age=timedelta(seconds=5)), _order(account, age=timedelta(hours=1))
     assert execution.sync_interval(young) == timedelta(seconds=1)
     assert execution.sync_interval(old) == timedelta(seconds=60)
@@ -26,7 +26,7 @@ def test_young_orders_are_polled_every_second_and_old_ones_once_a_minute(account
 GRACE = timedelta(seconds=30)
 
 
-def test_a_due_order_is_claimed_once_and_rescheduled_by_its_age(account, btcusdt, orders_queue):
+def test_a_due_order_is_claimed_once_and_rescheduled_by_its_age(account, btcusdt, order_lane):
     working = _order(account, age=timedelta(minutes=10))
     done = _order(account, age=timedelta(minutes=10), status=Status.FILLED)
     just_placed = _order(account, age=timedelta(0), status=Status.PENDING_NEW)
@@ -45,7 +45,7 @@ def test_a_due_order_is_claimed_once_and_rescheduled_by_its_age(account, btcusdt
     assert services.order_sync_due_claim(limit=100, interval=execution.sync_interval, handoff_grace=GRACE) == [lost.id]
 
 
-def test_the_send_of_an_order_is_claimed_exactly_once(account, btcusdt, orders_queue):
+def test_the_send_of_an_order_is_claimed_exactly_once(account, btcusdt, order_lane):
     order = factories.order_place(account, price=Decimal("20000"))
     assert services.order_submission_claim(order_id=order.id) is True
     assert services.order_submission_claim(order_id=order.id) is False

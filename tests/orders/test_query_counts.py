@@ -24,9 +24,9 @@ def working_order(account, btcusdt, no_prices):
 
 
 def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_queries):
-    # account, access, instrument; then in the transaction: account lock, kill switch, risk limits,
-    # the order, its event (+ SAVEPOINT/RELEASE)
-    with django_assert_num_queries(10):
+    # account, access, instrument; then in the transaction: the account's lock (with its risk limits and the
+    # kill switch), the order, its event (+ SAVEPOINT/RELEASE)
+    with django_assert_num_queries(8):
         order = place(user=trader)
     assert order.status == Status.PENDING_NEW
 
@@ -34,7 +34,7 @@ def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_qu
 def test_one_placement_with_a_client_order_id(account, btcusdt, trader, no_prices, django_assert_num_queries):
     # as above, plus the idempotency look-up before and under the lock, and a savepoint around the insert
     # (a concurrent duplicate loses on the unique constraint there)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         order = place(user=trader, client_order_id="q-1")
     assert order.client_order_id == "q-1"
 
@@ -56,9 +56,9 @@ def test_one_cancel(working_order, trader, django_assert_num_queries):
 
 def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_queries):
     # What the worker records when the venue accepts an order that rests: nothing filled, so no trades are
-    # looked for. The order re-read, then the venue update (lock, update, event; two savepoints), re-read.
+    # looked for. One transaction: the order's lock, its update, its event (+ SAVEPOINT/RELEASE).
     Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
     answer = {"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}}
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(5):
         order = execution.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")

@@ -39,12 +39,11 @@ def test_place_persists_pending_new_with_its_event_and_submits_after_commit(acco
     assert handed_off(callbacks) == [(publish_order_update, order.id), (submission.enqueue_submit, order.id)]
 
 
-def test_submission_lands_on_the_orders_queue(orders_queue, account, btcusdt, no_prices):
+def test_submission_lands_on_the_order_lane(order_lane, account, btcusdt, no_prices):
     # when
     order = place(account)
-    # then the Celery message for orders.tasks.order_submit waits on the "orders" queue in Redis
-    mine = [m for m in orders_queue.lrange("orders", 0, -1) if order.id.encode() in m]
-    assert len(mine) == 1 and b"orders.tasks.order_submit" in mine[0]
+    # then its id waits on the order lane in Redis for a worker's lane thread
+    assert order_lane.items() == [("submit", order.id, "main")]
 
 
 def test_same_client_order_id_returns_the_existing_order_and_submits_nothing(account, btcusdt, no_prices,
@@ -75,7 +74,7 @@ def test_same_client_order_id_on_another_account_is_another_order(account, btcus
     assert place(account, client_order_id="x").id != place(other, client_order_id="x").id
 
 
-def test_two_threads_placing_the_same_client_order_id_make_one_order(orders_queue, account, btcusdt, no_prices):
+def test_two_threads_placing_the_same_client_order_id_make_one_order(order_lane, account, btcusdt, no_prices):
     # given
     barrier = threading.Barrier(2)
     results, errors = [], []

@@ -78,7 +78,7 @@ def test_same_trade_twice_is_one_fill(order):
     assert snapshot(order) == before
 
 
-def test_same_trade_ingested_twice_concurrently_yields_one_fill(orders_queue, account, btcusdt, no_prices):
+def test_same_trade_ingested_twice_concurrently_yields_one_fill(order_lane, account, btcusdt, no_prices):
     # given
     order = factories.order_place(account, quantity=Decimal("1"))
     apply(order, "NEW")

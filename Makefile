@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install proto lint clean go-deps go-proto go-client node-deps browser
+.PHONY: run test soak bench install proto lint clean go-deps go-proto go-client node-deps browser
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP) go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest
+
+# The long reliability runs (tests/soak, about 6 minutes on 2 cores): scenario 15 for 60 s, the state machine
+# at 20 examples x 20 steps, scenario 1 at 200 placements; the figures table is printed at the end.
+soak: $(STAMP)
+	OMS_DEV=1 $(BIN)/python -m pytest -m soak tests/soak
 
 # Benchmarks against the local venue on free ports with a database of their own (about 6 minutes on 2 cores):
 # the table is printed and written to bench/results/latest.json. One scenario: .venv/bin/python -m bench placement

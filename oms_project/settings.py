@@ -238,8 +238,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if OMS_LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},
-    # ccxt logs request headers (the API key) at DEBUG: never below INFO.
-    "loggers": {"ccxt": {"level": "INFO"}},
+    # ccxt logs request headers (the API key) at DEBUG: never below INFO. Celery's per-task lines (beat's "sending
+    # due task", the worker's "received"/"succeeded") come three a second for the order poller alone: WARNING
+    # unless asked for.
+    "loggers": {
+        "ccxt": {"level": "INFO"},
+        **{name: {"level": os.environ.get("OMS_CELERY_TASK_LOG_LEVEL", "WARNING")}
+           for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
+    },
 }
 
 # gRPC server (manage.py grpcserve). Auth is required unless explicitly turned off; when unset it is

@@ -8,6 +8,7 @@ import time
 from decimal import Decimal
 
 import redis
+from django.db.models import F, Sum
 
 from accounts.models import Account, Balance, Market, Position, RiskLimit
 from exchanges.models import Instrument
@@ -86,18 +87,31 @@ def _current_exposure(account: Account, req: OrderRequest, inst: Instrument) -> 
     return bal.total if bal else Decimal(0)
 
 
+def _working_quantity(account: Account, req: OrderRequest) -> Decimal:
+    """What the account's open orders on this instrument and side could still add if they all filled
+    (reduce-only orders cannot add)."""
+    remaining = (Order.objects.filter(account=account, market=req.market, symbol=req.symbol, side=req.side,
+                                      status__in=OPEN_STATUSES, reduce_only=False)
+                 .aggregate(q=Sum(F("quantity") - F("filled_quantity")))["q"])
+    return remaining or Decimal(0)
+
+
 def max_position_notional_check(limit: RiskLimit, account: Account, req: OrderRequest, inst: Instrument,
                                 price: Decimal | None) -> None:
+    """The position if this order and the account's other open orders on its side all filled."""
     if limit.max_position_notional is None or req.reduce_only:
         return
-    current = _current_exposure(account, req, inst)
-    after = current + (req.quantity if req.side == Side.BUY else -req.quantity)
-    if abs(after) <= abs(current):
+    sign = 1 if req.side == Side.BUY else -1
+    working = _working_quantity(account, req)
+    before = _current_exposure(account, req, inst) + sign * working
+    after = before + sign * req.quantity
+    if abs(after) <= abs(before):
         return  # reducing exposure is always allowed
     _price_needed("max_position_notional", price)
     value = abs(after) * price * inst.contract_size
     if value > limit.max_position_notional:
-        raise FailedPrecondition(f"position in {req.symbol} would be {num(after)} (value {num(value)} "
+        counting = f" counting {num(working)} on open {req.side} orders" if working else ""
+        raise FailedPrecondition(f"position in {req.symbol} would be {num(after)}{counting} (value {num(value)} "
                                  f"{inst.quote}), over max_position_notional {num(limit.max_position_notional)} "
                                  f"{inst.quote}", field="quantity")
 

@@ -6,9 +6,11 @@ Fixtures that start real parts live in tests/fixtures/ and are registered here."
 pytest_plugins: list[str] = [
     "tests.fixtures.ledger",
     "tests.fixtures.worker",
+    "tests.fixtures.worker_process",
     "tests.fixtures.venue",
     "tests.fixtures.trading",
     "tests.fixtures.grpc_server",
+    "tests.fixtures.stack",
 ]
 
 

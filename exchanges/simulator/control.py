@@ -38,6 +38,11 @@ class VenueControl:
     def audit(self, client_order_id: str | None = None) -> list[dict]:
         return self._call("GET", "audit", params={"client_order_id": client_order_id} if client_order_id else None)
 
+    def records(self, api_key: str, market: str = "spot") -> dict:
+        """{"orders": [...], "trades": [...], "balances": {asset: [free, locked]}} of one key and market, as the
+        venue holds them (every order, open or closed; decimals as strings); costs no request weight."""
+        return self._call("GET", "records", params={"api_key": api_key, "market": market})
+
     def set_price(self, symbol: str, price, market: str = "spot", freeze: bool | None = None) -> dict:
         """Move the mid price now and redraw the book (resting orders it crosses fill at once). `freeze=True`
         holds the book still (no walk; depth taken stays taken until the next set_price); False lets it walk."""

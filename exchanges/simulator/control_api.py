@@ -84,6 +84,21 @@ def add_control_routes(app: web.Application, server) -> None:
     async def audit(request):
         return _json(server.audit.query(request.query.get("client_order_id")))
 
+    async def records(request):
+        """One key's orders (every one, open or closed), trades and balances of one market, as the venue holds
+        them: what tests compare the ledger with, without spending the key's request weight."""
+        api_key = request.query.get("api_key")
+        account = venue.accounts.get(api_key)
+        if account is None:
+            raise BadControl("api_key is not configured")
+        market = _market(request.query.get("market"))
+        orders = [o.state() for (m, key, _), rows in venue.account_orders.items() if (m, key) == (market, api_key)
+                  for o in rows]
+        trades = [t.state() for (m, key, _), rows in venue.trades.items() if (m, key) == (market, api_key) for t in rows]
+        balances = ({asset: [str(free), str(locked)] for asset, (free, locked) in account.spot.items()} if market == SPOT
+                    else {asset: [str(amount), "0"] for asset, amount in account.wallet.items()})  # futures: the wallet
+        return _json({"orders": orders, "trades": trades, "balances": balances})
+
     async def set_price(request):
         data = await body(request)
         market = _market(data.get("market"))
@@ -148,6 +163,7 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_delete("/_venue/faults", clear_faults)
     app.router.add_get("/_venue/fault-counts", fault_counts)
     app.router.add_get("/_venue/audit", audit)
+    app.router.add_get("/_venue/records", records)
     app.router.add_post("/_venue/price", set_price)
     app.router.add_post("/_venue/fund", fund)
     app.router.add_post("/_venue/keys", add_key)

@@ -16,10 +16,10 @@ from accounts import services as account_services
 from accounts.models import Account, Balance, Position
 from exchanges.gateway import gateway_for
 from oms_project import pubsub
-from oms_project.celery import app
 from oms_project.errors import InvalidInput
 from orders import execution, services
 from orders.models import Order, Status
+from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -36,11 +36,6 @@ def _status_is(order_id: str, *statuses: str):
         order = _order(order_id)
         return order if order.status in statuses else None
     return check
-
-
-def _sync_due() -> None:
-    """What the beat does every second: poll the working orders that are due."""
-    app.send_task("orders.tasks.orders_sync_due")
 
 
 def _ledger_balances(account, market="spot") -> dict[str, tuple[Decimal, Decimal]]:
@@ -73,7 +68,7 @@ def test_a_resting_limit_order_is_acknowledged_then_fills_when_the_price_crosses
     assert not order.fills.exists()
 
     venue.control.set_price("BTCUSDT", 98000, freeze=True)  # the book trades through 99000
-    order = wait_until(_status_is(order.id, Status.FILLED), tick=_sync_due, interval=0.2, what="FILLED")
+    order = wait_until(_status_is(order.id, Status.FILLED), tick=sync_due, interval=0.2, what="FILLED")
 
     fills = list(order.fills.all())
     assert sum(f.quantity for f in fills) == D("0.01") == order.filled_quantity
@@ -319,7 +314,7 @@ def test_after_a_burst_of_200_random_orders_and_fills_the_ledger_balances_equal_
     for symbol in mids:  # stop the market where it is: no more fills from here
         venue.control.set_price(symbol, venue_view.fetch_ticker(f"{symbol[:-4]}/USDT")["last"], freeze=True)
 
-    balances = wait_until(lambda: _balances_match(venue_account, venue_view), timeout=30, interval=0.2, tick=_sync_due,
+    balances = wait_until(lambda: _balances_match(venue_account, venue_view), timeout=30, interval=0.2, tick=sync_due,
                           what="ledger balances = venue balances")
     assert {"BTC", "ETH", "USDT"} <= set(balances)
     assert Order.objects.filter(status=Status.FILLED).count() >= 80  # the market orders, at least

@@ -85,6 +85,24 @@ def test_max_position_notional_futures(account, btcusdt_futures, no_prices):
     assert Position.objects.get().size == Decimal("0.5")
 
 
+def test_max_position_notional_counts_open_orders_on_the_same_side(account, btcusdt_futures, no_prices):
+    # given a long of 0.5 at 20000 (value 10000), a limit of 12000 and a working BUY of 0.05
+    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.5",
+                                                            "entry_price": "20000", "mark_price": "20000"}])
+    account_services.risk_limit_update(account="main", max_position_notional="12000")
+    common = {"market": "futures", "price": Decimal("20000")}
+    factories.order_place(account, quantity=Decimal("0.05"), **common)
+    # when / then a second 0.05 reaches 12000 if both fill (allowed), a third would make 0.65 (13000)
+    factories.order_place(account, quantity=Decimal("0.05"), **common)
+    refused(account, "position in BTCUSDT would be 0.65 counting 0.1 on open BUY orders \\(value 13000 USDT\\)",
+            quantity=Decimal("0.05"), **common)
+    # reduce-only and opposite-side orders add nothing; a filled one counts through the position only
+    factories.order_place(account, side="SELL", quantity=Decimal("0.5"), reduce_only=True, **common)
+    first = Order.objects.filter(side="BUY").earliest("created_at")
+    services.order_apply_venue_update(order_id=first.id, status="CANCELLED")
+    factories.order_place(account, quantity=Decimal("0.05"), **common)
+
+
 def test_price_band(account, btcusdt, no_prices):
     account_services.risk_limit_update(account="main", price_band_pct="5")
     price_is("BTCUSDT", "20000")

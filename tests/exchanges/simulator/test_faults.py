@@ -1,5 +1,6 @@
 """Every fault knob of the control API, observed through ccxt.binance, with its injection counted."""
 import time
+from decimal import Decimal
 
 import ccxt
 import pytest
@@ -195,6 +196,27 @@ def test_audit_trail_records_every_request_with_its_outcome(venue_exchange, venu
     everything = venue.control.audit()
     assert any(r["method"] == "DELETE" and r["order_id"] == order["id"] and r["outcome"] == "ok" for r in everything)
     assert all({"seq", "ts", "method", "path", "api_key", "status", "outcome"} <= set(r) for r in everything)
+
+
+def test_records_hold_every_order_trade_and_balance_of_a_key_without_spending_its_weight(venue_exchange, venue):
+    hold_price(venue, "BTCUSDT", 100000)
+    resting = place(venue_exchange, "rec-resting")
+    venue_exchange.create_order("BTC/USDT", "market", "sell", 0.02, params={"clientOrderId": "rec-market"})
+    venue_exchange.cancel_order(resting["id"], "BTC/USDT")
+    weight_before = venue_exchange.last_response_headers.get("x-mbx-used-weight-1m")
+
+    records = venue.control.records(venue.api_key)
+
+    assert {o["client_order_id"]: o["status"] for o in records["orders"]} == {"rec-resting": "CANCELED",
+                                                                               "rec-market": "FILLED"}
+    trades = venue_exchange.fetch_my_trades("BTC/USDT")
+    assert sorted(t["trade_id"] for t in records["trades"]) == sorted(int(t["id"]) for t in trades)
+    balances = {b["asset"]: [Decimal(b["free"]), Decimal(b["locked"])] for b in venue_exchange.fetch_balance()["info"]["balances"]}
+    assert {a: [Decimal(v) for v in row] for a, row in records["balances"].items()} == balances
+    venue_exchange.fetch_time()
+    assert int(venue_exchange.last_response_headers["x-mbx-used-weight-1m"]) == int(weight_before) + 20 + 20 + 1
+    with pytest.raises(VenueControlError, match="api_key"):
+        venue.control.records("nobody")
 
 
 def test_control_api_needs_its_token_and_refuses_bad_knobs(venue):

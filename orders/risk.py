@@ -1,7 +1,8 @@
 """Pre-trade risk: one function per rule, each refusing with the field and the numbers involved.
 
 Limits come from the account's RiskLimit (a null field means no limit) and the global kill switch.
-Run by `orders.services.order_place` inside its transaction, with the account row locked."""
+Run by `orders.services.order_place` inside its transaction; the account row is locked when its limits count
+open orders or exposure (`counts_open_exposure`)."""
 from __future__ import annotations
 
 import time
@@ -126,9 +127,15 @@ def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) 
                                  field="price")
 
 
+def counts_open_exposure(account: Account) -> bool:
+    """Whether the account's limits count its open orders or exposure (then placements must be serialised)."""
+    limit = getattr(account, "risk_limit", None)
+    return limit is not None and (limit.max_open_orders is not None or limit.max_position_notional is not None)
+
+
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
-    """`account` is locked by `orders.lock_objects.account_lock_for_placement`, which read its risk limit and
-    the kill switch in the same query."""
+    """`account` comes from `orders.lock_objects.account_for_placement`, which read its risk limit and the kill
+    switch in the same query."""
     kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
     account_enabled_check(account)
     limit = getattr(account, "risk_limit", None)

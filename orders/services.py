@@ -20,7 +20,7 @@ from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import Conflict, InvalidInput, NotFound, echo
 from orders import lifecycle, risk, submission, validation
 from orders.lifecycle import EventKind
-from orders.lock_objects import account_lock, account_lock_for_placement, order_lock, order_qs_for_update
+from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
 from orders.models import Fill, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from orders.selectors import order_get
@@ -86,10 +86,11 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
 
     with transaction.atomic():
-        acct = account_lock_for_placement(acct.pk)
-        existing = _existing_for_client_id(acct, req)
-        if existing is not None:
-            return existing
+        acct = account_for_placement(acct.pk)
+        if risk.counts_open_exposure(acct):
+            # Limits that count open orders or exposure: placements on the account wait for each other, so two
+            # cannot both pass a check that only one of them may. Without such limits nothing needs serialising.
+            account_lock(acct.pk)
         risk.pre_trade_check(account=acct, req=req, inst=inst, last=last)
         order = Order(account=acct, exchange=acct.exchange, market=req.market, symbol=req.symbol, side=req.side,
                       order_type=req.order_type, quantity=req.quantity, price=req.price,

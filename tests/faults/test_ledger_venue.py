@@ -19,7 +19,7 @@ def test_an_empty_ledger_on_an_untouched_venue_agrees(venue, account_on_venue):
 
 
 def test_duplicates_orders_the_venue_never_saw_unknown_venue_orders_and_missing_intents_are_found(
-        venue, account_on_venue, venue_exchange, orders_queue):
+        venue, account_on_venue, venue_exchange, order_lane):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     # A ledger order no worker ever sent (no worker runs here): the venue does not know it.
     unsent = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=D("0.001"), price=D("90000"),

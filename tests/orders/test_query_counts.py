@@ -24,17 +24,17 @@ def working_order(account, btcusdt, no_prices):
 
 
 def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_queries):
-    # account, access, instrument; then in the transaction: the account's lock (with its risk limits and the
-    # kill switch), the order, its event (+ SAVEPOINT/RELEASE)
+    # account, access, instrument; then in the transaction: the account with its risk limits and the kill switch
+    # (no lock: no limit counts open orders), the order, its event (+ SAVEPOINT/RELEASE)
     with django_assert_num_queries(8):
         order = place(user=trader)
     assert order.status == Status.PENDING_NEW
 
 
 def test_one_placement_with_a_client_order_id(account, btcusdt, trader, no_prices, django_assert_num_queries):
-    # as above, plus the idempotency look-up before and under the lock, and a savepoint around the insert
-    # (a concurrent duplicate loses on the unique constraint there)
-    with django_assert_num_queries(12):
+    # as above, plus the idempotency look-up and a savepoint around the insert (a concurrent duplicate loses on
+    # the unique constraint there)
+    with django_assert_num_queries(11):
         order = place(user=trader, client_order_id="q-1")
     assert order.client_order_id == "q-1"
 

@@ -6,7 +6,8 @@ from functools import partial
 import pytest
 from django.db import connection
 
-from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from accounts import services as account_services
+from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, ServiceError
 from orders import services, submission
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
@@ -99,6 +100,33 @@ def test_two_threads_placing_the_same_client_order_id_make_one_order(order_lane,
     assert len(results) == 2 and results[0] == results[1]
     assert Order.objects.filter(client_order_id="race").count() == 1
     assert OrderEvent.objects.filter(order_id=results[0]).count() == 1
+
+
+def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, account, btcusdt, no_prices):
+    # given a limit of 3 open orders and 8 placements released at once
+    account_services.risk_limit_update(account="main", max_open_orders=3)
+    barrier = threading.Barrier(8)
+    placed, refused = [], []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            placed.append(place(account).id)
+        except FailedPrecondition as exc:
+            refused.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # then the account's lock let exactly three through
+    assert (len(placed), len(refused)) == (3, 5)
+    assert Order.objects.count() == 3
+    assert all("max_open_orders is 3" in str(exc) for exc in refused)
 
 
 @pytest.mark.parametrize("overrides,field,words", [

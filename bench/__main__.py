@@ -9,7 +9,6 @@ import argparse
 import os
 import platform
 import subprocess
-import sys
 import time
 import traceback
 from datetime import UTC, datetime

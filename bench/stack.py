@@ -208,7 +208,8 @@ class Stack:
         wait_for(lambda: self._alive_and(lambda: app.control.ping([node], timeout=0.5)), 90, "the Celery worker")
 
     def start_grpc(self, *, workers: int | None = None, max_streams: int | None = None) -> str:
-        """(Re)start the gRPC server; streams hold a worker thread each, so fan-out runs need many workers."""
+        """(Re)start the gRPC server; order streams hold a worker thread each (price streams run on its event
+        loop), and the stream limit is kept below the workers, so fan-out runs ask for many."""
         from clients.python.oms_client import OMSClient
 
         if self.grpc is not None:

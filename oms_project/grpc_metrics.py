@@ -1,16 +1,20 @@
-"""gRPC server interceptor: latency and status code of every RPC, and the number of open streams.
+"""gRPC server interceptor (grpc.aio): latency and status code of every RPC, and the number of open streams.
 
-Add it when building the server: `grpc.server(executor, interceptors=[MetricsInterceptor()])`.
+Add it when building the server, after oms_project.grpc_aio's ThreadPoolInterceptor:
+`grpc.aio.server(interceptors=[ThreadPoolInterceptor(executor), MetricsInterceptor()])`. Each wrapper keeps the kind
+of the handler it wraps (thread-pool function or generator, coroutine or async generator).
 The status code is what the handler set (`context.abort`/`set_code`), OK when it returned normally,
 UNKNOWN when it raised anything else, CANCELLED when the client went away mid-stream.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 import grpc
 
 from oms_project import metrics
+from oms_project.grpc_aio import handler_with, is_async
 
 
 def _code_name(context, raised: BaseException | None) -> str:
@@ -19,7 +23,7 @@ def _code_name(context, raised: BaseException | None) -> str:
         return code.name
     if raised is None:
         return "OK"
-    return "CANCELLED" if isinstance(raised, GeneratorExit) else "UNKNOWN"
+    return "CANCELLED" if isinstance(raised, GeneratorExit | asyncio.CancelledError) else "UNKNOWN"
 
 
 def _observe(method: str, started: float, context, raised: BaseException | None) -> None:
@@ -28,9 +32,20 @@ def _observe(method: str, started: float, context, raised: BaseException | None)
 
 
 def _wrap_unary(behavior, method: str):
+    if is_async(behavior):
+        async def async_handler(request_or_iterator, context):
+            started, raised = time.perf_counter(), None
+            try:
+                return await behavior(request_or_iterator, context)
+            except BaseException as exc:
+                raised = exc
+                raise
+            finally:
+                _observe(method, started, context, raised)
+        return async_handler
+
     def handler(request_or_iterator, context):
-        started = time.perf_counter()
-        raised = None
+        started, raised = time.perf_counter(), None
         try:
             return behavior(request_or_iterator, context)
         except BaseException as exc:
@@ -42,9 +57,24 @@ def _wrap_unary(behavior, method: str):
 
 
 def _wrap_stream(behavior, method: str):
+    if is_async(behavior):
+        async def async_handler(request_or_iterator, context):
+            started, raised = time.perf_counter(), None
+            live = metrics.STREAM_SUBSCRIBERS.labels(method=method)
+            live.inc()
+            try:
+                async for response in behavior(request_or_iterator, context):
+                    yield response
+            except BaseException as exc:
+                raised = exc
+                raise
+            finally:
+                live.dec()
+                _observe(method, started, context, raised)
+        return async_handler
+
     def handler(request_or_iterator, context):
-        started = time.perf_counter()
-        raised = None
+        started, raised = time.perf_counter(), None
         live = metrics.STREAM_SUBSCRIBERS.labels(method=method)
         live.inc()
         try:
@@ -58,20 +88,11 @@ def _wrap_stream(behavior, method: str):
     return handler
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method.rsplit("/", 1)[-1]
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method), handler.request_deserializer, handler.response_serializer)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method), handler.request_deserializer, handler.response_serializer)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary(handler.stream_unary, method), handler.request_deserializer, handler.response_serializer)
-        return grpc.stream_stream_rpc_method_handler(
-            _wrap_stream(handler.stream_stream, method), handler.request_deserializer, handler.response_serializer)
+        streaming = handler.unary_stream or handler.stream_stream
+        return handler_with(handler, lambda b: (_wrap_stream if streaming else _wrap_unary)(b, method))

@@ -45,9 +45,9 @@ def parse(item: bytes) -> tuple[str, str, str]:
 def handle(action: str, order_id: str, account: str = "") -> None:
     """Run one item as its Celery task would, minus the broker: waits and transient errors go to the task.
     The thread keeps its database connection between items without a health check (one round trip less
-    per order); a connection that broke raises a transient error, and is replaced for the next item."""
+    per order); after an error, a connection that broke is dropped and the next item opens another."""
     from django.core.exceptions import ObjectDoesNotExist
-    from django.db import connections
+    from django.db import close_old_connections
 
     from oms_project import jsonlog
     from orders import execution, submission, tasks
@@ -63,12 +63,12 @@ def handle(action: str, order_id: str, account: str = "") -> None:
         log.warning("lane %s %s: nothing to do: %s", action, order_id, exc)
     except execution.RetryLater as exc:
         submission.retry(action, order_id, countdown=exc.countdown * (1 + random.uniform(0, 0.2)))
-    except tasks.TRANSIENT as exc:
+    except Exception as exc:  # noqa: BLE001 - one bad item must not stop the lane; the poller looks at the order again
+        close_old_connections()
+        if not isinstance(exc, tasks.TRANSIENT):
+            raise
         log.warning("lane %s %s: %s; retrying through the task queue", action, order_id, exc)
-        connections.close_all()  # a broken database connection is replaced at the next item
         submission.retry(action, order_id, countdown=1)
-    except Exception:  # noqa: BLE001 - one bad item must not stop the lane; the poller looks at the order again
-        log.exception("lane %s %s failed", action, order_id)
     finally:
         jsonlog.clear()
 
@@ -107,8 +107,12 @@ class Lane:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.2
-                if item is not None:
+                if item is None:
+                    continue
+                try:
                     handle(*parse(item[1]))
+                except Exception:  # noqa: BLE001 - e.g. its retry could not be queued: the poller finds the order
+                    log.exception("order lane: %r failed", item[1])
         finally:
             connections.close_all()
 

@@ -89,19 +89,6 @@ def _s(value: Decimal) -> str:
     return format(value, "f")
 
 
-SPOT_RATE_LIMITS = [
-    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
-    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-    {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
-    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
-]
-FUTURES_RATE_LIMITS = [
-    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
-    {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
-]
-
-
 def spot_symbol_info(i: Instrument) -> dict:
     return {
         "symbol": i.symbol, "status": "TRADING", "baseAsset": i.base, "baseAssetPrecision": 8,
@@ -148,10 +135,11 @@ def futures_symbol_info(i: Instrument) -> dict:
     }
 
 
-def exchange_info(market: str, now_ms: int) -> dict:
+def exchange_info(market: str, now_ms: int, rate_limits: list[dict]) -> dict:
+    """`rate_limits`: the limits in force, as Binance publishes its own (see ratelimit.Limits.published)."""
     if market == SPOT:
-        return {"timezone": "UTC", "serverTime": now_ms, "rateLimits": SPOT_RATE_LIMITS, "exchangeFilters": [],
+        return {"timezone": "UTC", "serverTime": now_ms, "rateLimits": rate_limits, "exchangeFilters": [],
                 "symbols": [spot_symbol_info(i) for i in SPOT_INSTRUMENTS.values()]}
-    return {"timezone": "UTC", "serverTime": now_ms, "futuresType": "U_MARGINED", "rateLimits": FUTURES_RATE_LIMITS,
+    return {"timezone": "UTC", "serverTime": now_ms, "futuresType": "U_MARGINED", "rateLimits": rate_limits,
             "exchangeFilters": [], "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
             "symbols": [futures_symbol_info(i) for i in FUTURES_INSTRUMENTS.values()]}

@@ -31,6 +31,16 @@ class Limits:
                 raise ValueError(f"'{name}' must be a positive integer")
             setattr(self, name, value)
 
+    def published(self, market: str) -> list[dict]:
+        """exchangeInfo.rateLimits: the limits in force (changed through the control API, they are published too)."""
+        def row(kind: str, interval: str, num: int, limit: int) -> dict:
+            return {"rateLimitType": kind, "interval": interval, "intervalNum": num, "limit": limit}
+        if market == SPOT:
+            return [row("REQUEST_WEIGHT", "MINUTE", 1, self.spot_weight_1m), row("ORDERS", "SECOND", 10, self.spot_orders_10s),
+                    row("ORDERS", "DAY", 1, self.spot_orders_1d), row("RAW_REQUESTS", "MINUTE", 5, 61000)]
+        return [row("REQUEST_WEIGHT", "MINUTE", 1, self.futures_weight_1m), row("ORDERS", "MINUTE", 1, self.futures_orders_1m),
+                row("ORDERS", "SECOND", 10, self.futures_orders_10s)]
+
     def order_limits(self, market: str) -> dict[str, int]:
         if market == SPOT:
             return {"10S": self.spot_orders_10s, "1D": self.spot_orders_1d}

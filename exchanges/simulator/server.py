@@ -21,7 +21,7 @@ from .engine import Venue
 from .errors import VenueError
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .markets import FUTURES, INSTRUMENTS, SPOT, exchange_info
-from .ratelimit import RateLimiter
+from .ratelimit import Limits, RateLimiter
 from .streams import Streams
 
 log = logging.getLogger("exchanges.simulator")
@@ -37,6 +37,7 @@ class Ctx:
     account: object
     venue: Venue
     streams: Streams
+    limits: Limits
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _one_or_many(ctx: Ctx, fn):
 
 def ping(ctx): return {}
 def server_time(ctx): return {"serverTime": ctx.venue.now()}
-def info(ctx): return exchange_info(ctx.market, ctx.venue.now())
+def info(ctx): return exchange_info(ctx.market, ctx.venue.now(), ctx.limits.published(ctx.market))
 def ticker_24h(ctx): return _one_or_many(ctx, render.ticker_24h)
 def book_ticker(ctx): return _one_or_many(ctx, render.book_ticker)
 
@@ -365,7 +366,7 @@ class VenueServer:
                 account = self._account(request)
             if route.order:
                 headers.update(self.limiter.order(route.market, account.api_key, self.venue.now()))
-            result = route.handler(Ctx(route.market, params, account, self.venue, self.streams))
+            result = route.handler(Ctx(route.market, params, account, self.venue, self.streams, self.limiter.limits))
         except VenueError as exc:
             exc.headers = {**headers, **exc.headers}
             if error_kind is None:

@@ -6,6 +6,7 @@ require auth, which by default is the case only on a loopback address. Health an
 so load balancers and `grpcurl list` work without a token."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -15,6 +16,7 @@ from django.db import close_old_connections, connections
 
 from accounts.auth import user_for_token
 from oms_project.errors import Unauthenticated
+from oms_project.grpc_aio import is_async
 from orders.grpc.errors import status_for
 
 log = logging.getLogger("oms.grpc.auth")
@@ -32,10 +34,15 @@ class CallerContext:
     def __init__(self, context, user, token: str | None = None):
         self._context, self.user, self._token, self._checked_at = context, user, token, time.monotonic()
 
+    def recheck_due(self) -> bool:
+        return self._token is not None and (
+            time.monotonic() - self._checked_at >= settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS)
+
     def check_still_authenticated(self) -> None:
         """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it.
-        Looked up again at most every OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS."""
-        if self._token is None or time.monotonic() - self._checked_at < settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS:
+        Looked up again at most every OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS (a query: on the event loop, call it
+        in a thread when recheck_due())."""
+        if not self.recheck_due():
             return
         self._checked_at = time.monotonic()
         try:
@@ -64,12 +71,12 @@ def _refuse(details: str):
     return behavior
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, *, require_auth: bool):
         self.require_auth = require_auth
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(OPEN_METHOD_PREFIXES):
             return handler
         token = bearer_token(handler_call_details.invocation_metadata)
@@ -77,7 +84,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
             return self._replace(handler, _refuse("malformed authorization metadata: expected 'Bearer <token>'"))
         if token is None and self.require_auth:
             return self._replace(handler, _refuse(HOW_TO_AUTHENTICATE))
-        # The token lookup touches the database, so it runs in the RPC's worker thread, not here.
+        # The token lookup touches the database, so it runs in a worker thread, not on the event loop.
         return self._replace(handler, self._authenticated(handler, token))
 
     @staticmethod
@@ -92,16 +99,22 @@ class AuthInterceptor(grpc.ServerInterceptor):
     def _authenticated(handler, token: str | None):
         inner = handler.unary_unary or handler.unary_stream
 
+        if is_async(inner):  # a stream on the event loop (unary RPCs here are all thread-pool functions)
+            async def async_stream(request, context):
+                user, refusal = (None, None) if token is None else await asyncio.to_thread(_user_for_token_closing, token)
+                if refusal:
+                    await context.abort(*refusal)
+                async for response in inner(request, CallerContext(context, user, token)):
+                    yield response
+            return async_stream
+
         def resolve(context):
             if token is None:
                 return CallerContext(context, None)
             close_old_connections()
-            try:
-                user = user_for_token(token)
-            except Exception as exc:  # noqa: BLE001 - e.g. the database is down: say so, never the exception text
-                context.abort(*status_for(exc, "authentication"))
-            if user is None:
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid or revoked API token")
+            user, refusal = _user_for(token)
+            if refusal:
+                context.abort(*refusal)
             return CallerContext(context, user, token)
 
         if handler.unary_unary:
@@ -113,3 +126,21 @@ class AuthInterceptor(grpc.ServerInterceptor):
             yield from inner(request, resolve(context))
         return stream
 
+
+def _user_for(token: str):
+    """(user, None), or (None, (code, details)) to refuse the call with."""
+    try:
+        user = user_for_token(token)
+    except Exception as exc:  # noqa: BLE001 - e.g. the database is down: say so, never the exception text
+        return None, status_for(exc, "authentication")
+    if user is None:
+        return None, (grpc.StatusCode.UNAUTHENTICATED, "invalid or revoked API token")
+    return user, None
+
+
+def _user_for_token_closing(token: str):
+    """_user_for in a pool thread that keeps no database connection afterwards."""
+    try:
+        return _user_for(token)
+    finally:
+        connections.close_all()

@@ -130,6 +130,11 @@ def price_update_message(update: dict) -> oms_pb2.PriceUpdate:
     )
 
 
+def price_update_bytes(update: dict) -> bytes:
+    """price_update_message, encoded for the wire (once per update, for every stream that wants it)."""
+    return price_update_message(update).SerializeToString()
+
+
 def balance_message(balance) -> oms_pb2.Balance:
     return oms_pb2.Balance(
         asset=balance.asset,

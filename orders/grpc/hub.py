@@ -1,16 +1,20 @@
 """One Redis subscriber per server process, fanned out to the streams and to PlaceOrder's waiters.
 
 The subscriber thread never blocks on a consumer: each stream owns a bounded queue, and a stream that
-lets its queue fill is ended with RESOURCE_EXHAUSTED (the others keep flowing). If the Redis connection
+lets its queue fill is ended with RESOURCE_EXHAUSTED (the others keep flowing). Streams served on the
+server's event loop (StreamPrices) get an AsyncSubscription: one hand-over to the loop per message for all
+of them, and the message is wrapped once (Published) so it is encoded for the wire once, not per stream. If the Redis connection
 drops, order streams are ended with UNAVAILABLE so their clients resume with since_sequence and lose
 nothing; price streams simply continue after the reconnect."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import queue
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 
 import redis
@@ -21,6 +25,7 @@ from oms_project.errors import RateLimited, ServiceError, Unavailable
 log = logging.getLogger("oms.grpc.hub")
 
 _CLOSED = object()
+NUDGE_SECONDS = 0.5  # how often streams on an event loop wake up without an update (see AsyncSubscription)
 RECENT_ORDERS = 10_000
 
 
@@ -64,6 +69,62 @@ class Subscription:
     def close(self) -> None:
         """Called by the stream when it is done (client gone or finished)."""
         self.hub.unsubscribe(self)
+
+
+class Published:
+    """One published message as every stream on the loop sees it; `wire(encode)` encodes it once for all."""
+
+    __slots__ = ("message", "_wire")
+
+    def __init__(self, message: dict):
+        self.message, self._wire = message, None
+
+    def wire(self, encode: Callable[[dict], bytes]) -> bytes:
+        if self._wire is None:
+            self._wire = encode(self.message)
+        return self._wire
+
+
+class AsyncSubscription(Subscription):
+    """A Subscription read by a coroutine on `loop`: `await next()` returns Published items, or None when the
+    hub nudges it (every NUDGE_SECONDS, so the stream can check on its caller without a timer per read).
+    offer() and nudge() run on the loop (the hub hands each message over once for all of the loop's streams);
+    end() may be called from any thread."""
+
+    def __init__(self, hub: Hub, kind: str, accept, maxsize: int, loop: asyncio.AbstractEventLoop):
+        self.hub, self.kind, self.accept, self.loop, self.maxsize = hub, kind, accept, loop, maxsize
+        self.items: deque[Published] = deque()
+        self.waiter: asyncio.Future | None = None
+        self.error: ServiceError | None = None
+
+    def offer(self, item: Published) -> None:
+        if len(self.items) >= self.maxsize:
+            self.end(RateLimited(f"stream ended: the client read too slowly and {self.maxsize} updates "
+                                 "queued up; reconnect"))
+            return
+        self.items.append(item)
+        self.nudge()
+
+    def nudge(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def end(self, error: ServiceError) -> None:
+        if self.error is None:
+            self.error = error
+        self.hub.unsubscribe(self)
+        try:
+            self.loop.call_soon_threadsafe(self.nudge)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is reading
+
+    async def next(self) -> Published | None:
+        if not self.items and not self.error:
+            self.waiter = self.loop.create_future()
+            await self.waiter
+        if self.error:
+            raise self.error
+        return self.items.popleft() if self.items else None
 
 
 class OrderWatch:
@@ -116,6 +177,7 @@ class Hub:
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._nudged_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self, wait: float = 5.0) -> None:
@@ -144,10 +206,15 @@ class Hub:
             self._thread.join(timeout=5)
 
     # -- registration ----------------------------------------------------------------------------
-    def subscribe(self, kind: str, accept: Callable[[tuple[str, ...], dict], bool]) -> Subscription:
+    def subscribe(self, kind: str, accept: Callable[[tuple[str, ...], dict], bool],
+                  loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
+        """A queue read by a thread, or with `loop`, by a coroutine on that loop."""
         if self._stopping.is_set():
             raise Unavailable("server shutting down; reconnect")
-        sub = Subscription(self, kind, accept, self.queue_size)
+        if loop is None:
+            sub = Subscription(self, kind, accept, self.queue_size)
+        else:
+            sub = AsyncSubscription(self, kind, accept, self.queue_size, loop)
         with self.lock:
             if len(self.subscriptions) >= self.max_streams:
                 raise RateLimited(f"too many open streams on this server (limit {self.max_streams}); retry later")
@@ -159,14 +226,15 @@ class Hub:
         names = None if accounts is None else frozenset(accounts)
         return self.subscribe("orders", lambda key, _msg: names is None or key[0] in names)
 
-    def subscribe_prices(self, symbols: Iterable[str], exchange: str = "", market: str = "") -> Subscription:
+    def subscribe_prices(self, symbols: Iterable[str], exchange: str = "", market: str = "",
+                         loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
         wanted = frozenset(symbols)
 
         def accept(key, _msg):
             ex, mk, sym = key
             return (not wanted or sym in wanted) and (not exchange or ex == exchange) and (not market or mk == market)
 
-        return self.subscribe("prices", accept)
+        return self.subscribe("prices", accept, loop)
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self.lock:
@@ -191,6 +259,7 @@ class Hub:
                 ps.psubscribe(*patterns)
                 confirmations = 0
                 while not self._stopping.is_set():
+                    self._nudge_when_due()
                     msg = ps.get_message(timeout=0.1)  # short, so stop() is prompt
                     if msg is None:
                         continue
@@ -221,6 +290,21 @@ class Hub:
                     except redis.RedisError:
                         pass
         self.connected.clear()
+
+    def _nudge_when_due(self) -> None:
+        now = time.monotonic()
+        if now - self._nudged_at < NUDGE_SECONDS:
+            return
+        self._nudged_at = now
+        on_loops: dict[asyncio.AbstractEventLoop, list[AsyncSubscription]] = defaultdict(list)
+        for sub in self._snapshot():
+            if isinstance(sub, AsyncSubscription):
+                on_loops[sub.loop].append(sub)
+        for loop, subs in on_loops.items():
+            try:
+                loop.call_soon_threadsafe(_nudge_all, subs)
+            except RuntimeError:
+                pass  # that loop is closed: its server has stopped
 
     def _remember(self, order: dict) -> None:
         """Keep the newest version of each of the last RECENT_ORDERS orders (called under the lock)."""
@@ -255,6 +339,26 @@ class Hub:
             kind, key = "prices", parts
         else:
             return
+        on_loops: dict[asyncio.AbstractEventLoop, list[AsyncSubscription]] = defaultdict(list)
         for sub in self._snapshot():
             if sub.kind == kind and sub.accept(key, message):
-                sub.offer(message)
+                if isinstance(sub, AsyncSubscription):
+                    on_loops[sub.loop].append(sub)
+                else:
+                    sub.offer(message)
+        for loop, subs in on_loops.items():
+            try:
+                loop.call_soon_threadsafe(_offer_all, subs, Published(message))
+            except RuntimeError:
+                pass  # that loop is closed: its server has stopped
+
+
+def _nudge_all(subs: list[AsyncSubscription]) -> None:
+    for sub in subs:
+        sub.nudge()
+
+
+def _offer_all(subs: list[AsyncSubscription], item: Published) -> None:
+    for sub in subs:
+        if sub.error is None:
+            sub.offer(item)

@@ -1,5 +1,9 @@
 """The gRPC server process: OrderService + health + reflection, auth, keepalive, limits, TLS, and a
-graceful stop (health goes NOT_SERVING, streams end with UNAVAILABLE, in-flight calls get a grace period)."""
+graceful stop (health goes NOT_SERVING, streams end with UNAVAILABLE, in-flight calls get a grace period).
+
+A grpc.aio server on an event loop of its own thread (oms_project.grpc_aio.LoopThread): StreamPrices runs on
+the loop, so a thousand price streams hold no thread each; every other RPC (ORM calls, PlaceOrder waiting for
+the venue) runs in the worker thread pool as before. The public methods are synchronous."""
 from __future__ import annotations
 
 import ipaddress
@@ -14,6 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from oms_project.errors import Unavailable
+from oms_project.grpc_aio import LoopThread, PreEncodedInterceptor, ThreadPoolInterceptor
 from oms_project.grpc_metrics import MetricsInterceptor
 from oms_project.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
@@ -83,34 +88,47 @@ class OMSGrpcServer:
         self.address = address or settings.OMS_GRPC_ADDR
         workers = workers or settings.OMS_GRPC_WORKERS
         self.require_auth = auth_required(self.address, settings.OMS_GRPC_REQUIRE_AUTH) if require_auth is None else require_auth
-        # Streams hold a worker thread each; keep at least a few for unary calls.
+        # Order streams hold a worker thread each; keep at least a few for unary calls.
         max_streams = settings.OMS_GRPC_MAX_STREAMS or max(1, workers // 2)
         self.hub = Hub(queue_size=settings.OMS_GRPC_STREAM_QUEUE_SIZE, max_streams=min(max_streams, max(1, workers - 2)))
         self.executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oms-grpc")
-        self.server = grpc.server(
-            self.executor,
-            interceptors=[MetricsInterceptor(), AuthInterceptor(require_auth=self.require_auth)],
+        credentials = server_credentials(settings.OMS_GRPC_TLS_CERT, settings.OMS_GRPC_TLS_KEY)
+        self.tls = credentials is not None
+        self.loop = LoopThread("oms-grpc-loop")
+        try:
+            self.server, self.health, self.port = self.loop.run(self._build(credentials))
+        except BaseException:
+            self.loop.stop()
+            raise
+        if not self.port:
+            self.loop.stop()
+            raise ImproperlyConfigured(f"cannot listen on {self.address}")
+        self.bound = f"{self.address.rsplit(':', 1)[0]}:{self.port}"
+        self.stopped = False
+
+    async def _build(self, credentials):
+        """On the loop: grpc.aio binds a server to the loop it is created on."""
+        server = grpc.aio.server(
+            migration_thread_pool=self.executor,
+            interceptors=[ThreadPoolInterceptor(self.executor), MetricsInterceptor(), AuthInterceptor(require_auth=self.require_auth),
+                          PreEncodedInterceptor()],
             options=server_options(settings.OMS_GRPC_MAX_MESSAGE_BYTES),
             maximum_concurrent_rpcs=settings.OMS_GRPC_MAX_CONCURRENT_RPCS,
         )
-        oms_pb2_grpc.add_OrderServiceServicer_to_server(OrderService.as_servicer(hub=self.hub), self.server)
-        self.health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        oms_pb2_grpc.add_OrderServiceServicer_to_server(OrderService.as_servicer(hub=self.hub), server)
+        health_servicer = health.HealthServicer()  # thread-pool handlers; GrpcHealthUpdater sets it from a thread
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), self.server)
-        credentials = server_credentials(settings.OMS_GRPC_TLS_CERT, settings.OMS_GRPC_TLS_KEY)
-        self.tls = credentials is not None
-        if credentials:
-            self.port = self.server.add_secure_port(self.address, credentials)
-        else:
-            self.port = self.server.add_insecure_port(self.address)
-        if not self.port:
-            raise ImproperlyConfigured(f"cannot listen on {self.address}")
-        self.bound = f"{self.address.rsplit(':', 1)[0]}:{self.port}"
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
+        try:
+            port = server.add_secure_port(self.address, credentials) if credentials else server.add_insecure_port(self.address)
+        except RuntimeError:  # grpc.aio raises where grpc.server returned 0
+            port = 0
+        return server, health_servicer, port
 
     def start(self) -> None:
         self.hub.start()
-        self.server.start()
+        self.loop.run(self.server.start())
         # SERVING while the database and Redis answer, NOT_SERVING otherwise (checked every few seconds).
         self.health_updater = GrpcHealthUpdater(self.health, ("", SERVICE_NAME),
                                                 interval=settings.OMS_GRPC_HEALTH_INTERVAL_SECONDS).start()
@@ -118,18 +136,24 @@ class OMSGrpcServer:
                  "required" if self.require_auth else "optional on loopback")
 
     def stop(self, grace: float | None = None) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         grace = settings.OMS_GRPC_SHUTDOWN_GRACE_SECONDS if grace is None else grace
         self.health_updater.stop()
         self.health.enter_graceful_shutdown()
-        stopped = self.server.stop(grace)  # refuses new calls; in-flight ones get `grace` seconds
+        stopped = self.loop.submit(self.server.stop(grace))  # refuses new calls; in-flight ones get `grace` seconds
         self.hub.end_streams(Unavailable("server shutting down; reconnect"))
         # A placement still waiting for the venue near the end of the grace answers with what the ledger holds
         # (PENDING_NEW) instead of being cut off: its client learns the order id either way.
-        if not stopped.wait(max(0.0, grace - RELEASE_BEFORE_GRACE_ENDS_SECONDS)):
+        try:
+            stopped.result(timeout=max(0.0, grace - RELEASE_BEFORE_GRACE_ENDS_SECONDS))
+        except futures.TimeoutError:
             self.hub.release_waits()
-        stopped.wait()
+            stopped.result()
         self.hub.stop()
         self.executor.shutdown(wait=True)
+        self.loop.stop()
 
     def wait(self) -> None:
-        self.server.wait_for_termination()
+        self.loop.run(self.server.wait_for_termination())

@@ -5,6 +5,7 @@ application error goes through errors.status_for. Built on django-grpc-framework
 handler closes stale database connections before and after each call as Django's request cycle does."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import json
@@ -82,6 +83,14 @@ def required(field: str, value: str) -> str:
 
 class OrderService(Service):
     hub: Hub | None = None
+
+    @classmethod
+    def as_servicer(cls, **initkwargs):
+        """django-grpc-framework's servicer (a thread-pool function per call, closing stale connections around
+        it), except StreamPrices: an async generator the server runs on its event loop."""
+        servicer = super().as_servicer(**initkwargs)
+        servicer.StreamPrices = cls(**initkwargs).StreamPrices
+        return servicer
 
     # -- orders --------------------------------------------------------------------------------------
     @unary
@@ -183,32 +192,41 @@ class OrderService(Service):
         return oms_pb2.GetPositionsResponse(positions=out)
 
     # -- streams -------------------------------------------------------------------------------------
-    @stream
-    def StreamPrices(self, request, context):
-        symbols = {symbol_normalize(s) for s in request.symbols if s.strip()}
-        if len(symbols) > MAX_STREAM_SYMBOLS:
-            raise InvalidInput(f"at most {MAX_STREAM_SYMBOLS} symbols per stream, got {len(symbols)}", field="symbols")
-        exchange, market = request.exchange.strip(), request.market.strip()
-        connections.close_all()  # a stream may live for hours; it needs no database connection
-        sub = self._subscribe(lambda: self.hub.subscribe_prices(symbols, exchange, market), context)
+    async def StreamPrices(self, request, context):
+        """On the event loop, not a thread per stream: each update is encoded once (Published.wire) and the
+        same bytes go to every stream that wants it."""
         try:
-            seen: dict[tuple, int] = {}
-            for key, tick in sorted(pubsub.latest_prices().items()):
-                ex, mk, sym = key.split(":", 2)
-                if sub.accept((ex, mk, sym), tick):
-                    seen[(ex, mk, sym)] = int(tick.get("timestamp_ms") or 0)
-                    yield convert.price_update_message(tick)
-            while context.is_active():
-                context.check_still_authenticated()
-                tick = sub.next(POLL_SECONDS)
-                if tick is None:
-                    continue
-                key = (tick.get("exchange"), tick.get("market"), tick.get("symbol"))
-                if int(tick.get("timestamp_ms") or 0) <= seen.pop(key, -1):
-                    continue  # the snapshot already carried this tick
-                yield convert.price_update_message(tick)
-        finally:
-            sub.close()
+            refuse_nul_characters(request)
+            symbols = {symbol_normalize(s) for s in request.symbols if s.strip()}
+            if len(symbols) > MAX_STREAM_SYMBOLS:
+                raise InvalidInput(f"at most {MAX_STREAM_SYMBOLS} symbols per stream, got {len(symbols)}", field="symbols")
+            exchange, market = request.exchange.strip(), request.market.strip()
+            loop = asyncio.get_running_loop()
+            sub = await self._subscribe_async(lambda: self.hub.subscribe_prices(symbols, exchange, market, loop=loop),
+                                              context)
+            try:
+                seen: dict[tuple, int] = {}
+                for key, tick in sorted((await asyncio.to_thread(pubsub.latest_prices)).items()):
+                    ex, mk, sym = key.split(":", 2)
+                    if sub.accept((ex, mk, sym), tick):
+                        seen[(ex, mk, sym)] = int(tick.get("timestamp_ms") or 0)
+                        yield convert.price_update_bytes(tick)
+                while True:
+                    if context.recheck_due():
+                        await asyncio.to_thread(context.check_still_authenticated)
+                    published = await sub.next()  # None now and then (the hub's nudge): time to check the caller
+                    if published is None:
+                        continue
+                    tick = published.message
+                    key = (tick.get("exchange"), tick.get("market"), tick.get("symbol"))
+                    if seen and int(tick.get("timestamp_ms") or 0) <= seen.pop(key, -1):
+                        continue  # the snapshot already carried this tick
+                    yield published.wire(convert.price_update_bytes)
+            finally:
+                sub.close()
+        except Exception as exc:  # noqa: BLE001 - as @stream: every failure is translated once, here
+            code, details = status_for(exc, "StreamPrices")
+        await context.abort(code, details)
 
     @stream
     def StreamOrders(self, request, context):
@@ -249,6 +267,15 @@ class OrderService(Service):
             raise
         finally:
             sub.close()
+
+    async def _subscribe_async(self, subscribe, context):
+        """_subscribe for a stream on the event loop."""
+        if self.hub is None or not await asyncio.to_thread(self.hub.connected.wait, 5):
+            raise Unavailable("live updates are unavailable (no connection to Redis); retry shortly")
+        sub = subscribe()
+        context.add_done_callback(lambda _context: sub.close())  # a cancelled call frees its place at once
+        await context.send_initial_metadata((("oms-stream", "live"),))
+        return sub
 
     def _subscribe(self, subscribe, context):
         """Subscribe, then tell the client (initial metadata `oms-stream: live`) that nothing published from

@@ -9,6 +9,7 @@ crash the worker with SIGKILL (with an order in flight or not) and start another
 worker is stuck on an unanswered order. `run()` sizes it: short in `make test`, long in `make soak`."""
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -18,6 +19,7 @@ import grpc
 from django.core.management import call_command
 from hypothesis import HealthCheck, Phase, settings, stateful
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from orders.models import TERMINAL_STATUSES, Order, Status
@@ -39,6 +41,22 @@ HOLD = {"drop_response_count": 1, "drop_hold_ms": 5000}  # processed; the answer
 SLOW_STEPS_PER_EXAMPLE = 2  # worker crashes, and recoveries of an order in flight: a second or two each
 
 
+def _recorded(step):
+    """Count the step, and note it in the example's log; a step that fails leaves its error and the steps before it
+    in `stack.failures` (hypothesis, replaying a failure on a live stack that does not repeat it, reports only
+    that the replay differed)."""
+    @functools.wraps(step)
+    def run(self, **arguments):
+        self.log.append(f"{step.__name__}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})")
+        self.stack.steps[step.__name__] += 1
+        try:
+            return step(self, **arguments)
+        except Exception as exc:
+            self.stack.failures.append(f"{step.__name__}: {exc}\nafter steps: {self.log}")
+            raise
+    return run
+
+
 class OrderFlow(RuleBasedStateMachine):
     stack: OmsStack  # set by run()
 
@@ -50,6 +68,7 @@ class OrderFlow(RuleBasedStateMachine):
         self.client = self.stack.client()
         self.mid = MID
         self.slow_steps = 0
+        self.log: list[str] = []
 
     def teardown(self):
         self.client.close()
@@ -93,53 +112,53 @@ class OrderFlow(RuleBasedStateMachine):
         self._move_to(MID)
 
     @rule(targets=(orders, resting), side=SIDES, quantity=QUANTITIES, ticks=st.integers(1, 10))
+    @_recorded
     def place_resting(self, side, quantity, ticks):
-        self.stack.steps['place_resting'] += 1
         return self._place(side, quantity, price=self._resting_price(side, ticks))
 
     @rule(target=orders, side=SIDES, quantity=QUANTITIES, order_type=st.sampled_from(["MARKET", "LIMIT"]))
+    @_recorded
     def place_marketable(self, side, quantity, order_type):
-        self.stack.steps['place_marketable'] += 1
         price = None if order_type == "MARKET" else self._resting_price(side, -5)  # through the touch
         return self._place(side, quantity, order_type, price)
 
     @rule(targets=(orders, resting), side=SIDES, quantity=QUANTITIES, order_type=st.sampled_from(["MARKET", "LIMIT"]),
           lost=st.sampled_from(sorted(LOST_ANSWERS)))
+    @_recorded
     def place_answer_lost(self, side, quantity, order_type, lost):
-        self.stack.steps['place_answer_lost'] += 1
         self.control.set_faults(endpoints=[NEW_ORDER], **LOST_ANSWERS[lost])
         price = None if order_type == "MARKET" else self._resting_price(side, 2)
         return self._place(side, quantity, order_type, price)
 
     @rule(target=orders, side=SIDES, quantity=QUANTITIES)
+    @_recorded
     def place_request_lost(self, side, quantity):
-        self.stack.steps['place_request_lost'] += 1
         self.control.set_faults(endpoints=[NEW_ORDER], drop_request_count=1)
         return self._place(side, quantity, price=self._resting_price(side, 2))
 
     @rule(order=resting)
+    @_recorded
     def cancel(self, order):
-        self.stack.steps['cancel'] += 1
         self._cancel(order)
 
     @rule(order=resting, lost=st.sampled_from(sorted(LOST_ANSWERS)))
+    @_recorded
     def cancel_answer_lost(self, order, lost):
-        self.stack.steps['cancel_answer_lost'] += 1
         self.control.set_faults(endpoints=[CANCEL], **LOST_ANSWERS[lost])
         self._cancel(order)
 
     @rule(order=resting)
+    @_recorded
     def fill_one(self, order):
         """Move the market just through the order's price: it fills (with any others on the way); an order
         already closed stays where it is. (What is drawn never depends on the ledger: hypothesis replays draws.)"""
-        self.stack.steps['fill_one'] += 1
         order = Order.objects.get(pk=order)
         if order.order_type == "LIMIT" and order.status in (Status.NEW, Status.PARTIALLY_FILLED):
             self._move_to(order.price - TICK if order.side == "BUY" else order.price + TICK)
 
     @rule(ticks=st.integers(-15, 15))
+    @_recorded
     def move_market(self, ticks):
-        self.stack.steps['move_market'] += 1
         self._move_to(self.mid + ticks * TICK)
 
     def _slow_step_allowed(self) -> bool:
@@ -147,9 +166,9 @@ class OrderFlow(RuleBasedStateMachine):
 
     @precondition(_slow_step_allowed)
     @rule(in_flight=st.booleans(), side=SIDES, quantity=QUANTITIES)
+    @_recorded
     def crash_worker(self, in_flight, side, quantity):
         """SIGKILL the worker (while it waits on an order's answer, or idle); the next one recovers on start."""
-        self.stack.steps['crash_worker'] += 1
         self.slow_steps += 1
         if in_flight:
             self._in_flight(side, quantity)
@@ -157,30 +176,40 @@ class OrderFlow(RuleBasedStateMachine):
 
     @precondition(_slow_step_allowed)
     @rule(side=SIDES, quantity=QUANTITIES)
+    @_recorded
     def recover_while_in_flight(self, side, quantity):
         """`manage.py recover` settles an order the worker is still waiting on, by looking it up."""
-        self.stack.steps['recover_while_in_flight'] += 1
         self.slow_steps += 1
         order_id = self._in_flight(side, quantity)
         out = io.StringIO()
-        call_command("recover", "--json", "--min-age", "0", "--wait", "10", stdout=out)
+        try:
+            call_command("recover", "--json", "--min-age", "0", "--wait", "10", stdout=out)
+        except SystemExit as exit_code:  # 1: some order still pending, 2: a lookup failed
+            raise AssertionError(f"recover exited {exit_code.code}: {out.getvalue()}") from None
         outcome = {r["order_id"]: r for r in json.loads(out.getvalue())}[order_id]
         assert outcome["outcome"] == "resolved" and outcome["after"] in (Status.NEW, Status.FILLED), outcome
 
     # -- after every step -----------------------------------------------------------------------------------
     @invariant()
     def ledger_equals_venue(self):
-        settle(self.stack.venue, self.stack.account, window_ms=self.stack.window_ms, intents=self.stack.intents)
+        try:
+            settle(self.stack.venue, self.stack.account, window_ms=self.stack.window_ms, intents=self.stack.intents)
+        except AssertionError as exc:
+            self.stack.failures.append(f"ledger == venue: {exc}\nafter steps: {self.log}")
+            raise
         self.control.clear_faults()  # a knob a refused request did not use must not hit the next step
 
 
 def run(stack: OmsStack, *, examples: int, steps: int) -> dict:
     """Run the machine; returns its figures (steps are counted by the venue's audit and the ledger)."""
     OrderFlow.stack = stack
-    stateful.run_state_machine_as_test(OrderFlow, settings=settings(
-        max_examples=examples, stateful_step_count=steps, deadline=None, database=None, derandomize=False,
-        phases=[Phase.generate], report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    try:
+        stateful.run_state_machine_as_test(OrderFlow, settings=settings(
+            max_examples=examples, stateful_step_count=steps, deadline=None, database=None, derandomize=False,
+            phases=[Phase.generate], report_multiple_bugs=False,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    except HypothesisException as exc:  # e.g. the replay of a failure went differently: show the failure itself
+        raise AssertionError(f"{type(exc).__name__}; the steps that failed: {stack.failures}") from exc
     result = settle(stack.venue, stack.account, window_ms=stack.window_ms, intents=stack.intents)
     faults = stack.venue.control.fault_counts()
     return {"examples": examples, "steps per example (at most)": steps, "steps": sum(stack.steps.values()),

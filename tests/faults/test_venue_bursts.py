@@ -10,6 +10,8 @@ from decimal import Decimal
 import grpc
 import pytest
 
+from exchanges import ratelimit
+from exchanges.markets import sync_markets
 from orders import services
 from orders.models import Order, Status
 from proto import oms_pb2, oms_pb2_grpc
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.e2e]
 
 D = Decimal
 BAN_SECONDS = 2
+VENUE_WEIGHT_1M = 600
 
 
 def _place(price) -> Order:
@@ -66,6 +69,11 @@ def test_a_418_ban_stops_every_request_until_retry_after_then_each_order_goes_ou
 def test_a_5xx_burst_on_every_route_is_looked_through_with_backoff_and_nothing_is_sent_twice(
         kind, ends, venue, venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    # A tenth of Binance's weight limit, published: retries in a loop would run into it within seconds.
+    venue.control.set_limits(spot_weight_1m=VENUE_WEIGHT_1M)
+    sync_markets(venue_account)
+    assert [lim.capacity for lim in ratelimit.published_limits(venue_account.pk, "spot") if lim.kind == "weight"] == [
+        ratelimit.usable(VENUE_WEIGHT_1M)]
     # "unknown": processed, then 503 -1001; "unavailable": not processed, plain 503. Every spot route, lookups too.
     venue.control.set_faults(error_rate=1.0, error_kind=kind)
     started = time.monotonic()
@@ -84,7 +92,7 @@ def test_a_5xx_burst_on_every_route_is_looked_through_with_backoff_and_nothing_i
         assert order.status == ends, (order.status, order.reason)
         assert len(posts_of(venue, order_id)) == 1  # looked up, never re-sent
         assert len(_failed_lookups(audit, order_id)) <= burst_seconds + 1  # one lookup a second at most
-    assert not _rate_limited(audit)  # the venue's own limits were never reached by the retries
+    assert not _rate_limited(audit)  # the venue's own (lowered) limit was never reached by the retries
     if ends == Status.NEW:
         on_venue = {o["clientOrderId"]: o["id"] for o in venue_view.fetch_open_orders("BTC/USDT")}
         assert on_venue == {oid: Order.objects.get(pk=oid).exchange_order_id for oid in order_ids}

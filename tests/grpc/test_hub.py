@@ -1,4 +1,5 @@
 """The process's one Redis subscriber: what its streams see when the Redis connection drops."""
+import asyncio
 import os
 
 import pytest
@@ -7,6 +8,7 @@ from django.conf import settings
 
 from oms_project import pubsub
 from oms_project.errors import Unavailable
+from oms_project.grpc_aio import LoopThread
 from orders.grpc.hub import Hub
 from tests.waiting import wait_until
 
@@ -49,3 +51,25 @@ def test_a_dropped_connection_ends_order_streams_and_the_hub_reconnects(hub):
     pubsub.publish_json(pubsub.price_channel("binance", "spot", "HUBTESTUSDT"), {"symbol": "HUBTESTUSDT", "last_price": "1"})
     assert wait_until(lambda: prices.next(0.1))["last_price"] == "1"  # price streams carry on after the reconnect
     assert orders not in hub.subscriptions and prices in hub.subscriptions
+
+
+def test_streams_on_an_event_loop_get_each_update_once_encoded_for_all(hub):
+    loop = LoopThread("test-hub-loop")
+    try:
+        wanted = [hub.subscribe_prices(["HUBTESTUSDT"], loop=loop.loop) for _ in range(3)]
+        other = hub.subscribe_prices(["OTHERUSDT"], loop=loop.loop)
+        pubsub.publish_json(pubsub.price_channel("binance", "spot", "HUBTESTUSDT"),
+                            {"symbol": "HUBTESTUSDT", "last_price": "2"})
+        received = [loop.run(asyncio.wait_for(sub.next(), 5)) for sub in wanted]
+        encoded = []
+        wires = [item.wire(lambda message: encoded.append(message) or b"wire") for item in received]
+
+        assert received[0].message["last_price"] == "2"
+        assert received[0] is received[1] is received[2]
+        assert wires == [b"wire"] * 3 and len(encoded) == 1
+        assert loop.run(other.next()) is None  # woken by the hub's nudge, with nothing for it
+        hub.end_streams(Unavailable("server shutting down; reconnect"))
+        with pytest.raises(Unavailable):
+            loop.run(wanted[0].next())
+    finally:
+        loop.stop()

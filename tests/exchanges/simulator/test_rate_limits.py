@@ -70,3 +70,17 @@ def test_limits_can_be_switched_off(venue_exchange, venue):
 
     assert len(venue_exchange.fetch_orders("BTC/USDT")) == 3
     assert int(venue_exchange.last_response_headers["X-MBX-USED-WEIGHT-1M"]) > 0
+
+
+def test_exchange_info_publishes_the_limits_in_force(venue_exchange, venue):
+    def published(fetch) -> dict:
+        return {(r["rateLimitType"], r["interval"], r["intervalNum"]): r["limit"] for r in fetch()["rateLimits"]}
+
+    assert published(venue_exchange.publicGetExchangeInfo)[("REQUEST_WEIGHT", "MINUTE", 1)] == 6000  # Binance's own
+    venue.control.set_limits(spot_weight_1m=600, spot_orders_10s=10, futures_orders_1m=50)
+
+    spot = published(venue_exchange.publicGetExchangeInfo)
+    assert spot[("REQUEST_WEIGHT", "MINUTE", 1)] == 600 and spot[("ORDERS", "SECOND", 10)] == 10
+    assert spot[("ORDERS", "DAY", 1)] == 200000
+    futures = published(venue_exchange.fapiPublicGetExchangeInfo)
+    assert futures[("ORDERS", "MINUTE", 1)] == 50 and futures[("REQUEST_WEIGHT", "MINUTE", 1)] == 2400

@@ -76,26 +76,31 @@ def test_same_client_order_id_on_another_account_is_another_order(account, btcus
     assert place(account, client_order_id="x").id != place(other, client_order_id="x").id
 
 
-def test_two_threads_placing_the_same_client_order_id_make_one_order(order_lane, account, btcusdt, no_prices):
-    # given
-    barrier = threading.Barrier(2)
+def placed_at_once(count: int, action) -> tuple[list, list[Exception]]:
+    """Run `action` in `count` threads released together: (what each returned, what each raised)."""
+    barrier = threading.Barrier(count)
     results, errors = [], []
 
     def worker():
         try:
             barrier.wait(timeout=10)
-            results.append(place(account, client_order_id="race").id)
-        except Exception as exc:  # collected and asserted below
+            results.append(action())
+        except Exception as exc:  # collected for the test to assert
             errors.append(exc)
         finally:
             connection.close()
 
-    # when
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
+    return results, errors
+
+
+def test_two_threads_placing_the_same_client_order_id_make_one_order(order_lane, account, btcusdt, no_prices):
+    # when
+    results, errors = placed_at_once(2, lambda: place(account, client_order_id="race").id)
     # then
     assert errors == []
     assert len(results) == 2 and results[0] == results[1]
@@ -104,30 +109,14 @@ def test_two_threads_placing_the_same_client_order_id_make_one_order(order_lane,
 
 
 def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, account, btcusdt, no_prices):
-    # given a limit of 3 open orders and 8 placements released at once
+    # given a limit of 3 open orders
     account_services.risk_limit_update(account="main", max_open_orders=3)
-    barrier = threading.Barrier(8)
-    placed, refused = [], []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            placed.append(place(account).id)
-        except FailedPrecondition as exc:
-            refused.append(exc)
-        finally:
-            connection.close()
-
-    # when
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    # when 8 placements are released at once
+    placed, refused = placed_at_once(8, lambda: place(account).id)
     # then the account's lock let exactly three through
     assert (len(placed), len(refused)) == (3, 5)
     assert Order.objects.count() == 3
-    assert all("max_open_orders is 3" in str(exc) for exc in refused)
+    assert all(isinstance(exc, FailedPrecondition) and "max_open_orders is 3" in str(exc) for exc in refused)
 
 
 @pytest.mark.parametrize("overrides,field,words", [

@@ -57,12 +57,6 @@ def _event_scope(accounts: Iterable[Account | str] | QuerySet) -> Q:
             | Q(order__account_id__in=[a.pk for a in items if not isinstance(a, str)]))
 
 
-def order_events_since(*, sequence: int, accounts: Iterable[Account | str] | QuerySet) -> QuerySet[OrderEvent]:
-    """Events after the global sequence (OrderEvent.id) for the given accounts (objects or names), oldest first."""
-    return (OrderEvent.objects.select_related("order", "order__account")
-            .filter(_event_scope(accounts), id__gt=sequence).order_by("id"))
-
-
 class _VisibleInSnapshot(Func):
     """pg_visible_in_snapshot(txid, snapshot): had transaction `txid` committed when `snapshot` was taken?"""
 

@@ -1,11 +1,12 @@
 """Server-sent events for browsers: order updates and prices from the same Redis channels the gRPC
 streams read (oms_project.pubsub; order messages in the orders.publish shape). A stream lives at most
 OMS_SSE_MAX_SECONDS; the browser's EventSource reconnects with Last-Event-ID and missed order updates
-are replayed from the ledger."""
+are replayed from the ledger, including those that committed after a higher sequence the browser saw."""
 from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from accounts.auth import user_for_token
 from oms_project import pubsub
 from orders.publish import update_message
 from orders.reporting import accounts_with_role
-from orders.selectors import order_events_since
+from orders.selectors import order_events_to_resume
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -79,6 +80,23 @@ def event_stream_response(events: Iterator[str]) -> StreamingHttpResponse:
     return response
 
 
+class RecentSequences:
+    """The last `size` sequences sent on one stream: `add` says whether a sequence is new."""
+
+    def __init__(self, size: int = 10_000):
+        self.order: deque[int] = deque(maxlen=size)
+        self.members: set[int] = set()
+
+    def add(self, sequence: int) -> bool:
+        if sequence in self.members:
+            return False
+        if len(self.order) == self.order.maxlen:
+            self.members.discard(self.order[0])
+        self.order.append(sequence)
+        self.members.add(sequence)
+        return True
+
+
 class OrderStreamView(APIView):
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
@@ -97,22 +115,24 @@ class OrderStreamView(APIView):
         subscription = pubsub.client().pubsub()
         subscription.subscribe(*[pubsub.order_channel(n) for n in names] or [pubsub.order_channel("")])
         # Subscribed before reading the ledger: nothing falls between replay and live updates.
-        replayed = []
         last_id = request.headers.get("Last-Event-ID", "")
-        if last_id.isdigit() and names:
-            for event in order_events_since(sequence=int(last_id), accounts=accounts):
-                replayed.append(update_message(event.order, event))
-        seen = replayed[-1]["sequence"] if replayed else int(last_id) if last_id.isdigit() else 0
+        cursor = int(last_id) if last_id.isdigit() else 0
+        replayed = [update_message(event.order, event)
+                    for event in order_events_to_resume(since=cursor, accounts=accounts)] if cursor and names else []
+        sent = RecentSequences()
 
-        def on_message(message: dict) -> str | None:
-            nonlocal seen
-            if message["sequence"] <= seen:
-                return None  # already replayed
-            seen = message["sequence"]
-            return sse("order", message, message["sequence"])
+        def event(message: dict) -> str | None:
+            # Sequences are taken when an event is written, not when it commits, so updates may arrive out of
+            # sequence: repeats are dropped by membership, and the `id:` the browser resumes from is the highest
+            # sequence sent so far (a resume also replays lower ones that committed after it).
+            nonlocal cursor
+            if not sent.add(message["sequence"]):
+                return None  # replayed already, or heard twice
+            cursor = max(cursor, message["sequence"])
+            return sse("order", message, cursor)
 
-        first = [sse("order", m, m["sequence"]) for m in replayed]
-        return event_stream_response(pump(subscription, first, on_message, bearer_token_of(request)))
+        first = [text for text in map(event, replayed) if text]
+        return event_stream_response(pump(subscription, first, event, bearer_token_of(request)))
 
 
 class PriceStreamView(APIView):

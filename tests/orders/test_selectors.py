@@ -48,12 +48,12 @@ def test_order_get_hides_foreign_orders(two_accounts, trader):
     assert selectors.order_get(theirs.id).id == theirs.id
 
 
-def test_order_events_since_returns_the_given_accounts_in_sequence(two_accounts, account):
+def test_events_to_resume_are_the_given_accounts_in_sequence(two_accounts, account):
     mine, theirs = two_accounts
-    events = list(selectors.order_events_since(sequence=0, accounts=["main"]))
+    events = list(selectors.order_events_to_resume(since=0, accounts=["main"]))
     assert [e.id for e in events] == sorted(e.id for e in events)
     assert {e.order.account.name for e in events} == {"main"} and len(events) == 5
-    later = selectors.order_events_since(sequence=events[2].id, accounts=[account])
+    later = selectors.order_events_to_resume(since=events[2].id, accounts=[account])
     assert [e.id for e in later] == [e.id for e in events[3:]]
 
 

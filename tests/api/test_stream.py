@@ -1,12 +1,10 @@
 """Server-sent events: order updates (scoped, replayed after Last-Event-ID) and prices, from Redis."""
 from __future__ import annotations
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 
 from oms_project import pubsub
 from orders import services
@@ -14,6 +12,7 @@ from orders.models import OrderEvent
 from orders.publish import publish_order_update
 from tests import factories
 from tests.api.conftest import order_acked
+from tests.late_commit import placement_committed_late
 
 
 @pytest.fixture(autouse=True)
@@ -62,27 +61,10 @@ def test_reconnect_replays_what_was_missed(client_a, acct_a):
 def test_reconnect_replays_an_update_that_committed_after_a_higher_sequence(transactional_db, client_a, acct_a):
     """The browser saw a higher sequence first; a lower one committed later. Resuming from what it saw brings it,
     and the `id:` the browser keeps for its next resume stays the highest one sent."""
-    written, commit = threading.Event(), threading.Event()
-    slow = {}
-
-    def slow_transaction():
-        try:
-            with transaction.atomic():
-                order = factories.order_place(acct_a, price=Decimal("20500"))
-                slow.update(order_id=order.id, sequence=OrderEvent.objects.get(order=order).id)
-                written.set()
-                commit.wait(10)
-        finally:
-            connection.close()
-
     quick = factories.order_place(acct_a)
-    writer = threading.Thread(target=slow_transaction)
-    writer.start()
-    assert written.wait(10)
-    services.order_apply_venue_update(order_id=quick.id, status="NEW", exchange_order_id="E-1")
-    seen = OrderEvent.objects.filter(order=quick).latest("id").id  # what the browser had when it went away
-    commit.set()
-    writer.join(10)
+    with placement_committed_late(acct_a, Decimal("20500")) as slow:
+        services.order_apply_venue_update(order_id=quick.id, status="NEW", exchange_order_id="E-1")
+        seen = OrderEvent.objects.filter(order=quick).latest("id").id  # what the browser had when it went away
 
     response = client_a.get("/api/v1/stream/orders/", HTTP_LAST_EVENT_ID=str(seen))
     text = read_until(iter(response.streaming_content), slow["order_id"])

@@ -1,11 +1,8 @@
 """The guide's examples end to end: real gRPC server, real worker, ccxt over HTTP to the local venue.
 Outcomes are checked against the ledger and against the venue itself (an independent ccxt client)."""
-import contextlib
-import io
 import os
 import subprocess
 import sys
-import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from exchanges.marketdata import poll_venue
 from orders.models import Order
 from proto import oms_pb2, oms_pb2_grpc
 from tests.grpc.conftest import StreamReader
-from tests.grpc.test_guide_python import CLI, GUIDE_USAGE, cli
+from tests.grpc.test_guide_python import CLI, cli, guide_usage_started
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -65,15 +62,7 @@ def on_venue(venue_view, order_id):
 
 def test_the_guides_python_examples_against_the_venue(grpc_server, venue, venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 120000, freeze=True)  # the guide's 115000 bid rests on the book
-    code = GUIDE_USAGE.replace('"localhost:50051"', repr(str(grpc_server)))
-    out, scope = io.StringIO(), {}
-
-    def run():
-        with contextlib.redirect_stdout(out):
-            exec(compile(code, "client-guide", "exec"), scope)  # noqa: S102 - the guide's own code
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
+    out, scope, runner = guide_usage_started(grpc_server)
     wait_until(lambda: "client" in scope and scope["client"]._streams, what="the price stream to open")
     poll_venue(venue_account)  # one round of the market-data feed: the venue's tickers go out on Redis
     wait_until(lambda: "BTCUSDT: $" in out.getvalue() and "ETHUSDT: $" in out.getvalue(), what="prices printed")

@@ -69,7 +69,8 @@ def tick(symbol, last):
                           "timestamp_ms": int(time.time() * 1000)})
 
 
-def test_the_guides_usage_examples(grpc_server, funded, btcusdt, no_prices):
+def guide_usage_started(grpc_server) -> tuple[io.StringIO, dict, threading.Thread]:
+    """The guide's usage example running in a thread against this server: (its output, its globals, the thread)."""
     code = GUIDE_USAGE.replace('"localhost:50051"', repr(str(grpc_server)))
     out, scope = io.StringIO(), {}
 
@@ -79,6 +80,11 @@ def test_the_guides_usage_examples(grpc_server, funded, btcusdt, no_prices):
 
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
+    return out, scope, runner
+
+
+def test_the_guides_usage_examples(grpc_server, funded, btcusdt, no_prices):
+    out, scope, runner = guide_usage_started(grpc_server)
     wait_until(lambda: "client" in scope and scope["client"]._streams)  # stream_prices is listening
     tick("BTCUSDT", 115123.456)
     tick("XRPUSDT", 3)

@@ -1,11 +1,9 @@
 """StreamOrders and StreamPrices: one Redis subscriber per server, fanned out to bounded per-stream queues."""
-import threading
 import time
 from decimal import Decimal
 
 import grpc
 import pytest
-from django.db import connection, transaction
 
 from accounts import services as account_services
 from oms_project import pubsub
@@ -14,6 +12,7 @@ from orders.models import OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
 from tests.grpc.conftest import StreamReader
+from tests.late_commit import placement_committed_late
 
 
 @pytest.fixture
@@ -91,30 +90,14 @@ def test_resuming_with_since_sequence_replays_every_missed_update_once(stub, fun
 def test_resuming_replays_an_update_that_committed_after_one_with_a_higher_sequence(stub, funded, btcusdt):
     """Sequences are taken when an event is written, not when it commits: the client sees a later sequence
     first, goes away, and the earlier one commits. Resuming from what it saw must still bring it."""
-    written, commit = threading.Event(), threading.Event()
-    slow = {}
-
-    def slow_transaction():
-        try:
-            with transaction.atomic():
-                order = factories.order_place(funded, price=Decimal("20500"))
-                slow.update(order_id=order.id, sequence=OrderEvent.objects.get(order=order).id)
-                written.set()
-                commit.wait(10)
-        finally:
-            connection.close()
-
     quick = factories.order_place(funded)
-    writer = threading.Thread(target=slow_transaction)
-    writer.start()
-    assert written.wait(10)
-    live = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest())).start()
-    # A higher sequence, committed (and heard) first: the venue acknowledges the other order.
-    services.order_apply_venue_update(order_id=quick.id, status="NEW", exchange_order_id="E-1")
-    seen = live.wait_for(1)
-    live.stop()
-    commit.set()  # the lower sequence commits while the client is away
-    writer.join(10)
+    with placement_committed_late(funded, Decimal("20500")) as slow:
+        live = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest())).start()
+        # A higher sequence, committed (and heard) first: the venue acknowledges the other order.
+        services.order_apply_venue_update(order_id=quick.id, status="NEW", exchange_order_id="E-1")
+        seen = live.wait_for(1)
+        live.stop()
+    # the lower sequence has committed while the client was away
 
     resumed = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest(since_sequence=seen[0].sequence))).start()
     replayed = resumed.wait_for(1)

@@ -106,6 +106,24 @@ class ThreadPoolInterceptor(grpc.aio.ServerInterceptor):
             loop = asyncio.get_running_loop()
             responses = await loop.run_in_executor(executor, behavior, request, SyncContext(context, loop))
             step = None
+
+            def close(_step=None):
+                try:
+                    executor.submit(responses.close)
+                except RuntimeError:  # the pool is shut down
+                    responses.close()
+
+            def close_when_idle(_context=None):
+                """Close the generator (its finally blocks run) once no step of it is running; closing twice is
+                harmless."""
+                if step is None or step.done():
+                    close()
+                else:
+                    step.add_done_callback(close)
+
+            # When the call ends, whoever ends it: grpc.aio may drop this async generator without closing it when
+            # the client cancels between two items, and garbage collection would close it only some time later.
+            context.add_done_callback(close_when_idle)
             try:
                 while True:
                     step = executor.submit(next, responses, _END)
@@ -113,16 +131,8 @@ class ThreadPoolInterceptor(grpc.aio.ServerInterceptor):
                     if response is _END:
                         return
                     yield response
-            finally:  # ended, failed or cancelled: close the generator (its finally blocks) once it is not running
-                def close(_step=None):
-                    try:
-                        executor.submit(responses.close)
-                    except RuntimeError:  # the pool is shut down
-                        responses.close()
-                if step is None or step.done():
-                    close()
-                else:
-                    step.add_done_callback(close)
+            finally:  # ended, failed or cancelled
+                close_when_idle()
         return stream
 
 

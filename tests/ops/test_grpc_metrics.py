@@ -41,9 +41,11 @@ LOOP_ENDED = threading.Event()
 
 
 def _loop_until_cancelled(request, context):
-    """A thread-pool stream that, like StreamOrders waiting for its next update, runs while its caller is there."""
-    yield b"\x02"
+    """A thread-pool stream that, like StreamOrders waiting for its next update, runs while its caller is there.
+    A cancel that arrives before the loop started closes the generator at its first yield instead: either way
+    it ends (the finally runs) and gives its thread back."""
     try:
+        yield b"\x02"
         while context.is_active():
             time.sleep(0.05)
     finally:

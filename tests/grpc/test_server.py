@@ -18,6 +18,7 @@ from orders.models import Order
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
 from tests.subprocess_env import database_url
+from tests.tls import self_signed_certificate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,35 +159,10 @@ def test_grpcserve_serves_until_sigterm_then_exits_cleanly(transactional_db):
 
 
 
-def self_signed_certificate(tmp_path) -> tuple[str, str, bytes]:
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    (tmp_path / "cert.pem").write_bytes(pem)
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
-    return str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"), pem
-
-
 def test_tls_when_a_certificate_is_configured(grpc_server_factory, settings, funded, tmp_path):
     from clients.python.oms_client import OMSClient
-    settings.OMS_GRPC_TLS_CERT, settings.OMS_GRPC_TLS_KEY, ca = self_signed_certificate(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
+    settings.OMS_GRPC_TLS_CERT, settings.OMS_GRPC_TLS_KEY, ca = str(cert), str(key), cert.read_bytes()
     address = grpc_server_factory()
 
     with OMSClient(address, tls=True, root_certificates=ca) as client:

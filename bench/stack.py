@@ -243,7 +243,7 @@ class Stack:
         from accounts.models import Account
         from exchanges import ratelimit
         from exchanges.markets import sync_markets
-        from orders import execution
+        from execution import venue_orders
 
         account = account_services.account_create(name=ACCOUNT, exchange="binance", base_url=self.venue_url)
         account_services.credential_set(account=ACCOUNT, api_key=VENUE_KEY, secret=self.venue_secret)
@@ -251,7 +251,7 @@ class Stack:
         generous = tuple(ratelimit.Limit(kind, window, cap) for kind, window, cap in GENEROUS)
         for market in ("spot", "futures"):
             ratelimit.store_published_limits(account.pk, market, generous)
-        execution.account_sync(account.pk)
+        venue_orders.account_sync(account.pk)
         return Account.objects.get(pk=account.pk)
 
     # -- knobs -----------------------------------------------------------------------------------------

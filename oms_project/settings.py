@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "exchanges",
     "orders",
+    "execution",
 ]
 
 MIDDLEWARE = [

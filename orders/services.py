@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import Conflict, InvalidInput, NotFound, echo
-from orders import lifecycle, risk, submission, validation
+from orders import handoff, lifecycle, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
 from orders.models import Fill, Order, OrderEvent, Status
@@ -119,7 +119,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         _after_commit(publish_order_update, order, event)
-        _after_commit(submission.enqueue_submit, order)
+        _after_commit(handoff.enqueue_submit, order)
     return order
 
 
@@ -135,7 +135,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    _after_commit(submission.enqueue_cancel, order)
+    _after_commit(handoff.enqueue_cancel, order)
     return order
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from accounts import services as account_services
 from oms_project import pubsub
 from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, ServiceError
-from orders import services, submission
+from orders import handoff, services
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
 from orders.publish import publish_order_update
@@ -38,7 +38,7 @@ def test_place_persists_pending_new_with_its_event_and_submits_after_commit(acco
         Status.PENDING_NEW, "BTCUSDT", "BUY", "binance", 1)
     assert order.time_in_force == "GTC" and order.created_by == trader
     assert list(order.events.values_list("sequence", "kind", "to_status")) == [(1, EventKind.PLACED, Status.PENDING_NEW)]
-    assert handed_off(callbacks) == [(publish_order_update, order.id), (submission.enqueue_submit, order.id)]
+    assert handed_off(callbacks) == [(publish_order_update, order.id), (handoff.enqueue_submit, order.id)]
 
 
 def test_submission_lands_on_the_order_lane(order_lane, account, btcusdt, no_prices):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.models import Position
-from oms_project.management.commands._sync import sync
+from execution.management.commands._sync import sync
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Orders on the venue: submit, cancel, look up, sync. The Celery tasks in `orders.tasks` are thin
+"""Orders on the venue: submit, cancel, look up, sync. The Celery tasks in `execution.tasks` are thin
 adapters over these functions; every change to an order goes through `orders.services`.
 
 Exactly once: the OMS order id is the venue's client order id, and `order_submission_claim` lets one
@@ -26,7 +26,7 @@ from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from oms_project import pubsub
 from oms_project.celery import app
-from orders import services, submission
+from orders import handoff, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
 
@@ -317,7 +317,7 @@ def sync_order(order_id: str) -> None:
             if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
             else:
-                submission.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
+                handoff.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
     gateway = _gateway(order)

@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from orders.recovery import recover
+from execution.recovery import recover
 
 
 class Command(BaseCommand):

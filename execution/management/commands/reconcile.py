@@ -9,9 +9,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from accounts.models import Account, Market
+from execution.reconcile import reconcile
 from oms_project.management.commands._ops import EXIT_ERROR
 from orders.models_reconcile import ReconciliationRun
-from orders.reconcile import reconcile
 
 EXIT_AGREE, EXIT_DRIFT = 0, 1
 

@@ -22,13 +22,13 @@ def sync(command, names: list[str], render) -> None:
     import ccxt
 
     from exchanges.errors import venue_reason
-    from orders import execution
+    from execution import venue_orders
 
     failed = []
     for account in accounts_named(names):
         try:
-            execution.account_sync(account.pk)
-        except (ccxt.BaseError, execution.RetryLater) as exc:
+            venue_orders.account_sync(account.pk)
+        except (ccxt.BaseError, venue_orders.RetryLater) as exc:
             failed.append(account.name)
             command.stderr.write(f"{account.name}: {venue_reason(exc)}")
             continue

@@ -250,13 +250,15 @@ def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decim
             order = order_lock(order_id)
         except Order.DoesNotExist:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
-        fill = Fill(order=order, account_id=order.account_id, market=order.market, trade_id=str(trade_id), price=price,
+        fill = Fill(order=order, account_id=order.account_id, market=order.market, symbol=order.symbol,
+                    trade_id=str(trade_id), price=price,
                     quantity=quantity, fee=fee, fee_asset=fee_asset or "", is_maker=bool(is_maker), executed_at=executed_at)
         try:
             with transaction.atomic():
                 fill.save(force_insert=True)
         except IntegrityError:
-            if Fill.objects.filter(account_id=order.account_id, market=order.market, trade_id=str(trade_id)).exists():
+            if Fill.objects.filter(account_id=order.account_id, market=order.market, symbol=order.symbol,
+                                   trade_id=str(trade_id)).exists():
                 return None
             raise
         _fill_totals_apply(order, fill, source=source)

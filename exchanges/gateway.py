@@ -9,6 +9,7 @@ is resolved by looking the order up, not by resending it.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from functools import cache
 from urllib.parse import urlsplit, urlunsplit
 
 import ccxt
+import ccxt.pro
 from django.conf import settings
 
 from accounts.models import Account, Credential
@@ -37,6 +39,7 @@ BINANCE_OPTIONS = {
 }
 
 RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
+TRADES_PAGE = 1000  # Binance's largest myTrades / userTrades page
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +103,8 @@ class SharedLimitsMixin:
         return super().handle_errors(code, reason, url, method, headers, body, response, request_headers, request_body)
 
 
-class BinanceClient(SharedLimitsMixin, ccxt.binance):
-    """ccxt's binance, with its error tables working on any host (the local venue, a proxy)."""
+class BinanceDialect:
+    """Binance's error tables on any host, and its request weights, for the REST and the websocket clients."""
 
     def get_exceptions_by_url(self, url, exactOrBroad):
         found = super().get_exceptions_by_url(url, exactOrBroad)
@@ -119,6 +122,25 @@ class BinanceClient(SharedLimitsMixin, ccxt.binance):
     def oms_weight(self, api, cost: float) -> float:
         # ccxt prices spot endpoints at 0.2 per unit of Binance weight (rateLimit 50 ms); USD-M costs are weights.
         return cost if self.oms_market_of(api) == "futures" else cost * 5
+
+
+class BinanceClient(BinanceDialect, SharedLimitsMixin, ccxt.binance):
+    """ccxt's binance, with its error tables working on any host (the local venue, a proxy)."""
+
+
+class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
+    """ccxt.pro's binance for user-data streams. Its few REST calls (listenKey create and keep-alive) pass
+    the account's shared limiter like every other request."""
+
+    oms_limiters: dict[str, ratelimit.SharedLimiter]
+
+    async def fetch2(self, path, api="public", method="GET", params=None, config=None):
+        params = {} if params is None else params
+        config = {} if config is None else config
+        cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
+        limiter = self.oms_limiters[self.oms_market_of(api)]
+        await asyncio.to_thread(limiter.acquire, weight=self.oms_weight(api, cost), orders=0)
+        return await super().fetch2(path, api, method, params, config)
 
 
 @cache
@@ -170,6 +192,40 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in markets}
     return client
+
+
+def stream_client(account: Account) -> BinanceStreamClient:
+    """A ccxt.pro client for the account's user-data streams (Binance only; other venues are polled). Use it
+    inside an event loop and close it; build a new one after the stream breaks (a fresh listenKey)."""
+    if account.exchange != "binance":
+        raise ValueError(f"user-data streams are not supported on {account.exchange!r}")
+    _, secrets = _secrets_for(account)
+    options = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS, **BINANCE_OPTIONS}
+    client = BinanceStreamClient({**secrets, "enableRateLimit": False,
+                                  "timeout": int(settings.OMS_VENUE_TIMEOUT_SECONDS * 1000), "options": options})
+    if account.sandbox:
+        client.set_sandbox_mode(True)
+    if account.base_url:
+        client.urls["api"] = {**override_base_url({k: v for k, v in client.urls["api"].items() if k != "ws"},
+                                                  account.base_url), "ws": single_host_ws_urls(account.base_url)}
+    client.oms_account_id = account.id
+    offset = ratelimit.clock_offset(account.id)
+    if offset is not None:
+        client.options["timeDifference"] = offset
+    client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
+                           for m in ("spot", "futures")}
+    return client
+
+
+def single_host_ws_urls(base_url: str) -> dict:
+    """Binance's websocket endpoints on one host (the local venue, or a proxy in front of Binance): spot
+    streams under /stream, USD-M under /fws, the spot WebSocket API under /ws-api/v3."""
+    from exchanges.simulator.testing import venue_ws_urls
+
+    urls = venue_ws_urls(base_url)
+    if base_url.startswith("https://"):
+        urls = override_base_url(urls, base_url)  # wss on a TLS host
+    return urls
 
 
 class _MarketCache:
@@ -268,6 +324,10 @@ class Gateway:
         params = {"type": "swap"} if market == "futures" else {}
         return self._ready().fetch_open_orders(None, None, None, params)
 
+    def fetch_open_orders_of(self, *, symbol: str, market: str) -> list[dict]:
+        """The account's working orders on one symbol (a sync sweep: weight 6 on spot, 1 on USD-M)."""
+        return self._ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})
+
     def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
                         limit: int = 1000) -> list[dict]:
         """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
@@ -276,7 +336,15 @@ class Gateway:
         return self._ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
-        return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})
+        """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
+        + fromId pages through an order with more trades than that)."""
+        client, trades, params = self._ready(), [], {"orderId": exchange_order_id}
+        while True:
+            page = client.fetch_my_trades(symbol, None, TRADES_PAGE, params)
+            trades.extend(page)
+            if len(page) < TRADES_PAGE:
+                return trades
+            params = {"orderId": exchange_order_id, "fromId": int(page[-1]["id"]) + 1}
 
     # -- account -----------------------------------------------------------------------------------
     def fetch_balance(self, market: str) -> dict:

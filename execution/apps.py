@@ -6,3 +6,9 @@ class ExecutionConfig(AppConfig):
 
     name = "execution"
     verbose_name = "Execution"
+
+    def ready(self):
+        from execution.metrics import UserStreamCollector
+        from oms_project import metrics
+
+        metrics.register_scrape_collector(UserStreamCollector())

@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
-from execution import venue_orders
+from execution import sweeps, venue_orders
 from execution.venue_orders import RetryLater
 from orders import services
 
@@ -79,6 +79,21 @@ def orders_sync_due(self) -> int:
     for order_id in order_ids:
         order_sync.delay(order_id)
     return len(order_ids)
+
+
+@shared_task(name="orders.tasks.accounts_sweep_due", bind=True, acks_late=True, reject_on_worker_lost=True)
+def accounts_sweep_due(self) -> int:
+    """Beat: a sweep for every account and market with working orders whose next sweep is due (its pace
+    follows whether its user-data stream is live, within the sync share of its weight limit)."""
+    due = [(a, m) for a, m, symbols in sweeps.sweep_targets() if sweeps.sweep_due_claim(a, m, symbols)]
+    for account_id, market in due:
+        account_sweep.delay(account_id, market)
+    return len(due)
+
+
+@shared_task(name="orders.tasks.account_sweep", **COMMON)
+def account_sweep(self, account_id: int, market: str) -> None:
+    _run(self, sweeps.sweep, account_id, market)
 
 
 @shared_task(name="orders.tasks.account_sync", **COMMON)

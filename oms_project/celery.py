@@ -10,6 +10,7 @@ app = Celery("oms_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add("execution.lane.LaneStep")  # order submits and cancels, off the task queue (execution/lane.py)
+app.steps["worker"].add("execution.user_streams.UserStreamStep")  # venues' user-data streams (execution/user_streams.py)
 
 
 @task_prerun.connect(weak=False)

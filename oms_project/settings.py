@@ -146,6 +146,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # and the instrument catalog. Expiry keeps a stopped worker from facing a pile of stale ticks.
 CELERY_BEAT_SCHEDULE = {
     "orders-sync-due": {"task": "orders.tasks.orders_sync_due", "schedule": 1.0, "options": {"expires": 5}},
+    "accounts-sweep-due": {"task": "orders.tasks.accounts_sweep_due", "schedule": 1.0, "options": {"expires": 5}},
     "accounts-sync-all": {"task": "orders.tasks.accounts_sync_all",
                           "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
     "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
@@ -173,6 +174,15 @@ OMS_UNKNOWN_GRACE_SECONDS = float(os.environ.get("OMS_UNKNOWN_GRACE_SECONDS", "5
 OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)
 OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
+# User-data streams (execution/user_streams.py): consumed by workers on the sync queue, one per account and market
+# in the deployment (a lease another worker takes over this long after its holder died).
+OMS_USER_STREAMS = env_bool("OMS_USER_STREAMS", True)
+OMS_USER_STREAM_LEASE_SECONDS = float(os.environ.get("OMS_USER_STREAM_LEASE_SECONDS", "6"))
+# Sync sweeps (execution/sweeps.py): every this many seconds while the stream is live (a safety net), at most
+# this often while it is down, and never more than this share of the account's published request weight.
+OMS_SYNC_SWEEP_LIVE_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_LIVE_SECONDS", "20"))
+OMS_SYNC_SWEEP_MIN_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_MIN_SECONDS", "1"))
+OMS_SYNC_WEIGHT_SHARE = float(os.environ.get("OMS_SYNC_WEIGHT_SHARE", "0.2"))
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 OMS_WORKER_CONCURRENCY = int(os.environ.get("OMS_WORKER_CONCURRENCY", "2"))  # worker processes `up` starts
 # Recovery leaves orders younger than this to the worker handling them; reconciliation skips orders

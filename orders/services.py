@@ -363,15 +363,20 @@ def order_submission_release(*, order_id: str) -> None:
     Order.objects.filter(pk=order_id, status=Status.PENDING_NEW).update(submitted_at=None)
 
 
+# Orders the venue has not settled yet: each needs its own look (a sweep of the open orders cannot tell
+# "never received" from "not visible yet", nor answer a cancel); acknowledged working orders are swept.
+UNSETTLED_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+
+
 def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> list[str]:
-    """Working orders whose next look at the venue is due; each gets its next time (`interval(order)`
+    """Unsettled orders whose next look at the venue is due; each gets its next time (`interval(order)`
     from now) in the same transaction, so concurrent pollers never take the same order twice.
     An order never looked at is due one interval after it was placed; one not yet sent, only once its
     submit task has had `handoff_grace` to do that."""
     now = timezone.now()
     with transaction.atomic():
         due = list(Order.objects.select_for_update(skip_locked=True)
-                   .filter(status__in=lifecycle.OPEN_STATUSES)
+                   .filter(Q(status__in=UNSETTLED_STATUSES) | Q(status__in=lifecycle.OPEN_STATUSES, exchange_order_id=""))
                    .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True, created_at__lte=now - timedelta(seconds=1)))
                    .exclude(status=Status.PENDING_NEW, submitted_at__isnull=True, created_at__gt=now - handoff_grace)
                    .order_by("next_sync_at", "created_at")[:limit])

@@ -65,6 +65,8 @@ class Faults:
         if isinstance(current, list):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"'{name}' must be a list of strings")
+            if name == "user_stream_markets" and not set(value) <= {"spot", "futures"}:
+                raise ValueError("'user_stream_markets' takes 'spot' and/or 'futures'")
         elif name == "error_kind":
             if value not in ERROR_KINDS:
                 raise ValueError(f"'error_kind' must be one of {sorted(ERROR_KINDS)}")

@@ -145,3 +145,27 @@ def test_the_venue_closes_a_user_data_connection_at_its_maximum_age_and_ccxt_rec
     order, updates = run_pro(venue, scenario)
 
     assert [o["id"] for o in updates] == [order["id"]]
+
+
+def test_after_listen_key_expired_a_new_key_restores_the_stream(venue):
+    """ccxt.pro reads no `listenKeyExpired` and reuses its cached key for 20 minutes: a consumer forgets the
+    key (lastAuthenticatedTime 0) so the next watch POSTs for a new one and connects with it."""
+    hold_price(venue, "BTCUSDT", 100000, market="futures")
+
+    async def scenario(ex):
+        first = asyncio.create_task(ex.watch_orders(PERP))
+        await subscribed(venue)
+        expired_key = ex.options["linear"]["listenKey"]
+        await asyncio.to_thread(venue.control.set_faults, listen_key_expire_count=1)
+        with pytest.raises(ccxt.NetworkError):
+            await first
+        ex.options["linear"]["lastAuthenticatedTime"] = 0
+        again = asyncio.create_task(watch_until(lambda: ex.watch_orders(PERP), lambda orders: True))
+        await subscribed(venue)
+        order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        return expired_key, ex.options["linear"]["listenKey"], order, await again
+
+    expired_key, new_key, order, updates = run_pro(venue, scenario)
+
+    assert new_key != expired_key
+    assert [o["id"] for o in updates] == [order["id"]]

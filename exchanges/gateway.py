@@ -265,7 +265,7 @@ class Gateway:
     def __repr__(self) -> str:
         return f"<Gateway {self.account_name} {self.exchange}>"
 
-    def _ready(self) -> ccxt.Exchange:
+    def ready(self) -> ccxt.Exchange:
         """The client with markets no older than OMS_MARKETS_TTL_SECONDS (new listings, changed filters)."""
         if self._markets_at is None or time.monotonic() - self._markets_at > settings.OMS_MARKETS_TTL_SECONDS:
             _markets.attach(self.client, self._venue)
@@ -288,10 +288,10 @@ class Gateway:
         }
 
     def fetch_tickers(self, symbols: list[str], market: str) -> dict:
-        return self._ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
+        return self.ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
 
     def fetch_bids_asks(self, symbols: list[str], market: str) -> dict:
-        return self._ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
+        return self.ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
 
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
@@ -304,41 +304,41 @@ class Gateway:
             params["reduceOnly"] = True
         if post_only:
             params["postOnly"] = True
-        return self._ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
+        return self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
                                           None if order_type.upper() == "MARKET" or price is None else str(price), params)
 
     def set_leverage(self, *, symbol: str, leverage: int) -> dict:
-        return self._ready().set_leverage(leverage, symbol)
+        return self.ready().set_leverage(leverage, symbol)
 
     def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> dict:
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self._ready().cancel_order(exchange_order_id or None, symbol, params)
+        return self.ready().cancel_order(exchange_order_id or None, symbol, params)
 
     def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> dict:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self._ready().fetch_order(exchange_order_id or None, symbol, params)
+        return self.ready().fetch_order(exchange_order_id or None, symbol, params)
 
     def fetch_open_orders(self, market: str) -> list[dict]:
         """Every working order of the account on one market (reconciliation)."""
         params = {"type": "swap"} if market == "futures" else {}
-        return self._ready().fetch_open_orders(None, None, None, params)
+        return self.ready().fetch_open_orders(None, None, None, params)
 
     def fetch_open_orders_of(self, *, symbol: str, market: str) -> list[dict]:
         """The account's working orders on one symbol (a sync sweep: weight 6 on spot, 1 on USD-M)."""
-        return self._ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})
+        return self.ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})
 
     def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
                         limit: int = 1000) -> list[dict]:
         """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
         missed fills; Binance's fromId pages through trades that share a millisecond)."""
         params = {"fromId": from_id} if from_id is not None else {}
-        return self._ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
+        return self.ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
         """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
         + fromId pages through an order with more trades than that)."""
-        client, trades, params = self._ready(), [], {"orderId": exchange_order_id}
+        client, trades, params = self.ready(), [], {"orderId": exchange_order_id}
         while True:
             page = client.fetch_my_trades(symbol, None, TRADES_PAGE, params)
             trades.extend(page)
@@ -349,10 +349,10 @@ class Gateway:
     # -- account -----------------------------------------------------------------------------------
     def fetch_balance(self, market: str) -> dict:
         params = {"type": "future"} if market == "futures" else {}
-        return self._ready().fetch_balance(params)
+        return self.ready().fetch_balance(params)
 
     def fetch_positions(self) -> list[dict]:
-        return self._ready().fetch_positions(None, {"type": "future"})
+        return self.ready().fetch_positions(None, {"type": "future"})
 
 
 def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:

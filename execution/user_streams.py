@@ -27,6 +27,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import ccxt
 from celery import bootsteps
 from django.conf import settings
 
@@ -113,8 +114,10 @@ class Stream:
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any break means: fall back to sweeps, reconnect
+            except ccxt.BaseError as exc:  # the venue closed it, the network broke, the listenKey expired
                 log.warning("user stream %s %s broke: %s: %s", self.account_id, self.market, type(exc).__name__, exc)
+            except Exception:  # noqa: BLE001 - a defect or the database away: fall back to sweeps, reconnect
+                log.exception("user stream %s %s failed", self.account_id, self.market)
             finally:
                 self._set_live(False)
                 state.record(self.account_id, self.market, state="down")
@@ -128,16 +131,20 @@ class Stream:
     async def _session(self) -> None:
         from exchanges.gateway import gateway_for, stream_client
 
-        account = await self._db(Account.objects.get, self.account_id)
-        markets_from = await self._db(lambda: gateway_for(account)._ready())
-        client = stream_client(account)
-        client.set_markets_from_exchange(markets_from)
+        def prepare():
+            account = Account.objects.get(pk=self.account_id)
+            client = stream_client(account)  # decrypts the credential: a database read
+            client.set_markets_from_exchange(gateway_for(account).ready())
+            return client
+
+        client = await self._db(prepare)
         params = {"type": CCXT_TYPE[self.market]}
         tasks: list[asyncio.Future] = []
         try:
             await client.authenticate(params)  # spot: subscribed once this returns; USD-M: a listenKey
-            tasks = [asyncio.ensure_future(self._watch_orders(client, params)),
-                     asyncio.ensure_future(self._watch_balances(client, params))]
+            queue: asyncio.Queue = asyncio.Queue()
+            tasks = [asyncio.ensure_future(self._watch_orders(client, params, queue)),
+                     asyncio.ensure_future(self._watch_balances(client, params, queue))]
             if self.market == Market.FUTURES:  # the listenKey's socket must be open before the catch-up
                 url = client.get_private_ws_url("linear", client.options["linear"]["listenKey"])
                 await asyncio.wait([client.client(url).connected, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -149,6 +156,7 @@ class Stream:
             state.record(self.account_id, self.market, state="live", catch_up=True)
             self._set_live(True)
             log.info("user stream %s %s live", self.account_id, self.market)
+            tasks.append(asyncio.ensure_future(self._apply(queue)))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
                 task.result()
@@ -158,18 +166,28 @@ class Stream:
             with contextlib.suppress(Exception):
                 await client.close()
 
-    async def _watch_orders(self, client, params) -> None:
+    # ccxt.pro hands a message to a watch only if the watch is waiting when it arrives: one that arrives while
+    # nothing waits stays in ccxt's cache until the next message wakes the watch. So the watch loops below never
+    # wait on the ledger between two watches; they queue what they got for `_apply`, which does.
+    async def _watch_orders(self, client, params, queue: asyncio.Queue) -> None:
         while True:
             reports = await client.watch_orders(None, None, None, params)
-            state.record(self.account_id, self.market, event=True)
-            for vo in reports:
-                await self._db(apply_order_report, self.account_id, self.market, vo)
+            queue.put_nowait(("orders", list(reports)))
 
-    async def _watch_balances(self, client, params) -> None:
+    async def _watch_balances(self, client, params, queue: asyncio.Queue) -> None:
         while True:
             await client.watch_balance(params)
+            queue.put_nowait(("balance", None))
+
+    async def _apply(self, queue: asyncio.Queue) -> None:
+        while True:
+            kind, reports = await queue.get()
             state.record(self.account_id, self.market, event=True)
-            await self._db(balances_changed, self.account_id)
+            if kind == "balance":
+                await self._db(balances_changed, self.account_id)
+                continue
+            for vo in reports:
+                await self._db(apply_order_report, self.account_id, self.market, vo)
 
 
 class UserStreams:
@@ -214,6 +232,8 @@ class UserStreams:
         finally:
             for key, stream in list(self.streams.items()):
                 await self._drop(key, stream)
+            await asyncio.get_running_loop().run_in_executor(self.targets, _close_connections)
+            self.targets.shutdown(wait=True)
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
@@ -233,10 +253,19 @@ class UserStreams:
         stream.task.cancel()
         with contextlib.suppress(BaseException):
             await stream.task
+        with contextlib.suppress(Exception):
+            await asyncio.get_running_loop().run_in_executor(stream.ledger, _close_connections)
         stream.ledger.shutdown(wait=False)
         state.set_live(*key, False)
         state.lease_release(*key, self.owner)
         self.streams.pop(key, None)
+
+
+def _close_connections() -> None:
+    """An executor thread's database connection, closed before the thread goes."""
+    from django.db import connections
+
+    connections.close_all()
 
 
 def _targets_now() -> list[tuple[int, str]]:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "oms_project.request_limits.RequestLimitsMiddleware",  # NUL in the URL, oversized bodies: 400/413 before any view
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from STATIC_ROOT (the admin's), no separate server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,6 +207,9 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("OMS_API_ANON_RATE", "60/min"),
     },
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    # JSON nested too deeply for the parser is a 400 (orders/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -62,6 +62,10 @@ PLACE_CASES = [
     ({"quantity": 0.000001}, INVALID, ["quantity"]),
     ({"quantity_decimal": "lots"}, INVALID, ["quantity_decimal", "lots"]),
     ({"quantity_decimal": "NaN"}, INVALID, ["quantity", "NaN"]),
+    ({"quantity_decimal": "١"}, INVALID, ["quantity_decimal", "ASCII digits"]),  # Arabic-Indic one: was a 1 BTC order
+    ({"quantity_decimal": "0.00_1"}, INVALID, ["quantity_decimal", "ASCII digits"]),
+    ({"quantity_decimal": "1e-2"}, INVALID, ["quantity_decimal", "ASCII digits"]),
+    ({"price_decimal": "٢٠٠٠٠"}, INVALID, ["price_decimal", "ASCII digits"]),
     ({"price": 0}, INVALID, ["price", "LIMIT"]),
     ({"price": -5}, INVALID, ["price", "negative"]),
     ({"price": math.nan}, INVALID, ["price", "NaN"]),

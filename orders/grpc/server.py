@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from oms_project.errors import Unavailable
-from oms_project.grpc_aio import LoopThread, PreEncodedInterceptor, ThreadPoolInterceptor
+from oms_project.grpc_aio import LoopThread, MalformedRequestInterceptor, PreEncodedInterceptor, ThreadPoolInterceptor
 from oms_project.grpc_metrics import MetricsInterceptor
 from oms_project.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
@@ -110,8 +110,9 @@ class OMSGrpcServer:
         """On the loop: grpc.aio binds a server to the loop it is created on."""
         server = grpc.aio.server(
             migration_thread_pool=self.executor,
-            interceptors=[ThreadPoolInterceptor(self.executor), MetricsInterceptor(), AuthInterceptor(require_auth=self.require_auth),
-                          PreEncodedInterceptor()],
+            # Malformed requests are refused first (before authentication, without a traceback).
+            interceptors=[MalformedRequestInterceptor(), ThreadPoolInterceptor(self.executor), MetricsInterceptor(),
+                          AuthInterceptor(require_auth=self.require_auth), PreEncodedInterceptor()],
             options=server_options(settings.OMS_GRPC_MAX_MESSAGE_BYTES),
             maximum_concurrent_rpcs=settings.OMS_GRPC_MAX_CONCURRENT_RPCS,
         )

@@ -4,6 +4,7 @@ Every refusal is an `InvalidInput` naming the field and the rule, with the numbe
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -96,11 +97,20 @@ def _price_clean(price, order_type: str) -> Decimal | None:
     return decimal_clean(price, field="price", allow_none=True)
 
 
+# Bidirectional controls make an id read differently from what it is (in the admin, logs, a venue's UI).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _client_order_id_clean(value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > CLIENT_ORDER_ID_MAX:
         raise InvalidInput(f"client_order_id is {len(value)} characters; at most {CLIENT_ORDER_ID_MAX} allowed",
                            field="client_order_id")
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS:
+            kind = "a control character" if unicodedata.category(char) == "Cc" else "a bidirectional control character"
+            raise InvalidInput(f"client_order_id must not contain {kind} (U+{ord(char):04X} at position {position})",
+                               field="client_order_id")
     return value or None
 
 

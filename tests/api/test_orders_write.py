@@ -187,3 +187,12 @@ def test_amounts_as_json_numbers_still_place(client_a, acct_a):
 
     assert response.status_code == 201, response.json()
     assert Order.objects.get().quantity == Decimal("0.01")
+
+
+def test_client_order_ids_refuse_control_and_bidirectional_characters(client_a, acct_a):
+    for text in ("a\x1b[31mb", "a\rb", "abc\u202edef", "\u2067x"):
+        response = client_a.post(URL, {**BODY, "client_order_id": text}, format="json")
+        assert response.status_code == 400, (text, response.json())
+        error = error_of(response)
+        assert error["field"] == "client_order_id" and "character" in error["message"], error
+    assert not Order.objects.exists()

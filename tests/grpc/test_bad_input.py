@@ -78,6 +78,8 @@ PLACE_CASES = [
     ({"reduce_only": True}, INVALID, ["reduce_only"]),
     ({"exchange": "kraken"}, INVALID, ["exchange", "kraken"]),
     ({"client_order_id": "x" * 65}, INVALID, ["client_order_id"]),
+    ({"client_order_id": "a\x07b"}, INVALID, ["client_order_id", "control character"]),
+    ({"client_order_id": "abc\u202edef"}, INVALID, ["client_order_id", "bidirectional", "U+202E"]),
     ({"account_id": "ghost"}, NOT_FOUND, ["account", "ghost"]),
 ]
 

@@ -183,6 +183,27 @@ OMS_RECONCILE_LOOKBACK_HOURS = float(os.environ.get("OMS_RECONCILE_LOOKBACK_HOUR
 # Trades of every catalog symbol are scanned when the venue lists at most this many (else the traded ones).
 OMS_RECONCILE_CATALOG_SCAN_MAX = int(os.environ.get("OMS_RECONCILE_CATALOG_SCAN_MAX", "50"))
 
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g. 10.0.0.0/8); none by
+# default, so throttles key on the connecting address. Failed authentications (gRPC and REST) allowed per client.
+OMS_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("OMS_TRUSTED_PROXIES", "").split(",") if p.strip()]
+OMS_AUTH_FAILURE_RATE = os.environ.get("OMS_AUTH_FAILURE_RATE", "20/min")
+
+
+def _check_rate_settings() -> None:
+    import ipaddress
+
+    for proxy in OMS_TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"OMS_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
+    count, _, period = OMS_AUTH_FAILURE_RATE.partition("/")
+    if not count.strip().isdigit() or period.strip()[:1].lower() not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"OMS_AUTH_FAILURE_RATE must look like 20/min, got {OMS_AUTH_FAILURE_RATE!r}")
+
+
+_check_rate_settings()
+
 # Shared cache (throttle counters, idempotency locks) so every web process sees the same numbers.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": OMS_PUBSUB_PREFIX}}
@@ -201,7 +222,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.UserRateThrottle", "orders.api.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("OMS_API_USER_RATE", "1200/min"),
         "anon": os.environ.get("OMS_API_ANON_RATE", "60/min"),

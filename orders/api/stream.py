@@ -16,8 +16,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import renderers
 from rest_framework.views import APIView
 
-from accounts.auth import user_for_token
+from accounts.stream_access import stream_access_check
 from oms_project import pubsub
+from oms_project.errors import ServiceError
 from orders.publish import update_message
 from orders.reporting import accounts_with_role
 from orders.selectors import order_events_to_resume
@@ -39,21 +40,24 @@ def sse(event: str, data, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n"
 
 
-def pump(subscription, first: Iterable[str], on_message, token: str | None = None) -> Iterator[str]:
+def pump(subscription, first: Iterable[str], on_message, *, user, token: str | None,
+         accounts: Iterable[str] | None = None) -> Iterator[str]:
     """Yields `first`, then one event per Redis message (on_message returns the text or None to skip),
-    a comment line as heartbeat, until the stream's lifetime is over or its bearer `token` is revoked.
-    Always releases the subscription."""
+    a comment line as heartbeat, until the stream's lifetime is over or the caller's access changes (its bearer
+    `token` revoked, its user deactivated, one of the `accounts` it streams no longer visible: an `error` event
+    says which, then the stream ends). Always releases the subscription."""
     try:
         yield "retry: 3000\n\n"
         yield from first
         deadline = time.monotonic() + settings.OMS_SSE_MAX_SECONDS
         quiet_since = checked_at = time.monotonic()
         while time.monotonic() < deadline:
-            if token is not None and time.monotonic() - checked_at >= settings.OMS_SSE_AUTH_RECHECK_SECONDS:
+            if time.monotonic() - checked_at >= settings.OMS_SSE_AUTH_RECHECK_SECONDS:
                 checked_at = time.monotonic()
-                if user_for_token(token) is None:
-                    yield sse("error", {"error": {"code": "unauthenticated", "field": None,
-                                                  "message": "The token was revoked; the stream ends."}})
+                try:
+                    stream_access_check(user=user, token=token, accounts=accounts)
+                except ServiceError as exc:
+                    yield sse("error", {"error": {"code": exc.code, "field": exc.field, "message": exc.message}})
                     return
             message = subscription.get_message(ignore_subscribe_messages=True, timeout=1.0)
             text = on_message(json.loads(message["data"])) if message else None
@@ -132,7 +136,8 @@ class OrderStreamView(APIView):
             return sse("order", message, cursor)
 
         first = [text for text in map(event, replayed) if text]
-        return event_stream_response(pump(subscription, first, event, bearer_token_of(request)))
+        return event_stream_response(pump(subscription, first, event, user=request.user, token=bearer_token_of(request),
+                                          accounts=names))
 
 
 class PriceStreamView(APIView):
@@ -152,4 +157,5 @@ class PriceStreamView(APIView):
             return sse("price", price) if not symbols or price.get("symbol") in symbols else None
 
         first = [text for _, p in sorted(pubsub.latest_prices().items()) if (text := on_message(p))]
-        return event_stream_response(pump(subscription, first, on_message, bearer_token_of(request)))
+        return event_stream_response(pump(subscription, first, on_message, user=request.user,
+                                          token=bearer_token_of(request)))

@@ -14,9 +14,8 @@ import grpc
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from accounts.auth import user_for_token
 from accounts.auth_throttle import user_for_token_from
-from oms_project.errors import Unauthenticated
+from accounts.stream_access import stream_access_check
 from oms_project.grpc_aio import is_async
 from orders.grpc.errors import status_for
 
@@ -39,19 +38,17 @@ class CallerContext:
         return self._token is not None and (
             time.monotonic() - self._checked_at >= settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS)
 
-    def check_still_authenticated(self) -> None:
-        """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it.
-        Looked up again at most every OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS (a query: on the event loop, call it
-        in a thread when recheck_due())."""
+    def check_still_authenticated(self, accounts=None) -> None:
+        """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it, and
+        so does losing any of `accounts` (the names an order stream delivers). Looked up again at most every
+        OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS (queries: on the event loop, call it in a thread when recheck_due())."""
         if not self.recheck_due():
             return
         self._checked_at = time.monotonic()
         try:
-            user = user_for_token(self._token)
+            stream_access_check(user=self.user, token=self._token, accounts=accounts)
         finally:
             connections.close_all()  # a stream holds no database connection between checks
-        if user is None:
-            raise Unauthenticated("the API token was revoked or its user deactivated; the stream ends")
 
     def __getattr__(self, name):
         return getattr(self._context, name)

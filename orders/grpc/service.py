@@ -253,7 +253,7 @@ class OrderService(Service):
                     yield convert.order_update_message(message)
             connections.close_all()
             while context.is_active():
-                context.check_still_authenticated()
+                context.check_still_authenticated(accounts)  # a removed membership ends the stream
                 message = sub.next(POLL_SECONDS)
                 if message is None:
                     continue

@@ -279,7 +279,12 @@ OMS_GRPC_REQUIRE_AUTH = os.environ.get("OMS_GRPC_REQUIRE_AUTH", "").strip().lowe
 OMS_GRPC_TLS_CERT = os.environ.get("OMS_GRPC_TLS_CERT", "")
 OMS_GRPC_TLS_KEY = os.environ.get("OMS_GRPC_TLS_KEY", "")
 OMS_GRPC_WORKERS = int(os.environ.get("OMS_GRPC_WORKERS", "32"))
-OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # default: half the workers
+OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # order streams; default: half the workers
+# Price streams run on the event loop (no thread each): their own cap, by default the concurrent-RPC limit less the
+# order streams and 64 unary calls. Per API token: a few order streams, more price streams; 0 = no cap.
+OMS_GRPC_MAX_PRICE_STREAMS = int(os.environ.get("OMS_GRPC_MAX_PRICE_STREAMS", "0")) or None
+OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN = int(os.environ.get("OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN", "4"))
+OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN = int(os.environ.get("OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN", "32"))
 OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS", "256"))
 OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
 OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from accounts.auth_throttle import user_for_token_from
+from accounts.models import ApiToken
 from accounts.stream_access import stream_access_check
 from oms_project.grpc_aio import is_async
 from orders.grpc.errors import status_for
@@ -33,6 +34,11 @@ class CallerContext:
 
     def __init__(self, context, user, token: str | None = None):
         self._context, self.user, self._token, self._checked_at = context, user, token, time.monotonic()
+
+    @property
+    def caller_key(self) -> str | None:
+        """Who holds a stream, for the per-token stream caps (the token's digest; None = trusted, no token)."""
+        return ApiToken.digest_of(self._token) if self._token is not None else None
 
     def recheck_due(self) -> bool:
         return self._token is not None and (

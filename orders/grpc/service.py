@@ -203,7 +203,8 @@ class OrderService(Service):
                 raise InvalidInput(f"at most {MAX_STREAM_SYMBOLS} symbols per stream, got {len(symbols)}", field="symbols")
             exchange, market = request.exchange.strip(), request.market.strip()
             loop = asyncio.get_running_loop()
-            sub = await self._subscribe_async(lambda: self.hub.subscribe_prices(symbols, exchange, market, loop=loop),
+            sub = await self._subscribe_async(lambda: self.hub.subscribe_prices(symbols, exchange, market, loop=loop,
+                                                                                     caller=context.caller_key),
                                               context)
             try:
                 seen: dict[tuple, int] = {}
@@ -242,7 +243,7 @@ class OrderService(Service):
         accounts = None if context.user is None and not name else set(scope.values_list("name", flat=True))
         # Listen first, then replay: an update committed meanwhile arrives live, and one both replayed and
         # heard live is sent once.
-        sub = self._subscribe(lambda: self.hub.subscribe_orders(accounts), context)
+        sub = self._subscribe(lambda: self.hub.subscribe_orders(accounts, caller=context.caller_key), context)
         last = since
         try:
             replayed: set[int] = set()

@@ -250,6 +250,14 @@ SPECTACULAR_SETTINGS = {
 OMS_SSE_MAX_SECONDS = int(os.environ.get("OMS_SSE_MAX_SECONDS", "300"))
 OMS_SSE_HEARTBEAT_SECONDS = float(os.environ.get("OMS_SSE_HEARTBEAT_SECONDS", "15"))
 OMS_SSE_AUTH_RECHECK_SECONDS = float(os.environ.get("OMS_SSE_AUTH_RECHECK_SECONDS", "5"))  # a revoked token ends it
+# Event streams hold no thread in the events process (uvicorn on oms_project.asgi at OMS_EVENTS_ADDR, run by `up`);
+# the WSGI web tier redirects them there when OMS_EVENTS_URL is set, else serves at most OMS_SSE_WSGI_MAX_STREAMS
+# per process itself (each holds a thread). Caps per events process and per user.
+OMS_EVENTS_ADDR = os.environ.get("OMS_EVENTS_ADDR", "127.0.0.1:8001")
+OMS_EVENTS_URL = os.environ.get("OMS_EVENTS_URL", "")
+OMS_SSE_MAX_STREAMS = int(os.environ.get("OMS_SSE_MAX_STREAMS", "1000"))
+OMS_SSE_MAX_STREAMS_PER_USER = int(os.environ.get("OMS_SSE_MAX_STREAMS_PER_USER", "8"))
+OMS_SSE_WSGI_MAX_STREAMS = int(os.environ.get("OMS_SSE_WSGI_MAX_STREAMS", "2"))
 
 # Observability: JSON log lines (OMS_LOG_FORMAT=plain for humans); /metrics optionally behind a bearer token.
 OMS_LOG_FORMAT = os.environ.get("OMS_LOG_FORMAT", "json")

@@ -220,6 +220,7 @@ class Stack:
                                                str(workers or self.grpc_workers)),
                                 env={"OMS_GRPC_REQUIRE_AUTH": "off",
                                      "OMS_GRPC_MAX_STREAMS": str(max_streams or self.max_streams),
+                                     "OMS_GRPC_MAX_PRICE_STREAMS": str(max_streams or self.max_streams),
                                      "OMS_GRPC_MAX_CONCURRENT_RPCS": str((max_streams or self.max_streams) + 256)})
         self.grpc_address = f"127.0.0.1:{port}"
         wait_for(lambda: self._alive_and(lambda: _port_open(port)), 60, "the gRPC server to listen")

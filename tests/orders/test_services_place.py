@@ -130,6 +130,9 @@ def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, acco
     ({"quantity": float("nan")}, "quantity", ["finite"]),
     ({"quantity": float("inf")}, "quantity", ["finite"]),
     ({"quantity": "abc"}, "quantity", ["number"]),
+    ({"quantity": "١"}, "quantity", ["ASCII digits", "'١'"]),
+    ({"quantity": "0.00_1"}, "quantity", ["ASCII digits"]),
+    ({"quantity": "1e-2"}, "quantity", ["ASCII digits"]),
     ({"quantity": Decimal("1e25")}, "quantity", ["out of range"]),
     ({"quantity": Decimal("0.000015")}, "quantity", ["0.000015", "step size 0.00001"]),
     ({"quantity": Decimal("0.0001"), "price": Decimal("20000")}, "quantity", ["below the minimum 5", "2"]),
@@ -143,6 +146,10 @@ def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, acco
     ({"post_only": True, "order_type": "MARKET", "price": None}, "post_only", ["LIMIT"]),
     ({"time_in_force": "DAY"}, "time_in_force", ["GTC"]),
     ({"client_order_id": "x" * 65}, "client_order_id", ["65 characters"]),
+    ({"client_order_id": "a\x1bb"}, "client_order_id", ["control character", "U+001B", "position 2"]),
+    ({"client_order_id": "a\tb"}, "client_order_id", ["control character", "U+0009"]),
+    ({"client_order_id": "inv\u202egnp.exe"}, "client_order_id", ["bidirectional", "U+202E"]),
+    ({"client_order_id": "x\u2066y"}, "client_order_id", ["bidirectional", "U+2066"]),
     ({"exchange": "kraken"}, "exchange", ["trades on binance, not kraken"]),
 ])
 def test_refused_placement_names_the_field_and_leaves_no_row(account, btcusdt, no_prices, overrides, field, words):

@@ -204,6 +204,9 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
 
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
+
     def has_change_permission(self, request, obj=None):
         return False  # a token is created or revoked, never edited
 
@@ -211,7 +214,7 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return False  # revoke instead: the row stays as the record
 
     def save_model(self, request, obj, form, change):
-        token = services.api_token_create(user=obj.user, name=obj.name)
+        token = services.api_token_create(user=obj.user, name=obj.name, by=request.user)
         _adopt(obj, ApiToken.objects.get(digest=ApiToken.digest_of(token)))
         request.new_api_token = token
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
-from oms_project.errors import Conflict, InvalidInput, NotFound, echo
+from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, echo
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -100,13 +100,36 @@ def member_add(*, account: str, user, role: str = AccountMember.Role.TRADER, by=
     return member
 
 
-@transaction.atomic
-def api_token_create(*, user, name: str = "") -> str:
-    """A new bearer token for `user`. Only its digest is stored: the returned plaintext is shown once."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10])
-    _change(what="api_token_create", user=user, after={"user": user.get_username(), "name": name, "prefix": token[:10]})
+ISSUE_FOR_OTHERS = "accounts.issue_token_for_others"
+
+
+def api_token_create(*, user, name: str = "", by=None) -> str:
+    """A new bearer token for `user`. Only its digest is stored: the returned plaintext is shown once.
+
+    `by` is who asks (the admin's logged-in user); None is the operator at the shell (`create_api_token`).
+    A person may create tokens for themselves; for anyone else they need the permission
+    `accounts.issue_token_for_others`, and for a superuser they must be a superuser. The audit row names `by`."""
+    if by is not None:
+        _token_issue_check(by=by, owner=user)
+    with transaction.atomic():
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10])
+        _change(what="api_token_create", user=by,
+                after={"user": user.get_username(), "name": name, "prefix": token[:10]})
     return token
+
+
+def _token_issue_check(*, by, owner) -> None:
+    if not (by.is_active and by.pk):
+        raise PermissionDenied("only an active user may create API tokens", field="user")
+    if owner.pk == by.pk:
+        return
+    if not by.has_perm(ISSUE_FOR_OTHERS):
+        raise PermissionDenied(f"you may create API tokens only for yourself ({echo(by.get_username())}); a token "
+                               f"for {echo(owner.get_username())} needs the permission 'Can create API tokens for "
+                               f"other users'", field="user")
+    if owner.is_superuser and not by.is_superuser:
+        raise PermissionDenied("only a superuser may create a token for a superuser", field="user")
 
 
 @transaction.atomic

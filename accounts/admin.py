@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts import services
 from accounts.models import (
@@ -20,7 +21,10 @@ from accounts.models import (
     RiskLimit,
     TradingSwitch,
 )
+from exchanges import problems as account_problems
+from exchanges.supported import base_url_check, exchange_check
 from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
+from oms_project.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
 
@@ -48,6 +52,14 @@ class CredentialStatusInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _checked(check, value):
+    """exchanges.supported's check as a form field's validation (the service runs the same one on save)."""
+    try:
+        return check(value)
+    except ServiceError as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
 class AccountForm(forms.ModelForm):
     base_url = forms.URLField(required=False, assume_scheme="https", help_text=Account._meta.get_field("base_url").help_text)
 
@@ -55,11 +67,18 @@ class AccountForm(forms.ModelForm):
         model = Account
         fields = ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason"]
 
+    def clean_exchange(self):
+        return _checked(exchange_check, self.cleaned_data.get("exchange"))
+
+    def clean_base_url(self):
+        return _checked(base_url_check, self.cleaned_data.get("base_url"))
+
 
 @admin.register(Account)
 class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = AccountForm
-    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "updated_at"]
+    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "problems",
+                    "updated_at"]
     list_filter = ["exchange", "sandbox", "enabled"]
     search_fields = ["name"]
     inlines = [CredentialStatusInline, AccountMemberInline]
@@ -73,10 +92,31 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "exchange", "sandbox", "base_url"]
-        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["name", "exchange", "set_credentials"] if obj else []
+        return ["name", "exchange", "set_credentials", "problems"] if obj else []
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        try:  # one look at the problems for the page, not one per row
+            found = account_problems.current(changelist.result_list)
+        except Exception:  # noqa: BLE001 - the list still shows without them
+            found = {}
+        for account in changelist.result_list:
+            account.oms_problems = found.get(account.name, [])
+        return changelist
+
+    @admin.display(description="problems")
+    def problems(self, account: Account) -> str:
+        """Why a shared process (market data, the workers' sync) skips this account: "none" when all is well."""
+        found = getattr(account, "oms_problems", None)
+        if found is None:
+            found = account_problems.of(account)
+        if not found:
+            return "none"
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}{}", (
+            (p["where"], p["error"], f" (last seen {p['last_seen']})" if p.get("last_seen") else "") for p in found))
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []

@@ -29,11 +29,13 @@ def _change(*, what: str, user=None, account: Account | None = None, before: dic
 
 
 def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url: str = "", user=None) -> Account:
-    name, exchange = (name or "").strip(), (exchange or "").strip().lower()
+    from exchanges.supported import base_url_check, exchange_check
+
+    name = (name or "").strip()
     if not name:
         raise InvalidInput("account name is required", field="name")
-    if not exchange:
-        raise InvalidInput("exchange (a ccxt exchange id such as binance) is required", field="exchange")
+    exchange = exchange_check(exchange)
+    base_url = base_url_check(base_url)
     account = Account(name=name, exchange=exchange, sandbox=sandbox, base_url=base_url or "")
     try:
         account.full_clean(validate_unique=False)  # uniqueness is the constraint's job, below
@@ -53,6 +55,9 @@ def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url:
 @transaction.atomic
 def account_set_base_url(*, account: str, base_url: str, user=None) -> Account:
     """Point the account at another API host (e.g. the local venue on a new port)."""
+    from exchanges.supported import base_url_check
+
+    base_url = base_url_check(base_url)
     acct = Account.objects.select_for_update().get(pk=account_get(account).pk)
     before = {"base_url": acct.base_url}
     acct.base_url = base_url

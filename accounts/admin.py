@@ -60,12 +60,18 @@ def _checked(check, value):
         raise forms.ValidationError(exc.message) from None
 
 
+class HttpsURLField(forms.URLField):
+    def __init__(self, **kwargs):
+        super().__init__(**{"assume_scheme": "https", **kwargs})
+
+
 class AccountForm(forms.ModelForm):
-    base_url = forms.URLField(required=False, assume_scheme="https", help_text=Account._meta.get_field("base_url").help_text)
+    base_url = HttpsURLField(required=False, help_text=Account._meta.get_field("base_url").help_text)
 
     class Meta:
         model = Account
         fields = ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason"]
+        field_classes = {"base_url": HttpsURLField}  # also when the admin shows base_url read-only
 
     def clean_exchange(self):
         return _checked(exchange_check, self.cleaned_data.get("exchange"))
@@ -95,7 +101,10 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["name", "exchange", "set_credentials", "problems"] if obj else []
+        if obj is None:
+            return []
+        venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
+        return ["name", "exchange", *venue, "set_credentials", "problems"]
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -141,20 +150,21 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             _adopt(obj, services.account_create(name=obj.name, exchange=obj.exchange, sandbox=obj.sandbox,
                                                 base_url=obj.base_url, user=request.user))
             return
-        plain = [f for f in ("sandbox", "base_url") if f in form.changed_data]
-        if plain:
-            obj.save(update_fields=[*plain, "updated_at"])
+        venue = {f: form.cleaned_data[f] for f in ("sandbox", "base_url") if f in form.changed_data}
+        if venue:  # through the service: it checks the venue permission and records before and after
+            services.account_set_venue(account=obj.name, user=request.user, **venue)
         if {"enabled", "disabled_reason"} & set(form.changed_data):
             services.account_set_enabled(account=obj.name, enabled=obj.enabled, reason=obj.disabled_reason,
                                          user=request.user)
+        obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not AccountMember:
             return super().save_formset(request, form, formset, change)
         members = formset.save(commit=False)
-        for member in formset.deleted_objects:
-            member.delete()
-        for member in members:  # through the service, so each grant is recorded
+        for member in formset.deleted_objects:  # through the services, so each grant and removal is recorded
+            services.member_remove(account=form.instance.name, user=member.user, by=request.user)
+        for member in members:
             services.member_add(account=form.instance.name, user=member.user, role=member.role, by=request.user)
 
     @admin.action(description="Test connectivity (a worker logs in to the venue)", permissions=["act"])
@@ -278,8 +288,18 @@ class AccountMemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_select_related = ["user", "account"]
     autocomplete_fields = ["user", "account"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "account"] if obj else []  # another user or account is another membership
+
     def save_model(self, request, obj, form, change):
         _adopt(obj, services.member_add(account=obj.account.name, user=obj.user, role=obj.role, by=request.user))
+
+    def delete_model(self, request, obj):
+        services.member_remove(account=obj.account.name, user=obj.user, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("user", "account"):
+            services.member_remove(account=member.account.name, user=member.user, by=request.user)
 
 
 # ---- risk and control -------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("change_account_venue", "Can change an account's venue URL and sandbox flag"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.exchange}{' sandbox' if self.sandbox else ''})"

@@ -52,21 +52,39 @@ def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url:
     return account
 
 
+VENUE_PERMISSION = "accounts.change_account_venue"
+_UNSET = object()
+
+
 @transaction.atomic
-def account_set_base_url(*, account: str, base_url: str, user=None) -> Account:
-    """Point the account at another API host (e.g. the local venue on a new port)."""
+def account_set_venue(*, account: str, base_url=_UNSET, sandbox=_UNSET, user=None) -> Account:
+    """Point the account at another API host (e.g. the local venue on a new port) and/or switch its sandbox flag.
+
+    Where an account's signed requests (its API key) go is a privileged change: a person (`user`, the admin's
+    logged-in user) needs the permission `accounts.change_account_venue`; None is the operator at the shell.
+    Recorded with before and after."""
     from exchanges.supported import base_url_check
 
-    base_url = base_url_check(base_url)
+    changes: dict = {}
+    if base_url is not _UNSET:
+        changes["base_url"] = base_url_check(base_url)
+    if sandbox is not _UNSET:
+        if not isinstance(sandbox, bool):
+            raise InvalidInput(f"sandbox must be true or false, not {echo(sandbox)}", field="sandbox")
+        changes["sandbox"] = sandbox
+    if not changes:
+        raise InvalidInput("nothing to change: give base_url and/or sandbox", field="base_url")
+    if user is not None and not user.has_perm(VENUE_PERMISSION):
+        raise PermissionDenied("changing an account's venue URL or sandbox flag needs the permission "
+                               "'Can change an account's venue URL and sandbox flag'", field=next(iter(changes)))
     acct = Account.objects.select_for_update().get(pk=account_get(account).pk)
-    before = {"base_url": acct.base_url}
-    acct.base_url = base_url
-    try:
-        acct.full_clean(validate_unique=False)
-    except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.message_dict.get("base_url", ["invalid"])), field="base_url") from None
-    acct.save(update_fields=["base_url", "updated_at"])
-    _change(what="account_set_base_url", user=user, account=acct, before=before, after={"base_url": base_url})
+    before = {f: getattr(acct, f) for f in changes}
+    if before == changes:
+        return acct
+    for field, value in changes.items():
+        setattr(acct, field, value)
+    acct.save(update_fields=[*changes, "updated_at"])
+    _change(what="account_set_venue", user=user, account=acct, before=before, after=changes)
     return acct
 
 
@@ -100,9 +118,23 @@ def member_add(*, account: str, user, role: str = AccountMember.Role.TRADER, by=
     if role not in AccountMember.Role.values:
         raise InvalidInput(f"role must be one of {', '.join(AccountMember.Role.values)}, not {echo(role)}", field="role")
     acct = account_get(account)
+    before = AccountMember.objects.filter(user=user, account=acct).values_list("role", flat=True).first()
     member, _ = AccountMember.objects.update_or_create(user=user, account=acct, defaults={"role": role})
-    _change(what="member_add", user=by, account=acct, after={"user": user.get_username(), "role": role})
+    _change(what="member_add", user=by, account=acct, before={"user": user.get_username(), "role": before} if before else {},
+            after={"user": user.get_username(), "role": role})
     return member
+
+
+@transaction.atomic
+def member_remove(*, account: str, user, by=None) -> bool:
+    """End `user`'s membership of the account (recorded); False when there was none."""
+    acct = account_get(account)
+    member = AccountMember.objects.select_for_update().filter(user=user, account=acct).first()
+    if member is None:
+        return False
+    member.delete()
+    _change(what="member_remove", user=by, account=acct, before={"user": user.get_username(), "role": member.role})
+    return True
 
 
 ISSUE_FOR_OTHERS = "accounts.issue_token_for_others"

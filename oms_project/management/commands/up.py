@@ -44,6 +44,20 @@ def venue_keys(var_dir: Path) -> tuple[str, str]:
     return data["api_key"], data["secret"]
 
 
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # a broken URL stored before the services checked it: not ours to touch
+        return None
+
+
+def _netloc(url: str) -> str | None:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None
+
+
 def demo_account_ensure(api_key: str, secret: str) -> Account:
     """Account `main` on binance at the local venue, holding the venue key pair as its Credential.
     An account pointing elsewhere than a local venue is left alone."""
@@ -51,9 +65,9 @@ def demo_account_ensure(api_key: str, secret: str) -> Account:
     account = Account.objects.filter(name=DEMO_ACCOUNT).first()
     if account is None:
         account = account_services.account_create(name=DEMO_ACCOUNT, exchange=DEMO_EXCHANGE, base_url=base_url)
-    elif account.base_url != base_url and urlsplit(account.base_url).hostname in LOCAL_HOSTS:
-        account = account_services.account_set_base_url(account=DEMO_ACCOUNT, base_url=base_url)
-    if urlsplit(account.base_url).netloc == settings.OMS_VENUE_ADDR:
+    elif account.base_url != base_url and _hostname(account.base_url) in LOCAL_HOSTS:
+        account = account_services.account_set_venue(account=DEMO_ACCOUNT, base_url=base_url)
+    if _netloc(account.base_url) == settings.OMS_VENUE_ADDR:
         cred = Credential.objects.filter(account=account).first()
         if cred is None or cred.decrypted()["apiKey"] != api_key:
             account_services.credential_set(account=DEMO_ACCOUNT, api_key=api_key, secret=secret)

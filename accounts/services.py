@@ -88,10 +88,27 @@ def account_set_venue(*, account: str, base_url=_UNSET, sandbox=_UNSET, user=Non
     return acct
 
 
+SECRET_MAX_CHARS = 1000
+
+
+def _secret_check(field: str, value, *, spaces: bool = False) -> None:
+    """Never echoes the value: says only what is wrong with it."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    if len(value) > SECRET_MAX_CHARS:
+        raise InvalidInput(f"{field} is longer than {SECRET_MAX_CHARS} characters", field=field)
+    if not value.isprintable() or (not spaces and any(c.isspace() for c in value)):
+        raise InvalidInput(f"{field} holds a space, NUL or control character (or bytes that were not UTF-8)", field=field)
+
+
 @transaction.atomic
 def credential_set(*, account: str, api_key: str, secret: str, passphrase: str = "", user=None) -> Credential:
     if not api_key or not secret:
         raise InvalidInput("api_key and secret are both required", field="api_key" if not api_key else "secret")
+    _secret_check("api_key", api_key)
+    _secret_check("secret", secret)
+    if passphrase:
+        _secret_check("passphrase", passphrase, spaces=True)
     acct = account_get(account)
     cred = Credential.objects.filter(account=acct).first() or Credential(account=acct)
     before = {"key_hint": cred.key_hint} if cred.pk else {}
@@ -137,6 +154,48 @@ def member_remove(*, account: str, user, by=None) -> bool:
     return True
 
 
+def username_check(username) -> str:
+    """A user name as the user model's own field accepts it (length, characters), else InvalidInput naming username."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    field = model._meta.get_field(model.USERNAME_FIELD)
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidInput("a user name is required", field="username")
+    try:
+        return field.clean(username, None)
+    except ValidationError as exc:
+        raise InvalidInput(f"{echo(username)}: {' '.join(exc.messages)}", field="username") from None
+
+
+@transaction.atomic
+def user_create(*, username: str, by=None):
+    """A user without a password (who signs in with API tokens only); recorded."""
+    from django.contrib.auth import get_user_model
+
+    username = username_check(username)
+    model = get_user_model()
+    if model.objects.filter(**{model.USERNAME_FIELD: username}).exists():
+        raise Conflict(f"a user named {echo(username)} already exists", field="username")
+    user = model.objects.create_user(**{model.USERNAME_FIELD: username})
+    _change(what="user_create", user=by, after={"user": username})
+    return user
+
+
+TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+
+
+def _token_name_check(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else None
+    if name is None:
+        raise InvalidInput("the token's name must be text", field="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(f"the token's name is at most {TOKEN_NAME_MAX} characters, not {len(name)}", field="name")
+    if not name.isprintable():
+        raise InvalidInput(f"the token's name {echo(name)} holds a control character", field="name")
+    return name
+
+
 ISSUE_FOR_OTHERS = "accounts.issue_token_for_others"
 
 
@@ -146,6 +205,7 @@ def api_token_create(*, user, name: str = "", by=None) -> str:
     `by` is who asks (the admin's logged-in user); None is the operator at the shell (`create_api_token`).
     A person may create tokens for themselves; for anyone else they need the permission
     `accounts.issue_token_for_others`, and for a superuser they must be a superuser. The audit row names `by`."""
+    name = _token_name_check(name)
     if by is not None:
         _token_issue_check(by=by, owner=user)
     with transaction.atomic():

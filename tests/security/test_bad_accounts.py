@@ -70,7 +70,7 @@ def test_create_account_with_an_unknown_exchange_exits_2_naming_the_field_and_cr
                           capture_output=True, text=True, timeout=120)
 
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "exchange: 'no such exchange!' is not an exchange the gateway supports" in done.stderr
+    assert "--exchange: 'no such exchange!' is not an exchange the gateway supports" in done.stderr
     assert "Traceback" not in done.stderr
     assert not Account.objects.exists() and not ControlChange.objects.exists()
 
@@ -81,7 +81,7 @@ def test_create_account_with_a_broken_url_exits_2_naming_the_field(db):
 
     with pytest.raises(CommandError) as err:
         call_command("create_account", "desk", "--base-url", "http://[::1")
-    assert err.value.returncode == 2 and str(err.value).startswith("base_url: ")
+    assert err.value.returncode == 2 and str(err.value).startswith("--base-url: ")
     assert not Account.objects.exists()
 
 

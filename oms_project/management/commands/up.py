@@ -35,11 +35,10 @@ def venue_keys(var_dir: Path) -> tuple[str, str]:
     """The demo account's key pair on the local venue, made once and kept under var/ (mode 0600)."""
     path = var_dir / "venue_keys.json"
     if not path.exists():
+        from exchanges.simulator.privatefile import write_private
+
         var_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"api_key": secrets.token_hex(32), "secret": secrets.token_hex(32)}))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        write_private(path, json.dumps({"api_key": secrets.token_hex(32), "secret": secrets.token_hex(32)}).encode())
     data = json.loads(path.read_text())
     return data["api_key"], data["secret"]
 

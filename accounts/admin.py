@@ -239,7 +239,7 @@ class CredentialAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "name", "user__username"]
     list_select_related = ["user"]
@@ -249,7 +249,8 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     has_revoke_permission = permission_check("accounts.change_apitoken")
 
     def get_fields(self, request, obj=None):
-        return ["user", "name"] if obj is None else ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        return (["user", "name", "expires_at"] if obj is None else
+                ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"])
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
@@ -264,7 +265,7 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return False  # revoke instead: the row stays as the record
 
     def save_model(self, request, obj, form, change):
-        token = services.api_token_create(user=obj.user, name=obj.name, by=request.user)
+        token = services.api_token_create(user=obj.user, name=obj.name, by=request.user, expires_at=obj.expires_at)
         _adopt(obj, ApiToken.objects.get(digest=ApiToken.digest_of(token)))
         request.new_api_token = token
 

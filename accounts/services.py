@@ -4,6 +4,7 @@ Secrets never enter a ControlChange, a log line or an exception message (only th
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -199,20 +200,33 @@ def _token_name_check(name) -> str:
 ISSUE_FOR_OTHERS = "accounts.issue_token_for_others"
 
 
-def api_token_create(*, user, name: str = "", by=None) -> str:
-    """A new bearer token for `user`. Only its digest is stored: the returned plaintext is shown once.
+TOKEN_LIFETIME_MAX = timedelta(days=3650)
+
+
+def api_token_create(*, user, name: str = "", by=None, expires_at: datetime | None = None) -> str:
+    """A new bearer token for `user`, valid until `expires_at` (None: until revoked). Only its digest is stored:
+    the returned plaintext is shown once.
 
     `by` is who asks (the admin's logged-in user); None is the operator at the shell (`create_api_token`).
     A person may create tokens for themselves; for anyone else they need the permission
     `accounts.issue_token_for_others`, and for a superuser they must be a superuser. The audit row names `by`."""
     name = _token_name_check(name)
+    if expires_at is not None:
+        now = timezone.now()
+        if timezone.is_naive(expires_at):
+            raise InvalidInput("the expiry needs a time zone", field="expires_at")
+        if not now < expires_at <= now + TOKEN_LIFETIME_MAX:
+            raise InvalidInput(f"the expiry must be in the future and at most {TOKEN_LIFETIME_MAX.days} days away",
+                               field="expires_at")
     if by is not None:
         _token_issue_check(by=by, owner=user)
     with transaction.atomic():
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10])
+        ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10],
+                                expires_at=expires_at)
         _change(what="api_token_create", user=by,
-                after={"user": user.get_username(), "name": name, "prefix": token[:10]})
+                after={"user": user.get_username(), "name": name, "prefix": token[:10],
+                       "expires_at": expires_at.isoformat() if expires_at else None})
     return token
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -56,6 +57,29 @@ def number_check(field: str, value, *, minimum: float = 0.0, maximum: float | No
     if maximum is not None and value > maximum:
         raise refuse(field, f"must be at most {maximum:g}, not {value:g}")
     return value
+
+
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration_seconds(value: str) -> int | None:
+    """Seconds of "90m", "6h", "30d", "2w" (ASCII digits and one unit), else None."""
+    number, unit = value[:-1], value[-1:]
+    if unit in DURATION_UNITS and number.isascii() and number.isdigit():
+        return int(number) * DURATION_UNITS[unit]
+    return None
+
+
+def duration_check(field: str, value: str, *, maximum_seconds: float) -> timedelta:
+    """A positive duration like 30d, at most `maximum_seconds`."""
+    seconds = duration_seconds(value)
+    if seconds is None:
+        raise refuse(field, f"{echo(value)} is not a duration like 90m, 12h, 30d or 2w")
+    if seconds <= 0:
+        raise refuse(field, "must be more than nothing")
+    if seconds > maximum_seconds:
+        raise refuse(field, f"{echo(value)} is longer than {maximum_seconds / 86400:g} days")
+    return timedelta(seconds=seconds)
 
 
 class OpsCommand(BaseCommand):

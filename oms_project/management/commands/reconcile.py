@@ -8,7 +8,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from accounts.models import Market
-from oms_project.management.commands._ops import EXIT_ERROR, OpsCommand, account_names_check, number_check, refuse
+from oms_project.management.commands._ops import (
+    EXIT_ERROR,
+    OpsCommand,
+    account_names_check,
+    duration_seconds,
+    number_check,
+    refuse,
+)
 from orders.models_reconcile import ReconciliationRun
 from orders.reconcile import reconcile
 
@@ -21,10 +28,9 @@ SINCE_MAX = timedelta(days=3650)
 def since_arg(value: str) -> datetime:
     """ISO time (UTC when no offset is given) or a duration back from now: 90m, 6h, 2d; at most SINCE_MAX back,
     not in the future; always returned in UTC (PostgreSQL takes offsets only up to ±15:59)."""
-    units = {"m": 60, "h": 3600, "d": 86400}
     now = timezone.now()
-    if value[-1:] in units and value[:-1].isascii() and value[:-1].isdigit():
-        seconds = int(value[:-1]) * units[value[-1]]
+    seconds = duration_seconds(value)
+    if seconds is not None:
         if seconds > SINCE_MAX.total_seconds():
             raise refuse("--since", f"{value!r} reaches back more than {SINCE_MAX.days} days")
         return now - timedelta(seconds=seconds)

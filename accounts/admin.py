@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts import services
 from accounts.models import (
@@ -20,7 +21,10 @@ from accounts.models import (
     RiskLimit,
     TradingSwitch,
 )
+from exchanges import problems as account_problems
+from exchanges.supported import base_url_check, exchange_check
 from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
+from oms_project.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
 
@@ -48,18 +52,39 @@ class CredentialStatusInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _checked(check, value):
+    """exchanges.supported's check as a form field's validation (the service runs the same one on save)."""
+    try:
+        return check(value)
+    except ServiceError as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
+class HttpsURLField(forms.URLField):
+    def __init__(self, **kwargs):
+        super().__init__(**{"assume_scheme": "https", **kwargs})
+
+
 class AccountForm(forms.ModelForm):
-    base_url = forms.URLField(required=False, assume_scheme="https", help_text=Account._meta.get_field("base_url").help_text)
+    base_url = HttpsURLField(required=False, help_text=Account._meta.get_field("base_url").help_text)
 
     class Meta:
         model = Account
         fields = ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason"]
+        field_classes = {"base_url": HttpsURLField}  # also when the admin shows base_url read-only
+
+    def clean_exchange(self):
+        return _checked(exchange_check, self.cleaned_data.get("exchange"))
+
+    def clean_base_url(self):
+        return _checked(base_url_check, self.cleaned_data.get("base_url"))
 
 
 @admin.register(Account)
 class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = AccountForm
-    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "updated_at"]
+    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "problems",
+                    "updated_at"]
     list_filter = ["exchange", "sandbox", "enabled"]
     search_fields = ["name"]
     inlines = [CredentialStatusInline, AccountMemberInline]
@@ -73,10 +98,34 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "exchange", "sandbox", "base_url"]
-        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["name", "exchange", "set_credentials"] if obj else []
+        if obj is None:
+            return []
+        venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
+        return ["name", "exchange", *venue, "set_credentials", "problems"]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        try:  # one look at the problems for the page, not one per row
+            found = account_problems.current(changelist.result_list)
+        except Exception:  # noqa: BLE001 - the list still shows without them
+            found = {}
+        for account in changelist.result_list:
+            account.oms_problems = found.get(account.name, [])
+        return changelist
+
+    @admin.display(description="problems")
+    def problems(self, account: Account) -> str:
+        """Why a shared process (market data, the workers' sync) skips this account: "none" when all is well."""
+        found = getattr(account, "oms_problems", None)
+        if found is None:
+            found = account_problems.of(account)
+        if not found:
+            return "none"
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}{}", (
+            (p["where"], p["error"], f" (last seen {p['last_seen']})" if p.get("last_seen") else "") for p in found))
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
@@ -101,20 +150,21 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             _adopt(obj, services.account_create(name=obj.name, exchange=obj.exchange, sandbox=obj.sandbox,
                                                 base_url=obj.base_url, user=request.user))
             return
-        plain = [f for f in ("sandbox", "base_url") if f in form.changed_data]
-        if plain:
-            obj.save(update_fields=[*plain, "updated_at"])
+        venue = {f: form.cleaned_data[f] for f in ("sandbox", "base_url") if f in form.changed_data}
+        if venue:  # through the service: it checks the venue permission and records before and after
+            services.account_set_venue(account=obj.name, user=request.user, **venue)
         if {"enabled", "disabled_reason"} & set(form.changed_data):
             services.account_set_enabled(account=obj.name, enabled=obj.enabled, reason=obj.disabled_reason,
                                          user=request.user)
+        obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not AccountMember:
             return super().save_formset(request, form, formset, change)
         members = formset.save(commit=False)
-        for member in formset.deleted_objects:
-            member.delete()
-        for member in members:  # through the service, so each grant is recorded
+        for member in formset.deleted_objects:  # through the services, so each grant and removal is recorded
+            services.member_remove(account=form.instance.name, user=member.user, by=request.user)
+        for member in members:
             services.member_add(account=form.instance.name, user=member.user, role=member.role, by=request.user)
 
     @admin.action(description="Test connectivity (a worker logs in to the venue)", permissions=["act"])
@@ -189,7 +239,7 @@ class CredentialAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "name", "user__username"]
     list_select_related = ["user"]
@@ -199,10 +249,14 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     has_revoke_permission = permission_check("accounts.change_apitoken")
 
     def get_fields(self, request, obj=None):
-        return ["user", "name"] if obj is None else ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        return (["user", "name", "expires_at"] if obj is None else
+                ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"])
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def has_change_permission(self, request, obj=None):
         return False  # a token is created or revoked, never edited
@@ -211,7 +265,7 @@ class ApiTokenAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return False  # revoke instead: the row stays as the record
 
     def save_model(self, request, obj, form, change):
-        token = services.api_token_create(user=obj.user, name=obj.name)
+        token = services.api_token_create(user=obj.user, name=obj.name, by=request.user, expires_at=obj.expires_at)
         _adopt(obj, ApiToken.objects.get(digest=ApiToken.digest_of(token)))
         request.new_api_token = token
 
@@ -235,8 +289,18 @@ class AccountMemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_select_related = ["user", "account"]
     autocomplete_fields = ["user", "account"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "account"] if obj else []  # another user or account is another membership
+
     def save_model(self, request, obj, form, change):
         _adopt(obj, services.member_add(account=obj.account.name, user=obj.user, role=obj.role, by=request.user))
+
+    def delete_model(self, request, obj):
+        services.member_remove(account=obj.account.name, user=obj.user, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("user", "account"):
+            services.member_remove(account=member.account.name, user=member.user, by=request.user)
 
 
 # ---- risk and control -------------------------------------------------------------------------------

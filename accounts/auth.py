@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -12,14 +13,16 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def user_for_token(token: str | None):
-    """The active user owning this unrevoked token, or None."""
+    """The active user owning this unrevoked, unexpired token, or None. The one check gRPC (every call, and open
+    streams again every few seconds) and REST make."""
     if not token:
         return None
+    now = timezone.now()
     found = (ApiToken.objects.select_related("user")
-             .filter(digest=ApiToken.digest_of(token.strip()), revoked_at__isnull=True).first())
+             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+                     digest=ApiToken.digest_of(token.strip()), revoked_at__isnull=True).first())
     if found is None or not found.user.is_active:
         return None
-    now = timezone.now()
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user

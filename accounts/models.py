@@ -30,6 +30,9 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("change_account_venue", "Can change an account's venue URL and sandbox flag"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.exchange}{' sandbox' if self.sandbox else ''})"
@@ -90,6 +93,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="refused from this time on; empty: no expiry")
+
+    class Meta:
+        permissions = [
+            ("issue_token_for_others", "Can create API tokens for other users"),
+        ]
 
     @staticmethod
     def digest_of(token: str) -> str:

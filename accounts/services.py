@@ -4,6 +4,7 @@ Secrets never enter a ControlChange, a log line or an exception message (only th
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
-from oms_project.errors import Conflict, InvalidInput, NotFound, echo
+from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, echo
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -29,11 +30,13 @@ def _change(*, what: str, user=None, account: Account | None = None, before: dic
 
 
 def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url: str = "", user=None) -> Account:
-    name, exchange = (name or "").strip(), (exchange or "").strip().lower()
+    from exchanges.supported import base_url_check, exchange_check
+
+    name = (name or "").strip()
     if not name:
         raise InvalidInput("account name is required", field="name")
-    if not exchange:
-        raise InvalidInput("exchange (a ccxt exchange id such as binance) is required", field="exchange")
+    exchange = exchange_check(exchange)
+    base_url = base_url_check(base_url)
     account = Account(name=name, exchange=exchange, sandbox=sandbox, base_url=base_url or "")
     try:
         account.full_clean(validate_unique=False)  # uniqueness is the constraint's job, below
@@ -50,25 +53,63 @@ def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url:
     return account
 
 
+VENUE_PERMISSION = "accounts.change_account_venue"
+_UNSET = object()
+
+
 @transaction.atomic
-def account_set_base_url(*, account: str, base_url: str, user=None) -> Account:
-    """Point the account at another API host (e.g. the local venue on a new port)."""
+def account_set_venue(*, account: str, base_url=_UNSET, sandbox=_UNSET, user=None) -> Account:
+    """Point the account at another API host (e.g. the local venue on a new port) and/or switch its sandbox flag.
+
+    Where an account's signed requests (its API key) go is a privileged change: a person (`user`, the admin's
+    logged-in user) needs the permission `accounts.change_account_venue`; None is the operator at the shell.
+    Recorded with before and after."""
+    from exchanges.supported import base_url_check
+
+    changes: dict = {}
+    if base_url is not _UNSET:
+        changes["base_url"] = base_url_check(base_url)
+    if sandbox is not _UNSET:
+        if not isinstance(sandbox, bool):
+            raise InvalidInput(f"sandbox must be true or false, not {echo(sandbox)}", field="sandbox")
+        changes["sandbox"] = sandbox
+    if not changes:
+        raise InvalidInput("nothing to change: give base_url and/or sandbox", field="base_url")
+    if user is not None and not user.has_perm(VENUE_PERMISSION):
+        raise PermissionDenied("changing an account's venue URL or sandbox flag needs the permission "
+                               "'Can change an account's venue URL and sandbox flag'", field=next(iter(changes)))
     acct = Account.objects.select_for_update().get(pk=account_get(account).pk)
-    before = {"base_url": acct.base_url}
-    acct.base_url = base_url
-    try:
-        acct.full_clean(validate_unique=False)
-    except ValidationError as exc:
-        raise InvalidInput(" ".join(exc.message_dict.get("base_url", ["invalid"])), field="base_url") from None
-    acct.save(update_fields=["base_url", "updated_at"])
-    _change(what="account_set_base_url", user=user, account=acct, before=before, after={"base_url": base_url})
+    before = {f: getattr(acct, f) for f in changes}
+    if before == changes:
+        return acct
+    for field, value in changes.items():
+        setattr(acct, field, value)
+    acct.save(update_fields=[*changes, "updated_at"])
+    _change(what="account_set_venue", user=user, account=acct, before=before, after=changes)
     return acct
+
+
+SECRET_MAX_CHARS = 1000
+
+
+def _secret_check(field: str, value, *, spaces: bool = False) -> None:
+    """Never echoes the value: says only what is wrong with it."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    if len(value) > SECRET_MAX_CHARS:
+        raise InvalidInput(f"{field} is longer than {SECRET_MAX_CHARS} characters", field=field)
+    if not value.isprintable() or (not spaces and any(c.isspace() for c in value)):
+        raise InvalidInput(f"{field} holds a space, NUL or control character (or bytes that were not UTF-8)", field=field)
 
 
 @transaction.atomic
 def credential_set(*, account: str, api_key: str, secret: str, passphrase: str = "", user=None) -> Credential:
     if not api_key or not secret:
         raise InvalidInput("api_key and secret are both required", field="api_key" if not api_key else "secret")
+    _secret_check("api_key", api_key)
+    _secret_check("secret", secret)
+    if passphrase:
+        _secret_check("passphrase", passphrase, spaces=True)
     acct = account_get(account)
     cred = Credential.objects.filter(account=acct).first() or Credential(account=acct)
     before = {"key_hint": cred.key_hint} if cred.pk else {}
@@ -95,18 +136,111 @@ def member_add(*, account: str, user, role: str = AccountMember.Role.TRADER, by=
     if role not in AccountMember.Role.values:
         raise InvalidInput(f"role must be one of {', '.join(AccountMember.Role.values)}, not {echo(role)}", field="role")
     acct = account_get(account)
+    before = AccountMember.objects.filter(user=user, account=acct).values_list("role", flat=True).first()
     member, _ = AccountMember.objects.update_or_create(user=user, account=acct, defaults={"role": role})
-    _change(what="member_add", user=by, account=acct, after={"user": user.get_username(), "role": role})
+    _change(what="member_add", user=by, account=acct, before={"user": user.get_username(), "role": before} if before else {},
+            after={"user": user.get_username(), "role": role})
     return member
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str = "") -> str:
-    """A new bearer token for `user`. Only its digest is stored: the returned plaintext is shown once."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10])
-    _change(what="api_token_create", user=user, after={"user": user.get_username(), "name": name, "prefix": token[:10]})
+def member_remove(*, account: str, user, by=None) -> bool:
+    """End `user`'s membership of the account (recorded); False when there was none."""
+    acct = account_get(account)
+    member = AccountMember.objects.select_for_update().filter(user=user, account=acct).first()
+    if member is None:
+        return False
+    member.delete()
+    _change(what="member_remove", user=by, account=acct, before={"user": user.get_username(), "role": member.role})
+    return True
+
+
+def username_check(username) -> str:
+    """A user name as the user model's own field accepts it (length, characters), else InvalidInput naming username."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    field = model._meta.get_field(model.USERNAME_FIELD)
+    if not isinstance(username, str) or not username.strip():
+        raise InvalidInput("a user name is required", field="username")
+    try:
+        return field.clean(username, None)
+    except ValidationError as exc:
+        raise InvalidInput(f"{echo(username)}: {' '.join(exc.messages)}", field="username") from None
+
+
+@transaction.atomic
+def user_create(*, username: str, by=None):
+    """A user without a password (who signs in with API tokens only); recorded."""
+    from django.contrib.auth import get_user_model
+
+    username = username_check(username)
+    model = get_user_model()
+    if model.objects.filter(**{model.USERNAME_FIELD: username}).exists():
+        raise Conflict(f"a user named {echo(username)} already exists", field="username")
+    user = model.objects.create_user(**{model.USERNAME_FIELD: username})
+    _change(what="user_create", user=by, after={"user": username})
+    return user
+
+
+TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+
+
+def _token_name_check(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else None
+    if name is None:
+        raise InvalidInput("the token's name must be text", field="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(f"the token's name is at most {TOKEN_NAME_MAX} characters, not {len(name)}", field="name")
+    if not name.isprintable():
+        raise InvalidInput(f"the token's name {echo(name)} holds a control character", field="name")
+    return name
+
+
+ISSUE_FOR_OTHERS = "accounts.issue_token_for_others"
+
+
+TOKEN_LIFETIME_MAX = timedelta(days=3650)
+
+
+def api_token_create(*, user, name: str = "", by=None, expires_at: datetime | None = None) -> str:
+    """A new bearer token for `user`, valid until `expires_at` (None: until revoked). Only its digest is stored:
+    the returned plaintext is shown once.
+
+    `by` is who asks (the admin's logged-in user); None is the operator at the shell (`create_api_token`).
+    A person may create tokens for themselves; for anyone else they need the permission
+    `accounts.issue_token_for_others`, and for a superuser they must be a superuser. The audit row names `by`."""
+    name = _token_name_check(name)
+    if expires_at is not None:
+        now = timezone.now()
+        if timezone.is_naive(expires_at):
+            raise InvalidInput("the expiry needs a time zone", field="expires_at")
+        if not now < expires_at <= now + TOKEN_LIFETIME_MAX:
+            raise InvalidInput(f"the expiry must be in the future and at most {TOKEN_LIFETIME_MAX.days} days away",
+                               field="expires_at")
+    if by is not None:
+        _token_issue_check(by=by, owner=user)
+    with transaction.atomic():
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=user, name=name, digest=ApiToken.digest_of(token), prefix=token[:10],
+                                expires_at=expires_at)
+        _change(what="api_token_create", user=by,
+                after={"user": user.get_username(), "name": name, "prefix": token[:10],
+                       "expires_at": expires_at.isoformat() if expires_at else None})
     return token
+
+
+def _token_issue_check(*, by, owner) -> None:
+    if not (by.is_active and by.pk):
+        raise PermissionDenied("only an active user may create API tokens", field="user")
+    if owner.pk == by.pk:
+        return
+    if not by.has_perm(ISSUE_FOR_OTHERS):
+        raise PermissionDenied(f"you may create API tokens only for yourself ({echo(by.get_username())}); a token "
+                               f"for {echo(owner.get_username())} needs the permission 'Can create API tokens for "
+                               f"other users'", field="user")
+    if owner.is_superuser and not by.is_superuser:
+        raise PermissionDenied("only a superuser may create a token for a superuser", field="user")
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from accounts.models import Account, Credential
 from exchanges import logredact, ratelimit
+from exchanges.supported import base_url_check, exchange_check
 from oms_project import metrics
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
@@ -145,12 +146,11 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
 @cache
 def client_class(exchange_id: str) -> type[ccxt.Exchange]:
+    """The client class for an exchange id that exchanges.supported.exchange_check accepts (else InvalidInput)."""
+    exchange_id = exchange_check(exchange_id)
     if exchange_id == "binance":
         return BinanceClient
-    base = getattr(ccxt, exchange_id, None)
-    if base is None or not isinstance(base, type):
-        raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
-    return type(f"{exchange_id}Client", (SharedLimitsMixin, base), {})
+    return type(f"{exchange_id}Client", (SharedLimitsMixin, getattr(ccxt, exchange_id)), {})
 
 
 def override_base_url(urls_api, base_url: str):
@@ -168,7 +168,10 @@ def override_base_url(urls_api, base_url: str):
 
 
 def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
+    """A ccxt client for the account; InvalidInput (naming exchange or base_url) when the stored row is one
+    the gateway cannot serve (a legacy row: the services refuse such values)."""
     cls = client_class(account.exchange)
+    base_url_check(account.base_url)
     options = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS}
     if issubclass(cls, ccxt.binance):
         options.update(BINANCE_OPTIONS)

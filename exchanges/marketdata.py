@@ -4,6 +4,9 @@ One poll per venue endpoint (accounts sharing an exchange, sandbox flag and base
 market: `fetch_tickers` gives last price, best bid and ask in one request; where a venue's tickers
 lack the book (Binance USD-M), `fetch_bids_asks` fills it in. Errors back a venue off exponentially
 without stopping the others; while Redis or the database is away (a restart), rounds are skipped, not fatal.
+An account the gateway cannot serve (an unknown exchange id or a broken venue URL stored before the services
+checked them) or one whose venue fails in any other way is skipped, logged and reported
+(exchanges.problems: `/healthz` and the admin show it); the other venues' prices go on.
 """
 from __future__ import annotations
 
@@ -17,14 +20,17 @@ import redis
 from django.db import DatabaseError, close_old_connections
 
 from accounts.models import Account, Market
+from exchanges import problems
 from exchanges.errors import VenueBackoff
 from exchanges.gateway import public_gateway
 from exchanges.models import Instrument
+from exchanges.supported import config_problem
 from oms_project import pubsub
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
+WHERE = "run_marketdata"
 
 
 def venues() -> list[Account]:
@@ -77,6 +83,7 @@ def poll_venue(account: Account) -> int:
 def run(*, interval: float, stop: threading.Event, rounds: int | None = None) -> None:
     """Poll every venue each `interval` seconds until `stop` is set (or `rounds` rounds are done)."""
     backoff: dict[tuple, tuple[float, float]] = {}  # venue → (not before, current delay)
+    served: set[int] = set()  # accounts whose last poll succeeded
     done = 0
     while not stop.is_set() and (rounds is None or done < rounds):
         started = time.monotonic()
@@ -88,19 +95,29 @@ def run(*, interval: float, stop: threading.Event, rounds: int | None = None) ->
             accounts = []
         for account in accounts:
             key = (account.exchange, account.sandbox, account.base_url)
+            problem = config_problem(account)
+            if problem:  # no client can be built: skipped every round, reported (and logged) once
+                problems.report(account, WHERE, problem)
+                continue
             not_before, delay = backoff.get(key, (0.0, 0.0))
             if started < not_before:
                 continue
             try:
                 poll_venue(account)
                 backoff.pop(key, None)
-            except (ccxt.BaseError, VenueBackoff) as exc:
+                if account.pk not in served:  # once per process, and after each failure: drop what was reported
+                    served.add(account.pk)
+                    problems.clear(account, WHERE)
+            except (redis.RedisError, DatabaseError) as exc:  # our own servers: the feed resumes when they are back
+                log.warning("prices of %s not published (%s), retrying: %s", account.name, type(exc).__name__, exc)
+            except Exception as exc:  # noqa: BLE001 - one venue's trouble (any kind) must not stop the others' prices
                 delay = min(MAX_BACKOFF_SECONDS, max(interval, delay * 2 or interval))
                 if isinstance(exc, VenueBackoff):
                     delay = max(delay, exc.retry_after)
                 backoff[key] = (time.monotonic() + delay, delay)
-                log.warning("prices of %s unavailable, retrying in %.1fs: %s", account.name, delay, exc)
-            except (redis.RedisError, DatabaseError) as exc:  # our own servers: the feed resumes when they are back
-                log.warning("prices of %s not published (%s), retrying: %s", account.name, type(exc).__name__, exc)
+                served.discard(account.pk)
+                new = problems.report(account, WHERE, f"prices unavailable: {type(exc).__name__}: {exc}")
+                log.warning("prices of %s unavailable, retrying in %.1fs: %s", account.name, delay, exc,
+                            exc_info=new and not isinstance(exc, ccxt.BaseError | VenueBackoff))
         done += 1
         stop.wait(max(0.0, interval - (time.monotonic() - started)))

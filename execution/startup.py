@@ -33,9 +33,15 @@ def testnet_account_from_env() -> Account | None:
 
 
 def startup_sync() -> None:
-    """Catalog of every venue, then balances and positions of every account, through the queues."""
+    """Catalog of every venue, then balances and positions of every account, through the queues. An account the
+    gateway cannot serve is skipped and reported (exchanges.problems), never stopping the others."""
+    from exchanges import problems
+    from exchanges.supported import config_problem
     from oms_project.celery import app
 
-    for account in Account.objects.filter(enabled=True).order_by("pk"):
-        if Credential.objects.filter(account=account).exists():
-            app.send_task("orders.tasks.account_startup_sync", args=[account.pk])
+    for account in Account.objects.filter(enabled=True, credential__isnull=False).order_by("pk"):
+        problem = config_problem(account)
+        if problem:
+            problems.report(account, "worker start-up sync", problem)
+            continue
+        app.send_task("orders.tasks.account_startup_sync", args=[account.pk])

@@ -11,12 +11,14 @@ import random
 
 import ccxt
 from celery import shared_task
-from celery.exceptions import MaxRetriesExceededError
+from celery.exceptions import MaxRetriesExceededError, Retry
 from celery.signals import worker_ready
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
+from exchanges import problems
+from exchanges.supported import config_problem
 from execution import sweeps, venue_orders
 from execution.venue_orders import RetryLater
 from orders import services
@@ -49,6 +51,29 @@ def _run(task, step, *args) -> None:
         except MaxRetriesExceededError:
             # The periodic sync picks the order up again; nothing is lost by stopping here.
             log.warning("%s%s: giving up for now: %s", task.name, args, exc)
+
+
+def _for_account(task, account_id: int, step) -> None:
+    """An account-wide step (catalog, balances, positions) in a shared worker: an account the gateway cannot
+    serve (an unknown exchange id or broken venue URL stored before the services checked them) is skipped, and
+    it or any other failure is reported (exchanges.problems: /healthz, the admin) before Celery records the
+    failure; a success clears the report. Other accounts' tasks are unaffected either way."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        log.warning("%s(%s): no such account, nothing to do", task.name, account_id)
+        return
+    problem = config_problem(account)
+    if problem:
+        problems.report(account, task.name, problem)
+        return
+    try:
+        _run(task, step, account_id)
+    except Retry:
+        raise
+    except Exception as exc:
+        problems.report(account, task.name, f"{type(exc).__name__}: {exc}")
+        raise
+    problems.clear(account, task.name)
 
 
 @shared_task(name="orders.tasks.order_submit", **COMMON)
@@ -98,7 +123,7 @@ def account_sweep(self, account_id: int, market: str) -> None:
 
 @shared_task(name="orders.tasks.account_sync", **COMMON)
 def account_sync(self, account_id: int) -> None:
-    _run(self, venue_orders.account_sync, account_id)
+    _for_account(self, account_id, venue_orders.account_sync)
 
 
 @shared_task(name="orders.tasks.accounts_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -112,7 +137,7 @@ def accounts_sync_all(self) -> None:
 def markets_sync(self, account_id: int) -> None:
     from exchanges.markets import sync_markets
 
-    _run(self, lambda: sync_markets(Account.objects.get(pk=account_id)))
+    _for_account(self, account_id, lambda pk: sync_markets(Account.objects.get(pk=pk)))
 
 
 @shared_task(name="orders.tasks.markets_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -130,7 +155,10 @@ def _on_worker_ready(sender=None, **_kwargs) -> None:
     at once (markets, balances, positions), so the first order never waits for the hourly beat."""
     from execution.startup import startup_sync, testnet_account_from_env
 
-    testnet_account_from_env()
+    try:
+        testnet_account_from_env()
+    except Exception:  # noqa: BLE001 - the other accounts' start-up sync goes on
+        log.exception("the testnet account from the environment was not applied")
     startup_sync()
 
 
@@ -139,8 +167,11 @@ def account_startup_sync(self, account_id: int) -> None:
     """Markets first (orders need them), then balances and positions."""
     from exchanges.markets import sync_markets
 
-    sync_markets(Account.objects.get(pk=account_id))
-    _run(self, venue_orders.account_sync, account_id)
+    def step(pk: int) -> None:
+        sync_markets(Account.objects.get(pk=pk))
+        venue_orders.account_sync(pk)
+
+    _for_account(self, account_id, step)
 
 
 # ------------------------------------------------------------------ operations: recovery, light reconciliation

@@ -69,10 +69,14 @@ def _probe(root: str, exchange: str) -> dict:
 def check_venues() -> dict[str, dict]:
     """venue root URL -> probe result, for the venues of enabled accounts."""
     from accounts.models import Account
+    from exchanges.supported import config_problem
 
     roots: dict[str, str] = {}
-    for exchange, sandbox, base_url in Account.objects.filter(enabled=True).values_list("exchange", "sandbox", "base_url"):
-        root = _venue_root(exchange, sandbox, base_url)
+    for account in Account.objects.filter(enabled=True).only("exchange", "sandbox", "base_url"):
+        if config_problem(account):
+            continue  # no venue to probe: reported under "accounts"
+        root = _venue_root(account.exchange, account.sandbox, account.base_url)
+        exchange = account.exchange
         if root:
             roots.setdefault(root, exchange)
     out = {}
@@ -90,18 +94,32 @@ def check_venues() -> dict[str, dict]:
     return out
 
 
+def check_accounts() -> dict[str, list[dict]]:
+    """Accounts the shared processes skip and why (exchanges.problems): name -> [{"where", "error", …}]."""
+    from exchanges import problems
+
+    return problems.current()
+
+
 def health_report() -> dict:
-    """{"status": "ok"|"degraded"|"down", "database", "redis", "venues"}; "down" when a required part fails."""
-    report = {"database": check_database(), "redis": check_redis(), "venues": {}}
+    """{"status": "ok"|"degraded"|"down", "database", "redis", "venues", "accounts"}; "down" when a required part
+    fails, "degraded" when a venue is unreachable or an account is skipped (see exchanges.problems)."""
+    report = {"database": check_database(), "redis": check_redis(), "venues": {}, "accounts": {}}
     if report["database"]["ok"]:
         report["venues"] = check_venues()
+        report["accounts"] = check_accounts()
     if not (report["database"]["ok"] and report["redis"]["ok"]):
         report["status"] = "down"
-    elif not all(v["ok"] for v in report["venues"].values()):
+    elif not all(v["ok"] for v in report["venues"].values()) or report["accounts"]:
         report["status"] = "degraded"
     else:
         report["status"] = "ok"
     return report
+
+
+def up_or_down() -> dict:
+    """What anyone may know: {"status": "up"|"down"} (database and Redis); nothing about venues or accounts."""
+    return {"status": "up" if is_serving() else "down"}
 
 
 def is_serving() -> bool:

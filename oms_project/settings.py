@@ -4,6 +4,7 @@ Defaults are production-safe (DEBUG off, secure cookies when not DEBUG); the
 embedded PostgreSQL/Redis are used only when DATABASE_URL / REDIS_URL are unset.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "oms_project",
     "accounts",
     "exchanges",
@@ -62,7 +64,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # refuses a locked-out login (below)
 ]
+
+# Admin sign-in: django-axes counts failed logins per (user name, client address) in the database and locks that
+# pair out for a while after too many; a success resets the count. `manage.py axes_reset` lifts every lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("OMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OMS_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = True  # attempts and lockouts are listed in the admin
+AXES_VERBOSE = False  # no start-up banner in every process; failures and lockouts are still logged (WARNING)
 
 ROOT_URLCONF = "oms_project.urls"
 WSGI_APPLICATION = "oms_project.wsgi.application"

@@ -11,9 +11,34 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from oms_project import health, metrics
 
 
+def _bearer(request) -> str:
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _may_see_detail(request) -> bool:
+    """Staff (a session, or an API token of a staff user) and monitoring (OMS_METRICS_TOKEN) see the detail."""
+    if request.user.is_authenticated and request.user.is_active and request.user.is_staff:
+        return True
+    sent = _bearer(request)
+    if not sent:
+        return False
+    token = settings.OMS_METRICS_TOKEN
+    if token and hmac.compare_digest(sent.encode(), token.encode()):
+        return True
+    from accounts.auth import user_for_token
+
+    user = user_for_token(sent)
+    return bool(user and user.is_staff)
+
+
 @require_GET
 def healthz(request):
-    """200 when the database and Redis answer (venues reported, "degraded" if one is unreachable); else 503."""
+    """200 when the database and Redis answer, else 503. Anyone gets {"status": "up"|"down"}; staff and monitoring
+    get the detail: "ok"/"degraded"/"down", database, Redis, venues, and the accounts the processes skip."""
+    if not _may_see_detail(request):
+        report = health.up_or_down()
+        return JsonResponse(report, status=503 if report["status"] == "down" else 200)
     report = health.health_report()
     return JsonResponse(report, status=503 if report["status"] == "down" else 200)
 

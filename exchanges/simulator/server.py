@@ -21,6 +21,7 @@ from .engine import Venue
 from .errors import VenueError
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .markets import FUTURES, INSTRUMENTS, SPOT, exchange_info
+from .privatefile import write_private
 from .ratelimit import Limits, RateLimiter
 from .streams import Streams
 
@@ -301,10 +302,8 @@ class VenueServer:
     def save_snapshot(self) -> None:
         if not self.snapshot_path:
             return
-        tmp = f"{self.snapshot_path}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(orjson.dumps(self.venue.state()))
-        os.replace(tmp, self.snapshot_path)
+        # It holds every key's secret: owner-only from the first byte, replaced atomically.
+        write_private(self.snapshot_path, orjson.dumps(self.venue.state()))
         self.venue.dirty = False
 
     # ---- one request ----

@@ -46,3 +46,24 @@ def test_last_used_is_written_at_most_once_a_minute(db):
     ApiToken.objects.update(last_used_at=timezone.now() - timedelta(minutes=5))
     user_for_token(token)
     assert ApiToken.objects.get().last_used_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_token_for_another_user_needs_the_dedicated_permission(db):
+    import pytest
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import ControlChange
+    from oms_project.errors import PermissionDenied
+
+    staff = factories.user_create(username="staff", is_staff=True)
+    bot = factories.user_create(username="bot")
+    with pytest.raises(PermissionDenied) as err:
+        services.api_token_create(user=bot, by=staff)
+    assert err.value.field == "user" and not ApiToken.objects.exists()
+
+    services.api_token_create(user=staff, by=staff)  # for oneself: always
+    staff.user_permissions.add(Permission.objects.get(codename="issue_token_for_others"))
+    staff = type(staff).objects.get(pk=staff.pk)  # permissions are cached per instance
+    services.api_token_create(user=bot, by=staff)
+    assert sorted(ApiToken.objects.values_list("user__username", flat=True)) == ["bot", "staff"]
+    assert [c.user for c in ControlChange.objects.filter(what="api_token_create")] == [staff, staff]

@@ -161,6 +161,9 @@ def test_risk_limit_set_in_the_admin_refuses_a_rest_order(admin_as, operator, ac
 
 
 def test_api_token_is_shown_once_on_its_own_page(admin_as, operator):
+    from django.contrib.auth.models import Permission
+
+    operator.user_permissions.add(Permission.objects.get(codename="issue_token_for_others"))
     owner = factories.user_create(username="bot")
 
     response = admin_as(operator).post("/admin/accounts/apitoken/add/", {"user": owner.pk, "name": "grafana"})

@@ -40,6 +40,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def client(client, db):
+    """The detail of /healthz is for staff (anonymous callers get up/down only: tests/security)."""
+    from tests import factories
+
+    client.force_login(factories.user_create(username="ops", is_staff=True))
+    return client
+
+
 @pytest.fixture(autouse=True)
 def fresh_venue_cache():
     health._venue_cache.clear()

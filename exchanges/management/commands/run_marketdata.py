@@ -3,12 +3,12 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from exchanges import marketdata
+from oms_project.management.commands._ops import OpsCommand, number_check
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = "Poll tickers of every instrument of every enabled venue and publish them on Redis."
 
     def add_arguments(self, parser):
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=None, help="stop after this many polls")
 
     def handle(self, *args, interval, rounds, **options):
+        number_check("--interval", interval, above_minimum=True, maximum=3600)
+        number_check("--rounds", rounds, minimum=1)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

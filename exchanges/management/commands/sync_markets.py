@@ -1,21 +1,36 @@
 """`manage.py sync_markets [ACCOUNT ...]`: refresh the instrument catalog from the venues."""
-from django.core.management.base import BaseCommand, CommandError
+import ccxt
+from django.core.management.base import CommandError
 
 from accounts.models import Account
+from exchanges.errors import VenueBackoff, venue_reason
 from exchanges.markets import sync_markets
+from exchanges.supported import config_problem
+from oms_project.management.commands._ops import EXIT_ERROR, OpsCommand, account_names_check
 
 
-class Command(BaseCommand):
-    help = "Load the markets of each enabled account's venue (or the named accounts) into the instrument catalog."
+class Command(OpsCommand):
+    help = ("Load the markets of each enabled account's venue (or the named accounts) into the instrument catalog. "
+            "An account whose venue fails is reported and the others go on; exit 2 when any failed.")
 
     def add_arguments(self, parser):
         parser.add_argument("accounts", nargs="*", help="account names (default: every enabled account)")
 
     def handle(self, *args, accounts, **options):
-        qs = Account.objects.filter(name__in=accounts) if accounts else Account.objects.filter(enabled=True)
-        missing = set(accounts) - set(qs.values_list("name", flat=True))
-        if missing:
-            raise CommandError(f"unknown account(s): {', '.join(sorted(missing))}")
-        for account in qs:
-            count = sync_markets(account)
+        targets = account_names_check(accounts, "accounts") if accounts else Account.objects.filter(enabled=True)
+        failed = []
+        for account in targets:
+            problem = config_problem(account)
+            if problem:
+                failed.append(account.name)
+                self.stderr.write(f"{account.name}: {problem}")
+                continue
+            try:
+                count = sync_markets(account)
+            except (ccxt.BaseError, VenueBackoff) as exc:
+                failed.append(account.name)
+                self.stderr.write(f"{account.name}: {venue_reason(exc)}")
+                continue
             self.stdout.write(f"{account.name}: {count} instruments")
+        if failed:
+            raise CommandError(f"accounts: the catalog of {', '.join(failed)} was not synced", returncode=EXIT_ERROR)

@@ -4,17 +4,13 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from accounts.models import Account
-from oms_project.management.commands._ops import EXIT_ERROR
+from oms_project.management.commands._ops import EXIT_ERROR, account_names_check
 
 
 def accounts_named(names: list[str]):
     if not names:
         return list(Account.objects.filter(enabled=True, credential__isnull=False).order_by("name"))
-    found = {a.name: a for a in Account.objects.filter(name__in=names)}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise CommandError(f"account: no account named {', '.join(map(repr, missing))}", returncode=EXIT_ERROR)
-    return [found[n] for n in names]
+    return account_names_check(names, "account")
 
 
 def sync(command, names: list[str], render) -> None:
@@ -22,10 +18,16 @@ def sync(command, names: list[str], render) -> None:
     import ccxt
 
     from exchanges.errors import venue_reason
+    from exchanges.supported import config_problem
     from execution import venue_orders
 
     failed = []
     for account in accounts_named(names):
+        problem = config_problem(account)
+        if problem:  # a row stored before the services checked it: the others still sync
+            failed.append(account.name)
+            command.stderr.write(f"{account.name}: {problem}")
+            continue
         try:
             venue_orders.account_sync(account.pk)
         except (ccxt.BaseError, venue_orders.RetryLater) as exc:

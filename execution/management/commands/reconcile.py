@@ -1,33 +1,59 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from accounts.models import Account, Market
+from accounts.models import Market
 from execution.reconcile import reconcile
-from oms_project.management.commands._ops import EXIT_ERROR
+from oms_project.management.commands._ops import (
+    EXIT_ERROR,
+    OpsCommand,
+    account_names_check,
+    duration_seconds,
+    number_check,
+    refuse,
+)
 from orders.models_reconcile import ReconciliationRun
 
 EXIT_AGREE, EXIT_DRIFT = 0, 1
 
 
+SINCE_MAX = timedelta(days=3650)
+
+
 def since_arg(value: str) -> datetime:
-    """ISO time (UTC when no offset is given) or a duration back from now: 90m, 6h, 2d."""
-    units = {"m": 60, "h": 3600, "d": 86400}
-    if value[-1:] in units and value[:-1].isdigit():
-        return timezone.now() - timedelta(seconds=int(value[:-1]) * units[value[-1]])
-    parsed = parse_datetime(value)
+    """ISO time (UTC when no offset is given) or a duration back from now: 90m, 6h, 2d; at most SINCE_MAX back,
+    not in the future; always returned in UTC (PostgreSQL takes offsets only up to ±15:59)."""
+    now = timezone.now()
+    seconds = duration_seconds(value)
+    if seconds is not None:
+        if seconds > SINCE_MAX.total_seconds():
+            raise refuse("--since", f"{value!r} reaches back more than {SINCE_MAX.days} days")
+        return now - timedelta(seconds=seconds)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible (a 31st of February, hour 25)
+        parsed = None
     if parsed is None:
-        raise CommandError(f"--since: {value!r} is neither an ISO time nor a duration like 6h", returncode=EXIT_ERROR)
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+        raise refuse("--since", f"{value!r} is neither an ISO time nor a duration like 6h")
+    if parsed.utcoffset() is not None and abs(parsed.utcoffset()) > timedelta(hours=14):
+        raise refuse("--since", f"{value!r} has a UTC offset beyond ±14:00")
+    try:
+        since = parsed.astimezone(UTC) if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise refuse("--since", f"{value!r} is out of range") from None
+    if since < now - SINCE_MAX:
+        raise refuse("--since", f"{value!r} is more than {SINCE_MAX.days} days back")
+    if since > now:
+        raise refuse("--since", f"{value!r} is in the future")
+    return since
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = ("Compare the ledger with the venue per account: open orders, trades, balances, positions. --fix applies "
             "the venue's truth through the services (events with source 'reconcile'; history is never deleted). "
             "Exit 0 when they agree (or every difference was repaired), 1 when drift remains, 2 on errors.")
@@ -43,8 +69,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     def handle(self, *args, **o):
-        if o["account"] and not Account.objects.filter(name=o["account"]).exists():
-            raise CommandError(f"--account: no account named {o['account']!r}", returncode=EXIT_ERROR)
+        if o["account"]:
+            account_names_check([o["account"]], "--account")
+        number_check("--settle", o["settle"], maximum=86400)
         since = since_arg(o["since"]) if o["since"] else None
         kwargs = {"account": o["account"], "market": o["market"], "since": since, "fix": o["fix"], "settle_seconds": o["settle"]}
         if o["json"]:

@@ -1,14 +1,14 @@
 import json
 
-from django.core.management.base import BaseCommand
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from execution.recovery import recover
+from oms_project.management.commands._ops import OpsCommand, account_names_check, number_check
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = ("Settle every order left PENDING_NEW or PENDING_CANCEL by looking it up on the venue (never re-sending it). "
             "Exit 0 when none is left pending, 1 when some still are, 2 when a lookup failed.")
 
@@ -21,6 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     def handle(self, *args, **o):
+        if o["account"]:
+            account_names_check([o["account"]], "--account")
+        number_check("--min-age", o["min_age"], maximum=86400)
+        number_check("--wait", o["wait"], maximum=3600)
         console = Console(file=self.stdout, stderr=False, highlight=False)
         if o["json"]:
             results = recover(account=o["account"], min_age_seconds=o["min_age"], wait_seconds=o["wait"])

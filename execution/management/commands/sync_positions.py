@@ -1,10 +1,9 @@
-from django.core.management.base import BaseCommand
-
 from accounts.models import Position
 from execution.management.commands._sync import sync
+from oms_project.management.commands._ops import OpsCommand
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = "Replace the ledger's positions (and balances) with the venue's now, for the named or every enabled account."
 
     def add_arguments(self, parser):

@@ -35,13 +35,26 @@ def venue_keys(var_dir: Path) -> tuple[str, str]:
     """The demo account's key pair on the local venue, made once and kept under var/ (mode 0600)."""
     path = var_dir / "venue_keys.json"
     if not path.exists():
+        from exchanges.simulator.privatefile import write_private
+
         var_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"api_key": secrets.token_hex(32), "secret": secrets.token_hex(32)}))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        write_private(path, json.dumps({"api_key": secrets.token_hex(32), "secret": secrets.token_hex(32)}).encode())
     data = json.loads(path.read_text())
     return data["api_key"], data["secret"]
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # a broken URL stored before the services checked it: not ours to touch
+        return None
+
+
+def _netloc(url: str) -> str | None:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None
 
 
 def demo_account_ensure(api_key: str, secret: str) -> Account:
@@ -51,9 +64,9 @@ def demo_account_ensure(api_key: str, secret: str) -> Account:
     account = Account.objects.filter(name=DEMO_ACCOUNT).first()
     if account is None:
         account = account_services.account_create(name=DEMO_ACCOUNT, exchange=DEMO_EXCHANGE, base_url=base_url)
-    elif account.base_url != base_url and urlsplit(account.base_url).hostname in LOCAL_HOSTS:
-        account = account_services.account_set_base_url(account=DEMO_ACCOUNT, base_url=base_url)
-    if urlsplit(account.base_url).netloc == settings.OMS_VENUE_ADDR:
+    elif account.base_url != base_url and _hostname(account.base_url) in LOCAL_HOSTS:
+        account = account_services.account_set_venue(account=DEMO_ACCOUNT, base_url=base_url)
+    if _netloc(account.base_url) == settings.OMS_VENUE_ADDR:
         cred = Credential.objects.filter(account=account).first()
         if cred is None or cred.decrypted()["apiKey"] != api_key:
             account_services.credential_set(account=DEMO_ACCOUNT, api_key=api_key, secret=secret)

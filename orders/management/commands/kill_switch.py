@@ -1,12 +1,10 @@
-from django.core.management.base import BaseCommand
-
 from accounts.models import TradingSwitch
 from accounts.services import kill_switch_set
-from oms_project.management.commands._ops import service_errors, user_get
+from oms_project.management.commands._ops import OpsCommand, user_get
 from orders.services import order_cancel_all
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = "Stop (on) or allow (off) all new orders; `status` shows it. --cancel-open also cancels every working order."
 
     def add_arguments(self, parser):
@@ -22,11 +20,9 @@ class Command(BaseCommand):
                               f"{': ' + switch.reason if switch.reason else ''} (since {switch.updated_at:%Y-%m-%d %H:%M:%S} UTC)")
             return
         user = user_get(o["user"])
-        with service_errors():
-            switch = kill_switch_set(on=o["state"] == "on", reason=o["reason"], user=user)
+        switch = kill_switch_set(on=o["state"] == "on", reason=o["reason"], user=user)
         self.stdout.write(self.style.WARNING("kill switch ON: new orders are refused") if switch.kill_switch
                           else self.style.SUCCESS("kill switch off: trading allowed"))
         if o["cancel_open"] and switch.kill_switch:
-            with service_errors():
-                cancelled = order_cancel_all(user=user, source="admin", reason=o["reason"] or "kill switch")
+            cancelled = order_cancel_all(user=user, source="admin", reason=o["reason"] or "kill switch")
             self.stdout.write(f"cancel requested for {len(cancelled)} open order(s)")

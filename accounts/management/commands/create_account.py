@@ -1,11 +1,11 @@
-from django.core.management.base import BaseCommand
-
 from accounts.services import account_create
-from oms_project.management.commands._ops import service_errors, user_get
+from oms_project.management.commands._ops import OpsCommand, user_get
 
 
-class Command(BaseCommand):
-    help = "Create a trading account (credentials are set separately with set_credentials)."
+class Command(OpsCommand):
+    help = ("Create a trading account (credentials are set separately with set_credentials). The exchange id and "
+            "venue URL are checked against what the gateway supports; a refusal exits 2 naming the argument.")
+    field_names = {"exchange": "--exchange", "base_url": "--base-url", "sandbox": "--sandbox"}
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="account name clients send as account_id, e.g. main")
@@ -15,9 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="record this user as the one who made the change")
 
     def handle(self, *args, **o):
-        with service_errors():
-            account = account_create(name=o["name"], exchange=o["exchange"], sandbox=o["sandbox"],
-                                     base_url=o["base_url"], user=user_get(o["user"]))
+        account = account_create(name=o["name"], exchange=o["exchange"], sandbox=o["sandbox"],
+                                 base_url=o["base_url"], user=user_get(o["user"]))
         self.stdout.write(self.style.SUCCESS(f"created account {account.name} on {account.exchange}"
                                              f"{' (sandbox)' if account.sandbox else ''}"
                                              f"{' at ' + account.base_url if account.base_url else ''}"))

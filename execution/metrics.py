@@ -15,7 +15,7 @@ class UserStreamCollector(Collector):
         from django.db import DatabaseError
 
         from accounts.models import Account
-        from execution import user_stream_state
+        from exchanges import stream_state
         from execution.user_streams import stream_targets
 
         labels = ["account", "market"]
@@ -32,7 +32,7 @@ class UserStreamCollector(Collector):
             return
         now = time.time()
         for account_id, market in targets:
-            figures = user_stream_state.snapshot(account_id, market)
+            figures = stream_state.snapshot(account_id, market)
             key = [names.get(account_id, str(account_id)), market]
             live.add_metric(key, 1 if figures["live"] else 0)
             if figures["last_event"] is not None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.models import Market
-from exchanges import ratelimit
+from exchanges import ratelimit, stream_state
 from exchanges.gateway import gateway_for
-from execution import user_stream_state, venue_orders
+from execution import venue_orders
 from oms_project import pubsub
 from orders.models import Order, Status
 
@@ -69,7 +69,7 @@ def sweep_interval(account_id: int, market: str, symbols: int, *, live: bool) ->
 
 def sweep_due_claim(account_id: int, market: str, symbols: int) -> bool:
     """True for exactly one caller per interval (a Redis key that lives as long as the interval)."""
-    live = user_stream_state.is_live(account_id, market)
+    live = stream_state.is_live(account_id, market)
     interval = sweep_interval(account_id, market, symbols, live=live)
     key = f"{settings.OMS_PUBSUB_PREFIX}:sweep:due:{account_id}:{market}"
     return bool(pubsub.client().set(key, "1", nx=True, px=max(1, int(interval * 1000))))
@@ -102,7 +102,7 @@ def sweep(account_id: int, market: str, *, reason: str = "schedule") -> SweepRes
                 result.changed += 1
                 venue_orders.apply_venue_order(gateway, venue_orders.load(order.id), vo, symbol=ccxt_symbol,
                                                source="worker")
-    user_stream_state.sync_weight_add(account_id, market, result.weight)
+    stream_state.sync_weight_add(account_id, market, result.weight)
     if result.changed or result.looked_up:
         log.info("sweep of %s %s (%s): %d symbols, %d changed, %d looked up", account.name, market, reason,
                  result.symbols, result.changed, result.looked_up)

@@ -32,7 +32,7 @@ from celery import bootsteps
 from django.conf import settings
 
 from accounts.models import Account, Market
-from execution import user_stream_state as state
+from exchanges import stream_state as state
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from execution import user_stream_state
+from exchanges import stream_state
 from orders import services
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.faults.ledger_venue import compare
@@ -22,7 +22,7 @@ def streaming(venue_account, settings, venue):
     settings.OMS_SYNC_SWEEP_LIVE_SECONDS = 3600
     for market in ("spot", "futures"):
         venue.control.set_price("BTCUSDT", PRICE, market=market, freeze=True)
-        wait_until(lambda m=market: user_stream_state.is_live(venue_account.pk, m), timeout=30,
+        wait_until(lambda m=market: stream_state.is_live(venue_account.pk, m), timeout=30,
                    what=f"the {market} user stream live")
     return venue_account
 
@@ -68,14 +68,14 @@ def test_fills_the_stream_never_delivered_are_caught_up_when_it_reconnects(strea
     venue.control.set_faults(user_event_drop_count=1000)
     # when 60 takers fill it while the events are lost, and then the stream breaks and comes back
     assert venue.control.trickle("BTCUSDT", "SELL", 60, "0.001")["fills"] == 60
-    before = user_stream_state.snapshot(streaming.pk, "spot")
+    before = stream_state.snapshot(streaming.pk, "spot")
     venue.control.clear_faults()
     venue.control.set_faults(user_stream_close_count=1)
     # then the reconnect's catch-up finds every fill: the ledger equals the venue, with no poll
     wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=20, what="FILLED")
     assert Fill.objects.filter(order_id=order.id).count() == 60
     assert _settled(venue, streaming).ok
-    wait_until(lambda: user_stream_state.snapshot(streaming.pk, "spot")["catch_ups"] > before["catch_ups"], timeout=10,
+    wait_until(lambda: stream_state.snapshot(streaming.pk, "spot")["catch_ups"] > before["catch_ups"], timeout=10,
                what="the catch-up counted")
 
 
@@ -115,11 +115,11 @@ def test_duplicated_and_reordered_events_record_each_fill_once_and_never_move_an
 @pytest.mark.e2e
 def test_an_expired_listen_key_is_replaced_and_the_stream_goes_on(streaming, venue):
     # given the USD-M stream live, and its listenKey expired by the venue
-    reconnects = user_stream_state.snapshot(streaming.pk, "futures")["reconnects"]
+    reconnects = stream_state.snapshot(streaming.pk, "futures")["reconnects"]
     venue.control.set_faults(listen_key_expire_count=1)
-    wait_until(lambda: user_stream_state.snapshot(streaming.pk, "futures")["reconnects"] > reconnects, timeout=15,
+    wait_until(lambda: stream_state.snapshot(streaming.pk, "futures")["reconnects"] > reconnects, timeout=15,
                what="a reconnection")
-    wait_until(lambda: user_stream_state.is_live(streaming.pk, "futures"), timeout=15, what="live again")
+    wait_until(lambda: stream_state.is_live(streaming.pk, "futures"), timeout=15, what="live again")
     # when a resting order fills
     order = _rest(streaming, market="futures")
     venue.control.set_price("BTCUSDT", PRICE - 2000, market="futures", freeze=True)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from execution import user_stream_state
+from exchanges import stream_state
 from orders import services
 from orders.models import Order, Status
 from tests.faults.ledger_venue import compare
@@ -26,12 +26,12 @@ def test_two_workers_consume_one_stream_and_the_survivor_takes_over_from_a_kille
     venue.control.set_price("BTCUSDT", PRICE, freeze=True)
     # given two workers, started together
     first, second = worker_processes(env=LEASE), worker_processes(env=LEASE)
-    wait_until(lambda: user_stream_state.is_live(account_on_venue.pk, "spot"), timeout=30, what="the stream live")
-    holder = user_stream_state.lease_holder(account_on_venue.pk, "spot")
+    wait_until(lambda: stream_state.is_live(account_on_venue.pk, "spot"), timeout=30, what="the stream live")
+    holder = stream_state.lease_holder(account_on_venue.pk, "spot")
     # then exactly one of them consumes the account's spot stream, for several lease periods
     for _ in range(3):
         wait_until(lambda: _consumers(venue, "spot") == 1, timeout=10, what="one spot consumer")
-        assert user_stream_state.lease_holder(account_on_venue.pk, "spot") == holder
+        assert stream_state.lease_holder(account_on_venue.pk, "spot") == holder
     # given a BUY resting below the market
     order = services.order_place(account=account_on_venue.name, symbol="BTCUSDT", side="BUY", order_type="LIMIT",
                                  quantity=Decimal("0.01"), price=PRICE - 1000)
@@ -42,7 +42,7 @@ def test_two_workers_consume_one_stream_and_the_survivor_takes_over_from_a_kille
     venue.control.set_price("BTCUSDT", PRICE - 2000, freeze=True)
     # then the other worker takes the lease over, catches up, and the ledger has the fill (nothing polled)
     wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=30, what="FILLED")
-    new_holder = user_stream_state.lease_holder(account_on_venue.pk, "spot")
+    new_holder = stream_state.lease_holder(account_on_venue.pk, "spot")
     assert new_holder and new_holder != holder
-    wait_until(lambda: user_stream_state.is_live(account_on_venue.pk, "spot"), timeout=15, what="live again")
+    wait_until(lambda: stream_state.is_live(account_on_venue.pk, "spot"), timeout=15, what="live again")
     assert wait_until(lambda: compare(venue, account_on_venue, window_ms=1200), timeout=20, what="ledger == venue").ok

@@ -90,6 +90,12 @@ def sync_weight_add(account_id: int, market: str, weight: float) -> None:
     pubsub.client().hincrbyfloat(_key("state", account_id, market), "sync_weight", weight)
 
 
+def forget(account_id: int) -> None:
+    """Drop everything kept about the account's streams (a deleted account; a test database that reuses ids)."""
+    pubsub.client().delete(*[_key(kind, account_id, market) for kind in ("lease", "live", "state")
+                             for market in ("spot", "futures")])
+
+
 def snapshot(account_id: int, market: str) -> dict:
     """The stream's figures as plain values: state, since, last_event (unix seconds), reconnects, catch_ups,
     sync_weight, holder, live."""

@@ -40,7 +40,6 @@ BINANCE_OPTIONS = {
 }
 
 RETRY_AFTER_DEFAULT = {429: 1.0, 418: 60.0}
-TRADES_PAGE = 1000  # Binance's largest myTrades / userTrades page
 
 log = logging.getLogger(__name__)
 
@@ -342,12 +341,13 @@ class Gateway:
         """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
         + fromId pages through an order with more trades than that)."""
         client, trades, params = self.ready(), [], {"orderId": exchange_order_id}
+        page_size = settings.OMS_TRADES_PAGE
         while True:
-            page = client.fetch_my_trades(symbol, None, TRADES_PAGE, params)
+            page = client.fetch_my_trades(symbol, None, page_size, params)
             trades.extend(page)
-            if len(page) < TRADES_PAGE:
+            if len(page) < page_size:
                 return trades
-            params = {"orderId": exchange_order_id, "fromId": int(page[-1]["id"]) + 1}
+            params = {"orderId": exchange_order_id, "fromId": max(int(t["id"]) for t in page) + 1}
 
     # -- account -----------------------------------------------------------------------------------
     def fetch_balance(self, market: str) -> dict:

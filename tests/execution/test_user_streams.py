@@ -62,28 +62,31 @@ def _no_order_moved_backwards(order: Order) -> None:
 
 
 @pytest.mark.e2e
-def test_fills_the_stream_never_delivered_are_caught_up_when_it_reconnects(streaming, venue):
-    # given a large BUY resting, and a stream that loses every event
-    order = _rest(streaming, quantity="0.06", price="99000")
-    venue.control.set_faults(user_event_drop_count=1000)
-    # when 60 takers fill it while the events are lost, and then the stream breaks and comes back
-    assert venue.control.trickle("BTCUSDT", "SELL", 60, "0.001")["fills"] == 60
+def test_fills_the_stream_never_delivered_are_caught_up_page_by_page_when_it_reconnects(streaming, venue, settings):
+    # given a large BUY resting, a stream that loses every event, and trades read 500 at a time
+    settings.OMS_TRADES_PAGE = 500
+    order = _rest(streaming, quantity="0.6", price="99000")
+    venue.control.set_faults(user_event_drop_count=100_000, user_stream_markets=["spot"])
+    # when 600 takers fill it while the events are lost, and then the stream breaks and comes back
+    assert venue.control.trickle("BTCUSDT", "SELL", 600, "0.001")["fills"] == 600
     before = stream_state.snapshot(streaming.pk, "spot")
     venue.control.clear_faults()
-    venue.control.set_faults(user_stream_close_count=1)
-    # then the reconnect's catch-up finds every fill: the ledger equals the venue, with no poll
-    wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=20, what="FILLED")
-    assert Fill.objects.filter(order_id=order.id).count() == 60
+    venue.control.set_faults(user_stream_close_count=1, user_stream_markets=["spot"])
+    # then the reconnect's catch-up finds every fill (two pages of trades): the ledger equals the venue, no poll
+    wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=30, what="FILLED")
+    assert Fill.objects.filter(order_id=order.id).count() == 600
     assert _settled(venue, streaming).ok
     wait_until(lambda: stream_state.snapshot(streaming.pk, "spot")["catch_ups"] > before["catch_ups"], timeout=10,
                what="the catch-up counted")
+    trade_reads = [r for r in venue.control.audit() if r["path"] == "/api/v3/myTrades"]
+    assert len(trade_reads) >= 2, trade_reads
 
 
 @pytest.mark.e2e
 def test_a_lost_event_mid_order_has_its_trades_fetched_from_the_next_one(streaming, venue):
     # given a BUY resting, and a stream that loses one event
     order = _rest(streaming, quantity="0.005", price="99000")
-    venue.control.set_faults(user_event_drop_count=1)
+    venue.control.set_faults(user_event_drop_count=1, user_stream_markets=["spot"])
     # when five takers fill it
     venue.control.trickle("BTCUSDT", "SELL", 5, "0.001")
     # then the ledger has all five trades, learned on the stream (the later events fetch what the lost one carried)
@@ -98,7 +101,7 @@ def test_duplicated_and_reordered_events_record_each_fill_once_and_never_move_an
     # given two BUYs resting, and a stream that repeats and swaps events
     first = _rest(streaming, quantity="0.004", price="99000")
     second = _rest(streaming, quantity="0.004", price="98999")
-    venue.control.set_faults(user_event_duplicate_count=5, user_event_reorder_count=5)
+    venue.control.set_faults(user_event_duplicate_count=5, user_event_reorder_count=5, user_stream_markets=["spot"])
     # when eight takers fill both
     venue.control.trickle("BTCUSDT", "SELL", 8, "0.001")
     # then each trade is one fill, both orders are FILLED, and neither moved backwards on the way

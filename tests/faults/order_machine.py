@@ -39,7 +39,7 @@ LOST_ANSWERS = {"dropped": {"drop_response_count": 1}, "-1001": {"error_count": 
                 "-1007": {"error_count": 1, "error_kind": "timeout", "error_delay_ms": 50}}
 STREAM_FAULTS = {"lost": {"user_event_drop_count": 2}, "repeated": {"user_event_duplicate_count": 2},
                  "swapped": {"user_event_reorder_count": 2}, "delayed": {"user_event_delay_ms": 1500},
-                 "closed": {"user_stream_close_count": 1}}
+                 "closed": {"user_stream_close_count": 1, "user_stream_markets": ["spot"]}}
 HOLD = {"drop_response_count": 1, "drop_hold_ms": 5000}  # processed; the answer held back, then the connection cut
 SLOW_STEPS_PER_EXAMPLE = 2  # worker crashes, and recoveries of an order in flight: a second or two each
 
@@ -170,7 +170,7 @@ class OrderFlow(RuleBasedStateMachine):
         self.control.set_faults(**STREAM_FAULTS[fault])
         self._fill(order)
         if fault == "lost":  # and then the stream breaks: its catch-up must find what was lost
-            self.control.set_faults(user_stream_close_count=1)
+            self.control.set_faults(user_stream_close_count=1, user_stream_markets=["spot"])
 
     @rule(ticks=st.integers(-15, 15))
     @_recorded

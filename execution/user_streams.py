@@ -237,7 +237,7 @@ class UserStreams:
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
-        targets = set(await loop.run_in_executor(self.targets, _targets_now))
+        targets = set(await loop.run_in_executor(self.targets, _targets_now)) if settings.OMS_USER_STREAMS else set()
         for key, stream in list(self.streams.items()):
             held = key in targets and state.lease_renew(*key, self.owner)
             if not held or stream.task.done():

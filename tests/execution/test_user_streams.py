@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 
 from exchanges import stream_state
+from execution import sweeps
 from orders import services
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.faults.ledger_venue import compare
+from tests.ops.test_metrics import sample, scrape
 from tests.waiting import wait_until
 
 WINDOW_MS = 1200  # recvWindow 1 s + grace 0.2 s (venue_account)
@@ -51,6 +53,23 @@ def test_a_resting_order_filled_by_the_venue_is_filled_in_the_ledger_from_the_st
     fill_events = OrderEvent.objects.filter(order_id=order.id, kind="FILL")
     assert set(fill_events.values_list("source", flat=True)) == {"stream"}
     assert _settled(venue, streaming, market).ok
+
+
+@pytest.mark.e2e
+def test_metrics_show_each_stream_live_with_its_last_event_and_the_sync_weight(streaming, venue, client):
+    # given a sweep of a resting order (its weight spent), then the order filled on the stream
+    order = _rest(streaming)
+    sweeps.sweep(streaming.pk, "spot")
+    venue.control.set_price("BTCUSDT", PRICE - 2000, freeze=True)
+    wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=10, what="FILLED")
+    # then /metrics has both streams live, the spot one's last event seconds ago, its catch-up, the sweep's weight
+    samples = scrape(client)
+    labels = {"account": "main", "market": "spot"}
+    assert sample(samples, "oms_user_stream_live", **labels) == 1
+    assert sample(samples, "oms_user_stream_live", account="main", market="futures") == 1
+    assert 0 <= samples[("oms_user_stream_last_event_age_seconds", tuple(sorted(labels.items())))] < 60
+    assert sample(samples, "oms_user_stream_catch_ups_total", **labels) >= 1
+    assert sample(samples, "oms_sync_weight_total", **labels) >= 6  # one open-orders request
 
 
 def _no_order_moved_backwards(order: Order) -> None:

@@ -10,6 +10,7 @@ even if it were still on its way; only then is the order REJECTED as never recei
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -350,13 +351,18 @@ def sync_order(order_id: str) -> None:
 # ------------------------------------------------------------------------------------ balances, positions
 
 def balances_sync_soon(account_id: int) -> None:
-    """After fills: one balance sync for the account, however many fills arrive meanwhile."""
-    if pubsub.client().set(_balance_sync_key(account_id), "1", nx=True, ex=30):
-        app.send_task(ACCOUNT_SYNC_TASK, args=[account_id])
+    """After fills and balance events: one balance sync for the account, however many arrive meanwhile, and
+    at most one every OMS_BALANCE_SYNC_MIN_SECONDS (a stream of fills must not spend the account's weight on
+    balance requests; the sync after the last fill still comes)."""
+    redis = pubsub.client()
+    if redis.set(_balance_sync_key(account_id), "1", nx=True, ex=30):
+        last = redis.get(_balance_sync_key(account_id, "last"))
+        wait = float(last) + settings.OMS_BALANCE_SYNC_MIN_SECONDS - time.time() if last else 0
+        app.send_task(ACCOUNT_SYNC_TASK, args=[account_id], countdown=max(0.0, wait))
 
 
-def _balance_sync_key(account_id: int) -> str:
-    return f"{settings.OMS_PUBSUB_PREFIX}:balance-sync-pending:{account_id}"
+def _balance_sync_key(account_id: int, kind: str = "pending") -> str:
+    return f"{settings.OMS_PUBSUB_PREFIX}:balance-sync-{kind}:{account_id}"
 
 
 def _spot_balances(result: dict) -> list[dict]:
@@ -405,7 +411,9 @@ def venue_position(p: dict) -> dict:
 
 def account_sync(account_id: int) -> None:
     """Replace the account's balances (spot, futures) and positions with the venue's."""
-    pubsub.client().delete(_balance_sync_key(account_id))  # fills from now on ask for another sync
+    redis = pubsub.client()
+    redis.delete(_balance_sync_key(account_id))  # fills from now on ask for another sync
+    redis.set(_balance_sync_key(account_id, "last"), time.time(), ex=3600)
     account = Account.objects.get(pk=account_id)
     gateway = gateway_for(account)
     try:

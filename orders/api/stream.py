@@ -126,6 +126,8 @@ class RecentSequences:
 class OrderEvents:
     """Order updates of the caller's accounts (or one of them), replayed after Last-Event-ID, then live."""
 
+    kind = "orders"
+
     def __init__(self, request):
         accounts = accounts_with_role(user=request.user)
         if request.query_params.get("account"):
@@ -134,10 +136,9 @@ class OrderEvents:
         self.names = list(accounts.values_list("name", flat=True))
         self.channels = frozenset(pubsub.order_channel(n) for n in self.names)
         last_id = request.headers.get("Last-Event-ID", "")
-        self.cursor = int(last_id) if last_id.isdigit() and len(last_id) < 19 else 0
+        # A sequence is a bigint: anything else (other scripts' digits, 20 digits) reads as "from now on".
+        self.cursor = int(last_id) if last_id.isascii() and last_id.isdigit() and len(last_id) < 19 else 0
         self.sent = RecentSequences()
-
-    kind = "orders"
 
     def subscribe(self, subscription) -> None:
         subscription.subscribe(*[pubsub.order_channel(n) for n in self.names] or [pubsub.order_channel("")])

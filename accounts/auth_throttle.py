@@ -1,8 +1,10 @@
 """Failed authentications are counted per client (an IP address) and, past OMS_AUTH_FAILURE_RATE, the client is
 refused before its token is even looked up until the window ends: guessing tokens costs time. Shared by gRPC and
-REST through the cache (Redis), so every process sees the same counts."""
+REST through the cache (Redis), so every process sees the same counts. While the cache cannot be reached the
+throttle stands aside (a warning a minute): authentication itself needs only the database."""
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -10,6 +12,9 @@ from django.core.cache import cache
 
 from accounts.auth import user_for_token
 from oms_project.errors import RateLimited
+from oms_project.jsonlog import RateLimitedLog
+
+CACHE_DOWN_LOG = RateLimitedLog(logging.getLogger("oms.auth"), interval=60.0)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -52,8 +57,16 @@ def auth_failure_record(client: str) -> None:
 def user_for_token_from(token: str | None, *, client: str):
     """user_for_token for a caller at `client`: refused with RateLimited while it is over its failure budget; an
     unknown or revoked token counts as a failure."""
-    auth_failures_check(client)
+    try:
+        auth_failures_check(client)
+    except RateLimited:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the cache (Redis) is down: no throttle rather than no service
+        CACHE_DOWN_LOG.warning("failed-authentication throttle skipped: cache unavailable (%s)", exc.__class__.__name__)
     user = user_for_token(token)
     if user is None:
-        auth_failure_record(client)
+        try:
+            auth_failure_record(client)
+        except Exception as exc:  # noqa: BLE001
+            CACHE_DOWN_LOG.warning("failed-authentication throttle skipped: cache unavailable (%s)", exc.__class__.__name__)
     return user

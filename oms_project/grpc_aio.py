@@ -10,9 +10,10 @@ import concurrent.futures
 import inspect
 import logging
 import threading
-import time
 
 import grpc
+
+from oms_project.jsonlog import RateLimitedLog
 
 
 class LoopThread:
@@ -154,24 +155,6 @@ class PreEncodedInterceptor(grpc.aio.ServerInterceptor):
         def serialize(response):
             return response if isinstance(response, bytes) else serializer(response)
         return handler._replace(response_serializer=serialize)
-
-
-class RateLimitedLog:
-    """At most one line per `interval` seconds; the next line says how many were held back meanwhile."""
-
-    def __init__(self, logger, interval: float):
-        self.logger, self.interval = logger, interval
-        self._lock = threading.Lock()
-        self._last, self._held = float("-inf"), 0
-
-    def warning(self, message: str, *args) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._last < self.interval:
-                self._held += 1
-                return
-            held, self._last, self._held = self._held, now, 0
-        self.logger.warning(message + (f" ({held} more since the last such line)" if held else ""), *args)
 
 
 class MalformedRequest:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -56,3 +58,21 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             out["stack"] = self.formatStack(record.stack_info)
         return json.dumps(out, default=str, ensure_ascii=False)
+
+
+class RateLimitedLog:
+    """At most one line per `interval` seconds; the next line says how many were held back meanwhile."""
+
+    def __init__(self, logger, interval: float):
+        self.logger, self.interval = logger, interval
+        self._lock = threading.Lock()
+        self._last, self._held = float("-inf"), 0
+
+    def warning(self, message: str, *args) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                self._held += 1
+                return
+            held, self._last, self._held = self._held, now, 0
+        self.logger.warning(message + (f" ({held} more since the last such line)" if held else ""), *args)

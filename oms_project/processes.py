@@ -53,10 +53,12 @@ def _web_argv(ctx: UpContext) -> list[str]:
 
 
 def _events_argv(ctx: UpContext) -> list[str]:
-    # Event streams on one event loop (orders/api/stream.py); uvicorn's own access log stays off (a line per stream).
+    # Event streams on one event loop (orders/api/stream.py); uvicorn's own access log stays off (a line per stream),
+    # and so does its X-Forwarded-For handling: OMS_TRUSTED_PROXIES decides whom to believe (orders/api/throttling.py).
     host, port = host_port(settings.OMS_EVENTS_ADDR)
     return [sys.executable, "-m", "uvicorn", "oms_project.asgi:application", "--host", host, "--port", str(port),
-            "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "5", "--app-dir", str(BASE_DIR)]
+            "--lifespan", "off", "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "5",
+            "--app-dir", str(BASE_DIR)]
 
 
 def _venue_argv(ctx: UpContext) -> list[str]:

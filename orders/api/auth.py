@@ -4,7 +4,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.auth_throttle import auth_failure_record, user_for_token_from
+from accounts.auth_throttle import user_for_token_from
 from oms_project.errors import RateLimited
 from orders.api.throttling import client_address
 
@@ -22,7 +22,6 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         try:
             token = header[1].decode()
         except UnicodeError:
-            auth_failure_record(client)
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
         try:
             user = user_for_token_from(token, client=client)

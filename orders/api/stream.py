@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 
-import redis.asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from accounts.stream_access import stream_access_check
 from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
+from orders.api.event_hub import HUB
 from orders.publish import update_message
 from orders.reporting import accounts_with_role
 from orders.selectors import order_events_to_resume
@@ -125,18 +126,25 @@ class RecentSequences:
 class OrderEvents:
     """Order updates of the caller's accounts (or one of them), replayed after Last-Event-ID, then live."""
 
+    kind = "orders"
+
     def __init__(self, request):
         accounts = accounts_with_role(user=request.user)
         if request.query_params.get("account"):
             accounts = accounts.filter(name=request.query_params["account"])
         self.accounts = accounts
         self.names = list(accounts.values_list("name", flat=True))
+        self.channels = frozenset(pubsub.order_channel(n) for n in self.names)
         last_id = request.headers.get("Last-Event-ID", "")
-        self.cursor = int(last_id) if last_id.isdigit() and len(last_id) < 19 else 0
+        # A sequence is a bigint: anything else (other scripts' digits, 20 digits) reads as "from now on".
+        self.cursor = int(last_id) if last_id.isascii() and last_id.isdigit() and len(last_id) < 19 else 0
         self.sent = RecentSequences()
 
     def subscribe(self, subscription) -> None:
-        return subscription.subscribe(*[pubsub.order_channel(n) for n in self.names] or [pubsub.order_channel("")])
+        subscription.subscribe(*[pubsub.order_channel(n) for n in self.names] or [pubsub.order_channel("")])
+
+    def accepts(self, channel: str) -> bool:
+        return channel in self.channels
 
     def first(self) -> list[str]:
         """Called once subscribed: nothing falls between the replay and live updates."""
@@ -159,12 +167,16 @@ class PriceEvents:
     """The latest known prices first, then live ticks; `symbols` filters (empty = all)."""
 
     names = None  # no accounts to re-check
+    kind = "prices"
 
     def __init__(self, request):
         self.symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
 
-    def subscribe(self, subscription):
-        return subscription.psubscribe(f"{pubsub.PRICE_CHANNEL_PREFIX}*")
+    def subscribe(self, subscription) -> None:
+        subscription.psubscribe(f"{pubsub.PRICE_CHANNEL_PREFIX}*")
+
+    def accepts(self, channel: str) -> bool:
+        return channel.startswith(pubsub.PRICE_CHANNEL_PREFIX)
 
     def first(self) -> list[str]:
         return [text for _, p in sorted(pubsub.latest_prices().items()) if (text := self.on_message(p))]
@@ -219,12 +231,15 @@ def _in_a_pool_thread(function):
 
 async def apump(events, *, user, token: str | None) -> AsyncIterator[str]:
     """pump's twin on an event loop (the events process): the same events, heartbeats, lifetime and access
-    re-checks, with an asyncio Redis subscription and database calls in pool threads, so an open stream holds
-    no thread. Subscribes before reading the ledger, as the WSGI path does in the view."""
-    client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
-    subscription = client.pubsub()
+    re-checks, reading the process's one Redis subscriber (event_hub) and calling the database in pool threads,
+    so an open stream holds neither a thread nor a Redis connection. Listens before reading the ledger, as the
+    WSGI path subscribes in the view."""
     try:
-        await events.subscribe(subscription)
+        listener = await HUB.listen(events.accepts, events.kind)
+    except ServiceError as exc:
+        yield error_event(exc)
+        return
+    try:
         yield "retry: 3000\n\n"
         for text in await _in_a_pool_thread(events.first)():
             yield text
@@ -232,15 +247,15 @@ async def apump(events, *, user, token: str | None) -> AsyncIterator[str]:
         quiet_since = checked_at = time.monotonic()
         check = _in_a_pool_thread(stream_access_check)
         while time.monotonic() < deadline:
-            if time.monotonic() - checked_at >= settings.OMS_SSE_AUTH_RECHECK_SECONDS:
-                checked_at = time.monotonic()
-                try:
+            try:
+                if time.monotonic() - checked_at >= settings.OMS_SSE_AUTH_RECHECK_SECONDS:
+                    checked_at = time.monotonic()
                     await check(user=user, token=token, accounts=events.names)
-                except ServiceError as exc:
-                    yield error_event(exc)
-                    return
-            message = await subscription.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            text = events.on_message(json.loads(message["data"])) if message else None
+                message = await listener.next(timeout=1.0)
+            except ServiceError as exc:  # access changed, Redis lost, or the client fell behind
+                yield error_event(exc)
+                return
+            text = events.on_message(message) if message else None
             if text:
                 quiet_since = time.monotonic()
                 yield text
@@ -248,8 +263,7 @@ async def apump(events, *, user, token: str | None) -> AsyncIterator[str]:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
     finally:
-        await subscription.aclose()
-        await client.aclose()
+        HUB.leave(listener)
 
 
 # ---- the views -----------------------------------------------------------------------------------
@@ -267,6 +281,8 @@ def event_stream_response(events, on_close=()) -> StreamingHttpResponse:
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     for closer in on_close:  # also when the stream never started (the client left first)
         response._resource_closers.append(closer)
+        # A client that leaves while the view runs gets its response dropped unclosed (ASGI): release on collection.
+        weakref.finalize(response, closer)
     return response
 
 

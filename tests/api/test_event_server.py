@@ -34,9 +34,11 @@ def events_server(transactional_db, tmp_path, settings):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
            "OMS_SSE_MAX_STREAMS": str(STREAMS + 2), "OMS_SSE_MAX_STREAMS_PER_USER": str(STREAMS),
-           "OMS_SSE_HEARTBEAT_SECONDS": "0.5", "OMS_SSE_AUTH_RECHECK_SECONDS": "0.2", "OMS_SSE_MAX_SECONDS": "120"}
-    child = ChildProcess("events", [sys.executable, "-m", "uvicorn", "oms_project.asgi:application", "--host", "127.0.0.1",
-                                    "--port", str(port), "--lifespan", "off", "--no-access-log"], env, tmp_path)
+           "OMS_SSE_HEARTBEAT_SECONDS": "0.5", "OMS_SSE_AUTH_RECHECK_SECONDS": "0.2", "OMS_SSE_MAX_SECONDS": "120",
+           "OMS_AUTH_FAILURE_RATE": "3/min"}
+    argv = [sys.executable, "-m", "uvicorn", "oms_project.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]  # as oms_project/processes.py runs it
+    child = ChildProcess("events", argv, env, tmp_path)
     url = f"http://127.0.0.1:{port}"
 
     def answering():
@@ -131,6 +133,14 @@ def test_on_the_events_server_a_removed_membership_ends_the_stream(events_server
     stream.close()
 
     assert "permission_denied" in text and "acct-b" in text
+
+
+def test_on_the_events_server_guessing_tokens_is_throttled_whatever_forwarded_for_says(events_server):
+    codes = [requests.get(f"{events_server.url}/api/v1/stream/orders/", timeout=10,
+                          headers={"Authorization": f"Bearer guess-{i}", "X-Forwarded-For": f"203.0.113.{i}"}).status_code
+             for i in range(4)]
+
+    assert codes == [401, 401, 401, 429]
 
 
 def test_the_web_tier_gives_streams_few_threads_or_sends_them_to_the_events_process(transactional_db, client_a, acct_a,

@@ -33,6 +33,7 @@ from django.conf import settings
 
 from accounts.models import Account, Market
 from exchanges import stream_state as state
+from oms_project.jsonlog import log_context
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def apply_order_report(account_id: int, market: str, vo: dict) -> None:
     order = venue_orders.load(order.id)
     gateway = gateway_for(order.account, credential_stamp=order.credential_stamp)
     symbol = venue_orders.ccxt_symbol_of(order.exchange, order.market, order.symbol)
-    venue_orders.apply_venue_order(gateway, order, vo, symbol=symbol, source="stream")
+    with log_context(order_id=order.id, account=order.account.name, task=f"stream.{market}"):
+        venue_orders.apply_venue_order(gateway, order, vo, symbol=symbol, source="stream")
 
 
 def catch_up(account_id: int, market: str) -> None:

@@ -25,7 +25,7 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
     # three it processes, then holds the answer: the worker dies before hearing anything.
     venue.control.set_faults(endpoints=["POST /api/v3/order"], drop_request_count=1, drop_response_count=3,
                              drop_hold_ms=120_000)
-    first = worker_processes()
+    first = worker_processes(env={"OMS_USER_STREAMS": "0"})  # no user-data stream: nobody hears back
     orders = [services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=D("0.01"), price=price)
               for price in (D("99000"), D("98000"), D("101000"), D("97000"))]
     ids = [o.id for o in orders]

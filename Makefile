@@ -17,7 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	OMS_DEV=1 $(BIN)/python manage.py up
 
-test: $(STAMP) go-client node-deps browser
+test: $(STAMP) lint go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest
 
 # The long reliability runs (tests/soak, about 5 minutes on 2 cores): scenario 15 for 60 s, the state machine
@@ -69,8 +69,10 @@ clients/javascript/node_modules/.installed: clients/javascript/package-lock.json
 	cd clients/javascript && npm ci --no-audit --no-fund
 	touch $@
 
+# Style, and the import contracts of pyproject.toml (which room may import which; README "Layout").
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV)

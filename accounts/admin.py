@@ -2,6 +2,8 @@
 positions. Every control change goes through accounts.services, which records who and when."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -17,11 +19,13 @@ from accounts.models import (
     Balance,
     ControlChange,
     Credential,
+    Market,
     Position,
     RiskLimit,
     TradingSwitch,
 )
 from exchanges import problems as account_problems
+from exchanges import stream_state
 from exchanges.supported import base_url_check, exchange_check
 from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
 from oms_project.errors import ServiceError
@@ -80,6 +84,12 @@ class AccountForm(forms.ModelForm):
         return _checked(base_url_check, self.cleaned_data.get("base_url"))
 
 
+def _ago(stamp: float | None) -> str:
+    if stamp is None:
+        return "never"
+    return f"{datetime.fromtimestamp(stamp, tz=UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 @admin.register(Account)
 class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = AccountForm
@@ -98,13 +108,14 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "exchange", "sandbox", "base_url"]
-        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems",
+                "user_streams"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
-        return ["name", "exchange", *venue, "set_credentials", "problems"]
+        return ["name", "exchange", *venue, "set_credentials", "problems", "user_streams"]
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -126,6 +137,17 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             return "none"
         return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}{}", (
             (p["where"], p["error"], f" (last seen {p['last_seen']})" if p.get("last_seen") else "") for p in found))
+
+    @admin.display(description="user-data streams")
+    def user_streams(self, account: Account) -> str:
+        """Each market's stream as the workers report it: state, since when, last event, reconnects, holder."""
+        rows = []
+        for market in Market.values:
+            f = stream_state.snapshot(account.pk, market)
+            rows.append((market, f["state"] + (" (live)" if f["live"] else ""), _ago(f["since"]), _ago(f["last_event"]),
+                         f["reconnects"], f["holder"] or "-"))
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {} since {}, last event {}, {} reconnects, "
+                                                   "held by {}", rows)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []

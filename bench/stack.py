@@ -220,6 +220,7 @@ class Stack:
                                                str(workers or self.grpc_workers)),
                                 env={"OMS_GRPC_REQUIRE_AUTH": "off",
                                      "OMS_GRPC_MAX_STREAMS": str(max_streams or self.max_streams),
+                                     "OMS_GRPC_MAX_PRICE_STREAMS": str(max_streams or self.max_streams),
                                      "OMS_GRPC_MAX_CONCURRENT_RPCS": str((max_streams or self.max_streams) + 256)})
         self.grpc_address = f"127.0.0.1:{port}"
         wait_for(lambda: self._alive_and(lambda: _port_open(port)), 60, "the gRPC server to listen")
@@ -243,7 +244,7 @@ class Stack:
         from accounts.models import Account
         from exchanges import ratelimit
         from exchanges.markets import sync_markets
-        from orders import execution
+        from execution import venue_orders
 
         account = account_services.account_create(name=ACCOUNT, exchange="binance", base_url=self.venue_url)
         account_services.credential_set(account=ACCOUNT, api_key=VENUE_KEY, secret=self.venue_secret)
@@ -251,7 +252,7 @@ class Stack:
         generous = tuple(ratelimit.Limit(kind, window, cap) for kind, window, cap in GENEROUS)
         for market in ("spot", "futures"):
             ratelimit.store_published_limits(account.pk, market, generous)
-        execution.account_sync(account.pk)
+        venue_orders.account_sync(account.pk)
         return Account.objects.get(pk=account.pk)
 
     # -- knobs -----------------------------------------------------------------------------------------

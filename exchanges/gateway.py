@@ -9,6 +9,7 @@ is resolved by looking the order up, not by resending it.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from functools import cache
 from urllib.parse import urlsplit, urlunsplit
 
 import ccxt
+import ccxt.pro
 from django.conf import settings
 
 from accounts.models import Account, Credential
@@ -101,8 +103,8 @@ class SharedLimitsMixin:
         return super().handle_errors(code, reason, url, method, headers, body, response, request_headers, request_body)
 
 
-class BinanceClient(SharedLimitsMixin, ccxt.binance):
-    """ccxt's binance, with its error tables working on any host (the local venue, a proxy)."""
+class BinanceDialect:
+    """Binance's error tables on any host, and its request weights, for the REST and the websocket clients."""
 
     def get_exceptions_by_url(self, url, exactOrBroad):
         found = super().get_exceptions_by_url(url, exactOrBroad)
@@ -120,6 +122,25 @@ class BinanceClient(SharedLimitsMixin, ccxt.binance):
     def oms_weight(self, api, cost: float) -> float:
         # ccxt prices spot endpoints at 0.2 per unit of Binance weight (rateLimit 50 ms); USD-M costs are weights.
         return cost if self.oms_market_of(api) == "futures" else cost * 5
+
+
+class BinanceClient(BinanceDialect, SharedLimitsMixin, ccxt.binance):
+    """ccxt's binance, with its error tables working on any host (the local venue, a proxy)."""
+
+
+class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
+    """ccxt.pro's binance for user-data streams. Its few REST calls (listenKey create and keep-alive) pass
+    the account's shared limiter like every other request."""
+
+    oms_limiters: dict[str, ratelimit.SharedLimiter]
+
+    async def fetch2(self, path, api="public", method="GET", params=None, config=None):
+        params = {} if params is None else params
+        config = {} if config is None else config
+        cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
+        limiter = self.oms_limiters[self.oms_market_of(api)]
+        await asyncio.to_thread(limiter.acquire, weight=self.oms_weight(api, cost), orders=0)
+        return await super().fetch2(path, api, method, params, config)
 
 
 @cache
@@ -175,6 +196,40 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     return client
 
 
+def stream_client(account: Account) -> BinanceStreamClient:
+    """A ccxt.pro client for the account's user-data streams (Binance only; other venues are polled). Use it
+    inside an event loop and close it; build a new one after the stream breaks (a fresh listenKey)."""
+    if account.exchange != "binance":
+        raise ValueError(f"user-data streams are not supported on {account.exchange!r}")
+    _, secrets = _secrets_for(account)
+    options = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS, **BINANCE_OPTIONS}
+    client = BinanceStreamClient({**secrets, "enableRateLimit": False,
+                                  "timeout": int(settings.OMS_VENUE_TIMEOUT_SECONDS * 1000), "options": options})
+    if account.sandbox:
+        client.set_sandbox_mode(True)
+    if account.base_url:
+        client.urls["api"] = {**override_base_url({k: v for k, v in client.urls["api"].items() if k != "ws"},
+                                                  account.base_url), "ws": single_host_ws_urls(account.base_url)}
+    client.oms_account_id = account.id
+    offset = ratelimit.clock_offset(account.id)
+    if offset is not None:
+        client.options["timeDifference"] = offset
+    client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
+                           for m in ("spot", "futures")}
+    return client
+
+
+def single_host_ws_urls(base_url: str) -> dict:
+    """Binance's websocket endpoints on one host (the local venue, or a proxy in front of Binance): spot
+    streams under /stream, USD-M under /fws, the spot WebSocket API under /ws-api/v3."""
+    from exchanges.simulator.testing import venue_ws_urls
+
+    urls = venue_ws_urls(base_url)
+    if base_url.startswith("https://"):
+        urls = override_base_url(urls, base_url)  # wss on a TLS host
+    return urls
+
+
 class _MarketCache:
     """Parsed markets per venue endpoint, shared by the clients of one process (load_markets costs
     two exchangeInfo calls; order calls need the markets but not fresh ones)."""
@@ -212,7 +267,7 @@ class Gateway:
     def __repr__(self) -> str:
         return f"<Gateway {self.account_name} {self.exchange}>"
 
-    def _ready(self) -> ccxt.Exchange:
+    def ready(self) -> ccxt.Exchange:
         """The client with markets no older than OMS_MARKETS_TTL_SECONDS (new listings, changed filters)."""
         if self._markets_at is None or time.monotonic() - self._markets_at > settings.OMS_MARKETS_TTL_SECONDS:
             _markets.attach(self.client, self._venue)
@@ -235,10 +290,10 @@ class Gateway:
         }
 
     def fetch_tickers(self, symbols: list[str], market: str) -> dict:
-        return self._ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
+        return self.ready().fetch_tickers(symbols, {"type": "swap"} if market == "futures" else {})
 
     def fetch_bids_asks(self, symbols: list[str], market: str) -> dict:
-        return self._ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
+        return self.ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
 
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
@@ -251,43 +306,56 @@ class Gateway:
             params["reduceOnly"] = True
         if post_only:
             params["postOnly"] = True
-        return self._ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
+        return self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
                                           None if order_type.upper() == "MARKET" or price is None else str(price), params)
 
     def set_leverage(self, *, symbol: str, leverage: int) -> dict:
-        return self._ready().set_leverage(leverage, symbol)
+        return self.ready().set_leverage(leverage, symbol)
 
     def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> dict:
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self._ready().cancel_order(exchange_order_id or None, symbol, params)
+        return self.ready().cancel_order(exchange_order_id or None, symbol, params)
 
     def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> dict:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self._ready().fetch_order(exchange_order_id or None, symbol, params)
+        return self.ready().fetch_order(exchange_order_id or None, symbol, params)
 
     def fetch_open_orders(self, market: str) -> list[dict]:
         """Every working order of the account on one market (reconciliation)."""
         params = {"type": "swap"} if market == "futures" else {}
-        return self._ready().fetch_open_orders(None, None, None, params)
+        return self.ready().fetch_open_orders(None, None, None, params)
+
+    def fetch_open_orders_of(self, *, symbol: str, market: str) -> list[dict]:
+        """The account's working orders on one symbol (a sync sweep: weight 6 on spot, 1 on USD-M)."""
+        return self.ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})
 
     def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
                         limit: int = 1000) -> list[dict]:
         """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
         missed fills; Binance's fromId pages through trades that share a millisecond)."""
         params = {"fromId": from_id} if from_id is not None else {}
-        return self._ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
+        return self.ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
 
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
-        return self._ready().fetch_my_trades(symbol, None, None, {"orderId": exchange_order_id})
+        """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
+        + fromId pages through an order with more trades than that)."""
+        client, trades, params = self.ready(), [], {"orderId": exchange_order_id}
+        page_size = settings.OMS_TRADES_PAGE
+        while True:
+            page = client.fetch_my_trades(symbol, None, page_size, params)
+            trades.extend(page)
+            if len(page) < page_size:
+                return trades
+            params = {"orderId": exchange_order_id, "fromId": max(int(t["id"]) for t in page) + 1}
 
     # -- account -----------------------------------------------------------------------------------
     def fetch_balance(self, market: str) -> dict:
         params = {"type": "future"} if market == "futures" else {}
-        return self._ready().fetch_balance(params)
+        return self.ready().fetch_balance(params)
 
     def fetch_positions(self) -> list[dict]:
-        return self._ready().fetch_positions(None, {"type": "future"})
+        return self.ready().fetch_positions(None, {"type": "future"})
 
 
 def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:

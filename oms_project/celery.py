@@ -9,7 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 app = Celery("oms_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.steps["worker"].add("orders.lane.LaneStep")  # order submits and cancels, off the task queue (orders/lane.py)
+app.steps["worker"].add("execution.lane.LaneStep")  # order submits and cancels, off the task queue (execution/lane.py)
+app.steps["worker"].add("execution.user_streams.UserStreamStep")  # venues' user-data streams (execution/user_streams.py)
 
 
 @task_prerun.connect(weak=False)

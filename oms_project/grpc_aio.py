@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import logging
 import threading
+import time
 
 import grpc
 
@@ -152,3 +154,73 @@ class PreEncodedInterceptor(grpc.aio.ServerInterceptor):
         def serialize(response):
             return response if isinstance(response, bytes) else serializer(response)
         return handler._replace(response_serializer=serialize)
+
+
+class RateLimitedLog:
+    """At most one line per `interval` seconds; the next line says how many were held back meanwhile."""
+
+    def __init__(self, logger, interval: float):
+        self.logger, self.interval = logger, interval
+        self._lock = threading.Lock()
+        self._last, self._held = float("-inf"), 0
+
+    def warning(self, message: str, *args) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                self._held += 1
+                return
+            held, self._last, self._held = self._held, now, 0
+        self.logger.warning(message + (f" ({held} more since the last such line)" if held else ""), *args)
+
+
+class MalformedRequest:
+    """What a request that is not its message decodes to; the handler is never called with it."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):
+    """First in the list, so before authentication: a request whose bytes do not decode answers INVALID_ARGUMENT
+    (grpc.aio would answer UNKNOWN naming an exception class and log a traceback per request). A flood of them
+    logs one line a minute."""
+
+    def __init__(self, log_interval: float = 60.0):
+        self.log = RateLimitedLog(logging.getLogger("oms.grpc"), interval=log_interval)
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None or handler.request_streaming:
+            return handler
+        deserialize, method = handler.request_deserializer, handler_call_details.method
+
+        def lenient(raw: bytes):
+            try:
+                return deserialize(raw)
+            except Exception as exc:  # noqa: BLE001 - whatever the decoder raises, the bytes were not the message
+                return MalformedRequest(exc)
+
+        async def refuse(context):
+            self.log.warning("refused a malformed %s request from %s", method, context.peer())
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"the request is not a valid {method.rsplit('/', 1)[-1]} message (protobuf decoding failed)")
+
+        def wrap(behavior):
+            if handler.response_streaming:
+                async def stream(request, context):
+                    if isinstance(request, MalformedRequest):
+                        await refuse(context)
+                    async for response in behavior(request, context):
+                        yield response
+                return stream
+
+            async def unary(request, context):
+                if isinstance(request, MalformedRequest):
+                    await refuse(context)
+                return await behavior(request, context)
+            return unary
+
+        return handler_with(handler._replace(request_deserializer=lenient), wrap)

@@ -97,6 +97,12 @@ _ledger_registry = CollectorRegistry(auto_describe=False)
 _ledger_registry.register(LedgerCollector())
 
 
+def register_scrape_collector(collector: Collector) -> None:
+    """A collector computed on scrape from shared state (an app's `ready()` adds its own), rendered beside
+    the ledger gauges."""
+    _ledger_registry.register(collector)
+
+
 def process_registry() -> CollectorRegistry:
     """This host's process metrics: aggregated over PROMETHEUS_MULTIPROC_DIR when set, else this process."""
     if not MULTIPROCESS:

@@ -73,6 +73,6 @@ def worker_process_shutdown(pid=None, **_):
 def worker_ready(sender=None, **_):
     """A worker (re)started: settle what a previous crash may have left pending. Queued rather than run
     inline, so the worker starts consuming at once; recovery is safe to run any number of times."""
-    from oms_project.tasks import recover_pending
+    from execution.tasks import recover_pending
 
     recover_pending.apply_async(queue="sync")

@@ -52,6 +52,13 @@ def _web_argv(ctx: UpContext) -> list[str]:
             "--access-logfile", "-", "--no-control-socket", "--chdir", str(BASE_DIR)]
 
 
+def _events_argv(ctx: UpContext) -> list[str]:
+    # Event streams on one event loop (orders/api/stream.py); uvicorn's own access log stays off (a line per stream).
+    host, port = host_port(settings.OMS_EVENTS_ADDR)
+    return [sys.executable, "-m", "uvicorn", "oms_project.asgi:application", "--host", host, "--port", str(port),
+            "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "5", "--app-dir", str(BASE_DIR)]
+
+
 def _venue_argv(ctx: UpContext) -> list[str]:
     host, port = host_port(settings.OMS_VENUE_ADDR)
     return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"))
@@ -78,6 +85,14 @@ CHILDREN: list[Child] = [
         argv=_web_argv,
         listens=lambda: settings.OMS_HTTP_ADDR,
         describe=lambda: f"admin http://{settings.OMS_HTTP_ADDR}/admin/",
+        # The web tier redirects event streams to the events process rather than hold a thread for each.
+        env=lambda ctx: {"OMS_EVENTS_URL": settings.OMS_EVENTS_URL or f"http://{settings.OMS_EVENTS_ADDR}"},
+    ),
+    Child(
+        name="events",
+        argv=_events_argv,
+        listens=lambda: settings.OMS_EVENTS_ADDR,
+        describe=lambda: f"server-sent events http://{settings.OMS_EVENTS_ADDR}/api/v1/stream/orders/ (no thread per stream)",
     ),
     Child(
         name="venue",

@@ -63,10 +63,12 @@ INSTALLED_APPS = [
     "accounts",
     "exchanges",
     "orders",
+    "execution",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "oms_project.request_limits.RequestLimitsMiddleware",  # NUL in the URL, oversized bodies: 400/413 before any view
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from STATIC_ROOT (the admin's), no separate server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +175,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # and the instrument catalog. Expiry keeps a stopped worker from facing a pile of stale ticks.
 CELERY_BEAT_SCHEDULE = {
     "orders-sync-due": {"task": "orders.tasks.orders_sync_due", "schedule": 1.0, "options": {"expires": 5}},
+    "accounts-sweep-due": {"task": "orders.tasks.accounts_sweep_due", "schedule": 1.0, "options": {"expires": 5}},
     "accounts-sync-all": {"task": "orders.tasks.accounts_sync_all",
                           "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
     "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
@@ -200,6 +203,16 @@ OMS_UNKNOWN_GRACE_SECONDS = float(os.environ.get("OMS_UNKNOWN_GRACE_SECONDS", "5
 OMS_CCXT_RATE_LIMIT = env_bool("OMS_CCXT_RATE_LIMIT", False)
 OMS_RATE_LIMIT_MAX_WAIT_SECONDS = float(os.environ.get("OMS_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 OMS_MARKETS_TTL_SECONDS = int(os.environ.get("OMS_MARKETS_TTL_SECONDS", "3600"))
+# User-data streams (execution/user_streams.py): consumed by workers on the sync queue, one per account and market
+# in the deployment (a lease another worker takes over this long after its holder died).
+OMS_USER_STREAMS = env_bool("OMS_USER_STREAMS", True)
+OMS_USER_STREAM_LEASE_SECONDS = float(os.environ.get("OMS_USER_STREAM_LEASE_SECONDS", "6"))
+# Sync sweeps (execution/sweeps.py): every this many seconds while the stream is live (a safety net), at most
+# this often while it is down, and never more than this share of the account's published request weight.
+OMS_SYNC_SWEEP_LIVE_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_LIVE_SECONDS", "20"))
+OMS_SYNC_SWEEP_MIN_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_MIN_SECONDS", "1"))
+OMS_SYNC_WEIGHT_SHARE = float(os.environ.get("OMS_SYNC_WEIGHT_SHARE", "0.2"))
+OMS_TRADES_PAGE = int(os.environ.get("OMS_TRADES_PAGE", "1000"))  # trades per request (Binance's largest page)
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 OMS_WORKER_CONCURRENCY = int(os.environ.get("OMS_WORKER_CONCURRENCY", "2"))  # worker processes `up` starts
 # Recovery leaves orders younger than this to the worker handling them; reconciliation skips orders
@@ -209,6 +222,27 @@ OMS_RECONCILE_SETTLE_SECONDS = float(os.environ.get("OMS_RECONCILE_SETTLE_SECOND
 OMS_RECONCILE_LOOKBACK_HOURS = float(os.environ.get("OMS_RECONCILE_LOOKBACK_HOURS", "24"))
 # Trades of every catalog symbol are scanned when the venue lists at most this many (else the traded ones).
 OMS_RECONCILE_CATALOG_SCAN_MAX = int(os.environ.get("OMS_RECONCILE_CATALOG_SCAN_MAX", "50"))
+
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g. 10.0.0.0/8); none by
+# default, so throttles key on the connecting address. Failed authentications (gRPC and REST) allowed per client.
+OMS_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("OMS_TRUSTED_PROXIES", "").split(",") if p.strip()]
+OMS_AUTH_FAILURE_RATE = os.environ.get("OMS_AUTH_FAILURE_RATE", "20/min")
+
+
+def _check_rate_settings() -> None:
+    import ipaddress
+
+    for proxy in OMS_TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"OMS_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
+    count, _, period = OMS_AUTH_FAILURE_RATE.partition("/")
+    if not count.strip().isdigit() or period.strip()[:1].lower() not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"OMS_AUTH_FAILURE_RATE must look like 20/min, got {OMS_AUTH_FAILURE_RATE!r}")
+
+
+_check_rate_settings()
 
 # Shared cache (throttle counters, idempotency locks) so every web process sees the same numbers.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
@@ -228,12 +262,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.UserRateThrottle", "orders.api.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("OMS_API_USER_RATE", "1200/min"),
         "anon": os.environ.get("OMS_API_ANON_RATE", "60/min"),
     },
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    # JSON nested too deeply for the parser is a 400 (orders/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -253,6 +290,14 @@ SPECTACULAR_SETTINGS = {
 OMS_SSE_MAX_SECONDS = int(os.environ.get("OMS_SSE_MAX_SECONDS", "300"))
 OMS_SSE_HEARTBEAT_SECONDS = float(os.environ.get("OMS_SSE_HEARTBEAT_SECONDS", "15"))
 OMS_SSE_AUTH_RECHECK_SECONDS = float(os.environ.get("OMS_SSE_AUTH_RECHECK_SECONDS", "5"))  # a revoked token ends it
+# Event streams hold no thread in the events process (uvicorn on oms_project.asgi at OMS_EVENTS_ADDR, run by `up`);
+# the WSGI web tier redirects them there when OMS_EVENTS_URL is set, else serves at most OMS_SSE_WSGI_MAX_STREAMS
+# per process itself (each holds a thread). Caps per events process and per user.
+OMS_EVENTS_ADDR = os.environ.get("OMS_EVENTS_ADDR", "127.0.0.1:8001")
+OMS_EVENTS_URL = os.environ.get("OMS_EVENTS_URL", "")
+OMS_SSE_MAX_STREAMS = int(os.environ.get("OMS_SSE_MAX_STREAMS", "1000"))
+OMS_SSE_MAX_STREAMS_PER_USER = int(os.environ.get("OMS_SSE_MAX_STREAMS_PER_USER", "8"))
+OMS_SSE_WSGI_MAX_STREAMS = int(os.environ.get("OMS_SSE_WSGI_MAX_STREAMS", "2"))
 
 # Observability: JSON log lines (OMS_LOG_FORMAT=plain for humans); /metrics optionally behind a bearer token.
 OMS_LOG_FORMAT = os.environ.get("OMS_LOG_FORMAT", "json")
@@ -286,7 +331,12 @@ OMS_GRPC_REQUIRE_AUTH = os.environ.get("OMS_GRPC_REQUIRE_AUTH", "").strip().lowe
 OMS_GRPC_TLS_CERT = os.environ.get("OMS_GRPC_TLS_CERT", "")
 OMS_GRPC_TLS_KEY = os.environ.get("OMS_GRPC_TLS_KEY", "")
 OMS_GRPC_WORKERS = int(os.environ.get("OMS_GRPC_WORKERS", "32"))
-OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # default: half the workers
+OMS_GRPC_MAX_STREAMS = int(os.environ.get("OMS_GRPC_MAX_STREAMS", "0")) or None  # order streams; default: half the workers
+# Price streams run on the event loop (no thread each): their own cap, by default the concurrent-RPC limit less the
+# order streams and 64 unary calls. Per API token: a few order streams, more price streams; 0 = no cap.
+OMS_GRPC_MAX_PRICE_STREAMS = int(os.environ.get("OMS_GRPC_MAX_PRICE_STREAMS", "0")) or None
+OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN = int(os.environ.get("OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN", "4"))
+OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN = int(os.environ.get("OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN", "32"))
 OMS_GRPC_MAX_CONCURRENT_RPCS = int(os.environ.get("OMS_GRPC_MAX_CONCURRENT_RPCS", "256"))
 OMS_GRPC_MAX_MESSAGE_BYTES = int(os.environ.get("OMS_GRPC_MAX_MESSAGE_BYTES", str(4 * 1024 * 1024)))
 OMS_GRPC_STREAM_QUEUE_SIZE = int(os.environ.get("OMS_GRPC_STREAM_QUEUE_SIZE", "1000"))

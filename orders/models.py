@@ -119,11 +119,13 @@ class Order(models.Model):
 
 
 class Fill(models.Model):
-    """One venue trade. Unique per (account, market, venue trade id): ingesting it twice is a no-op."""
+    """One venue trade. Unique per (account, market, symbol, venue trade id), since venues number trades per
+    symbol (Binance does): ingesting it twice is a no-op, and two symbols' trades with one id are both kept."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     market = models.CharField(max_length=16, choices=Market.choices)
+    symbol = models.CharField(max_length=32)  # the order's, kept here because it is part of the trade's identity
     trade_id = models.CharField(max_length=64)
     price = models.DecimalField(**MONEY)
     quantity = models.DecimalField(**MONEY)
@@ -136,7 +138,7 @@ class Fill(models.Model):
     class Meta:
         ordering = ["executed_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "market", "trade_id"], name="uniq_fill_trade"),
+            models.UniqueConstraint(fields=["account", "market", "symbol", "trade_id"], name="uniq_fill_symbol_trade"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
         ]
         indexes = [models.Index(fields=["account", "-executed_at"], name="fill_account_time")]

@@ -1,6 +1,6 @@
 """What reconciliation found: one run per account and pass, and each difference between ledger and venue.
 
-Read-only records (admin shows them); `orders.reconcile` writes them. Nothing here changes an order:
+Read-only records (admin shows them); `execution.reconcile` writes them. Nothing here changes an order:
 repairs go through `orders.services` and leave OrderEvents with source "reconcile".
 """
 from __future__ import annotations

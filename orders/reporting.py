@@ -39,7 +39,7 @@ def dashboard_summary(*, user, now: datetime | None = None) -> dict:
     return {
         "open_orders": Order.objects.filter(account__in=accounts, status__in=OPEN_STATUSES).count(),
         "filled_notional_today": list(
-            fills_today.values(symbol=F("order__symbol"))
+            fills_today.values("symbol")
             .annotate(notional=Sum(F("price") * F("quantity"), output_field=_MONEY)).order_by("symbol")),
         "fees_today": list(
             fills_today.exclude(fee=0).values(asset=F("fee_asset")).annotate(amount=Sum("fee")).order_by("asset")),

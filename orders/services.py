@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import Conflict, InvalidInput, NotFound, echo
-from orders import lifecycle, risk, submission, validation
+from orders import handoff, lifecycle, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
 from orders.models import Fill, Order, OrderEvent, Status
@@ -119,7 +119,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         _after_commit(publish_order_update, order, event)
-        _after_commit(submission.enqueue_submit, order)
+        _after_commit(handoff.enqueue_submit, order)
     return order
 
 
@@ -135,7 +135,7 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    _after_commit(submission.enqueue_cancel, order)
+    _after_commit(handoff.enqueue_cancel, order)
     return order
 
 
@@ -250,13 +250,15 @@ def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decim
             order = order_lock(order_id)
         except Order.DoesNotExist:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
-        fill = Fill(order=order, account_id=order.account_id, market=order.market, trade_id=str(trade_id), price=price,
+        fill = Fill(order=order, account_id=order.account_id, market=order.market, symbol=order.symbol,
+                    trade_id=str(trade_id), price=price,
                     quantity=quantity, fee=fee, fee_asset=fee_asset or "", is_maker=bool(is_maker), executed_at=executed_at)
         try:
             with transaction.atomic():
                 fill.save(force_insert=True)
         except IntegrityError:
-            if Fill.objects.filter(account_id=order.account_id, market=order.market, trade_id=str(trade_id)).exists():
+            if Fill.objects.filter(account_id=order.account_id, market=order.market, symbol=order.symbol,
+                                   trade_id=str(trade_id)).exists():
                 return None
             raise
         _fill_totals_apply(order, fill, source=source)
@@ -361,15 +363,20 @@ def order_submission_release(*, order_id: str) -> None:
     Order.objects.filter(pk=order_id, status=Status.PENDING_NEW).update(submitted_at=None)
 
 
+# Orders the venue has not settled yet: each needs its own look (a sweep of the open orders cannot tell
+# "never received" from "not visible yet", nor answer a cancel); acknowledged working orders are swept.
+UNSETTLED_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+
+
 def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> list[str]:
-    """Working orders whose next look at the venue is due; each gets its next time (`interval(order)`
+    """Unsettled orders whose next look at the venue is due; each gets its next time (`interval(order)`
     from now) in the same transaction, so concurrent pollers never take the same order twice.
     An order never looked at is due one interval after it was placed; one not yet sent, only once its
     submit task has had `handoff_grace` to do that."""
     now = timezone.now()
     with transaction.atomic():
         due = list(Order.objects.select_for_update(skip_locked=True)
-                   .filter(status__in=lifecycle.OPEN_STATUSES)
+                   .filter(Q(status__in=UNSETTLED_STATUSES) | Q(status__in=lifecycle.OPEN_STATUSES, exchange_order_id=""))
                    .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True, created_at__lte=now - timedelta(seconds=1)))
                    .exclude(status=Status.PENDING_NEW, submitted_at__isnull=True, created_at__gt=now - handoff_grace)
                    .order_by("next_sync_at", "created_at")[:limit])

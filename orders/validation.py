@@ -3,6 +3,8 @@
 Every refusal is an `InvalidInput` naming the field and the rule, with the numbers involved."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -39,12 +41,32 @@ def num(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+# An amount written as text: ASCII digits with at most one point and an optional sign. Decimal() alone would also
+# take other scripts' digits ("١"), underscores ("0.00_1") and exponents. NaN/Infinity are read so that the
+# finite rule can name them.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+|inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+DECIMAL_TEXT_RULE = "must be a decimal number written with ASCII digits and at most one point (e.g. 0.001)"
+
+
+def decimal_from_text(text: str) -> Decimal | None:
+    """The one reading of an exact decimal string (REST amounts, gRPC *_decimal fields, services given text);
+    None when the text is not one."""
+    text = text.strip()
+    return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else None
+
+
 def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | None:
-    """A finite Decimal > 0. Floats (gRPC edge) go through their shortest repr, never their binary expansion."""
+    """A finite Decimal > 0. Floats (gRPC edge) go through their shortest repr, never their binary expansion;
+    text must be an exact decimal string (decimal_from_text)."""
     if value is None and allow_none:
         return None
     try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if isinstance(value, str):
+            number = decimal_from_text(value)
+            if number is None:
+                raise InvalidInput(f"{field} {DECIMAL_TEXT_RULE}, not {echo(value)}", field=field)
+        else:
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(f"{field} must be a number, not {echo(value)}", field=field) from None
     if not number.is_finite():
@@ -75,11 +97,20 @@ def _price_clean(price, order_type: str) -> Decimal | None:
     return decimal_clean(price, field="price", allow_none=True)
 
 
+# Bidirectional controls make an id read differently from what it is (in the admin, logs, a venue's UI).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _client_order_id_clean(value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > CLIENT_ORDER_ID_MAX:
         raise InvalidInput(f"client_order_id is {len(value)} characters; at most {CLIENT_ORDER_ID_MAX} allowed",
                            field="client_order_id")
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS:
+            kind = "a control character" if unicodedata.category(char) == "Cc" else "a bidirectional control character"
+            raise InvalidInput(f"client_order_id must not contain {kind} (U+{ord(char):04X} at position {position})",
+                               field="client_order_id")
     return value or None
 
 

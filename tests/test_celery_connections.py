@@ -6,8 +6,8 @@ from celery.fixups.django import DjangoWorkerFixup
 from celery.signals import task_postrun, task_prerun
 from django.db import connection
 
+from execution import tasks
 from oms_project.celery import app
-from orders import tasks
 
 
 def _backend_pid() -> int:

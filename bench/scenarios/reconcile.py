@@ -48,7 +48,7 @@ def run(stack: Stack, count: int) -> dict:
     from accounts import services as account_services
     from exchanges.markets import sync_markets
     from exchanges.simulator.testing import ccxt_client
-    from orders import execution, reconcile
+    from execution import reconcile, venue_orders
     from orders.models import Order, Status
 
     secret = secrets.token_urlsafe(16)
@@ -57,7 +57,7 @@ def run(stack: Stack, count: int) -> dict:
     account = account_services.account_create(name=ACCOUNT, exchange="binance", base_url=stack.venue_url)
     account_services.credential_set(account=ACCOUNT, api_key=KEY, secret=secret)
     sync_markets(account)
-    execution.account_sync(account.pk)
+    venue_orders.account_sync(account.pk)
     placed = _venue_orders(stack, secret, count)
     settled = timezone.now() - timedelta(seconds=settings.OMS_RECONCILE_SETTLE_SECONDS + 60)
     Order.objects.bulk_create([
@@ -66,7 +66,7 @@ def run(stack: Stack, count: int) -> dict:
               status=Status.NEW, version=2, exchange_order_id=exchange_id, submitted_at=settled)
         for order_id, symbol, exchange_id, price in placed], batch_size=2000)
     Order.objects.filter(account=account).update(created_at=settled, updated_at=settled)
-    execution.account_sync(account.pk)  # the resting orders lock funds: the ledger's balances follow
+    venue_orders.account_sync(account.pk)  # the resting orders lock funds: the ledger's balances follow
 
     raw = ccxt_client(stack.venue_url, KEY, secret)
     raw.load_markets()

@@ -18,6 +18,7 @@ class Position:
     amt: Decimal = ZERO
     entry: Decimal = ZERO
     update_time: int = 0
+    realized: Decimal = ZERO  # accumulated realized PnL before fees (ACCOUNT_UPDATE's `cr`)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Account:
             "api_key": self.api_key, "secret": self.secret, "created_ms": self.created_ms, "update_time": self.update_time,
             "spot": {a: [str(f), str(lk)] for a, (f, lk) in self.spot.items()},
             "wallet": {a: str(v) for a, v in self.wallet.items()},
-            "positions": {s: [str(p.amt), str(p.entry), p.update_time] for s, p in self.positions.items()},
+            "positions": {s: [str(p.amt), str(p.entry), p.update_time, str(p.realized)] for s, p in self.positions.items()},
             "leverage": self.leverage,
         }
 
@@ -59,7 +60,8 @@ class Account:
         return cls(s["api_key"], s["secret"], s["created_ms"], update_time=s["update_time"],
                    spot={a: [D(f), D(lk)] for a, (f, lk) in s["spot"].items()},
                    wallet={a: D(v) for a, v in s["wallet"].items()},
-                   positions={k: Position(D(a), D(e), t) for k, (a, e, t) in s["positions"].items()},
+                   positions={k: Position(D(a), D(e), t, D(r[0]) if r else ZERO)
+                              for k, (a, e, t, *r) in s["positions"].items()},
                    leverage=dict(s["leverage"]))
 
 

@@ -51,10 +51,32 @@ class VenueControl:
             payload["freeze"] = freeze
         return self._call("POST", "price", json=payload)
 
-    def fund(self, api_key: str, market: str, asset: str, amount) -> None:
-        """Add (or, negative, remove) free balance: market 'spot' or 'futures'."""
-        self._call("POST", "fund", json={"api_key": api_key, "market": market, "asset": asset,
-                                         "amount": str(Decimal(str(amount)))})
+    def fund(self, api_key: str, market: str, asset: str, amount, reason: str | None = None) -> None:
+        """Add (or, negative, remove) free balance: market 'spot' or 'futures'. Spot streams `balanceUpdate`;
+        futures streams ACCOUNT_UPDATE with reason DEPOSIT/WITHDRAW, or `reason` (e.g. FUNDING_FEE)."""
+        payload = {"api_key": api_key, "market": market, "asset": asset, "amount": str(Decimal(str(amount)))}
+        if reason is not None:
+            payload["reason"] = reason
+        self._call("POST", "fund", json=payload)
+
+    def trickle(self, symbol: str, side: str, count: int, qty, market: str = "spot") -> dict:
+        """`count` synthetic takers of `qty` each on `side` (SELL takers fill resting BUYs), each filling the
+        best resting user order at its price as maker; {"fills", "orders", "first_trade_id", "last_trade_id"}."""
+        return self._call("POST", "trickle", json={"symbol": symbol, "market": market, "side": side, "count": count,
+                                                   "qty": str(Decimal(str(qty)))})
+
+    def align_trade_ids(self, next_id: int | None = None, market: str | None = None) -> dict:
+        """Every symbol's next trade id (of `market`, or both) becomes `next_id` (default: one past the highest
+        used), so different symbols' trades carry the same ids; returns {market: {symbol: next id}}."""
+        payload: dict = {} if market is None else {"market": market}
+        if next_id is not None:
+            payload["next_id"] = next_id
+        return self._call("POST", "trade-ids", json=payload)
+
+    def user_streams(self) -> dict:
+        """{"listen_keys": [{listen_key, api_key, age_ms, expired}], "connections": [{market, api_key,
+        subscription_id, listen_key, age_ms}]}: every open user-data subscription the venue holds."""
+        return self._call("GET", "user-streams")
 
     def add_key(self, api_key: str, secret: str) -> None:
         self._call("POST", "keys", json={"api_key": api_key, "secret": secret})

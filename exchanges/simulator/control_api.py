@@ -7,6 +7,7 @@ import orjson
 from aiohttp import web
 
 from .markets import FUTURES, INSTRUMENTS, MARKETS, SPOT
+from .user_events import ACCOUNT_REASONS
 
 MARKET_ALIASES = {"spot": SPOT, "futures": FUTURES, "future": FUTURES, "linear": FUTURES, "swap": FUTURES}
 
@@ -68,6 +69,7 @@ def add_control_routes(app: web.Application, server) -> None:
             server.faults.knobs.update(await body(request))
         except ValueError as exc:
             raise BadControl(str(exc)) from None
+        server.streams.user.apply_connection_faults()  # "close now" / "expire now" act before the answer
         return await get_faults(request)
 
     async def clear_faults(request):
@@ -124,11 +126,53 @@ def add_control_routes(app: web.Application, server) -> None:
         asset = str(data.get("asset", "")).upper()
         if not asset.isalnum():
             raise BadControl("asset must be an asset code such as USDT")
+        market, reason = _market(data.get("market")), data.get("reason")
+        if reason is not None and (market != FUTURES or reason not in ACCOUNT_REASONS):
+            raise BadControl(f"reason is for futures only, one of {list(ACCOUNT_REASONS)}")
         try:
-            venue.fund(api_key, _market(data.get("market")), asset, _decimal(data.get("amount"), "amount"))
+            venue.fund(api_key, market, asset, _decimal(data.get("amount"), "amount"), reason)
         except ValueError as exc:
             raise BadControl(str(exc)) from None
         return _json({"ok": True})
+
+    def _symbol(data: dict, market: str) -> str:
+        symbol = str(data.get("symbol", "")).replace("/", "").split(":")[0].upper()
+        if symbol not in INSTRUMENTS[market]:
+            raise BadControl(f"symbol must be one of {sorted(INSTRUMENTS[market])}")
+        return symbol
+
+    async def trickle(request):
+        """`count` synthetic takers of `qty` on `side` (SELL meets resting BUYs) against resting user orders."""
+        data = await body(request)
+        market = _market(data.get("market"))
+        symbol = _symbol(data, market)
+        side = str(data.get("side", "")).upper()
+        if side not in ("BUY", "SELL"):
+            raise BadControl("side must be BUY or SELL (the takers' side)")
+        count, qty = data.get("count"), _decimal(data.get("qty"), "qty")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100_000:
+            raise BadControl("count must be an integer from 1 to 100000")
+        step = INSTRUMENTS[market][symbol].step
+        if qty <= 0 or qty % step:
+            raise BadControl(f"qty must be a positive multiple of the step {step}")
+        trades = venue.trickle(market, symbol, side, count, qty)
+        return _json({"fills": len(trades), "orders": sorted({t.order_id for t in trades}),
+                      "first_trade_id": trades[0].trade_id if trades else None,
+                      "last_trade_id": trades[-1].trade_id if trades else None})
+
+    async def trade_ids(request):
+        data = await body(request)
+        market = _market(data["market"]) if data.get("market") is not None else None
+        next_id = data.get("next_id")
+        if next_id is not None and (isinstance(next_id, bool) or not isinstance(next_id, int) or next_id < 1):
+            raise BadControl("next_id must be a positive integer")
+        try:
+            return _json(venue.align_trade_ids(market, next_id))
+        except ValueError as exc:
+            raise BadControl(str(exc)) from None
+
+    async def user_streams(request):
+        return _json(server.streams.user.describe())
 
     async def add_key(request):
         data = await body(request)
@@ -166,6 +210,9 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_get("/_venue/records", records)
     app.router.add_post("/_venue/price", set_price)
     app.router.add_post("/_venue/fund", fund)
+    app.router.add_post("/_venue/trickle", trickle)
+    app.router.add_post("/_venue/trade-ids", trade_ids)
+    app.router.add_get("/_venue/user-streams", user_streams)
     app.router.add_post("/_venue/keys", add_key)
     app.router.add_get("/_venue/limits", limits)
     app.router.add_post("/_venue/limits", limits)

@@ -18,6 +18,7 @@ CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 FEE_UNIT = Decimal("0.00000001")
 OPEN = ("NEW", "PARTIALLY_FILLED")
+DAY_MS = 86_400_000
 
 
 @dataclass(slots=True)
@@ -107,6 +108,7 @@ class Venue:
         self.next_order_id = {(m, s): 1_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
+        self.fund_listeners: list = []  # called with (market, api key, asset, amount, reason) on every funding
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -124,7 +126,8 @@ class Venue:
         account.secret = secret
         return account
 
-    def fund(self, api_key: str, market: str, asset: str, amount: Decimal) -> None:
+    def fund(self, api_key: str, market: str, asset: str, amount: Decimal, reason: str | None = None) -> None:
+        """A deposit (or, negative, a withdrawal); futures may name another wallet reason (e.g. FUNDING_FEE)."""
         account = self.accounts[api_key]
         if market == SPOT:
             row = account.spot_row(asset)
@@ -137,6 +140,8 @@ class Venue:
             account.wallet[asset] = account.wallet.get(asset, ZERO) + amount
         account.update_time = self.now()
         self.dirty = True
+        for listener in self.fund_listeners:
+            listener(market, api_key, asset, amount, reason or ("DEPOSIT" if amount >= 0 else "WITHDRAW"))
 
     def book(self, market: str, symbol: str) -> Book:
         book = self.books.get((market, symbol))
@@ -508,6 +513,7 @@ class Venue:
             closing = min(abs(signed_qty), abs(pos.amt))
             direction = 1 if pos.amt > 0 else -1
             realized = closing * (price - pos.entry) * direction
+            pos.realized += realized
             pos.amt += signed_qty
             if pos.amt == 0:
                 pos.entry = ZERO
@@ -560,6 +566,43 @@ class Venue:
             self._fill(order, account, order.price, qty, is_maker=True)
             self._consume(book, side, self._sweep(book, side, qty, order.price, None, INSTRUMENTS[market][symbol].step))
 
+    def trickle(self, market: str, symbol: str, taker_side: str, count: int, qty: Decimal) -> list[Trade]:
+        """`count` synthetic takers of `qty` each on `taker_side` (SELL takers meet resting BUYs), each filling
+        the best resting user order (best price, then oldest) at its own price as maker: many small trades on
+        one order, which the displayed synthetic depth (a few levels per sweep) never produces."""
+        instrument = self.instrument(market, symbol)
+        maker_side = "BUY" if taker_side == "SELL" else "SELL"
+        trades: list[Trade] = []
+        for _ in range(count):
+            resting = [o for o in self.resting.get((market, instrument.symbol), []) if o.side == maker_side]
+            if not resting:
+                break
+            best = max(resting, key=lambda o: (o.price if maker_side == "BUY" else -o.price, -o.time, -o.order_id))
+            account = self.accounts[best.api_key]
+            take = min(qty, best.remaining)
+            if best.reduce_only:
+                pos = account.position(instrument.symbol)
+                if pos.amt == 0 or (pos.amt > 0) == (best.side == "BUY"):
+                    self._close(best, account, "EXPIRED")
+                    continue
+                take = min(take, abs(pos.amt))
+            trades.append(self._fill(best, account, best.price, take, is_maker=True))
+        return trades
+
+    def align_trade_ids(self, market: str | None, next_id: int | None) -> dict[str, dict[str, int]]:
+        """Give every symbol (of one market, or both) the same next trade id, so two symbols' trades share ids
+        as they do on Binance. Ids only move forward: `next_id` must exceed every id already used."""
+        keys = [k for k in self.next_trade_id if market is None or k[0] == market]
+        highest = max(self.next_trade_id[k] for k in keys)
+        if next_id is None:
+            next_id = highest + 1
+        if next_id <= highest:
+            raise ValueError(f"next_id must be greater than {highest}, the highest trade id already used")
+        for k in keys:
+            self.next_trade_id[k] = next_id - 1
+        self.dirty = True
+        return {m: {s: v + 1 for (mm, s), v in self.next_trade_id.items() if mm == m} for m in sorted({k[0] for k in keys})}
+
     # ---- queries and cancels -------------------------------------------------------------------
     def find_order(self, market: str, account: Account, params: dict, missing: VenueError) -> Order:
         instrument = self.instrument(market, params.get("symbol"))
@@ -602,12 +645,37 @@ class Venue:
         return self._window(orders, params, lambda o: o.order_id, lambda o: o.time, "orderId")
 
     def my_trades(self, market: str, account: Account, params: dict) -> list[Trade]:
+        """Binance's trade paging: spot accepts symbol alone or with orderId, startTime, endTime, fromId,
+        startTime+endTime (at most 24 h apart) or orderId+fromId; USD-M never takes fromId with a time bound,
+        spans at most 7 days and, with neither bound, covers the last 7 days. Other combinations: -1128."""
         instrument = self.instrument(market, params.get("symbol"))
         trades = self.trades.get((market, account.api_key, instrument.symbol), [])
-        order_id = self.integer(params, "orderId")
+        limit = self.integer(params, "limit") or 500
+        if not 1 <= limit <= 1000:
+            raise VenueError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..1000'.")
+        order_id, from_id = self.integer(params, "orderId"), self.integer(params, "fromId")
+        start, end = self.integer(params, "startTime"), self.integer(params, "endTime")
+        timed = start is not None or end is not None
+        if (from_id is not None and timed) or (order_id is not None and timed):
+            raise VenueError(-1128, "Combination of optional parameters invalid.")
+        span = DAY_MS if market == SPOT else 7 * DAY_MS
+        if start is not None and end is not None and end - start > span:
+            raise VenueError(-1127, "More than 24 hours between startTime and endTime." if market == SPOT
+                             else "More than 7 days between startTime and endTime.")
         if order_id is not None:
             trades = [t for t in trades if t.order_id == order_id]
-        return self._window(trades, params, lambda t: t.trade_id, lambda t: t.time, "fromId")
+        if from_id is not None:
+            return [t for t in trades if t.trade_id >= from_id][:limit]
+        if order_id is not None:
+            return trades[:limit]
+        if market == FUTURES and not timed:
+            start = self.now() - span
+        if market == FUTURES and start is not None and end is None:
+            end = start + span
+        if market == FUTURES and end is not None and start is None:
+            start = end - span
+        rows = [t for t in trades if (start is None or t.time >= start) and (end is None or t.time <= end)]
+        return rows[:limit] if start is not None and (market == SPOT or params.get("startTime")) else rows[-limit:]
 
     def _window(self, rows: list, params: dict, ident, stamp, from_name: str) -> list:
         limit = self.integer(params, "limit") or 500

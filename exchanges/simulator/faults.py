@@ -33,6 +33,21 @@ class Faults:
     clock_skew_ms: int = 0  # added to the venue's clock
     reject_keys: list[str] = field(default_factory=list)  # these API keys get -2015
     endpoints: list[str] = field(default_factory=list)  # "POST /api/v3/order" or "/fapi/v1/order"; empty = all
+    # user-data streams: lifetimes as Binance's (venue time), shortened by tests
+    listen_key_ttl_s: float = 3600.0  # a listenKey not kept alive (PUT) for this long expires
+    user_stream_max_age_s: float = 86400.0  # the venue closes a user-data connection this old
+    # user-data stream faults, narrowed to `user_stream_keys` (API keys) and `user_stream_markets` when set
+    user_stream_close_count: int = 0  # close the next N matching user-data connections (now, or when they open)
+    listen_key_expire_count: int = 0  # expire the next N matching listenKeys now (listenKeyExpired, socket closed)
+    user_event_delay_ms: float = 0.0  # every matching event leaves this much later (order kept)
+    user_event_drop_count: int = 0  # the next N matching events are never sent
+    user_event_drop_rate: float = 0.0
+    user_event_duplicate_count: int = 0  # the next N matching events are sent twice
+    user_event_duplicate_rate: float = 0.0
+    user_event_reorder_count: int = 0  # the next N matching events are swapped with the event after them
+    user_event_reorder_rate: float = 0.0
+    user_stream_keys: list[str] = field(default_factory=list)  # empty = every key
+    user_stream_markets: list[str] = field(default_factory=list)  # "spot", "futures"; empty = both
 
     def update(self, knobs: dict) -> None:
         """Merge knobs after checking them all, so a bad one changes nothing."""
@@ -50,6 +65,8 @@ class Faults:
         if isinstance(current, list):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"'{name}' must be a list of strings")
+            if name == "user_stream_markets" and not set(value) <= {"spot", "futures"}:
+                raise ValueError("'user_stream_markets' takes 'spot' and/or 'futures'")
         elif name == "error_kind":
             if value not in ERROR_KINDS:
                 raise ValueError(f"'error_kind' must be one of {sorted(ERROR_KINDS)}")
@@ -59,6 +76,8 @@ class Faults:
             raise ValueError(f"'{name}' must be between 0 and 1")
         elif name != "clock_skew_ms" and value < 0:
             raise ValueError(f"'{name}' must not be negative")
+        elif name in ("listen_key_ttl_s", "user_stream_max_age_s") and value <= 0:
+            raise ValueError(f"'{name}' must be positive")
 
     def as_dict(self) -> dict:
         return asdict(self)

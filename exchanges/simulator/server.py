@@ -167,8 +167,11 @@ def position_risk(ctx):
     symbol = ctx.params.get("symbol") and ctx.venue.instrument(FUTURES, ctx.params["symbol"]).symbol
     return render.position_risk(ctx.venue, ctx.account, symbol)
 def dual_side(ctx): return {"dualSidePosition": False}
-def listen_key_new(ctx): return {"listenKey": ctx.streams.new_listen_key(ctx.account.api_key)}
-def listen_key_keep(ctx): return {}
+def listen_key_new(ctx): return {"listenKey": ctx.streams.user.new_listen_key(ctx.account.api_key)}
+def listen_key_keep(ctx): return {"listenKey": ctx.streams.user.keep_alive(ctx.account.api_key)}
+def listen_key_close(ctx):
+    ctx.streams.user.close_listen_key(ctx.account.api_key)
+    return {}
 
 
 def _by_symbol(with_symbol: int, without: int):
@@ -200,7 +203,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/v3/openOrders"): Route(spot_cancel_all, SPOT, 1, signed=True),
     ("GET", "/api/v3/openOrders"): Route(open_orders, SPOT, _by_symbol(6, 80), signed=True),
     ("GET", "/api/v3/allOrders"): Route(all_orders, SPOT, 20, signed=True),
-    ("GET", "/api/v3/myTrades"): Route(my_trades, SPOT, 20, signed=True),
+    ("GET", "/api/v3/myTrades"): Route(my_trades, SPOT, lambda p: 5 if p.get("orderId") else 20, signed=True),
     ("GET", "/api/v3/account"): Route(spot_account, SPOT, 20, signed=True),
     ("GET", "/fapi/v1/ping"): Route(ping, FUTURES, 1),
     ("GET", "/fapi/v1/time"): Route(server_time, FUTURES, 1),
@@ -222,7 +225,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/positionSide/dual"): Route(dual_side, FUTURES, 30, signed=True),
     ("POST", "/fapi/v1/listenKey"): Route(listen_key_new, FUTURES, 1, keyed=True),
     ("PUT", "/fapi/v1/listenKey"): Route(listen_key_keep, FUTURES, 1, keyed=True),
-    ("DELETE", "/fapi/v1/listenKey"): Route(listen_key_keep, FUTURES, 1, keyed=True),
+    ("DELETE", "/fapi/v1/listenKey"): Route(listen_key_close, FUTURES, 1, keyed=True),
     ("GET", "/fapi/v2/account"): Route(futures_account, FUTURES, 5, signed=True),
     ("GET", "/fapi/v3/account"): Route(futures_account, FUTURES, 5, signed=True),
     ("GET", "/fapi/v2/balance"): Route(futures_balance, FUTURES, 5, signed=True),
@@ -254,7 +257,7 @@ class VenueServer:
         self.limiter = RateLimiter()
         self.audit = Audit()
         self.snapshot_path = snapshot_path
-        self.streams = Streams(venue)
+        self.streams = Streams(venue, self.faults)
         self._tasks: list[asyncio.Task] = []
 
     # ---- app wiring ----
@@ -286,6 +289,7 @@ class VenueServer:
             try:
                 self.venue.tick()
                 self.streams.publish_prices()
+                self.streams.user.housekeeping()
             except Exception:  # a bug in one tick must not stop the market
                 log.exception("venue tick failed")
 

@@ -1,55 +1,28 @@
 """Binance's websocket streams for ccxt.pro: public book tickers and 24 h tickers (spot `/stream/...`,
-USD-M `/fws/...`), the spot user-data stream through the websocket API (`/ws-api/v3`,
-`userDataStream.subscribe.signature`) and the USD-M user-data stream by listenKey (`/fws/private/ws`)."""
-import asyncio
-import contextlib
+USD-M `/fws/...`), the spot user-data stream through the websocket API (`/ws-api/v3`) and the USD-M
+user-data stream by listenKey (`/fws/private/ws?listenKey=`); `user_streams` keeps their state."""
 import hashlib
 import hmac
-import secrets
-from decimal import Decimal
 
 import orjson
 from aiohttp import WSMsgType, web
 
 from . import render
-from .engine import Order, Trade, Venue
+from .engine import Venue
+from .faults import FaultPlan
 from .markets import FUTURES, INSTRUMENTS, SPOT
+from .user_streams import NO_LISTEN_KEY, UserStreams
+from .wsconn import Connection
 
 TICKERS_EVERY = 5  # 24 h tickers once a second (every fifth price tick), book tickers on every tick
 
 
-class Connection:
-    """One websocket with an ordered outbox, so events leave in the order they happened."""
-
-    def __init__(self, ws: web.WebSocketResponse):
-        self.ws = ws
-        self.outbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10_000)
-        self.sender = asyncio.create_task(self._send())
-
-    def push(self, payload) -> None:
-        with contextlib.suppress(asyncio.QueueFull):  # a client that stops reading loses messages, not the venue
-            self.outbox.put_nowait(orjson.dumps(payload))
-
-    async def _send(self) -> None:
-        while True:
-            data = await self.outbox.get()
-            try:
-                await self.ws.send_str(data.decode())
-            except (ConnectionError, RuntimeError):
-                return
-
-    def close(self) -> None:
-        self.sender.cancel()
-
-
 class Streams:
-    def __init__(self, venue: Venue):
+    def __init__(self, venue: Venue, faults: FaultPlan | None = None):
         self.venue = venue
         self.public: dict[Connection, tuple[str, set[str]]] = {}  # connection -> (market, stream names)
-        self.users: dict[tuple[str, str], dict[Connection, int | None]] = {}  # (market, key) -> conn -> subscription id
-        self.listen_keys: dict[str, str] = {}  # listenKey -> api key
+        self.user = UserStreams(venue, faults or FaultPlan(0))
         self.ticks = 0
-        venue.listeners.append(self.order_event)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/stream/{tail:.*}", self.public_socket)
@@ -60,7 +33,7 @@ class Streams:
     async def _serve(self, request: web.Request, on_message, on_open=None) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
-        conn = Connection(ws)
+        conn = Connection(ws, self.venue.now())
         try:
             if on_open:
                 on_open(conn)
@@ -74,10 +47,9 @@ class Streams:
                     continue
                 on_message(conn, data)
         finally:
-            conn.close()
+            conn.stop()
             self.public.pop(conn, None)
-            for conns in self.users.values():
-                conns.pop(conn, None)
+            self.user.closed(conn)
         return ws
 
     async def public_socket(self, request: web.Request):
@@ -87,11 +59,12 @@ class Streams:
         listen_key = request.query.get("listenKey")
         if listen_key is None:
             return await self._serve(request, lambda c, d: self.subscribe(c, FUTURES, d))
-        api_key = self.listen_keys.get(listen_key)
+        api_key = self.user.listen_key_owner(listen_key)
         if api_key is None:
-            raise web.HTTPBadRequest(text='{"code":-1125,"msg":"This listenKey does not exist."}')
+            code, msg = NO_LISTEN_KEY
+            raise web.HTTPBadRequest(text=orjson.dumps({"code": code, "msg": msg}).decode(), content_type="application/json")
         return await self._serve(request, lambda c, d: None,
-                                 on_open=lambda c: self.users.setdefault((FUTURES, api_key), {}).__setitem__(c, None))
+                                 on_open=lambda c: self.user.open_listen_key_socket(c, listen_key, api_key))
 
     def subscribe(self, conn: Connection, market: str, data: dict) -> None:
         method, ident, params = data.get("method"), data.get("id"), data.get("params") or []
@@ -111,18 +84,30 @@ class Streams:
         return await self._serve(request, self.ws_api_request)
 
     def ws_api_request(self, conn: Connection, data: dict) -> None:
+        """The websocket API's user-data methods (what ccxt.pro uses, and what ends or lists its
+        subscriptions); other methods are not served here."""
         ident, method, params = data.get("id"), data.get("method"), dict(data.get("params") or {})
-        if method != "userDataStream.subscribe.signature":
+        if method == "userDataStream.subscribe.signature":
+            error = self._check_signature(params)
+            if error:
+                conn.push({"id": ident, "status": 400 if error[0] != -2015 else 401,
+                           "error": {"code": error[0], "msg": error[1]}})
+                return
+            subscription_id = self.user.subscribe(conn, params["apiKey"])
+            conn.push({"id": ident, "status": 200, "result": {"subscriptionId": subscription_id}})
+        elif method == "userDataStream.unsubscribe":
+            raw = params.get("subscriptionId")
+            if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
+                conn.push({"id": ident, "status": 400, "error": {
+                    "code": -1100, "msg": "Illegal characters found in parameter 'subscriptionId'; legal range is '^[0-9]{1,10}$'."}})
+                return
+            self.user.unsubscribe(conn, raw)
+            conn.push({"id": ident, "status": 200, "result": {}})
+        elif method == "session.subscriptions":
+            conn.push({"id": ident, "status": 200,
+                       "result": [{"subscriptionId": i} for i in self.user.subscription_ids(conn)]})
+        else:
             conn.push({"id": ident, "status": 400, "error": {"code": -1100, "msg": f"Unknown method '{method}'."}})
-            return
-        error = self._check_signature(params)
-        if error:
-            conn.push({"id": ident, "status": 400 if error[0] != -2015 else 401, "error": {"code": error[0], "msg": error[1]}})
-            return
-        subscribers = self.users.setdefault((SPOT, params["apiKey"]), {})
-        subscription_id = len(subscribers)
-        subscribers[conn] = subscription_id
-        conn.push({"id": ident, "status": 200, "result": {"subscriptionId": subscription_id}})
 
     def _check_signature(self, params: dict) -> tuple[int, str] | None:
         account = self.venue.accounts.get(str(params.get("apiKey", "")))
@@ -141,14 +126,6 @@ class Streams:
         if not hmac.compare_digest(expected, signature.lower()):
             return -1022, "Signature for this request is not valid."
         return None
-
-    def new_listen_key(self, api_key: str) -> str:
-        for key, owner in self.listen_keys.items():
-            if owner == api_key:  # Binance hands back the key's open listenKey
-                return key
-        key = secrets.token_urlsafe(48)
-        self.listen_keys[key] = api_key
-        return key
 
     # ---- publishing ----
     def publish_prices(self) -> None:
@@ -191,44 +168,3 @@ class Streams:
                             "a": book["askPrice"], "A": book["askQty"], "O": t["openTime"], "C": t["closeTime"],
                             "F": t["firstId"], "L": t["lastId"], "n": t["count"]})
         return payload
-
-    def order_event(self, order: Order, exec_type: str, trade: Trade | None) -> None:
-        subscribers = self.users.get((order.market, order.api_key))
-        if not subscribers:
-            return
-        now = self.venue.now()
-        for conn, subscription_id in list(subscribers.items()):
-            if order.market == SPOT:
-                conn.push({"subscriptionId": subscription_id, "event": execution_report(order, exec_type, trade, now)})
-            else:
-                conn.push(order_trade_update(order, exec_type, trade, now))
-
-
-def _s(value: Decimal) -> str:
-    return render.s(value)
-
-
-def execution_report(o: Order, exec_type: str, t: Trade | None, now: int) -> dict:
-    return {
-        "e": "executionReport", "E": now, "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type,
-        "f": o.tif, "q": _s(o.orig_qty), "p": _s(o.price), "P": _s(Decimal(0)), "F": _s(Decimal(0)), "g": -1,
-        "C": o.client_order_id if exec_type == "CANCELED" else "", "x": exec_type, "X": o.status, "r": "NONE",
-        "i": o.order_id, "l": _s(t.qty if t else Decimal(0)), "z": _s(o.executed_qty), "L": _s(t.price if t else Decimal(0)),
-        "n": _s(t.commission if t else Decimal(0)), "N": t.commission_asset if t else None, "T": o.update_time,
-        "t": t.trade_id if t else -1, "I": 0, "w": o.is_open, "m": t.is_maker if t else False, "M": False,
-        "O": o.time, "Z": _s(o.cum_quote), "Y": _s(t.price * t.qty if t else Decimal(0)), "Q": _s(o.orig_quote_qty),
-        "W": o.time, "V": "EXPIRE_MAKER",
-    }
-
-
-def order_trade_update(o: Order, exec_type: str, t: Trade | None, now: int) -> dict:
-    avg = (o.cum_quote / o.executed_qty) if o.executed_qty else Decimal(0)
-    return {"e": "ORDER_TRADE_UPDATE", "E": now, "T": o.update_time, "o": {
-        "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type, "f": o.tif, "q": _s(o.orig_qty),
-        "p": _s(o.price), "ap": _s(avg), "sp": "0", "x": exec_type, "X": o.status, "i": o.order_id,
-        "l": _s(t.qty if t else Decimal(0)), "z": _s(o.executed_qty), "L": _s(t.price if t else Decimal(0)),
-        "n": _s(t.commission if t else Decimal(0)), "N": t.commission_asset if t else "USDT", "T": o.update_time,
-        "t": t.trade_id if t else 0, "b": "0", "a": "0", "m": t.is_maker if t else False, "R": o.reduce_only,
-        "wt": "CONTRACT_PRICE", "ot": o.type, "ps": "BOTH", "cp": False, "rp": _s(t.realized_pnl if t else Decimal(0)),
-        "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
-    }}

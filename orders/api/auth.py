@@ -4,7 +4,9 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.auth import user_for_token
+from accounts.auth_throttle import auth_failure_record, user_for_token_from
+from oms_project.errors import RateLimited
+from orders.api.throttling import client_address
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -16,11 +18,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None  # not ours: let session authentication try
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        client = client_address(request)
         try:
             token = header[1].decode()
         except UnicodeError:
+            auth_failure_record(client)
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        user = user_for_token(token)
+        try:
+            user = user_for_token_from(token, client=client)
+        except RateLimited as exc:  # failed authentications are throttled per client
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The token is unknown or revoked.")
         return user, None

@@ -14,8 +14,9 @@ import grpc
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from accounts.auth import user_for_token
-from oms_project.errors import Unauthenticated
+from accounts.auth_throttle import user_for_token_from
+from accounts.models import ApiToken
+from accounts.stream_access import stream_access_check
 from oms_project.grpc_aio import is_async
 from orders.grpc.errors import status_for
 
@@ -34,23 +35,26 @@ class CallerContext:
     def __init__(self, context, user, token: str | None = None):
         self._context, self.user, self._token, self._checked_at = context, user, token, time.monotonic()
 
+    @property
+    def caller_key(self) -> str | None:
+        """Who holds a stream, for the per-token stream caps (the token's digest; None = trusted, no token)."""
+        return ApiToken.digest_of(self._token) if self._token is not None else None
+
     def recheck_due(self) -> bool:
         return self._token is not None and (
             time.monotonic() - self._checked_at >= settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS)
 
-    def check_still_authenticated(self) -> None:
-        """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it.
-        Looked up again at most every OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS (a query: on the event loop, call it
-        in a thread when recheck_due())."""
+    def check_still_authenticated(self, accounts=None) -> None:
+        """A stream outlives its first token check: a token revoked (or a user deactivated) meanwhile ends it, and
+        so does losing any of `accounts` (the names an order stream delivers). Looked up again at most every
+        OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS (queries: on the event loop, call it in a thread when recheck_due())."""
         if not self.recheck_due():
             return
         self._checked_at = time.monotonic()
         try:
-            user = user_for_token(self._token)
+            stream_access_check(user=self.user, token=self._token, accounts=accounts)
         finally:
             connections.close_all()  # a stream holds no database connection between checks
-        if user is None:
-            raise Unauthenticated("the API token was revoked or its user deactivated; the stream ends")
 
     def __getattr__(self, name):
         return getattr(self._context, name)
@@ -101,7 +105,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         if is_async(inner):  # a stream on the event loop (unary RPCs here are all thread-pool functions)
             async def async_stream(request, context):
-                user, refusal = (None, None) if token is None else await asyncio.to_thread(_user_for_token_closing, token)
+                user, refusal = ((None, None) if token is None else
+                                 await asyncio.to_thread(_user_for_token_closing, token, peer_address(context.peer())))
                 if refusal:
                     await context.abort(*refusal)
                 async for response in inner(request, CallerContext(context, user, token)):
@@ -112,7 +117,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             if token is None:
                 return CallerContext(context, None)
             close_old_connections()
-            user, refusal = _user_for(token)
+            user, refusal = _user_for(token, peer_address(context.peer()))
             if refusal:
                 context.abort(*refusal)
             return CallerContext(context, user, token)
@@ -127,10 +132,19 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return stream
 
 
-def _user_for(token: str):
-    """(user, None), or (None, (code, details)) to refuse the call with."""
+def peer_address(peer: str | None) -> str:
+    """The client's address from grpc's peer string ("ipv4:10.0.0.7:51234", "ipv6:[::1]:51234", "unix:...")."""
+    kind, _, rest = (peer or "").partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rsplit(":", 1)[0].strip("[]")
+    return peer or "unknown"
+
+
+def _user_for(token: str, client: str):
+    """(user, None), or (None, (code, details)) to refuse the call with. Failed authentications are throttled
+    per client address (RESOURCE_EXHAUSTED)."""
     try:
-        user = user_for_token(token)
+        user = user_for_token_from(token, client=client)
     except Exception as exc:  # noqa: BLE001 - e.g. the database is down: say so, never the exception text
         return None, status_for(exc, "authentication")
     if user is None:
@@ -138,9 +152,9 @@ def _user_for(token: str):
     return user, None
 
 
-def _user_for_token_closing(token: str):
+def _user_for_token_closing(token: str, client: str):
     """_user_for in a pool thread that keeps no database connection afterwards."""
     try:
-        return _user_for(token)
+        return _user_for(token, client)
     finally:
         connections.close_all()

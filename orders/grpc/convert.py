@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from oms_project.errors import InvalidInput, echo
 from orders.publish import order_payload
+from orders.validation import DECIMAL_TEXT_RULE, decimal_from_text
 from proto import oms_pb2
 
 
@@ -17,10 +18,9 @@ def decimal_in(field: str, value: float, exact: str = "") -> Decimal:
     Refuses what is not an amount at all (NaN, infinities, negatives) naming the wire field; zero and
     range pass through to the services, which own the rules for amounts."""
     if exact.strip():
-        try:
-            number = Decimal(exact.strip())
-        except InvalidOperation:
-            raise InvalidInput(f"{echo(exact)} ({field}_decimal) is not a decimal number", field=field) from None
+        number = decimal_from_text(exact)
+        if number is None:
+            raise InvalidInput(f"{field}_decimal {DECIMAL_TEXT_RULE}, not {echo(exact)}", field=field)
     else:
         if math.isnan(value):
             raise InvalidInput("must be a number, got NaN", field=field)

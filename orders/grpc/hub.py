@@ -32,6 +32,8 @@ RECENT_ORDERS = 10_000
 class Subscription:
     """One stream's view of the hub: a bounded queue of decoded messages it accepted."""
 
+    caller: str | None = None  # whose stream (a token's digest), for the per-caller cap; None = trusted
+
     def __init__(self, hub: Hub, kind: str, accept: Callable[[tuple[str, ...], dict], bool], maxsize: int):
         self.hub, self.kind, self.accept = hub, kind, accept
         self.queue: queue.Queue = queue.Queue(maxsize)
@@ -164,9 +166,18 @@ class OrderWatch:
                 self.hub.watches.pop(self.order_id, None)
 
 
+STREAM_KINDS = {"orders": "order streams", "prices": "price streams"}
+
+
 class Hub:
-    def __init__(self, *, queue_size: int, max_streams: int, client_factory: Callable[[], redis.Redis] = pubsub.client):
+    """`max_streams` caps order streams (each holds a worker thread), `max_price_streams` price streams (on the
+    event loop, so counted apart); `per_caller` caps each kind per caller (kind -> streams, 0 = no cap)."""
+
+    def __init__(self, *, queue_size: int, max_streams: int, max_price_streams: int | None = None,
+                 per_caller: dict[str, int] | None = None, client_factory: Callable[[], redis.Redis] = pubsub.client):
         self.queue_size, self.max_streams = queue_size, max_streams
+        self.limits = {"orders": max_streams, "prices": max_price_streams or max_streams}
+        self.per_caller = per_caller or {}
         self.client_factory = client_factory
         self.lock = threading.Lock()
         self.subscriptions: list[Subscription] = []
@@ -207,34 +218,41 @@ class Hub:
 
     # -- registration ----------------------------------------------------------------------------
     def subscribe(self, kind: str, accept: Callable[[tuple[str, ...], dict], bool],
-                  loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
-        """A queue read by a thread, or with `loop`, by a coroutine on that loop."""
+                  loop: asyncio.AbstractEventLoop | None = None, caller: str | None = None) -> Subscription:
+        """A queue read by a thread, or with `loop`, by a coroutine on that loop. Refused (RateLimited) past the
+        server's cap for this kind of stream, or past the caller's."""
         if self._stopping.is_set():
             raise Unavailable("server shutting down; reconnect")
         if loop is None:
             sub = Subscription(self, kind, accept, self.queue_size)
         else:
             sub = AsyncSubscription(self, kind, accept, self.queue_size, loop)
+        sub.caller = caller
+        label, limit, cap = STREAM_KINDS[kind], self.limits[kind], self.per_caller.get(kind, 0)
         with self.lock:
-            if len(self.subscriptions) >= self.max_streams:
-                raise RateLimited(f"too many open streams on this server (limit {self.max_streams}); retry later")
+            same_kind = [s for s in self.subscriptions if s.kind == kind]
+            if len(same_kind) >= limit:
+                raise RateLimited(f"too many open streams on this server ({limit} {label} at most); retry later")
+            if caller is not None and cap and sum(s.caller == caller for s in same_kind) >= cap:
+                raise RateLimited(f"this API token already has {cap} open {label} (the limit per token); "
+                                  "close one or retry later")
             self.subscriptions.append(sub)
         return sub
 
-    def subscribe_orders(self, accounts: Iterable[str] | None) -> Subscription:
+    def subscribe_orders(self, accounts: Iterable[str] | None, caller: str | None = None) -> Subscription:
         """accounts: names to deliver, None = every account (trusted caller)."""
         names = None if accounts is None else frozenset(accounts)
-        return self.subscribe("orders", lambda key, _msg: names is None or key[0] in names)
+        return self.subscribe("orders", lambda key, _msg: names is None or key[0] in names, caller=caller)
 
     def subscribe_prices(self, symbols: Iterable[str], exchange: str = "", market: str = "",
-                         loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
+                         loop: asyncio.AbstractEventLoop | None = None, caller: str | None = None) -> Subscription:
         wanted = frozenset(symbols)
 
         def accept(key, _msg):
             ex, mk, sym = key
             return (not wanted or sym in wanted) and (not exchange or ex == exchange) and (not market or mk == market)
 
-        return self.subscribe("prices", accept, loop)
+        return self.subscribe("prices", accept, loop, caller)
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self.lock:

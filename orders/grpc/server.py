@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from oms_project.errors import Unavailable
-from oms_project.grpc_aio import LoopThread, PreEncodedInterceptor, ThreadPoolInterceptor
+from oms_project.grpc_aio import LoopThread, MalformedRequestInterceptor, PreEncodedInterceptor, ThreadPoolInterceptor
 from oms_project.grpc_metrics import MetricsInterceptor
 from oms_project.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
@@ -31,6 +31,7 @@ log = logging.getLogger("oms.grpc")
 SERVICE_NAME = oms_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 RELEASE_BEFORE_GRACE_ENDS_SECONDS = 1.0
+UNARY_RPC_ROOM = 64  # concurrent RPCs the default price-stream cap leaves for everything else
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -88,9 +89,15 @@ class OMSGrpcServer:
         self.address = address or settings.OMS_GRPC_ADDR
         workers = workers or settings.OMS_GRPC_WORKERS
         self.require_auth = auth_required(self.address, settings.OMS_GRPC_REQUIRE_AUTH) if require_auth is None else require_auth
-        # Order streams hold a worker thread each; keep at least a few for unary calls.
-        max_streams = settings.OMS_GRPC_MAX_STREAMS or max(1, workers // 2)
-        self.hub = Hub(queue_size=settings.OMS_GRPC_STREAM_QUEUE_SIZE, max_streams=min(max_streams, max(1, workers - 2)))
+        # Order streams hold a worker thread each; keep at least a few for unary calls. Price streams hold no thread
+        # but a concurrent-RPC slot each: by default they leave the order streams and 64 unary calls room.
+        max_streams = min(settings.OMS_GRPC_MAX_STREAMS or max(1, workers // 2), max(1, workers - 2))
+        max_price_streams = settings.OMS_GRPC_MAX_PRICE_STREAMS or max(
+            1, settings.OMS_GRPC_MAX_CONCURRENT_RPCS - max_streams - UNARY_RPC_ROOM)
+        self.hub = Hub(queue_size=settings.OMS_GRPC_STREAM_QUEUE_SIZE, max_streams=max_streams,
+                       max_price_streams=max_price_streams,
+                       per_caller={"orders": settings.OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN,
+                                   "prices": settings.OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN})
         self.executor = futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="oms-grpc")
         credentials = server_credentials(settings.OMS_GRPC_TLS_CERT, settings.OMS_GRPC_TLS_KEY)
         self.tls = credentials is not None
@@ -110,8 +117,9 @@ class OMSGrpcServer:
         """On the loop: grpc.aio binds a server to the loop it is created on."""
         server = grpc.aio.server(
             migration_thread_pool=self.executor,
-            interceptors=[ThreadPoolInterceptor(self.executor), MetricsInterceptor(), AuthInterceptor(require_auth=self.require_auth),
-                          PreEncodedInterceptor()],
+            # Malformed requests are refused first (before authentication, without a traceback).
+            interceptors=[MalformedRequestInterceptor(), ThreadPoolInterceptor(self.executor), MetricsInterceptor(),
+                          AuthInterceptor(require_auth=self.require_auth), PreEncodedInterceptor()],
             options=server_options(settings.OMS_GRPC_MAX_MESSAGE_BYTES),
             maximum_concurrent_rpcs=settings.OMS_GRPC_MAX_CONCURRENT_RPCS,
         )

@@ -9,7 +9,7 @@ import asyncio
 import base64
 import functools
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from proto import oms_pb2
 DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 MAX_STREAM_SYMBOLS = 1000
+MAX_ORDER_ID_CHARS = 36  # Order.id
 POLL_SECONDS = 0.5  # how often an idle stream notices that its client went away
 WAIT_MARGIN_SECONDS = 0.2  # answer this long before the caller's deadline
 
@@ -202,7 +203,8 @@ class OrderService(Service):
                 raise InvalidInput(f"at most {MAX_STREAM_SYMBOLS} symbols per stream, got {len(symbols)}", field="symbols")
             exchange, market = request.exchange.strip(), request.market.strip()
             loop = asyncio.get_running_loop()
-            sub = await self._subscribe_async(lambda: self.hub.subscribe_prices(symbols, exchange, market, loop=loop),
+            sub = await self._subscribe_async(lambda: self.hub.subscribe_prices(symbols, exchange, market, loop=loop,
+                                                                                     caller=context.caller_key),
                                               context)
             try:
                 seen: dict[tuple, int] = {}
@@ -241,7 +243,7 @@ class OrderService(Service):
         accounts = None if context.user is None and not name else set(scope.values_list("name", flat=True))
         # Listen first, then replay: an update committed meanwhile arrives live, and one both replayed and
         # heard live is sent once.
-        sub = self._subscribe(lambda: self.hub.subscribe_orders(accounts), context)
+        sub = self._subscribe(lambda: self.hub.subscribe_orders(accounts, caller=context.caller_key), context)
         last = since
         try:
             replayed: set[int] = set()
@@ -252,7 +254,7 @@ class OrderService(Service):
                     yield convert.order_update_message(message)
             connections.close_all()
             while context.is_active():
-                context.check_still_authenticated()
+                context.check_still_authenticated(accounts)  # a removed membership ends the stream
                 message = sub.next(POLL_SECONDS)
                 if message is None:
                     continue
@@ -305,11 +307,26 @@ def encode_page_token(order) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_PAGE_TOKEN_CHARS = 256  # ours are about 70
+
+
 def decode_page_token(token: str) -> tuple[datetime, str]:
+    """(created_at in UTC, order id) from a token encode_page_token made; anything else is bad input, never a
+    query: a forged token may carry deep JSON, an offset PostgreSQL refuses (−23:59) or a NUL."""
+    refusal = InvalidInput("is not a next_page_token this server issued", field="page_token")
+    if len(token) > MAX_PAGE_TOKEN_CHARS:
+        raise refusal
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         created_at, order_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), str(order_id)
-    except (ValueError, TypeError):
-        raise InvalidInput("is not a next_page_token this server issued", field="page_token") from None
-
+        if not isinstance(created_at, str) or not isinstance(order_id, str):
+            raise TypeError
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError
+        when = when.astimezone(UTC)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        raise refusal from None
+    if not order_id or len(order_id) > MAX_ORDER_ID_CHARS or not order_id.isascii() or not order_id.isprintable():
+        raise refusal
+    return when, order_id

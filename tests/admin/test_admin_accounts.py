@@ -211,3 +211,21 @@ def test_membership_added_inline_goes_through_the_service_and_is_recorded(admin_
     assert list(account.members.values_list("user__username", "role")) == [("newdesk", "viewer")]
     change = ControlChange.objects.get(what="member_add")
     assert (change.user, change.after) == (operator, {"user": "newdesk", "role": "viewer"})
+
+
+def test_the_account_page_shows_each_user_data_stream_as_the_workers_report_it(admin_as, operator, account):
+    from exchanges import stream_state
+
+    # given the spot stream held and live, the futures one down after a reconnect
+    stream_state.forget(account.pk)
+    stream_state.record(account.pk, "spot", state="live", event=True, holder="worker-a:41")
+    stream_state.set_live(account.pk, "spot", True)
+    stream_state.record(account.pk, "futures", state="down", reconnect=True)
+    try:
+        # when an operator opens the account
+        page = admin_as(operator).get(f"/admin/accounts/account/{account.pk}/change/").content.decode()
+        # then both streams are there with their state, holder and reconnects
+        assert "<strong>spot</strong>: live (live) since" in page and "held by worker-a:41" in page
+        assert "<strong>futures</strong>: down since" in page and "1 reconnects" in page
+    finally:
+        stream_state.forget(account.pk)

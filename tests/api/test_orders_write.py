@@ -169,3 +169,30 @@ def test_cancel_all_on_another_users_account_is_404(client_a, acct_a, acct_b):
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == "NEW"
+
+
+def test_amounts_are_ascii_digits_with_one_point(client_a, acct_a):
+    """Decimal() reads other scripts' digits, underscores and exponents; an amount on the wire is none of those."""
+    for field, text in [("quantity", "٠.٠١"), ("quantity", "0.0_1"), ("quantity", "1e-2"), ("quantity", "０.01"),
+                        ("price", "２0000"), ("price", "20_000"), ("price", "2E4"), ("quantity", "0.0.1")]:
+        response = client_a.post(URL, {**BODY, field: text}, format="json")
+        assert response.status_code == 400, (field, text, response.json())
+        error = error_of(response)
+        assert error["field"] == field and "ASCII digits" in error["message"], error
+    assert not Order.objects.exists()
+
+
+def test_amounts_as_json_numbers_still_place(client_a, acct_a):
+    response = client_a.post(URL, {**BODY, "quantity": 0.01, "price": 20000}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert Order.objects.get().quantity == Decimal("0.01")
+
+
+def test_client_order_ids_refuse_control_and_bidirectional_characters(client_a, acct_a):
+    for text in ("a\x1b[31mb", "a\rb", "abc\u202edef", "\u2067x"):
+        response = client_a.post(URL, {**BODY, "client_order_id": text}, format="json")
+        assert response.status_code == 400, (text, response.json())
+        error = error_of(response)
+        assert error["field"] == "client_order_id" and "character" in error["message"], error
+    assert not Order.objects.exists()

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from orders import execution, services
+from execution import venue_orders
+from orders import services
 from orders.grpc.server import OMSGrpcServer
 from orders.models import Order, OrderEvent, Status
 from tests.clients.conftest import ACCOUNT, RESTING_BUY_PRICE, Running, client_env
@@ -22,7 +23,7 @@ def _open_futures_position(stack) -> None:
                                  market="futures", leverage=10)
     wait_until(lambda: Order.objects.filter(id=order.id, status=Status.FILLED).exists(), timeout=20, what="the futures order to fill")
     wait_until(stack.open_positions, timeout=20, what="the position in the ledger")
-    execution.account_sync(stack.account.id)  # the ledger as the venue has it now: nothing moves until the SDK trades
+    venue_orders.account_sync(stack.account.id)  # the ledger as the venue has it now: nothing moves until the SDK trades
 
 
 def test_node_sdk_suite(node_sdk, trading_stack, tls_server, tls_files, free_port, tmp_path):

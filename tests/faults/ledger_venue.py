@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import Account, Balance
-from orders.execution import NEVER_RECEIVED
+from execution.venue_orders import NEVER_RECEIVED
 from orders.models import Fill, Order, Status
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until

@@ -37,6 +37,9 @@ QUANTITIES = st.integers(1, 5).map(lambda n: D("0.001") * n)
 # How an answer is lost: dropped after processing, or an "unknown" error after processing (-1001 503, -1007 408).
 LOST_ANSWERS = {"dropped": {"drop_response_count": 1}, "-1001": {"error_count": 1, "error_kind": "unknown"},
                 "-1007": {"error_count": 1, "error_kind": "timeout", "error_delay_ms": 50}}
+STREAM_FAULTS = {"lost": {"user_event_drop_count": 2}, "repeated": {"user_event_duplicate_count": 2},
+                 "swapped": {"user_event_reorder_count": 2}, "delayed": {"user_event_delay_ms": 1500},
+                 "closed": {"user_stream_close_count": 1, "user_stream_markets": ["spot"]}}
 HOLD = {"drop_response_count": 1, "drop_hold_ms": 5000}  # processed; the answer held back, then the connection cut
 SLOW_STEPS_PER_EXAMPLE = 2  # worker crashes, and recoveries of an order in flight: a second or two each
 
@@ -152,9 +155,22 @@ class OrderFlow(RuleBasedStateMachine):
     def fill_one(self, order):
         """Move the market just through the order's price: it fills (with any others on the way); an order
         already closed stays where it is. (What is drawn never depends on the ledger: hypothesis replays draws.)"""
-        order = Order.objects.get(pk=order)
+        self._fill(order)
+
+    def _fill(self, order_id: str) -> None:
+        order = Order.objects.get(pk=order_id)
         if order.order_type == "LIMIT" and order.status in (Status.NEW, Status.PARTIALLY_FILLED):
             self._move_to(order.price - TICK if order.side == "BUY" else order.price + TICK)
+
+    @rule(order=resting, fault=st.sampled_from(sorted(STREAM_FAULTS)))
+    @_recorded
+    def fill_through_a_stream_fault(self, order, fault):
+        """The same fill while the user-data stream loses, repeats, swaps or delays events (past the poller),
+        or is closed: the catch-up, the sweeps and the lifecycle must still bring the ledger to the venue."""
+        self.control.set_faults(**STREAM_FAULTS[fault])
+        self._fill(order)
+        if fault == "lost":  # and then the stream breaks: its catch-up must find what was lost
+            self.control.set_faults(user_stream_close_count=1, user_stream_markets=["spot"])
 
     @rule(ticks=st.integers(-15, 15))
     @_recorded

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import Account, ApiToken
+from accounts.models import Account, AccountMember, ApiToken
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
@@ -129,4 +129,51 @@ def test_rest_a_token_revoked_mid_stream_ends_the_stream(two_accounts, settings)
 
     rest = wait_until(lambda: b"".join(chunks), timeout=10, what="the stream's end")  # ends well before 20 s
     assert b"event: error" in rest and b"revoked" in rest
+    response.close()
+
+
+def _viewer_of_b(alice):
+    account_services.member_add(account="acct-b", user=alice, role=AccountMember.Role.VIEWER)
+
+
+def _membership_removed(alice):
+    AccountMember.objects.filter(user=alice, account__name="acct-b").delete()  # as the admin's inline does
+
+
+def test_grpc_a_membership_removed_mid_stream_ends_the_stream(grpc_server_factory, two_accounts, settings):
+    """Issue 19, item 5: the re-check covers the stream's accounts, not only the token."""
+    settings.OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS = 0.2
+    alice, theirs = two_accounts
+    _viewer_of_b(alice)
+    stub = oms_pb2_grpc.OrderServiceStub(grpc.insecure_channel(grpc_server_factory(require_auth=True)))
+    token = account_services.api_token_create(user=alice)
+    reader = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest(),
+                                            metadata=[("authorization", f"Bearer {token}")])).start()
+    seen = factories.order_place(theirs.account)
+    assert reader.wait_for(1)[0].order.order_id == seen.id
+
+    _membership_removed(alice)
+
+    error = reader.wait_ended(timeout=10)
+    assert error is not None and error.code() == grpc.StatusCode.PERMISSION_DENIED, error
+    assert "acct-b" in error.details() and "removed" in error.details()
+    assert [u.order.order_id for u in reader.messages] == [seen.id]
+
+
+def test_rest_a_membership_removed_mid_stream_ends_the_stream(two_accounts, settings):
+    settings.OMS_SSE_AUTH_RECHECK_SECONDS = 0.2
+    settings.OMS_SSE_MAX_SECONDS = 20
+    alice, theirs = two_accounts
+    _viewer_of_b(alice)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.api_token_create(user=alice)}")
+    response = client.get("/api/v1/stream/orders/", HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 200
+    chunks = iter(response.streaming_content)
+    assert b"retry" in next(chunks)
+
+    _membership_removed(alice)
+
+    rest = wait_until(lambda: b"".join(chunks), timeout=10, what="the stream's end")  # ends well before 20 s
+    assert b"event: error" in rest and b"permission_denied" in rest and b"acct-b" in rest
     response.close()

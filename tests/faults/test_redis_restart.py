@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from clients.python.oms_client import OMSClient
 from oms_project import pubsub
-from orders import lane, services
+from orders import handoff, services
 from orders.models import Order, OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc
 from tests.ops.venue_audit import posts_of
@@ -109,7 +109,7 @@ def test_redis_restart_with_open_streams_and_queued_tasks_loses_nothing(
     assert worker.terminate() == 0
     queued = [place(f"queued-{i}") for i in range(3)]
     assert {q["status"] for q in queued} == {Status.PENDING_NEW}
-    wait_until(lambda: broker.llen(lane.lane_key()) == len(queued), timeout=10, what="the placements handed off")
+    wait_until(lambda: broker.llen(handoff.lane_key()) == len(queued), timeout=10, what="the placements handed off")
     seen_before = max(sequences_of(orders))
 
     private_redis.stop()
@@ -125,7 +125,7 @@ def test_redis_restart_with_open_streams_and_queued_tasks_loses_nothing(
     private_redis.start()
     prices_before = len(prices.received)
 
-    assert broker.llen(lane.lane_key()) == len(queued)  # the append-only file kept the hand-offs
+    assert broker.llen(handoff.lane_key()) == len(queued)  # the append-only file kept the hand-offs
     oms_processes.worker(env=env)  # consumes the queue; its start-up recovery finishes the lost cancel
     wait_until(lambda: not Order.objects.filter(status__in=(Status.PENDING_NEW, Status.PENDING_CANCEL)).exists(),
                timeout=45, interval=0.2, what="every order settled")

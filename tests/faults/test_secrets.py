@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import Account, Credential
 from exchanges.gateway import gateway_for
-from orders import execution
+from execution import venue_orders
 from orders.models import Order, OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
@@ -50,7 +50,7 @@ def test_a_placement_flow_never_shows_the_credentials(venue, venue_account, grpc
     venue.control.fund(API_KEY, "spot", "BTC", 1)
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     account_services.credential_set(account="main", api_key=API_KEY, secret=SECRET)
-    execution.account_sync(venue_account.pk)
+    venue_orders.account_sync(venue_account.pk)
     trader = factories.user_create(username="secret-trader")
     account_services.member_add(account="main", user=trader)
     token = account_services.api_token_create(user=trader)

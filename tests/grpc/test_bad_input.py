@@ -1,5 +1,9 @@
 """Bad input on every RPC: the right status code, a message naming the field, and an unchanged ledger."""
+import base64
+import json
+import logging
 import math
+from datetime import timedelta, timezone
 
 import grpc
 import pytest
@@ -58,6 +62,10 @@ PLACE_CASES = [
     ({"quantity": 0.000001}, INVALID, ["quantity"]),
     ({"quantity_decimal": "lots"}, INVALID, ["quantity_decimal", "lots"]),
     ({"quantity_decimal": "NaN"}, INVALID, ["quantity", "NaN"]),
+    ({"quantity_decimal": "١"}, INVALID, ["quantity_decimal", "ASCII digits"]),  # Arabic-Indic one: was a 1 BTC order
+    ({"quantity_decimal": "0.00_1"}, INVALID, ["quantity_decimal", "ASCII digits"]),
+    ({"quantity_decimal": "1e-2"}, INVALID, ["quantity_decimal", "ASCII digits"]),
+    ({"price_decimal": "٢٠٠٠٠"}, INVALID, ["price_decimal", "ASCII digits"]),
     ({"price": 0}, INVALID, ["price", "LIMIT"]),
     ({"price": -5}, INVALID, ["price", "negative"]),
     ({"price": math.nan}, INVALID, ["price", "NaN"]),
@@ -70,6 +78,8 @@ PLACE_CASES = [
     ({"reduce_only": True}, INVALID, ["reduce_only"]),
     ({"exchange": "kraken"}, INVALID, ["exchange", "kraken"]),
     ({"client_order_id": "x" * 65}, INVALID, ["client_order_id"]),
+    ({"client_order_id": "a\x07b"}, INVALID, ["client_order_id", "control character"]),
+    ({"client_order_id": "abc\u202edef"}, INVALID, ["client_order_id", "bidirectional", "U+202E"]),
     ({"account_id": "ghost"}, NOT_FOUND, ["account", "ghost"]),
 ]
 
@@ -187,3 +197,29 @@ def test_account_reads_and_streams_refuse_bad_fields(stub, ledger_snapshot):
     refused(stub.StreamPrices, oms_pb2.StreamPricesRequest(symbols=[f"S{i}USDT" for i in range(1001)]), INVALID, "symbols")
 
     assert ledger_snapshot() == before
+
+
+def _page_token(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def test_list_orders_refuses_forged_page_tokens_without_a_traceback(stub, funded, btcusdt, caplog):
+    """Deep JSON, a NUL in the order id, a year past 9999 once in UTC: INVALID_ARGUMENT naming page_token."""
+    factories.order_place(funded)
+    caplog.set_level(logging.INFO)
+    deep = base64.urlsafe_b64encode(b"[" * 100 + b"]" * 100).decode()
+
+    for token in (deep, _page_token(["2026-11-26T00:00:00+00:00", "a\x00b"]), _page_token(["9999-12-31T23:59:59-14:00", "x"]),
+                  _page_token(["2026-11-26T00:00:00", "x"]), "A" * 10_000):
+        refused(stub.ListOrders, oms_pb2.ListOrdersRequest(page_token=token), INVALID, "page_token")
+
+    assert not [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_list_orders_reads_a_page_token_offset_postgresql_refuses_as_its_instant(stub, funded, btcusdt):
+    order = factories.order_place(funded)
+    after = order.created_at.astimezone(timezone(-timedelta(hours=23, minutes=59))) + timedelta(seconds=1)
+
+    reply = stub.ListOrders(oms_pb2.ListOrdersRequest(page_token=_page_token([after.isoformat(), "~"])), timeout=10)
+
+    assert [o.order_id for o in reply.orders] == [order.id]

@@ -172,3 +172,35 @@ def test_tls_when_a_certificate_is_configured(grpc_server_factory, settings, fun
 
     assert balances["USDT"]["total"] == 10000
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_failed_authentications_are_throttled_per_client(grpc_server_factory, settings):
+    """Guessing tokens: after OMS_AUTH_FAILURE_RATE failures the client is refused, valid token or not, with
+    RESOURCE_EXHAUSTED saying why (issue 19, item 11)."""
+    from django.core.cache import cache
+
+    from accounts.auth_throttle import _keys
+
+    settings.OMS_AUTH_FAILURE_RATE = "3/min"
+    cache.delete_many(_keys("127.0.0.1"))
+    good = account_services.api_token_create(user=factories.user_create(username="dora"))
+    address = grpc_server_factory(require_auth=True)
+    stub = oms_pb2_grpc.OrderServiceStub(grpc.insecure_channel(address))
+
+    def code_for(token):
+        try:
+            stub.ListOrders(oms_pb2.ListOrdersRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=10)
+        except grpc.RpcError as exc:
+            return exc.code(), exc.details()
+        return grpc.StatusCode.OK, ""
+
+    try:
+        guesses = [code_for(f"guess-{i}") for i in range(4)]
+        with_good_token = code_for(good)
+    finally:
+        cache.delete_many(_keys("127.0.0.1"))
+
+    assert [code for code, _ in guesses] == [grpc.StatusCode.UNAUTHENTICATED] * 3 + [grpc.StatusCode.RESOURCE_EXHAUSTED]
+    assert "failed authentications" in guesses[-1][1] and "retry in" in guesses[-1][1]
+    assert with_good_token[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert code_for(good)[0] == grpc.StatusCode.OK  # the window was cleared above

@@ -204,11 +204,55 @@ def test_a_slow_stream_is_ended_without_stalling_the_others(grpc_server_factory,
 def test_streams_beyond_the_limit_are_refused(grpc_server_factory, settings):
     settings.OMS_GRPC_MAX_STREAMS = 1
     stub = oms_pb2_grpc.OrderServiceStub(grpc.insecure_channel(grpc_server_factory()))
-    first = StreamReader(stub.StreamPrices(oms_pb2.StreamPricesRequest())).start()
+    first = StreamReader(stub.StreamOrders(oms_pb2.StreamOrdersRequest())).start()
 
     with pytest.raises(grpc.RpcError) as err:
         next(stub.StreamOrders(oms_pb2.StreamOrdersRequest(), timeout=5))
+    prices = StreamReader(stub.StreamPrices(oms_pb2.StreamPricesRequest())).start()  # no thread: not counted
     first.stop()
+    prices.stop()
 
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert "too many open streams" in err.value.details()
+    assert "too many open streams" in err.value.details() and "order streams" in err.value.details()
+
+
+def test_one_token_cannot_take_every_stream_slot(grpc_server_factory, settings):
+    """Issue 19, item 3: per-token caps on order and price streams, price streams counted apart from the
+    thread-bound order streams, and a total for each."""
+    settings.OMS_GRPC_MAX_STREAMS, settings.OMS_GRPC_MAX_ORDER_STREAMS_PER_TOKEN = 2, 1
+    settings.OMS_GRPC_MAX_PRICE_STREAMS, settings.OMS_GRPC_MAX_PRICE_STREAMS_PER_TOKEN = 3, 2
+    stub = oms_pb2_grpc.OrderServiceStub(grpc.insecure_channel(grpc_server_factory(require_auth=True)))
+    greedy, other, third = ([("authorization", f"Bearer {account_services.api_token_create(user=factories.user_create())}")]
+                            for _ in range(3))
+    opened = []
+
+    def open_stream(method, request, metadata):
+        call = method(request, metadata=metadata, timeout=30)
+        if ("oms-stream", "live") not in tuple(call.initial_metadata()):
+            return call.code(), call.details()  # refused before going live
+        opened.append(StreamReader(call).start())
+        return grpc.StatusCode.OK, ""
+
+    def orders(metadata):
+        return open_stream(stub.StreamOrders, oms_pb2.StreamOrdersRequest(), metadata)
+
+    def prices(metadata):
+        return open_stream(stub.StreamPrices, oms_pb2.StreamPricesRequest(), metadata)
+
+    try:
+        results = {"greedy orders": [orders(greedy), orders(greedy)], "other orders": [orders(other)],
+                   "third orders": [orders(third)],
+                   "greedy prices": [prices(greedy), prices(greedy), prices(greedy)], "other prices": [prices(other)],
+                   "third prices": [prices(third)]}
+    finally:
+        for reader in opened:
+            reader.stop()
+
+    codes = {name: [code for code, _ in outcomes] for name, outcomes in results.items()}
+    ok, full = grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert codes == {"greedy orders": [ok, full], "other orders": [ok], "third orders": [full],
+                     "greedy prices": [ok, ok, full], "other prices": [ok], "third prices": [full]}
+    assert "limit per token" in results["greedy orders"][1][1] and "order streams" in results["greedy orders"][1][1]
+    assert "limit per token" in results["greedy prices"][2][1] and "price streams" in results["greedy prices"][2][1]
+    assert "too many open streams on this server" in results["third orders"][0][1]
+    assert "too many open streams on this server" in results["third prices"][0][1]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +30,11 @@ def free_port() -> int:
 
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def read_lines(proc, lines: queue.Queue):
     for raw in iter(proc.stdout.readline, b""):
         lines.put(raw.decode(errors="replace"))
@@ -41,7 +47,8 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
     env = {**os.environ, "OMS_DEV": "1", "DATABASE_URL": database_url(), "OMS_VAR_DIR": str(tmp_path / "var"),
            "OMS_STATIC_ROOT": str(tmp_path / "static"), "OMS_HTTP_ADDR": f"127.0.0.1:{http}",
            "OMS_VENUE_ADDR": f"127.0.0.1:{venue}", "OMS_EMBEDDED_REDIS_PORT": str(redis_port),
-           "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}
+           "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_EVENTS_ADDR": f"127.0.0.1:{free_port()}",
+           "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -73,6 +80,19 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         api_key = Credential.objects.get(account=account).decrypted()["apiKey"]
         assert api_key and api_key not in output
         assert any("gunicorn" in " ".join(p.cmdline()) for p in tree if p.is_running())
+        # and the web tier sends event streams to the events process, which serves them (issue 19, item 4)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(f"http://127.0.0.1:{http}/api/v1/stream/prices/", timeout=10)
+            raise AssertionError("the web tier served an event stream itself")
+        except urllib.error.HTTPError as redirect:
+            assert redirect.code == 307
+            assert redirect.headers["Location"] == f"http://{env['OMS_EVENTS_ADDR']}/api/v1/stream/prices/"
+        try:
+            urllib.request.urlopen(f"http://{env['OMS_EVENTS_ADDR']}/api/v1/stream/prices/", timeout=10)
+            raise AssertionError("the events process served a stream without authentication")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401  # served there, and asking who is calling
         health = health_pb2_grpc.HealthStub(grpc.insecure_channel(env["OMS_GRPC_ADDR"]))
         assert health.Check(health_pb2.HealthCheckRequest(service="oms.OrderService"), timeout=10).status == \
             health_pb2.HealthCheckResponse.SERVING

@@ -123,7 +123,7 @@ def test_beat_schedule_tasks_are_registered_and_loaded_into_the_scheduler(transa
 def test_reconcile_since_accepts_durations_and_iso_times_and_refuses_the_rest(db):
     from datetime import UTC, datetime, timedelta
 
-    from oms_project.management.commands.reconcile import since_arg
+    from execution.management.commands.reconcile import since_arg
 
     assert abs(since_arg("6h") - (datetime.now(UTC) - timedelta(hours=6))) < timedelta(seconds=5)
     assert since_arg("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from orders import execution, services
-from orders.execution import NEVER_RECEIVED
+from execution import venue_orders
+from execution.venue_orders import NEVER_RECEIVED
+from orders import services
 from orders.models import Order, Status
 from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
@@ -45,7 +46,7 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
                timeout=45, interval=0.2, what="no order left pending")
 
     venue_open = {o["clientOrderId"]: o for o in
-                  execution.gateway_for(account_on_venue).fetch_open_orders("spot")}
+                  venue_orders.gateway_for(account_on_venue).fetch_open_orders("spot")}
     for order in Order.objects.filter(pk__in=ids):
         assert len(posts_of(venue, order.id)) == 1, f"{order.id} was sent more than once"
         if order.id in never_received:

@@ -68,7 +68,7 @@ def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_accou
         def emit(self, record):
             lines.append(json.loads(self.format(record)))
 
-    for name in (None, "orders.execution", "oms.orders"):  # whatever level earlier tests or the worker left
+    for name in (None, "execution.venue_orders", "oms.orders"):  # whatever level earlier tests or the worker left
         caplog.set_level(logging.INFO, logger=name)
     handler = Collect(level=logging.INFO)
     handler.setFormatter(JsonFormatter())

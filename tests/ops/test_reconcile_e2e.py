@@ -148,7 +148,7 @@ def test_futures_position_opened_behind_the_back_is_reported_and_repaired(venue,
 
 
 def test_trades_are_read_page_by_page(venue, venue_account, venue_view, monkeypatch):
-    from orders import reconcile as reconcile_module
+    from execution import reconcile as reconcile_module
 
     monkeypatch.setattr(reconcile_module, "TRADES_PAGE", 2)
     venue.control.set_price("BTCUSDT", 100000, freeze=True)

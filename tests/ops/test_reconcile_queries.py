@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from execution.reconcile import AccountReconciler
 from orders.models import Order, Status, new_order_id
 from orders.models_reconcile import Drift
-from orders.reconcile import AccountReconciler
 
 pytestmark = [pytest.mark.e2e]
 

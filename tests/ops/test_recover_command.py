@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from execution.venue_orders import NEVER_RECEIVED
 from orders import services
-from orders.execution import NEVER_RECEIVED
 from orders.models import Order, Status
 from tests.ops.venue_audit import posts_of
 

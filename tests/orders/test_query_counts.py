@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from orders import execution, services
+from execution import venue_orders
+from orders import services
 from orders.models import Order, Status
 
 
@@ -60,5 +61,5 @@ def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_que
     Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
     answer = {"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}}
     with django_assert_num_queries(5):
-        order = execution.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
+        order = venue_orders.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")

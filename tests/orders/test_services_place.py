@@ -9,7 +9,7 @@ from django.db import connection
 from accounts import services as account_services
 from oms_project import pubsub
 from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, ServiceError
-from orders import services, submission
+from orders import handoff, services
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
 from orders.publish import publish_order_update
@@ -38,7 +38,7 @@ def test_place_persists_pending_new_with_its_event_and_submits_after_commit(acco
         Status.PENDING_NEW, "BTCUSDT", "BUY", "binance", 1)
     assert order.time_in_force == "GTC" and order.created_by == trader
     assert list(order.events.values_list("sequence", "kind", "to_status")) == [(1, EventKind.PLACED, Status.PENDING_NEW)]
-    assert handed_off(callbacks) == [(publish_order_update, order.id), (submission.enqueue_submit, order.id)]
+    assert handed_off(callbacks) == [(publish_order_update, order.id), (handoff.enqueue_submit, order.id)]
 
 
 def test_submission_lands_on_the_order_lane(order_lane, account, btcusdt, no_prices):
@@ -130,6 +130,9 @@ def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, acco
     ({"quantity": float("nan")}, "quantity", ["finite"]),
     ({"quantity": float("inf")}, "quantity", ["finite"]),
     ({"quantity": "abc"}, "quantity", ["number"]),
+    ({"quantity": "١"}, "quantity", ["ASCII digits", "'١'"]),
+    ({"quantity": "0.00_1"}, "quantity", ["ASCII digits"]),
+    ({"quantity": "1e-2"}, "quantity", ["ASCII digits"]),
     ({"quantity": Decimal("1e25")}, "quantity", ["out of range"]),
     ({"quantity": Decimal("0.000015")}, "quantity", ["0.000015", "step size 0.00001"]),
     ({"quantity": Decimal("0.0001"), "price": Decimal("20000")}, "quantity", ["below the minimum 5", "2"]),
@@ -143,6 +146,10 @@ def test_concurrent_placements_cannot_race_past_max_open_orders(order_lane, acco
     ({"post_only": True, "order_type": "MARKET", "price": None}, "post_only", ["LIMIT"]),
     ({"time_in_force": "DAY"}, "time_in_force", ["GTC"]),
     ({"client_order_id": "x" * 65}, "client_order_id", ["65 characters"]),
+    ({"client_order_id": "a\x1bb"}, "client_order_id", ["control character", "U+001B", "position 2"]),
+    ({"client_order_id": "a\tb"}, "client_order_id", ["control character", "U+0009"]),
+    ({"client_order_id": "inv\u202egnp.exe"}, "client_order_id", ["bidirectional", "U+202E"]),
+    ({"client_order_id": "x\u2066y"}, "client_order_id", ["bidirectional", "U+2066"]),
     ({"exchange": "kraken"}, "exchange", ["trades on binance, not kraken"]),
 ])
 def test_refused_placement_names_the_field_and_leaves_no_row(account, btcusdt, no_prices, overrides, field, words):

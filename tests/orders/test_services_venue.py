@@ -11,7 +11,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from oms_project import pubsub
 from oms_project.errors import FailedPrecondition, InvalidInput, NotFound
-from orders import lifecycle, services, submission
+from orders import handoff, lifecycle, services
 from orders.lifecycle import EventKind, IllegalTransition
 from orders.models import TERMINAL_STATUSES, Fill, Order, OrderEvent, Status
 from orders.publish import publish_order_update
@@ -200,7 +200,7 @@ def test_cancel_moves_to_pending_cancel_and_enqueues_once(order, trader, django_
     order.refresh_from_db()
     assert order.status == Status.PENDING_CANCEL
     kinds = [cb.func for cb in first if isinstance(cb, partial)]
-    assert kinds == [publish_order_update, submission.enqueue_cancel]
+    assert kinds == [publish_order_update, handoff.enqueue_cancel]
     assert [cb for cb in second if isinstance(cb, partial)] == []  # a repeat does nothing
     assert order.events.filter(kind=EventKind.CANCEL_REQUESTED).count() == 1
 

@@ -156,7 +156,7 @@ def test_reconcile_since_is_checked(db, since, why):
 def test_reconcile_since_in_range_is_utc(db):
     from datetime import UTC
 
-    from oms_project.management.commands.reconcile import since_arg
+    from execution.management.commands.reconcile import since_arg
 
     assert since_arg("2026-11-01T00:00:00+14:00").tzinfo is UTC
 

@@ -17,3 +17,35 @@ def balance(exchange, asset: str, params: dict | None = None) -> tuple[Decimal, 
         if row["asset"] == asset:
             return Decimal(row["availableBalance"]), Decimal(row["initialMargin"])
     return Decimal(0), Decimal(0)
+
+
+def run_pro(venue, scenario, secret=None, timeout: float = 20, **options):
+    """Run `scenario(exchange)` with a ccxt.pro binance on the venue's key (markets loaded), then close it."""
+    import asyncio
+
+    from exchanges.simulator.testing import ccxt_pro_client
+
+    async def main():
+        exchange = ccxt_pro_client(venue, venue.api_key, secret or venue.secret, **options)
+        try:
+            await exchange.load_markets()
+            return await asyncio.wait_for(scenario(exchange), timeout)
+        finally:
+            await exchange.close()
+    return asyncio.run(main())
+
+
+async def watch_until(watch, predicate):
+    """Call `watch()` until `predicate(result)` holds; return that result (the caller bounds the time)."""
+    while True:
+        result = await watch()
+        if predicate(result):
+            return result
+
+
+async def subscribed(venue, count: int = 1):
+    """Wait until the venue holds `count` user-data subscriptions (the scenario's timeout bounds it)."""
+    import asyncio
+
+    while len((await asyncio.to_thread(venue.control.user_streams))["connections"]) < count:
+        await asyncio.sleep(0.02)

@@ -8,6 +8,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from accounts.models import Market
+from execution.reconcile import reconcile
 from oms_project.management.commands._ops import (
     EXIT_ERROR,
     OpsCommand,
@@ -17,7 +18,6 @@ from oms_project.management.commands._ops import (
     refuse,
 )
 from orders.models_reconcile import ReconciliationRun
-from orders.reconcile import reconcile
 
 EXIT_AGREE, EXIT_DRIFT = 0, 1
 

@@ -19,7 +19,7 @@ def sync(command, names: list[str], render) -> None:
 
     from exchanges.errors import venue_reason
     from exchanges.supported import config_problem
-    from orders import execution
+    from execution import venue_orders
 
     failed = []
     for account in accounts_named(names):
@@ -29,8 +29,8 @@ def sync(command, names: list[str], render) -> None:
             command.stderr.write(f"{account.name}: {problem}")
             continue
         try:
-            execution.account_sync(account.pk)
-        except (ccxt.BaseError, execution.RetryLater) as exc:
+            venue_orders.account_sync(account.pk)
+        except (ccxt.BaseError, venue_orders.RetryLater) as exc:
             failed.append(account.name)
             command.stderr.write(f"{account.name}: {venue_reason(exc)}")
             continue

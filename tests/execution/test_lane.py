@@ -1,4 +1,4 @@
-"""The order lane (orders/lane.py): which workers run it, and that nothing an item does stops it."""
+"""The order lane (execution/lane.py): which workers run it, and that nothing an item does stops it."""
 import threading
 from decimal import Decimal
 
@@ -6,7 +6,7 @@ from celery.contrib.testing.worker import start_worker
 
 from oms_project import pubsub
 from oms_project.celery import app
-from orders import lane, services
+from orders import handoff, services
 from orders.models import Order, Status
 from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
@@ -30,7 +30,7 @@ def test_only_workers_of_the_orders_queue_run_the_lane_and_they_stop_it(transact
 def test_items_it_cannot_use_do_not_stop_it(venue, venue_account):
     # given items that are malformed, of an unknown action, or about an order that does not exist
     redis = pubsub.client()
-    redis.rpush(lane.lane_key(), b"garbage", b"explode:01abc:main", b"submit:01doesnotexist:main")
+    redis.rpush(handoff.lane_key(), b"garbage", b"explode:01abc:main", b"submit:01doesnotexist:main")
     # when a real placement follows them
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.001"),
@@ -38,4 +38,4 @@ def test_items_it_cannot_use_do_not_stop_it(venue, venue_account):
     # then it is sent once and acknowledged, and the lane is empty
     wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.NEW).exists(), timeout=20, what="NEW")
     assert len(posts_of(venue, order.id)) == 1
-    assert redis.llen(lane.lane_key()) == 0
+    assert redis.llen(handoff.lane_key()) == 0

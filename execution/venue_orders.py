@@ -1,4 +1,4 @@
-"""Orders on the venue: submit, cancel, look up, sync. The Celery tasks in `orders.tasks` are thin
+"""Orders on the venue: submit, cancel, look up, sync. The Celery tasks in `execution.tasks` are thin
 adapters over these functions; every change to an order goes through `orders.services`.
 
 Exactly once: the OMS order id is the venue's client order id, and `order_submission_claim` lets one
@@ -17,7 +17,7 @@ from functools import lru_cache
 import ccxt
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Credential, Market
@@ -26,7 +26,7 @@ from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from oms_project import pubsub
 from oms_project.celery import app
-from orders import services, submission
+from orders import handoff, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
 
@@ -58,7 +58,7 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def _load(order_id: str) -> Order:
+def load(order_id: str) -> Order:
     """The order with its account and, for `_gateway`, its credential's updated_at: one query."""
     stamp = Credential.objects.filter(account_id=OuterRef("account_id")).values("updated_at")[:1]
     return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp)).get(pk=order_id)
@@ -69,11 +69,11 @@ def _gateway(order: Order) -> Gateway:
 
 
 def _ccxt_symbol(order: Order) -> str:
-    return _ccxt_symbol_of(order.exchange, order.market, order.symbol)
+    return ccxt_symbol_of(order.exchange, order.market, order.symbol)
 
 
 @lru_cache(maxsize=4096)
-def _ccxt_symbol_of(exchange: str, market: str, symbol: str) -> str:
+def ccxt_symbol_of(exchange: str, market: str, symbol: str) -> str:
     """Read once per process: an instrument's ccxt symbol never changes (a relisting gets a new native one)."""
     return markets.ccxt_symbol(exchange, market, symbol)
 
@@ -103,6 +103,16 @@ def _reject(order: Order, reason: str) -> None:
 
 # ------------------------------------------------------------------------------------ venue reports
 
+def report_differs(order: Order, vo: dict) -> bool:
+    """Whether a venue report says anything the ledger does not show yet (a sweep applies only those)."""
+    filled = _d(vo.get("filled")) or Decimal(0)
+    if filled != order.filled_quantity:
+        return True
+    if order.status == Status.PENDING_CANCEL:  # a working report changes nothing until the cancel is answered
+        return False
+    return _report_status(order, vo, filled) != order.status
+
+
 def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
     status = VENUE_STATUS.get((vo.get("status") or "").lower())
     if status is None:
@@ -112,11 +122,17 @@ def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
     return status
 
 
-def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str) -> list[dict]:
-    """The order's trades: from the answer itself when it carries them (Binance spot FULL), else fetched."""
-    inline = [t for t in (vo.get("trades") or []) if t.get("id")]
+def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: Decimal,
+               recorded: dict[str, Decimal]) -> list[dict]:
+    """The order's trades: from the report itself when those it carries and those recorded account for all
+    that is filled (a FULL placement answer, a stream's trade events), else every trade fetched, page by page
+    (a stream that joined mid-order, or lost an event)."""
+    inline = {str(t["id"]): t for t in (vo.get("trades") or []) if t.get("id")}
     if inline:
-        return inline
+        known = sum(recorded.values(), Decimal(0)) + sum((_d(t["amount"]) for i, t in inline.items() if i not in recorded),
+                                                          Decimal(0))
+        if known >= filled:
+            return list(inline.values())
     exchange_id = vo.get("id") or order.exchange_order_id
     return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
 
@@ -131,8 +147,9 @@ def _fill_from(order: Order, trade: dict, vo: dict, *, source: str = "worker") -
                          executed_at=executed_at, source=source)
 
 
-def _recorded_fill_quantity(order: Order) -> Decimal:
-    return Fill.objects.filter(order_id=order.id).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
+def _recorded_fills(order: Order) -> dict[str, Decimal]:
+    """Trade id -> quantity of the order's recorded fills."""
+    return dict(Fill.objects.filter(order_id=order.id).values_list("trade_id", "quantity"))
 
 
 def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False,
@@ -146,7 +163,8 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     filled = _d(vo.get("filled")) or Decimal(0)
     status = _report_status(order, vo, filled)
     # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
-    trades = _trades_of(gateway, order, vo, symbol) if filled and filled > _recorded_fill_quantity(order) else []
+    recorded = _recorded_fills(order) if filled else {}
+    trades = _trades_of(gateway, order, vo, symbol, filled, recorded) if filled > sum(recorded.values(), Decimal(0)) else []
     if not trades:  # the report alone: the service's own transaction, and the order it returns
         return _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
     with transaction.atomic():
@@ -154,7 +172,7 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
         for trade in trades:
             _fill_from(order, trade, vo, source=source)
     balances_sync_soon(order.account_id)
-    return _load(order.id)
+    return load(order.id)
 
 
 def _apply_report(order: Order, vo: dict, status: str, filled: Decimal, *, cancel_answer: bool, source: str) -> Order:
@@ -169,14 +187,14 @@ def _apply_report(order: Order, vo: dict, status: str, filled: Decimal, *, cance
             keep_pending_cancel=not cancel_answer)
     except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
         log.warning("venue report for %s not applied: %s", order.id, exc)
-        return _load(order.id)
+        return load(order.id)
 
 
 # ------------------------------------------------------------------------------------ submit
 
 def submit(order_id: str) -> None:
     """Send a PENDING_NEW order once and record the answer. Safe to run again for the same order."""
-    order = _load(order_id)
+    order = load(order_id)
     if order.status != Status.PENDING_NEW:
         return
     if order.submitted_at is not None:
@@ -229,7 +247,7 @@ def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
 
 def resolve_unknown(order_id: str) -> None:
     """Settle an order whose send was not answered, by looking it up by client order id."""
-    order = _load(order_id)
+    order = load(order_id)
     if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
         return
     gateway = _gateway(order)
@@ -255,7 +273,7 @@ def resolve_unknown(order_id: str) -> None:
 
 def cancel(order_id: str) -> None:
     """Cancel a PENDING_CANCEL order on the venue: CANCELLED, or whatever the venue says won the race."""
-    order = _load(order_id)
+    order = load(order_id)
     if order.status != Status.PENDING_CANCEL:
         return
     if order.submitted_at is None and services.order_submission_claim(order_id=order.id):
@@ -282,7 +300,7 @@ def cancel(order_id: str) -> None:
 
 def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
     """The cancel was refused or unanswered: the order's real state decides (filled first, gone, still open)."""
-    order = _load(order_id)
+    order = load(order_id)
     if not order.exchange_order_id:
         return resolve_unknown(order_id)
     gateway = _gateway(order)
@@ -309,7 +327,7 @@ def sync_interval(order: Order) -> timedelta:
 
 def sync_order(order_id: str) -> None:
     """Poll one working order: status and trades; a PENDING_NEW order is resolved or re-submitted."""
-    order = _load(order_id)
+    order = load(order_id)
     if not order.is_open:
         return
     if order.status == Status.PENDING_NEW or not order.exchange_order_id:
@@ -317,7 +335,7 @@ def sync_order(order_id: str) -> None:
             if order.status == Status.PENDING_CANCEL:
                 cancel(order.id)
             else:
-                submission.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
+                handoff.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
     gateway = _gateway(order)

@@ -2,7 +2,7 @@
 
 Runs when a worker starts (a previous one may have died between sending an order and hearing the
 answer), every half minute from beat, and on demand (`manage.py recover`). Each order is looked up
-by its client order id (the OMS order id) through `orders.execution`, which owns the rules:
+by its client order id (the OMS order id) through `execution.venue_orders`, which owns the rules:
 
 - PENDING_NEW, sent: found → the venue's state and trades are recorded; not found → REJECTED as never
   received, but only once recvWindow + grace has passed since the send (before that the request may
@@ -23,10 +23,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from exchanges.errors import venue_reason
+from execution import venue_orders
+from execution.venue_orders import RetryLater
 from oms_project import metrics
 from oms_project.jsonlog import log_context
-from orders import execution
-from orders.execution import RetryLater
 from orders.models import Order, Status
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,10 @@ def recover_order(order: Order) -> Recovered:
     outcome, detail, retry_in = "", "", 0.0
     with log_context(order_id=order.id, account=order.account.name):
         try:
-            execution.sync_order(order.id)
+            venue_orders.sync_order(order.id)
             order.refresh_from_db()
             if order.status == Status.PENDING_CANCEL:
-                execution.cancel(order.id)
+                venue_orders.cancel(order.id)
                 order.refresh_from_db()
         except RetryLater as exc:
             outcome, detail, retry_in = "waiting", str(exc), exc.countdown

@@ -1,8 +1,8 @@
-"""Celery tasks: thin adapters over `orders.execution`. They take ids, fetch, call one function.
+"""Celery tasks: thin adapters over `execution.venue_orders`. They take ids, fetch, call one function.
 
 Queues: `orders` (order_submit, order_cancel: small and latency-sensitive, prefetch 1) and `sync`
 (everything else). Every task is idempotent, so all use acks_late with reject_on_worker_lost: a task
-lost with its worker runs again, and a re-run never resends an order (see orders.execution).
+lost with its worker runs again, and a re-run never resends an order (see execution.venue_orders).
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from django.db import InterfaceError, OperationalError
 from accounts.models import Account
 from exchanges import problems
 from exchanges.supported import config_problem
-from orders import execution, services
-from orders.execution import RetryLater
+from execution import sweeps, venue_orders
+from execution.venue_orders import RetryLater
+from orders import services
 
 log = logging.getLogger(__name__)
 
@@ -77,37 +78,52 @@ def _for_account(task, account_id: int, step) -> None:
 
 @shared_task(name="orders.tasks.order_submit", **COMMON)
 def order_submit(self, order_id: str) -> None:
-    _run(self, execution.submit, order_id)
+    _run(self, venue_orders.submit, order_id)
 
 
 @shared_task(name="orders.tasks.order_cancel", **COMMON)
 def order_cancel(self, order_id: str) -> None:
-    _run(self, execution.cancel, order_id)
+    _run(self, venue_orders.cancel, order_id)
 
 
 @shared_task(name="orders.tasks.order_resolve", **COMMON)
 def order_resolve(self, order_id: str) -> None:
-    _run(self, execution.resolve_unknown, order_id)
+    _run(self, venue_orders.resolve_unknown, order_id)
 
 
 @shared_task(name="orders.tasks.order_sync", **COMMON)
 def order_sync(self, order_id: str) -> None:
-    _run(self, execution.sync_order, order_id)
+    _run(self, venue_orders.sync_order, order_id)
 
 
 @shared_task(name="orders.tasks.orders_sync_due", bind=True, acks_late=True, reject_on_worker_lost=True)
 def orders_sync_due(self) -> int:
     """Beat: every working order whose next look is due (the schedule follows its age)."""
-    order_ids = services.order_sync_due_claim(limit=500, interval=execution.sync_interval,
-                                              handoff_grace=execution.HANDOFF_LOST_AFTER)
+    order_ids = services.order_sync_due_claim(limit=500, interval=venue_orders.sync_interval,
+                                              handoff_grace=venue_orders.HANDOFF_LOST_AFTER)
     for order_id in order_ids:
         order_sync.delay(order_id)
     return len(order_ids)
 
 
+@shared_task(name="orders.tasks.accounts_sweep_due", bind=True, acks_late=True, reject_on_worker_lost=True)
+def accounts_sweep_due(self) -> int:
+    """Beat: a sweep for every account and market with working orders whose next sweep is due (its pace
+    follows whether its user-data stream is live, within the sync share of its weight limit)."""
+    due = [(a, m) for a, m, symbols in sweeps.sweep_targets() if sweeps.sweep_due_claim(a, m, symbols)]
+    for account_id, market in due:
+        account_sweep.delay(account_id, market)
+    return len(due)
+
+
+@shared_task(name="orders.tasks.account_sweep", **COMMON)
+def account_sweep(self, account_id: int, market: str) -> None:
+    _run(self, sweeps.sweep, account_id, market)
+
+
 @shared_task(name="orders.tasks.account_sync", **COMMON)
 def account_sync(self, account_id: int) -> None:
-    _for_account(self, account_id, execution.account_sync)
+    _for_account(self, account_id, venue_orders.account_sync)
 
 
 @shared_task(name="orders.tasks.accounts_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -137,7 +153,7 @@ def markets_sync_all(self) -> None:
 def _on_worker_ready(sender=None, **_kwargs) -> None:
     """A starting worker makes the env-configured testnet account current and syncs what trading needs
     at once (markets, balances, positions), so the first order never waits for the hourly beat."""
-    from orders.bootstrap import startup_sync, testnet_account_from_env
+    from execution.startup import startup_sync, testnet_account_from_env
 
     try:
         testnet_account_from_env()
@@ -153,6 +169,37 @@ def account_startup_sync(self, account_id: int) -> None:
 
     def step(pk: int) -> None:
         sync_markets(Account.objects.get(pk=pk))
-        execution.account_sync(pk)
+        venue_orders.account_sync(pk)
 
     _for_account(self, account_id, step)
+
+
+# ------------------------------------------------------------------ operations: recovery, light reconciliation
+
+MAX_RECOVERY_ROUNDS = 10
+
+
+@shared_task(name="oms_project.tasks.recover_pending", bind=True, acks_late=True, reject_on_worker_lost=True)
+def recover_pending(self, attempt: int = 1) -> dict:
+    """Settle PENDING_NEW/PENDING_CANCEL orders; orders still waiting out recvWindow + grace get another
+    round once their wait is over (bounded; beat sweeps again anyway)."""
+    from execution.recovery import recover
+
+    results = recover()
+    waiting = [r.retry_in for r in results if r.outcome == "waiting"]
+    if waiting and attempt < MAX_RECOVERY_ROUNDS:
+        recover_pending.apply_async(kwargs={"attempt": attempt + 1}, countdown=max(min(waiting), 0.1), queue="sync")
+    outcomes: dict[str, int] = {}
+    for r in results:
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+    return outcomes
+
+
+@shared_task(name="oms_project.tasks.reconcile_light", acks_late=True, reject_on_worker_lost=True)
+def reconcile_light() -> dict:
+    """Report-only comparison of open orders, balances and positions of every enabled account."""
+    from execution.reconcile import reconcile
+    from orders.models_reconcile import ReconciliationRun
+
+    runs = reconcile(trigger=ReconciliationRun.Trigger.SCHEDULE, trades=False)
+    return {f"{run.account_id}:{run.market}": run.outcome for run in runs}

@@ -15,9 +15,10 @@ from django.core.management import call_command
 from accounts import services as account_services
 from accounts.models import Account, Balance, Position
 from exchanges.gateway import gateway_for
+from execution import venue_orders
 from oms_project import pubsub
 from oms_project.errors import InvalidInput
-from orders import execution, services
+from orders import services
 from orders.models import Order, Status
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
@@ -254,12 +255,12 @@ def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(v
     assert [(r["method"], r["path"]) for r in venue.control.audit()[seen:]] == [("POST", "/api/v3/order")]
 
     # A working order that did not change: one look.
-    assert _requests_during(venue, lambda: execution.sync_order(order.id)) == [("GET", "/api/v3/order")]
+    assert _requests_during(venue, lambda: venue_orders.sync_order(order.id)) == [("GET", "/api/v3/order")]
 
     # After it filled: the look, then its trades; then one balance sync (spot, futures, positions).
     venue.control.set_price("BTCUSDT", 98000, freeze=True)
     seen = len(venue.control.audit())
-    assert _requests_during(venue, lambda: execution.sync_order(order.id)) == [("GET", "/api/v3/order"),
+    assert _requests_during(venue, lambda: venue_orders.sync_order(order.id)) == [("GET", "/api/v3/order"),
                                                                                 ("GET", "/api/v3/myTrades")]
     assert _order(order.id).status == Status.FILLED
 
@@ -288,7 +289,7 @@ def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(v
 
 
 def test_a_balance_sync_is_one_request_per_balance_and_positions(venue, venue_account):
-    paths = _requests_during(venue, lambda: execution.account_sync(venue_account.pk))
+    paths = _requests_during(venue, lambda: venue_orders.account_sync(venue_account.pk))
     assert paths == [("GET", "/api/v3/account"), ("GET", "/fapi/v3/account"), ("GET", "/fapi/v3/positionRisk")]
 
 

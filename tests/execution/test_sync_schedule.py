@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from orders import execution, services
+from execution import venue_orders
+from orders import services
 from orders.models import Order, Status
 from tests import factories
 
@@ -17,10 +18,10 @@ def _order(account, *, age: timedelta, status=Status.NEW) -> Order:
 
 def test_young_orders_are_polled_every_second_and_old_ones_once_a_minute(account, btcusdt, order_lane):
     young, old = _order(account, age=timedelta(seconds=5)), _order(account, age=timedelta(hours=1))
-    assert execution.sync_interval(young) == timedelta(seconds=1)
-    assert execution.sync_interval(old) == timedelta(seconds=60)
+    assert venue_orders.sync_interval(young) == timedelta(seconds=1)
+    assert venue_orders.sync_interval(old) == timedelta(seconds=60)
     aged = _order(account, age=timedelta(seconds=100))
-    assert timedelta(seconds=10) <= execution.sync_interval(aged) < timedelta(seconds=10.1)
+    assert timedelta(seconds=10) <= venue_orders.sync_interval(aged) < timedelta(seconds=10.1)
 
 
 GRACE = timedelta(seconds=30)
@@ -32,17 +33,17 @@ def test_a_due_order_is_claimed_once_and_rescheduled_by_its_age(account, btcusdt
     just_placed = _order(account, age=timedelta(0), status=Status.PENDING_NEW)
     queued = _order(account, age=timedelta(seconds=10), status=Status.PENDING_NEW)  # its submit task still coming
 
-    claimed = services.order_sync_due_claim(limit=100, interval=execution.sync_interval, handoff_grace=GRACE)
+    claimed = services.order_sync_due_claim(limit=100, interval=venue_orders.sync_interval, handoff_grace=GRACE)
 
     assert claimed == [working.id]  # not the closed one, nor one placed this instant or still in the queue
     working.refresh_from_db()
     assert timedelta(seconds=59) < working.next_sync_at - timezone.now() <= timedelta(seconds=60)
-    assert services.order_sync_due_claim(limit=100, interval=execution.sync_interval, handoff_grace=GRACE) == []
+    assert services.order_sync_due_claim(limit=100, interval=venue_orders.sync_interval, handoff_grace=GRACE) == []
     for untouched in (done, just_placed, queued):
         untouched.refresh_from_db()
         assert untouched.next_sync_at is None
     lost = _order(account, age=timedelta(minutes=2), status=Status.PENDING_NEW)  # its hand-off was lost
-    assert services.order_sync_due_claim(limit=100, interval=execution.sync_interval, handoff_grace=GRACE) == [lost.id]
+    assert services.order_sync_due_claim(limit=100, interval=venue_orders.sync_interval, handoff_grace=GRACE) == [lost.id]
 
 
 def test_the_send_of_an_order_is_claimed_exactly_once(account, btcusdt, order_lane):

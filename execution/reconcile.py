@@ -29,9 +29,10 @@ from accounts.models import Account, Balance, Market, Position
 from exchanges import markets
 from exchanges.errors import venue_reason
 from exchanges.gateway import Gateway, gateway_for
+from execution import venue_orders
 from oms_project import metrics
 from oms_project.jsonlog import log_context
-from orders import execution, services
+from orders import services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
 from orders.models_reconcile import Drift, ReconciliationRun
 
@@ -141,7 +142,7 @@ class AccountReconciler:
                 "price": _s(vo.get("price"))}
 
     def _apply(self, order: Order, vo: dict, symbol: str) -> Order:
-        return execution.apply_venue_order(self.gateway, order, vo, symbol=symbol, source=SOURCE)
+        return venue_orders.apply_venue_order(self.gateway, order, vo, symbol=symbol, source=SOURCE)
 
     def _adopt(self, vo: dict) -> Order:
         """Take a venue order the ledger never had into the ledger (never sent again), then its state and trades."""
@@ -206,7 +207,7 @@ class AccountReconciler:
             finding = self._found(Finding(Kind.ORDER_NOT_ON_VENUE, order.symbol, order.id, order.id, self._order_view(order),
                                           note="the venue does not know this order"))
             if self.fix and order.status == Status.PENDING_NEW:
-                from orders.recovery import recover_order
+                from execution.recovery import recover_order
 
                 result = recover_order(order)
                 if result.outcome == "resolved":
@@ -292,7 +293,7 @@ class AccountReconciler:
     # -- balances and positions ----------------------------------------------------------------
     def compare_balances(self) -> None:
         raw = self.gateway.fetch_balance(self.market)
-        rows = execution.venue_balances(raw, self.market)
+        rows = venue_orders.venue_balances(raw, self.market)
         venue = {r["asset"]: r for r in rows}
         ledger = {b.asset: b for b in Balance.objects.filter(account=self.account, market=self.market)}
         drift = []
@@ -310,7 +311,7 @@ class AccountReconciler:
                 self._fixed(finding, "balances replaced with the venue's")
 
     def compare_positions(self) -> None:
-        rows = [execution.venue_position(p) for p in self.gateway.fetch_positions()]
+        rows = [venue_orders.venue_position(p) for p in self.gateway.fetch_positions()]
         venue = {r["symbol"]: r for r in rows if r["side"] != "FLAT"}
         ledger = {p.symbol: p for p in Position.objects.filter(account=self.account, market=Market.FUTURES)
                   if p.side != Position.Side.FLAT}

@@ -4,8 +4,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from execution.recovery import recover
 from oms_project.management.commands._ops import OpsCommand, account_names_check, number_check
-from orders.recovery import recover
 
 
 class Command(OpsCommand):

@@ -5,7 +5,7 @@ consuming the `orders` queue (`LaneStep`, a worker bootstep). Compared with a Ce
 saves the task envelope, the prefetch and the hand-off to the pool, and the venue connection in each lane
 thread stays warm. The items carry no state: what to send is in the database, and sending it once is the
 database's job (the submission claim), so an item popped twice or never is harmless. One lost with Redis or
-with a worker killed after popping it is found by the poller (`execution.HANDOFF_LOST_AFTER`).
+with a worker killed after popping it is found by the poller (`venue_orders.HANDOFF_LOST_AFTER`).
 Anything that has to wait (a rate-limit ban, a transient venue or database error) leaves the lane for the
 Celery task of the same action, which retries with backoff.
 """
@@ -19,21 +19,12 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
+from orders.handoff import CANCEL, SUBMIT, lane_key, retry
+
 log = logging.getLogger(__name__)
 
-SUBMIT, CANCEL = "submit", "cancel"
 POP_TIMEOUT_SECONDS = 1  # how long a lane thread blocks before it looks whether the worker is stopping
 
-
-def lane_key() -> str:
-    return f"{settings.OMS_PUBSUB_PREFIX}:lane:orders"
-
-
-def push(action: str, order_id: str, account: str) -> None:
-    """The account's name travels along only for the log lines of the thread that takes the item."""
-    from oms_project import pubsub
-
-    pubsub.client().rpush(lane_key(), f"{action}:{order_id}:{account}")
 
 
 def parse(item: bytes) -> tuple[str, str, str]:
@@ -49,10 +40,10 @@ def handle(action: str, order_id: str, account: str = "") -> None:
     from django.core.exceptions import ObjectDoesNotExist
     from django.db import close_old_connections
 
+    from execution import tasks, venue_orders
     from oms_project import jsonlog
-    from orders import execution, submission, tasks
 
-    step = {SUBMIT: execution.submit, CANCEL: execution.cancel}.get(action)
+    step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel}.get(action)
     if step is None:
         log.warning("ignored a lane item with an unknown action %r", action)
         return
@@ -61,14 +52,14 @@ def handle(action: str, order_id: str, account: str = "") -> None:
         step(order_id)
     except ObjectDoesNotExist as exc:  # the order is gone (a test database flushed, a manual delete)
         log.warning("lane %s %s: nothing to do: %s", action, order_id, exc)
-    except execution.RetryLater as exc:
-        submission.retry(action, order_id, countdown=exc.countdown * (1 + random.uniform(0, 0.2)))
+    except venue_orders.RetryLater as exc:
+        retry(action, order_id, countdown=exc.countdown * (1 + random.uniform(0, 0.2)))
     except Exception as exc:  # noqa: BLE001 - one bad item must not stop the lane; the poller looks at the order again
         close_old_connections()
         if not isinstance(exc, tasks.TRANSIENT):
             raise
         log.warning("lane %s %s: %s; retrying through the task queue", action, order_id, exc)
-        submission.retry(action, order_id, countdown=1)
+        retry(action, order_id, countdown=1)
     finally:
         jsonlog.clear()
 

@@ -149,8 +149,8 @@ def test_anonymous_healthz_says_only_up(db, client):
 
 
 def test_worker_start_up_sync_and_beat_tasks_skip_and_report_a_bad_account(db, monkeypatch):
+    from execution import startup, tasks
     from oms_project.celery import app
-    from orders import bootstrap, tasks
 
     legacy_accounts("http://127.0.0.1:9")
     good = factories.account_create(name="good")
@@ -158,7 +158,7 @@ def test_worker_start_up_sync_and_beat_tasks_skip_and_report_a_bad_account(db, m
     sent = []
     monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
 
-    bootstrap.startup_sync()
+    startup.startup_sync()
     for account in Account.objects.filter(name__in=["legacy-id", "legacy-url"]):
         tasks.account_sync.apply(args=[account.pk]).get()  # skipped, not raised
         tasks.markets_sync.apply(args=[account.pk]).get()

@@ -75,9 +75,10 @@ SETUP = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'oms_project.
 def test_processes_other_than_web_start_without_the_django_key_and_web_refuses():
     worker = run(SETUP + "from django.conf import settings; print(repr(settings.OMS_FERNET_KEYS))", PRODUCTION)
     assert worker.returncode == 0, worker.stderr
-    web = run("import oms_project.wsgi", PRODUCTION)
-    assert web.returncode != 0
-    assert "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required by the web tier" in web.stderr
+    for entry in ("oms_project.wsgi", "oms_project.asgi"):
+        web = run(f"import {entry}", PRODUCTION)
+        assert web.returncode != 0, entry
+        assert "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) is required by the web tier" in web.stderr, entry
 
 
 def test_secrets_are_read_from_files(tmp_path):

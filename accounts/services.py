@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
-from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied, echo
+from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -110,6 +111,10 @@ def credential_set(*, account: str, api_key: str, secret: str, passphrase: str =
     _secret_check("secret", secret)
     if passphrase:
         _secret_check("passphrase", passphrase, spaces=True)
+    if not settings.OMS_FERNET_KEYS:
+        raise FailedPrecondition("this process holds no OMS_FERNET_KEYS (in docker-compose.yml only the workers do): "
+                                 "set credentials where the workers run, e.g. docker compose exec -T worker-sync "
+                                 "python manage.py set_credentials ACCOUNT", field="secret")
     acct = account_get(account)
     cred = Credential.objects.filter(account=acct).first() or Credential(account=acct)
     before = {"key_hint": cred.key_hint} if cred.pk else {}

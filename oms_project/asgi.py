@@ -10,6 +10,10 @@ from django.core.handlers.asgi import ASGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 django.setup(set_prefix=False)
 
+from oms_project.secretkey import require_secret_key  # noqa: E402
+
+require_secret_key()  # streams authenticate sessions too
+
 SERVED = ("/api/v1/stream/", "/healthz")
 NOT_HERE = json.dumps({"error": {"code": "not_found", "field": None, "message":
                                  "This server serves event streams only (/api/v1/stream/...); the API is on the web server."}

@@ -19,11 +19,23 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Secrets may come from files (Docker Compose / Kubernetes secrets): NAME_FILE names a file holding NAME's value.
+SECRET_FILE_VARIABLES = ("DJANGO_SECRET_KEY", "OMS_FERNET_KEYS", "OMS_METRICS_TOKEN", "OMS_VENUE_CONTROL_TOKEN",
+                         "OMS_VENUE_KEYS")
+for _name in SECRET_FILE_VARIABLES:
+    _path = os.environ.get(f"{_name}_FILE", "").strip()
+    if _path and not os.environ.get(_name):
+        try:
+            os.environ[_name] = Path(_path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{_name}_FILE: {_path} cannot be read: {exc.strerror}") from None
+
 DEBUG = env_bool("OMS_DEBUG", False)
+# Only the web tier signs anything (sessions, CSRF tokens): it refuses to start without a key
+# (oms_project/wsgi.py). The gRPC server, workers, beat, market data and migrate need none, and
+# docker-compose.yml gives them none; Django refuses any use of an empty key.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("OMS_DEV", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required (set OMS_DEV=1 for a local development key)")
+if not SECRET_KEY and (DEBUG or env_bool("OMS_DEV", False)):
     SECRET_KEY = "dev-only-insecure-key-not-for-production-use-0123456789abcdef"
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("OMS_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
@@ -291,6 +303,10 @@ OMS_SSE_WSGI_MAX_STREAMS = int(os.environ.get("OMS_SSE_WSGI_MAX_STREAMS", "2"))
 # Observability: JSON log lines (OMS_LOG_FORMAT=plain for humans); /metrics optionally behind a bearer token.
 OMS_LOG_FORMAT = os.environ.get("OMS_LOG_FORMAT", "json")
 OMS_METRICS_TOKEN = os.environ.get("OMS_METRICS_TOKEN", "")
+# /metrics on the web port: with OMS_METRICS_TOKEN only for bearers of it; without one it answers 404 unless
+# OMS_METRICS_OPEN=1 (on by default only for local development, OMS_DEV=1). Processes without the web tier serve
+# their own samples on OMS_METRICS_PORT, which docker-compose.yml keeps on its private network.
+OMS_METRICS_OPEN = env_bool("OMS_METRICS_OPEN", env_bool("OMS_DEV", False))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -45,10 +45,13 @@ def healthz(request):
 
 @require_GET
 def metrics_view(request):
+    """Prometheus text for bearers of OMS_METRICS_TOKEN; without a token configured, 404 unless OMS_METRICS_OPEN."""
     token = settings.OMS_METRICS_TOKEN
     if token:
-        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        sent = _bearer(request)
         if not hmac.compare_digest(sent.encode(), token.encode()):
             return HttpResponse("metrics need 'Authorization: Bearer <OMS_METRICS_TOKEN>'\n", status=401,
                                 content_type="text/plain")
+    elif not settings.OMS_METRICS_OPEN:
+        return HttpResponse("not found\n", status=404, content_type="text/plain")
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)

@@ -166,7 +166,8 @@ def test_reconcile_and_recover_check_their_numbers_and_accounts(db):
     assert refused("reconcile", "--account", "nope") == "--account: no account named 'nope'"
     assert refused("recover", "--wait", "-1").startswith("--wait: must be at least 0")
     assert refused("recover", "--account", "nope") == "--account: no account named 'nope'"
-    assert refused("run_marketdata", "--interval", "0").startswith("--interval: must be more than 0")
+    assert refused("run_marketdata", "--interval=-1").startswith("--interval: must be at least 0")
+    assert refused("run_marketdata", "--interval", "inf") == "--interval: must be a finite number, not inf"
 
 
 def test_a_control_character_in_a_reason_changes_nothing(db):

@@ -17,7 +17,7 @@ class Command(OpsCommand):
         parser.add_argument("--rounds", type=int, default=None, help="stop after this many polls")
 
     def handle(self, *args, interval, rounds, **options):
-        number_check("--interval", interval, above_minimum=True, maximum=3600)
+        number_check("--interval", interval, maximum=3600)
         number_check("--rounds", rounds, minimum=1)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -78,12 +78,14 @@ def run(args: argparse.Namespace) -> dict:
 
     def attempt(name: str, fn) -> None:
         console.log(f"[bold]{name}[/bold] ...")
-        started = time.monotonic()
+        started, load_before = time.monotonic(), os.getloadavg()[0]
         try:
             value = fn()
             for key, r in (value if isinstance(value, dict) and value.get("_many") else {name: value}).items():
                 if key != "_many":
                     out[key] = r
+                    if isinstance(r, dict):  # the 1-minute load average before and after: the figures move with it
+                        r.setdefault("load_avg", [round(load_before, 2), round(os.getloadavg()[0], 2)])
         except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             console.print(traceback.format_exc())

@@ -33,7 +33,7 @@ def rows(results: dict) -> list[tuple[str, ...]]:
             out.append((key, f"{r['oms']['per_s']:.1f}/s", f"{r['raw']['per_s']:.1f}/s", "-", _ratio(r["ratio"]),
                         f"{r['clients']} clients x {r['seconds']:.0f} s; errors {r['oms']['errors']}/{r['raw']['errors']}"))
         elif "share" in r.get("oms", {}):
-            out.append((key, _share(r["oms"]), _share(r["raw"]), "-", _ratio(r["ratio"]), r.get("note", "")))
+            out.append((key, _share(r["oms"]), _share(r["raw"]), "-", f"{r['ratio']:.4f}", r.get("note", "")))
         elif "wall_s" in r.get("oms", {}):
             out.append((key, f"{r['oms']['wall_s']:.2f} s", f"{r['raw']['wall_s']:.2f} s", "-", _ratio(r["ratio"]),
                         r.get("note", "")))

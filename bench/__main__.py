@@ -2,7 +2,8 @@
 database, run the scenarios with each venue latency, print the table, write bench/results/latest.json.
 
 Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
-reads (6), reconcile (7). The defaults keep a full run under 10 minutes on a 2-core machine."""
+reads (6), reconcile (7), resting_fill (8), sync_cost (9). The defaults keep a full run under 20 minutes on a
+2-core machine (8 and 9 wait out minutes of resting orders)."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BY_LATENCY = ("placement", "throughput", "updates")  # measured once per venue latency
-ONCE = ("streams", "reads", "reconcile")
+ONCE = ("resting_fill", "sync_cost", "streams", "reads", "reconcile")
 SCENARIOS = BY_LATENCY + ONCE
 
 
@@ -35,6 +36,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
     p.add_argument("--queries", type=int, default=100, help="timed queries per read kind and API (default 100)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
+    p.add_argument("--resting", type=int, default=20, help="resting orders filled one by one (default 20)")
+    p.add_argument("--rest-seconds", type=float, default=120, help="how long they rest first (default 120)")
+    p.add_argument("--sync-orders", type=int, default=2000, help="orders resting for the sync cost (default 2,000)")
+    p.add_argument("--sync-seconds", type=float, default=120, help="window the sync cost is measured over (default 120)")
+    p.add_argument("--sync-placements", type=int, default=50, help="placements timed during that window (default 50)")
     p.add_argument("--profile", action="store_true", help="record py-spy stacks of the gRPC server (and the worker) "
                                                           "during placement, fill->stream and fan-out "
                                                           "(var/bench/profile-*.txt, collapsed)")
@@ -72,12 +78,14 @@ def run(args: argparse.Namespace) -> dict:
 
     def attempt(name: str, fn) -> None:
         console.log(f"[bold]{name}[/bold] ...")
-        started = time.monotonic()
+        started, load_before = time.monotonic(), os.getloadavg()[0]
         try:
             value = fn()
             for key, r in (value if isinstance(value, dict) and value.get("_many") else {name: value}).items():
                 if key != "_many":
                     out[key] = r
+                    if isinstance(r, dict):  # the 1-minute load average before and after: the figures move with it
+                        r.setdefault("load_avg", [round(load_before, 2), round(os.getloadavg()[0], 2)])
         except Exception as exc:  # noqa: BLE001 - one failed scenario must not lose the others' figures
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             console.print(traceback.format_exc())
@@ -108,6 +116,17 @@ def run(args: argparse.Namespace) -> dict:
                         return order_updates.fill_to_stream(stack, args.fills)
                 attempt(f"5 fill->stream {tag}", updates)
         stack.set_venue_latency(0)
+        # Before the scenarios that seed many orders on other accounts, which the sweeps would then cover too.
+        if "resting_fill" in chosen:
+            from bench.scenarios import resting_fill
+
+            attempt(f"8 resting fill x{args.resting}",
+                    lambda: resting_fill.run(stack, args.resting, args.rest_seconds))
+        if "sync_cost" in chosen:
+            from bench.scenarios import sync_cost
+
+            attempt("9 sync cost", lambda: sync_cost.run(stack, args.sync_orders, args.sync_seconds,
+                                                         args.sync_placements, out.get("1 place @0ms")))
         if "streams" in chosen:
             for count in args.streams:
                 attempt(f"4 streams x{count}",

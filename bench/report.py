@@ -19,6 +19,10 @@ def _ratio(value) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
 
 
+def _share(value: dict) -> str:
+    return f"{value['share']:.1%} ({value['weight_per_min']:,.0f}/min)"
+
+
 def rows(results: dict) -> list[tuple[str, ...]]:
     """(scenario, OMS, baseline, overhead, ratio, notes) per measurement."""
     out = []
@@ -28,6 +32,8 @@ def rows(results: dict) -> list[tuple[str, ...]]:
         elif "per_s" in r.get("oms", {}):
             out.append((key, f"{r['oms']['per_s']:.1f}/s", f"{r['raw']['per_s']:.1f}/s", "-", _ratio(r["ratio"]),
                         f"{r['clients']} clients x {r['seconds']:.0f} s; errors {r['oms']['errors']}/{r['raw']['errors']}"))
+        elif "share" in r.get("oms", {}):
+            out.append((key, _share(r["oms"]), _share(r["raw"]), "-", f"{r['ratio']:.4f}", r.get("note", "")))
         elif "wall_s" in r.get("oms", {}):
             out.append((key, f"{r['oms']['wall_s']:.2f} s", f"{r['raw']['wall_s']:.2f} s", "-", _ratio(r["ratio"]),
                         r.get("note", "")))

@@ -10,6 +10,7 @@ only on loopback. Logs go to var/bench/<process>.log.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -227,6 +228,19 @@ class Stack:
         with OMSClient(self.grpc_address, timeout=5) as client:
             wait_for(lambda: client.get_balance(exchange="binance", market="spot") is not None, 30, "gRPC to answer")
         return self.grpc_address
+
+    @contextlib.contextmanager
+    def beat(self):
+        """Celery beat as `manage.py up` runs it, for the scenarios that need the production schedule of
+        background sync (sweeps, balance syncs); stopped afterwards, so the other scenarios run without it."""
+        child = self._spawn("beat", [sys.executable, "-m", "celery", "-A", "oms_project", "beat", "-l", "WARNING"])
+        try:
+            time.sleep(2)
+            child.check()
+            yield child
+        finally:
+            child.stop()
+            self.children.remove(child)
 
     def start_web(self) -> str:
         """The REST API as `manage.py up` serves it (gunicorn, gthread), plain HTTP on loopback."""

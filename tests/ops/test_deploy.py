@@ -64,6 +64,9 @@ def test_service_command_exists(name):
         assert words[2] in get_commands(), f"{name}: manage.py {words[2]} does not exist"
     elif words[0] == "celery":
         check_celery(words)
+    elif words[:3] == ["python", "-m", "uvicorn"]:  # the events process: an ASGI app that must import
+        module, _, attr = words[3].partition(":")
+        assert getattr(importlib.import_module(module), attr)
     elif words[0] == "gunicorn":
         module, _, attr = words[-1].partition(":")
         assert getattr(importlib.import_module(module), attr)

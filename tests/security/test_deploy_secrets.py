@@ -30,7 +30,8 @@ def environment_of(name: str) -> dict:
 
 def test_each_key_reaches_only_the_services_that_use_it():
     holders = {name: secrets_of(name) for name in SERVICES if secrets_of(name)}
-    assert holders == {"web": {"django_secret_key"}, "worker-orders": {"fernet_keys"}, "worker-sync": {"fernet_keys"}}
+    assert holders == {"web": {"django_secret_key"}, "events": {"django_secret_key"},  # both sign or read sessions
+                       "worker-orders": {"fernet_keys"}, "worker-sync": {"fernet_keys"}}
     assert environment_of("web")["DJANGO_SECRET_KEY_FILE"] == "/run/secrets/django_secret_key"
     for worker in ("worker-orders", "worker-sync"):
         assert environment_of(worker)["OMS_FERNET_KEYS_FILE"] == "/run/secrets/fernet_keys"

@@ -133,6 +133,20 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
     the account's shared limiter like every other request."""
 
     oms_limiters: dict[str, ratelimit.SharedLimiter]
+    oms_balance_rows: list[dict]  # spot balances as the stream sent them, until the consumer takes them
+
+    def handle_balance(self, client, message):
+        """Keep every spot balance event's rows: ccxt wakes a watch only if one is waiting, and its cache mixes
+        absolute amounts with balanceUpdate deltas; outboundAccountPosition gives each asset's free and locked."""
+        super().handle_balance(client, message)
+        if message.get("e") == "outboundAccountPosition":
+            self.oms_balance_rows.extend({"asset": b.get("a"), "free": b.get("f"), "locked": b.get("l")}
+                                         for b in message.get("B") or [])
+
+    def oms_take_balance_rows(self) -> list[dict]:
+        """The latest row of each asset since the last call."""
+        rows, self.oms_balance_rows = self.oms_balance_rows, []
+        return list({row["asset"]: row for row in rows}.values())
 
     async def fetch2(self, path, api="public", method="GET", params=None, config=None):
         params = {} if params is None else params
@@ -211,6 +225,7 @@ def stream_client(account: Account) -> BinanceStreamClient:
         client.urls["api"] = {**override_base_url({k: v for k, v in client.urls["api"].items() if k != "ws"},
                                                   account.base_url), "ws": single_host_ws_urls(account.base_url)}
     client.oms_account_id = account.id
+    client.oms_balance_rows = []
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
         client.options["timeDifference"] = offset

@@ -12,8 +12,9 @@ the listenKey expired, a network error) is rebuilt with a new client and a new l
 
 Order reports go through `venue_orders.apply_venue_order`, as the poller's and the placement answer's do: a
 report already applied is a no-op, an out-of-order one is recorded as stale and never moves the order back,
-and a report whose trades the stream did not deliver (a lost event) has them fetched from the venue. Balance
-and position events ask for the account's balance sync (debounced), which replaces them with the venue's.
+and a report whose trades the stream did not deliver (a lost event) has them fetched from the venue. Spot
+balance events are applied as they come; USD-M's ask for the account's balance sync (debounced), which
+replaces balances and positions with the venue's.
 The ledger's database work runs on one executor thread per stream, so reports are applied in arrival order.
 """
 from __future__ import annotations
@@ -82,13 +83,19 @@ def catch_up(account_id: int, market: str) -> None:
     venue_orders.balances_sync_soon(account_id)
 
 
-def balances_changed(account_id: int) -> None:
+def balances_changed(account_id: int, rows: list[dict]) -> None:
+    """A balance event: spot's carries the assets' amounts, applied as they are; USD-M's (wallet and
+    positions, in the venue's own terms) asks for the account's balance sync instead."""
     from django.db import close_old_connections
 
     from execution import venue_orders
+    from orders import services
 
     close_old_connections()
-    venue_orders.balances_sync_soon(account_id)
+    if rows:
+        services.balances_update(account=Account.objects.get(pk=account_id).name, market=Market.SPOT, balances=rows)
+    else:
+        venue_orders.balances_sync_soon(account_id)
 
 
 # ------------------------------------------------------------------------------------ stream side (async)
@@ -179,14 +186,14 @@ class Stream:
     async def _watch_balances(self, client, params, queue: asyncio.Queue) -> None:
         while True:
             await client.watch_balance(params)
-            queue.put_nowait(("balance", None))
+            queue.put_nowait(("balance", client.oms_take_balance_rows() if self.market == Market.SPOT else []))
 
     async def _apply(self, queue: asyncio.Queue) -> None:
         while True:
             kind, reports = await queue.get()
             state.record(self.account_id, self.market, event=True)
             if kind == "balance":
-                await self._db(balances_changed, self.account_id)
+                await self._db(balances_changed, self.account_id, reports)
                 continue
             for vo in reports:
                 await self._db(apply_order_report, self.account_id, self.market, vo)

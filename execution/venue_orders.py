@@ -22,7 +22,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Credential, Market
-from exchanges import markets
+from exchanges import markets, stream_state
 from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from oms_project import pubsub
@@ -172,7 +172,8 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
         _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
         for trade in trades:
             _fill_from(order, trade, vo, source=source)
-    balances_sync_soon(order.account_id)
+    if order.market != Market.SPOT or not stream_state.is_live(order.account_id, Market.SPOT):
+        balances_sync_soon(order.account_id)  # else the spot stream's balance event brings the new amounts
     return load(order.id)
 
 

@@ -294,9 +294,7 @@ def _amount(row: dict, key: str) -> Decimal:
     return _finite(value if value is not None else 0, key)
 
 
-def balances_replace(*, account: str, market: str, balances: list[dict]) -> None:
-    """Make the stored balances of one account and market exactly the venue's list (asset, free, locked)."""
-    market = market_clean(market)
+def _balance_rows(balances: list[dict]) -> list[tuple[str, Decimal, Decimal]]:
     rows = []
     for row in balances:
         asset = (row.get("asset") or "").strip().upper()
@@ -306,13 +304,34 @@ def balances_replace(*, account: str, market: str, balances: list[dict]) -> None
         if free < 0 or locked < 0:
             raise InvalidInput(f"{asset} balance cannot be negative (free {free}, locked {locked})", field="free")
         rows.append((asset, free, locked))
+    return rows
+
+
+def _balances_upsert(acct: Account, market: str, rows: list[tuple[str, Decimal, Decimal]]) -> None:
+    Balance.objects.bulk_create(
+        [Balance(account=acct, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
+        update_conflicts=True, unique_fields=["account", "market", "asset"], update_fields=["free", "locked", "updated_at"])
+
+
+def balances_replace(*, account: str, market: str, balances: list[dict]) -> None:
+    """Make the stored balances of one account and market exactly the venue's list (asset, free, locked)."""
+    market = market_clean(market)
+    rows = _balance_rows(balances)
     with transaction.atomic():
         acct = account_lock(account_get(account).pk)
-        assets = [asset for asset, _, _ in rows]
-        Balance.objects.filter(account=acct, market=market).exclude(asset__in=assets).delete()
-        Balance.objects.bulk_create(
-            [Balance(account=acct, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
-            update_conflicts=True, unique_fields=["account", "market", "asset"], update_fields=["free", "locked", "updated_at"])
+        Balance.objects.filter(account=acct, market=market).exclude(asset__in=[asset for asset, _, _ in rows]).delete()
+        _balances_upsert(acct, market, rows)
+
+
+def balances_update(*, account: str, market: str, balances: list[dict]) -> None:
+    """The venue's current free and locked amounts of some assets (a user-data stream's balance event): those
+    rows only; an asset with nothing left is removed (the venue's balance list leaves it out too)."""
+    market = market_clean(market)
+    rows = _balance_rows(balances)
+    with transaction.atomic():
+        acct = account_lock(account_get(account).pk)
+        Balance.objects.filter(account=acct, market=market, asset__in=[a for a, f, lk in rows if not f and not lk]).delete()
+        _balances_upsert(acct, market, [(a, f, lk) for a, f, lk in rows if f or lk])
 
 
 POSITION_FIELDS = ("side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage", "margin", "liquidation_price")

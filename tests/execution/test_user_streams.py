@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 
 from exchanges import stream_state
-from execution import sweeps
+from execution import sweeps, venue_orders
+from oms_project import pubsub
 from orders import services
 from orders.models import Fill, Order, OrderEvent, Status
-from tests.faults.ledger_venue import compare
+from tests.faults.ledger_venue import compare, ledger_balances, venue_balances
 from tests.ops.test_metrics import sample, scrape
 from tests.waiting import wait_until
 
@@ -149,3 +150,20 @@ def test_an_expired_listen_key_is_replaced_and_the_stream_goes_on(streaming, ven
     wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=10, what="FILLED")
     assert set(OrderEvent.objects.filter(order_id=order.id, kind="FILL").values_list("source", flat=True)) == {"stream"}
     assert _settled(venue, streaming, "futures").ok
+
+
+@pytest.mark.e2e
+def test_spot_balances_follow_the_streams_balance_events_without_asking_the_venue(streaming, venue):
+    # given the ledger's spot balances as the venue has them, and the catch-ups' balance syncs done
+    wait_until(lambda: not pubsub.client().exists(venue_orders._balance_sync_key(streaming.pk)), timeout=15,
+               what="no balance sync pending")
+    wait_until(lambda: ledger_balances(streaming) == venue_balances(venue), timeout=15, what="balances synced")
+    seen = len(venue.control.audit())
+    # when an order is placed (funds locked) and then fills (funds moved)
+    order = _rest(streaming, quantity="0.02")
+    venue.control.set_price("BTCUSDT", PRICE - 2000, freeze=True)
+    wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=10, what="FILLED")
+    # then the ledger's balances equal the venue's again, taken from the stream: no balance request was made
+    wait_until(lambda: ledger_balances(streaming) == venue_balances(venue), timeout=10, what="balances equal")
+    asked = [r["path"] for r in venue.control.audit()[seen:] if r["path"] == "/api/v3/account"]
+    assert asked == []

@@ -242,7 +242,7 @@ def _requests_during(venue, step) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in venue.control.audit()[seen:]]
 
 
-def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(venue, venue_account):
+def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(polling_only, venue, venue_account):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
 
     def place_resting():
@@ -288,7 +288,7 @@ def test_venue_requests_per_placement_and_per_sync_cycle_are_only_those_needed(v
     assert placed == [("POST", "/fapi/v1/leverage"), ("POST", "/fapi/v1/order"), ("GET", "/fapi/v1/userTrades")]
 
 
-def test_a_balance_sync_is_one_request_per_balance_and_positions(venue, venue_account):
+def test_a_balance_sync_is_one_request_per_balance_and_positions(polling_only, venue, venue_account):
     paths = _requests_during(venue, lambda: venue_orders.account_sync(venue_account.pk))
     assert paths == [("GET", "/api/v3/account"), ("GET", "/fapi/v3/account"), ("GET", "/fapi/v3/positionRisk")]
 

@@ -4,15 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak bench install proto lint clean go-deps go-proto go-client node-deps browser
+.PHONY: run test soak bench install requirements proto lint clean go-deps go-proto go-client node-deps browser
 
-$(STAMP): requirements.txt
+# The development set: the runtime one (requirements.txt, all the image installs) plus the tools and test libraries.
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Both pinned sets, with hashes, from requirements.in and requirements-dev.in (pins already in the .txt files are
+# kept; `make requirements UPGRADE=1` moves them to the newest releases). -r makes the dev set include the runtime one.
+COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade)
+requirements: $(STAMP)
+	$(COMPILE) --output-file requirements.txt requirements.in
+	$(COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	{ echo "-r requirements.txt"; grep -vx -- "-r requirements.txt" requirements-dev.txt; } > requirements-dev.tmp
+	mv requirements-dev.tmp requirements-dev.txt
 
 run: $(STAMP)
 	OMS_DEV=1 $(BIN)/python manage.py up
@@ -69,10 +80,15 @@ clients/javascript/node_modules/.installed: clients/javascript/package-lock.json
 	cd clients/javascript && npm ci --no-audit --no-fund
 	touch $@
 
-# Style, and the import contracts of pyproject.toml (which room may import which; README "Layout").
+# Style, the import contracts of pyproject.toml (which room may import which; README "Layout"), and types
+# ([tool.mypy]). The Django plugin of mypy loads the settings: placeholder URLs keep them from starting the embedded
+# servers (nothing connects).
+LINT_ENV := OMS_DEV=1 OMS_FERNET_KEYS=unused-at-lint DATABASE_URL=postgresql://lint@127.0.0.1:1/none \
+	REDIS_URL=redis://127.0.0.1:1/0
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(LINT_ENV) $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV)

@@ -15,6 +15,7 @@ import threading
 import time
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import ccxt
@@ -49,8 +50,15 @@ _clock_offsets: dict[int, int] = {}
 
 logredact.install()
 
+# The mixins below are only ever combined with a ccxt client class, which has no types: mypy sees them as
+# subclasses of Any, so what they use of ccxt (and their super() calls into it) type-check.
+if TYPE_CHECKING:
+    from typing import Any as _Client
+else:
+    _Client = object
 
-class SharedLimitsMixin:
+
+class SharedLimitsMixin(_Client):
     """Routes every request through the account's shared limiter and turns 429/418 into a shared ban."""
 
     oms_account_id: int
@@ -103,7 +111,7 @@ class SharedLimitsMixin:
         return super().handle_errors(code, reason, url, method, headers, body, response, request_headers, request_body)
 
 
-class BinanceDialect:
+class BinanceDialect(_Client):
     """Binance's error tables on any host, and its request weights, for the REST and the websocket clients."""
 
     def get_exceptions_by_url(self, url, exactOrBroad):
@@ -185,7 +193,7 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     the gateway cannot serve (a legacy row: the services refuse such values)."""
     cls = client_class(account.exchange)
     base_url_check(account.base_url)
-    options = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS}
+    options: dict[str, object] = {"maxRetriesOnFailure": 0, "recvWindow": settings.OMS_RECV_WINDOW_MS}
     if issubclass(cls, ccxt.binance):
         options.update(BINANCE_OPTIONS)
     client = cls({
@@ -355,7 +363,8 @@ class Gateway:
     def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
         """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
         + fromId pages through an order with more trades than that)."""
-        client, trades, params = self.ready(), [], {"orderId": exchange_order_id}
+        client, trades = self.ready(), []
+        params: dict[str, object] = {"orderId": exchange_order_id}
         page_size = settings.OMS_TRADES_PAGE
         while True:
             page = client.fetch_my_trades(symbol, None, page_size, params)
@@ -387,7 +396,7 @@ def gateway_for(account: Account, credential_stamp=_LOOK_UP) -> Gateway:
     """The gateway for this account in this thread; rebuilt when the account's venue settings or its
     credential change (keyed by account id, account/credential updated_at). A caller that read the
     credential's updated_at with its own query (None: no credential) passes it as `credential_stamp`."""
-    cache: dict = getattr(_local, "gateways", None)
+    cache: dict | None = getattr(_local, "gateways", None)
     if cache is None:
         cache = _local.gateways = {}
     cred_stamp = credential_stamp
@@ -410,7 +419,7 @@ def forget_gateways() -> None:
 
 def public_gateway(account: Account) -> Gateway:
     """A gateway without credentials, for public market data (the marketdata process never decrypts keys)."""
-    cache: dict = getattr(_local, "public", None)
+    cache: dict | None = getattr(_local, "public", None)
     if cache is None:
         cache = _local.public = {}
     key = (account.id, account.updated_at)

@@ -70,10 +70,13 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "--workdir", str(BASE_DIR), "-A", "oms_project", *args]
 
 
+WORKER_NODENAME = "worker@%h"  # Celery expands %h to this host's name
+
+
 def _worker_argv(ctx: UpContext) -> list[str]:
     # Both queues; prefetch 1 so a slow sync never holds an order submission behind it.
     return _celery("worker", "-Q", "orders,sync", "--concurrency", str(settings.OMS_WORKER_CONCURRENCY),
-                   "--prefetch-multiplier", "1", "--loglevel", "INFO", "--hostname", "worker@%h",
+                   "--prefetch-multiplier", "1", "--loglevel", "INFO", "--hostname", WORKER_NODENAME,
                    "--without-gossip", "--without-mingle")
 
 

@@ -164,6 +164,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A prefix of its own keeps the broker's queues apart too (a test run beside `make run`, deployments sharing one
+# Redis); the default prefix keeps the historic key names ("orders", "sync", "unacked"), so no queued task is lost.
+if OMS_PUBSUB_PREFIX != "oms":
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{OMS_PUBSUB_PREFIX}:"
 CELERY_TASK_ROUTES = {
     "orders.tasks.order_submit": {"queue": "orders"},
     "orders.tasks.order_cancel": {"queue": "orders"},

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 PR_SET_PDEATHSIG = 1
@@ -118,6 +119,18 @@ class Supervisor:
                 raise ChildFailed(f"not listening after {timeout:.0f}s: {names}; stopping everything")
             stopping.wait(0.2)
         return True
+
+    def wait_for(self, condition: Callable[[], object], *, deadline: float, stopping: threading.Event,
+                 what: str) -> bool:
+        """Wait until `condition()` holds (restarting children that die meanwhile); False when stopping."""
+        while not condition():
+            if stopping.is_set():
+                return False
+            self.check()
+            if time.monotonic() > deadline:
+                raise ChildFailed(f"{what} did not happen in time (see the output above); stopping everything")
+            stopping.wait(0.2)
+        return not stopping.is_set()
 
     def run_until(self, stopping: threading.Event) -> None:
         while not stopping.wait(0.5):

@@ -72,7 +72,7 @@ class EventKind:
     ADOPTED = "ADOPTED"                    # a venue order the ledger never had, taken in by reconciliation
 
 
-KIND_FOR_STATUS = {
+KIND_FOR_STATUS: dict[str, str] = {
     Status.NEW: EventKind.ACCEPTED,
     Status.PARTIALLY_FILLED: EventKind.PARTIALLY_FILLED,
     Status.FILLED: EventKind.FILLED,

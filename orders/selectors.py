@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 
@@ -10,6 +11,10 @@ from accounts.selectors import account_get, accounts_for_user, market_clean
 from oms_project.errors import InvalidInput, NotFound, echo
 from orders.models import OPEN_STATUSES, Order, OrderEvent, Status
 from orders.symbols import symbol_normalize
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 OPEN = "OPEN"
 
@@ -62,7 +67,8 @@ class _VisibleInSnapshot(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None, **extra_context: Any) -> tuple[str, tuple]:
         (txid, txid_params), (snapshot, snapshot_params) = (compiler.compile(e) for e in self.get_source_expressions())
         return f"pg_visible_in_snapshot(({txid})::text::xid8, ({snapshot})::pg_snapshot)", (*txid_params, *snapshot_params)
 

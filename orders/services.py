@@ -205,9 +205,10 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
             raise NotFound(f"order {echo(order_id)} not found", field="order_id") from None
         if keep_pending_cancel and order.status == Status.PENDING_CANCEL and status in lifecycle.WORKING_STATUSES:
             return order
-        new_id = bool(exchange_order_id) and exchange_order_id != order.exchange_order_id
+        new_id = exchange_order_id if exchange_order_id and exchange_order_id != order.exchange_order_id else None
         decision = lifecycle.decide(status=order.status, quantity=order.quantity, filled_quantity=order.filled_quantity,
-                                    report_status=(status or "").strip().upper(), report_filled=filled, new_facts=new_id)
+                                    report_status=(status or "").strip().upper(), report_filled=filled,
+                                    new_facts=new_id is not None)
         if decision.outcome == "duplicate":
             return order
         if decision.outcome == "stale":
@@ -215,8 +216,8 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
                           payload={**report, "why": decision.why}, publish=False)
             return order
         from_status = order.status
-        if new_id:
-            order.exchange_order_id = exchange_order_id
+        if new_id is not None:
+            order.exchange_order_id = new_id
         if decision.filled_quantity > order.filled_quantity:
             # The report is ahead of the recorded trades (filled = max(report, trades)): its cumulative
             # figures stand until the trades arrive and `fill_record` re-derives them exactly.

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Literal, overload
 
 from accounts.models import Account, Market
 from exchanges.models import Instrument
@@ -55,6 +56,14 @@ def decimal_from_text(text: str) -> Decimal | None:
     return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else None
 
 
+@overload
+def decimal_clean(value, *, field: str, allow_none: Literal[False] = False) -> Decimal: ...
+
+
+@overload
+def decimal_clean(value, *, field: str, allow_none: bool) -> Decimal | None: ...
+
+
 def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | None:
     """A finite Decimal > 0. Floats (gRPC edge) go through their shortest repr, never their binary expansion;
     text must be an exact decimal string (decimal_from_text)."""
@@ -73,7 +82,8 @@ def decimal_clean(value, *, field: str, allow_none: bool = False) -> Decimal | N
         raise InvalidInput(f"{field} must be a finite number, not {echo(value, quote=False)}", field=field)
     if number <= 0:
         raise InvalidInput(f"{field} must be greater than 0, not {echo(value, quote=False)}", field=field)
-    if number >= MAX_AMOUNT or number.as_tuple().exponent < -MAX_DECIMALS:
+    exponent = number.as_tuple().exponent  # an int: the number is finite
+    if number >= MAX_AMOUNT or (isinstance(exponent, int) and exponent < -MAX_DECIMALS):
         raise InvalidInput(f"{field} {echo(value, quote=False)} is out of range (below {MAX_AMOUNT:,} with at most {MAX_DECIMALS} decimals)",
                            field=field)
     return number

@@ -17,6 +17,8 @@ from django.conf import settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
+from clients.python.oms_client import OMSClient
+from oms_project import embedded
 from tests.subprocess_env import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,14 +44,15 @@ def read_lines(proc, lines: queue.Queue):
 
 
 def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, tmp_path):
-    # given free ports, a fresh var dir, the test database, and an embedded Redis of its own
-    http, venue, redis_port = free_port(), free_port(), free_port()
+    # given free ports, a fresh var dir, the test database, and an embedded Redis of its own (on a port it picks)
+    http, venue = free_port(), free_port()
     env = {**os.environ, "OMS_DEV": "1", "DATABASE_URL": database_url(), "OMS_VAR_DIR": str(tmp_path / "var"),
            "OMS_STATIC_ROOT": str(tmp_path / "static"), "OMS_HTTP_ADDR": f"127.0.0.1:{http}",
-           "OMS_VENUE_ADDR": f"127.0.0.1:{venue}", "OMS_EMBEDDED_REDIS_PORT": str(redis_port),
+           "OMS_VENUE_ADDR": f"127.0.0.1:{venue}",
            "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_EVENTS_ADDR": f"127.0.0.1:{free_port()}",
            "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}
     env.pop("REDIS_URL", None)
+    env.pop("OMS_EMBEDDED_REDIS_PORT", None)
     proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     lines: queue.Queue = queue.Queue()
@@ -57,12 +60,18 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
     seen = []
     try:
         # when it says "ready"
-        deadline = time.monotonic() + 50
+        deadline = time.monotonic() + 90
         while not seen or seen[-1].strip() != "ready":
             line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             assert line is not None, "up exited before ready:\n" + "".join(seen)
             seen.append(line)
         output = "".join(seen)
+        # then the README's first order, placed at once, is taken (not refused for a catalog not synced yet)
+        with OMSClient(env["OMS_GRPC_ADDR"], timeout=10) as client:
+            placed = client.place_order(symbol="BTCUSDT", side="BUY", quantity="0.001", price="115000")
+        assert placed["status"] in ("PENDING_NEW", "NEW", "PARTIALLY_FILLED", "FILLED"), placed
+        # and it said what it waited for
+        assert "waiting for the worker" in output and "instruments of account 'main'" in output
         tree = psutil.Process(proc.pid).children(recursive=True)
         # then the admin answers, the endpoints and a first command are printed, the demo account exists
         with urllib.request.urlopen(f"http://127.0.0.1:{http}/admin/login/", timeout=10) as resp:
@@ -104,5 +113,7 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
     gone, alive = psutil.wait_procs(tree, timeout=5)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
     assert code == 0
+    redis_port = embedded.redis_port(tmp_path / "var")
+    assert redis_port and f"redis://127.0.0.1:{redis_port}/0" in output
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", redis_port)) != 0

@@ -98,3 +98,19 @@ def test_dockerfile_installs_requirements_and_runs_the_web_app():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install -r requirements.txt" in dockerfile
     assert "oms_project.wsgi:application" in dockerfile
+
+
+def test_files_the_compose_file_names_exist():
+    """Its commands and comments name files of this repository (a schedules.py that never existed, once)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    named = set(re.findall(r"(?<![\w/.:-])((?:[\w.-]+/)*[\w-]+\.(?:py|yml|yaml|toml|txt|example|md))\b", text))
+    assert "oms_project/gunicorn_conf.py" in named
+    missing = sorted(name for name in named if not (ROOT / name).is_file())
+    assert not missing, f"docker-compose.yml names files that do not exist: {missing}"
+
+
+def test_the_beat_schedules_are_where_the_compose_file_says():
+    from django.conf import settings
+
+    assert "CELERY_BEAT_SCHEDULE" in (ROOT / "docker-compose.yml").read_text()
+    assert settings.CELERY_BEAT_SCHEDULE and settings.CELERY_BEAT_SCHEDULER.startswith("django_celery_beat.")

@@ -12,6 +12,7 @@ import os
 import secrets
 import signal
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,9 +20,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Account, Credential
+from exchanges.models import Instrument
 from oms_project import embedded, metrics, processes
 from oms_project.supervisor import ChildFailed, Supervisor
 
@@ -96,7 +99,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--ready-timeout", type=float, default=90.0,
-                            help="seconds to wait for every service to listen")
+                            help="seconds to wait for every service to listen, the worker to answer and the demo "
+                                 "account's instruments to be synced")
 
     def handle(self, *args, ready_timeout: float, **options):
         embedded_pg = not os.environ.get("DATABASE_URL")
@@ -117,8 +121,12 @@ class Command(BaseCommand):
             for child in processes.CHILDREN:
                 if child.enabled():
                     supervisor.add(child.name, child.argv(ctx), {**env, **child.env(ctx)}, child.listens())
+            since = timezone.now()  # a catalog written after this was synced by this run's worker
             supervisor.start()
+            deadline = time.monotonic() + ready_timeout
             if not supervisor.wait_ready(timeout=ready_timeout, stopping=stopping):
+                return
+            if not self.wait_tradable(supervisor, since=since, deadline=deadline, stopping=stopping):
                 return
             self.announce(embedded_pg, embedded_redis)
             supervisor.run_until(stopping)
@@ -143,12 +151,40 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         api_key, secret = venue_keys(embedded.VAR_DIR)
-        demo_account_ensure(api_key, secret)
+        self.demo = demo_account_ensure(api_key, secret)
         password = admin_ensure()
         if password:
             self.stdout.write(self.style.WARNING(
                 f"created the admin user {ADMIN_USERNAME!r} with password {password} (shown once; change it in the admin)"))
         return processes.UpContext(var_dir=embedded.VAR_DIR, venue_api_key=api_key, venue_secret=secret)
+
+    def wait_tradable(self, supervisor: Supervisor, *, since, deadline: float, stopping: threading.Event) -> bool:
+        """`ready` promises that an order can be placed at once: the worker answers (its queues and order lane
+        run by then) and, when the demo account trades on the local venue, the worker's start-up sync has written
+        that venue's instrument catalog, which every placement is validated against."""
+        from celery.utils.nodenames import host_format
+
+        from oms_project.celery import app
+
+        node = host_format(processes.WORKER_NODENAME)
+        began = time.monotonic()
+        self.stdout.write(f"waiting for the worker {node} to consume…")
+        if not supervisor.wait_for(lambda: app.control.ping(destination=[node], timeout=0.5), deadline=deadline,
+                                   stopping=stopping, what=f"the worker {node} answering"):
+            return False
+        self.stdout.write(f"  the worker answers ({time.monotonic() - began:.1f} s)")
+        account = self.demo
+        if not account.enabled or _netloc(account.base_url) != settings.OMS_VENUE_ADDR:
+            return True  # an account of the user's own, on a venue of theirs: its catalog is theirs to sync
+        began = time.monotonic()
+        self.stdout.write(f"waiting for the worker to sync the instruments of account {account.name!r} "
+                          f"({account.exchange} at {account.base_url})…")
+        synced = Instrument.objects.filter(exchange=account.exchange, active=True, updated_at__gte=since)
+        if not supervisor.wait_for(synced.exists, deadline=deadline, stopping=stopping,
+                                   what=f"the start-up sync of the instruments of account {account.name!r}"):
+            return False
+        self.stdout.write(f"  {synced.count()} instruments synced ({time.monotonic() - began:.1f} s)")
+        return True
 
     @staticmethod
     def child_env() -> dict[str, str]:

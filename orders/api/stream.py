@@ -31,9 +31,8 @@ from rest_framework.views import APIView
 from accounts.stream_access import stream_access_check
 from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
-from orders.publish import update_message
+from orders.publish import updates_to_resume
 from orders.reporting import accounts_with_role
-from orders.selectors import order_events_to_resume
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -140,8 +139,7 @@ class OrderEvents:
 
     def first(self) -> list[str]:
         """Called once subscribed: nothing falls between the replay and live updates."""
-        replayed = [update_message(event.order, event)
-                    for event in order_events_to_resume(since=self.cursor, accounts=self.accounts)] \
+        replayed = list(updates_to_resume(since=self.cursor, accounts=self.accounts)) \
             if self.cursor and self.names else []
         return [text for text in map(self.on_message, replayed) if text]
 

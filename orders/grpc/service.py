@@ -24,9 +24,8 @@ from orders import selectors, services
 from orders.grpc import convert
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
-from orders.lifecycle import EventKind
 from orders.models import Status
-from orders.publish import UPDATE_TYPE, order_payload
+from orders.publish import order_payload, updates_to_resume
 from orders.symbols import symbol_normalize
 from orders.validation import exchange_check
 from proto import oms_pb2
@@ -248,7 +247,7 @@ class OrderService(Service):
         try:
             replayed: set[int] = set()
             if since:
-                for message in replay_messages(since, scope):
+                for message in updates_to_resume(since=since, accounts=scope):
                     replayed.add(message["sequence"])
                     last = max(last, message["sequence"])
                     yield convert.order_update_message(message)
@@ -288,18 +287,6 @@ class OrderService(Service):
         context.add_callback(sub.close)  # a cancelled call frees its place at once, not when its generator is collected
         context.send_initial_metadata((("oms-stream", "live"),))
         return sub
-
-
-def replay_messages(since: int, accounts):
-    """Update messages (orders.publish's shape) for every published event the client may have missed since it
-    received `since` (selectors.order_events_to_resume: later ids, and lower ids that committed later), oldest
-    first. The order is shown with the status, version and time that event left it in; other fields as now."""
-    events = selectors.order_events_to_resume(since=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
-    for event in events.iterator(chunk_size=500):
-        order = order_payload(event.order)
-        order.update(status=event.to_status, version=event.sequence, updated_at_ms=convert.millis(event.at))
-        yield {"sequence": event.id, "event_kind": event.kind, "update_type": UPDATE_TYPE[event.to_status],
-               "at_ms": convert.millis(event.at), "order": order}
 
 
 def encode_page_token(order) -> str:

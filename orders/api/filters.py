@@ -59,10 +59,22 @@ class OrderFilter(df.FilterSet):
         return queryset.filter(symbol=symbol_normalize(value))
 
 
+class SymbolFilter(df.CharFilter):
+    """A symbol in any spelling (BTCUSDT, btcusdt, BTC/USDT, BTC/USDT:USDT), normalized as every other entry point
+    normalizes it (orders.symbols), then matched exactly against the stored native symbol."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", "BTCUSDT or BTC/USDT, any case")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        return super().filter(qs, symbol_normalize(value) if value else value)
+
+
 class FillFilter(df.FilterSet):
     account = df.CharFilter(field_name="account__name")
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(field_name="order__symbol", lookup_expr="iexact")
+    symbol = SymbolFilter()
     order = df.CharFilter(field_name="order_id")
     executed_after = UtcDateTimeFilter(field_name="executed_at", lookup_expr="gte")
     executed_before = UtcDateTimeFilter(field_name="executed_at", lookup_expr="lt")
@@ -85,7 +97,7 @@ class BalanceFilter(df.FilterSet):
 class PositionFilter(df.FilterSet):
     account = df.CharFilter(field_name="account__name")
     exchange = df.CharFilter(field_name="account__exchange")
-    symbol = df.CharFilter(lookup_expr="iexact")
+    symbol = SymbolFilter()
 
     class Meta:
         model = Position
@@ -95,7 +107,7 @@ class PositionFilter(df.FilterSet):
 class InstrumentFilter(df.FilterSet):
     exchange = df.CharFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(lookup_expr="iexact")
+    symbol = SymbolFilter()
     base = df.CharFilter(lookup_expr="iexact")
     quote = df.CharFilter(lookup_expr="iexact")
 

@@ -33,6 +33,7 @@ from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
 from orders.publish import updates_to_resume
 from orders.reporting import accounts_with_role
+from orders.symbols import symbol_normalize
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -159,7 +160,7 @@ class PriceEvents:
     names = None  # no accounts to re-check
 
     def __init__(self, request):
-        self.symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
+        self.symbols = {symbol_normalize(x) for x in request.query_params.get("symbols", "").split(",") if x.strip()}
 
     def subscribe(self, subscription):
         return subscription.psubscribe(f"{pubsub.PRICE_CHANNEL_PREFIX}*")

@@ -22,6 +22,7 @@ from orders.api import serializers as s
 from orders.api.waiting import order_settled
 from orders.models import Fill, Order, Status
 from orders.selectors import order_list
+from orders.symbols import symbol_normalize
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -181,7 +182,7 @@ class PriceListView(APIView):
         responses=s.PriceSerializer(many=True),
     )
     def get(self, request):
-        symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
+        symbols = {symbol_normalize(x) for x in request.query_params.get("symbols", "").split(",") if x.strip()}
         exchange, market = request.query_params.get("exchange", ""), request.query_params.get("market", "")
         prices = [p for _, p in sorted(pubsub.latest_prices().items())
                   if (not symbols or p.get("symbol") in symbols) and exchange in ("", p.get("exchange"))

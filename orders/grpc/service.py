@@ -10,7 +10,6 @@ import base64
 import functools
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -183,12 +182,9 @@ class OrderService(Service):
     def GetPositions(self, request, context):
         positions = [p for p in account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
                                                          user=context.user) if p.size]
-        latest = pubsub.latest_prices() if any(not p.mark_price for p in positions) else {}
-        out = []
-        for p in positions:
-            tick = latest.get(f"{p.account.exchange}:{p.market}:{p.symbol}") or {}
-            last = tick.get("last_price")
-            out.append(convert.position_message(p, Decimal(str(last)) if last else None))
+        last_price = account_selectors.position_last_price_lookup()
+        out = [convert.position_message(p, account_selectors.position_figures(p, last_price=last_price(p)))
+               for p in positions]
         return oms_pb2.GetPositionsResponse(positions=out)
 
     # -- streams -------------------------------------------------------------------------------------

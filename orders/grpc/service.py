@@ -30,7 +30,7 @@ from orders.validation import exchange_check
 from proto import oms_pb2
 
 DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+DEFAULT_PAGE_SIZE = 100
 MAX_STREAM_SYMBOLS = 1000
 MAX_ORDER_ID_CHARS = 36  # Order.id
 POLL_SECONDS = 0.5  # how often an idle stream notices that its client went away
@@ -134,7 +134,7 @@ class OrderService(Service):
     def ListOrders(self, request, context):
         if request.limit < 0:
             raise InvalidInput(f"must be 0 (default {DEFAULT_PAGE_SIZE}) or positive, got {request.limit}", field="limit")
-        limit = min(request.limit or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        limit = min(request.limit or DEFAULT_PAGE_SIZE, selectors.MAX_PAGE_SIZE)
         orders = selectors.order_list(
             user=context.user, status=request.status.strip(), symbol=request.symbol.strip(),
             exchange=request.exchange.strip(), account=request.account_id.strip(), market=request.market.strip(),

@@ -28,6 +28,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import renderers
 from rest_framework.views import APIView
 
+from accounts.auth import bearer_token_parse
 from accounts.stream_access import stream_access_check
 from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
@@ -256,8 +257,7 @@ async def apump(events, *, user, token: str | None) -> AsyncIterator[str]:
 
 def bearer_token_of(request) -> str | None:
     """The bearer token the request authenticated with (None for session authentication)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return bearer_token_parse(request.headers.get("Authorization")) or None
 
 
 def event_stream_response(events, on_close=()) -> StreamingHttpResponse:

@@ -132,6 +132,27 @@ def test_rest_a_token_revoked_mid_stream_ends_the_stream(two_accounts, settings)
     response.close()
 
 
+def test_rest_a_token_sent_with_a_tab_is_rechecked_on_the_stream_too(two_accounts, settings):
+    """REST authentication split the header on any whitespace while the event stream split on a space only, so a
+    `Bearer<TAB>token` stream authenticated but was taken for a session: revoking the token did not end it. One
+    parser (accounts.auth.bearer_token_parse) reads the header everywhere."""
+    settings.OMS_SSE_AUTH_RECHECK_SECONDS = 0.2
+    settings.OMS_SSE_MAX_SECONDS = 20
+    alice, _ = two_accounts
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer\t{account_services.api_token_create(user=alice)}")
+    response = client.get("/api/v1/stream/orders/", HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 200
+    chunks = iter(response.streaming_content)
+    assert b"retry" in next(chunks)
+
+    account_services.api_token_revoke(token_id=ApiToken.objects.get(user=alice).pk)
+
+    rest = wait_until(lambda: b"".join(chunks), timeout=10, what="the stream's end")  # ends well before 20 s
+    assert b"event: error" in rest and b"revoked" in rest
+    response.close()
+
+
 def _viewer_of_b(alice):
     account_services.member_add(account="acct-b", user=alice, role=AccountMember.Role.VIEWER)
 

@@ -32,7 +32,7 @@ from exchanges.gateway import Gateway, gateway_for
 from execution import venue_orders
 from oms_project import metrics
 from oms_project.jsonlog import log_context
-from orders import services
+from orders import lifecycle, services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
 from orders.models_reconcile import Drift, ReconciliationRun
 
@@ -185,8 +185,7 @@ class AccountReconciler:
     def _compare_working(self, order: Order, vo: dict) -> None:
         venue_filled, venue_avg = _d(vo.get("filled")), vo.get("average")
         status_differs = order.status == Status.PENDING_NEW or (
-            order.status in (Status.NEW, Status.PARTIALLY_FILLED)
-            and order.status != (Status.PARTIALLY_FILLED if venue_filled > 0 else Status.NEW))
+            order.status in lifecycle.WORKING_STATUSES and order.status != lifecycle.working_status(venue_filled))
         filled_differs = venue_filled != order.filled_quantity
         avg_differs = bool(venue_avg) and venue_filled > 0 and order.average_price is not None and \
             abs(_d(venue_avg) - order.average_price) > _d(venue_avg) * Decimal("1e-8")

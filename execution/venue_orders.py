@@ -26,7 +26,7 @@ from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from oms_project import pubsub
 from oms_project.celery import app
-from orders import handoff, services
+from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
 
@@ -117,9 +117,7 @@ def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
     status = VENUE_STATUS.get((vo.get("status") or "").lower())
     if status is None:
         raise ValueError(f"venue status {vo.get('status')!r} of order {order.id} is not understood")
-    if status == Status.NEW and filled > 0:
-        return Status.PARTIALLY_FILLED
-    return status
+    return lifecycle.working_status(filled) if status == Status.NEW else status
 
 
 def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: Decimal,
@@ -248,7 +246,7 @@ def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
 def resolve_unknown(order_id: str) -> None:
     """Settle an order whose send was not answered, by looking it up by client order id."""
     order = load(order_id)
-    if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
+    if not lifecycle.is_pending(order.status) or order.exchange_order_id:
         return
     gateway = _gateway(order)
     symbol = _ccxt_symbol(order)

@@ -180,8 +180,8 @@ class OrderService(Service):
 
     @unary
     def GetPositions(self, request, context):
-        positions = [p for p in account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
-                                                         user=context.user) if p.size]
+        positions = account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
+                                                    user=context.user)
         last_price = account_selectors.position_last_price_lookup()
         out = [convert.position_message(p, account_selectors.position_figures(p, last_price=last_price(p)))
                for p in positions]

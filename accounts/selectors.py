@@ -3,7 +3,7 @@
 A foreign account is reported exactly like a missing one (NotFound), so names do not leak."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,6 +41,30 @@ def account_get(name: str, user=None, *, trade: bool = False) -> Account:
     if trade and not accounts_for_user(user, trade=True).filter(pk=account.pk).exists():
         raise PermissionDenied(f"you may view account {echo(name)} but not trade on it", field="account_id")
     return account
+
+
+def accounts_to_sync(*, exchange: str = "") -> QuerySet[Account]:
+    """The accounts the workers keep in step with their venue (balances, positions, orders, user-data streams,
+    reconciliation, start-up sync): enabled, with credentials. The one answer to "which accounts to sync"."""
+    accounts = Account.objects.filter(enabled=True, credential__isnull=False)
+    if exchange:
+        accounts = accounts.filter(exchange=exchange)
+    return accounts.order_by("pk")
+
+
+def venue_accounts(*, exchanges: Iterable[str] | None = None) -> list[Account]:
+    """One enabled account per venue endpoint (exchange, sandbox, base URL), the first by pk: the connection
+    public data (instrument catalog, prices, the health probe) is read with; no credentials needed."""
+    accounts = Account.objects.filter(enabled=True).order_by("pk")
+    if exchanges is not None:
+        accounts = accounts.filter(exchange__in=list(exchanges))
+    seen, out = set(), []
+    for account in accounts:
+        key = (account.exchange, account.sandbox, account.base_url)
+        if key not in seen:
+            seen.add(key)
+            out.append(account)
+    return out
 
 
 def market_clean(market: str) -> str:

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
+from accounts.selectors import accounts_to_sync
 from exchanges import markets
 from exchanges.errors import venue_reason
 from exchanges.gateway import Gateway, gateway_for
@@ -344,8 +345,10 @@ def markets_of(account: Account) -> list[str]:
 
 
 def accounts_to_reconcile(account: str = ""):
-    qs = Account.objects.filter(credential__isnull=False).order_by("name")
-    return qs.filter(name=account) if account else qs.filter(enabled=True)
+    # A named account is reconciled even when disabled (an operator asks for it); by default, those the workers sync.
+    if account:
+        return Account.objects.filter(credential__isnull=False, name=account)
+    return accounts_to_sync().order_by("name")
 
 
 def reconcile_one(account: Account, market: str, *, since: datetime | None = None, fix: bool = False,

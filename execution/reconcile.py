@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import ccxt
@@ -280,11 +280,7 @@ class AccountReconciler:
         if order is None:
             order = self._adopt(vo)
         for t in trades:
-            fee = t.get("fee") or {}
-            services.fill_record(order_id=order.id, trade_id=str(t["id"]), price=_d(t["price"]), quantity=_d(t["amount"]),
-                                 fee=_d(fee.get("cost")), fee_asset=fee.get("currency") or "",
-                                 is_maker=t.get("takerOrMaker") == "maker",
-                                 executed_at=datetime.fromtimestamp(t["timestamp"] / 1000, tz=UTC), source=SOURCE)
+            venue_orders.fill_from_trade(order, t, vo, source=SOURCE)
         order = self._apply(Order.objects.get(pk=order.id), vo, symbol)
         for finding in findings:
             finding.order_id = order.id

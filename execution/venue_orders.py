@@ -135,7 +135,10 @@ def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: De
     return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
 
 
-def _fill_from(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
+def fill_from_trade(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
+    """Record one ccxt trade of `order` as a Fill: the one conversion, for the worker and reconciliation. A trade
+    without a fee is fee-free; one without a time is dated by its order report (last trade, else the report's
+    time), else now."""
     fee = trade.get("fee") or {}
     stamp = trade.get("timestamp") or vo.get("lastTradeTimestamp") or vo.get("timestamp")
     executed_at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else _now()
@@ -168,7 +171,7 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     with transaction.atomic():
         _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
         for trade in trades:
-            _fill_from(order, trade, vo, source=source)
+            fill_from_trade(order, trade, vo, source=source)
     balances_sync_soon(order.account_id)
     return load(order.id)
 

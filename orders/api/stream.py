@@ -29,9 +29,11 @@ from rest_framework import renderers
 from rest_framework.views import APIView
 
 from accounts.auth import bearer_token_parse
+from accounts.selectors import account_get
 from accounts.stream_access import stream_access_check
 from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
+from orders.api.filters import as_query_parameter
 from orders.publish import updates_to_resume
 from orders.reporting import accounts_with_role
 from orders.symbols import symbol_normalize
@@ -129,6 +131,10 @@ class OrderEvents:
     def __init__(self, request):
         accounts = accounts_with_role(user=request.user)
         if request.query_params.get("account"):
+            try:  # one the caller may not see is a 404, as a missing one and as StreamOrders answers
+                account_get(request.query_params["account"], request.user)
+            except ServiceError as exc:
+                raise as_query_parameter(exc) from None
             accounts = accounts.filter(name=request.query_params["account"])
         self.accounts = accounts
         self.names = list(accounts.values_list("name", flat=True))

@@ -166,6 +166,11 @@ def test_order_list_refusals_agree(ledger):
             metadata=auth, timeout=10))
         response = rest.get("/api/v1/orders/", q)
         assert REST_CODE.get(response.status_code) == code, (q, response.content)
+    for name in ("acct-b", "no-such-desk"):  # the order streams too
+        call = stub.StreamOrders(oms_pb2.StreamOrdersRequest(account_id=name), metadata=auth, timeout=10)
+        code = grpc_code(lambda call=call: next(iter(call)))
+        response = rest.get("/api/v1/stream/orders/", {"account": name}, HTTP_ACCEPT="text/event-stream")
+        assert REST_CODE.get(response.status_code) == code == grpc.StatusCode.NOT_FOUND, response
 
 
 def test_one_order_agrees(ledger):

@@ -441,7 +441,10 @@ class PositionAdmin(SyncedAdmin):
     @staticmethod
     def _figures(row):
         # As gRPC and REST show them (accounts.selectors.position_figures); the price feed only without a mark.
-        return position_figures(row, last_price=position_last_price_lookup()(row))
+        # Worked out once per row for its three columns.
+        if not hasattr(row, "_figures"):
+            row._figures = position_figures(row, last_price=position_last_price_lookup()(row))
+        return row._figures
 
     @admin.display(description="mark price", ordering="mark_price")
     def mark(self, row):

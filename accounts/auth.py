@@ -12,6 +12,16 @@ from accounts.models import ApiToken
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
+def bearer_token_parse(value: str | None) -> str | None:
+    """The token of an `Authorization` value (`Bearer <token>`): the one reading of that header, for gRPC metadata,
+    REST, the event streams and /healthz. None: no value, or another scheme (session, basic); "": the Bearer
+    scheme without exactly one token after it (malformed)."""
+    parts = (value or "").split()  # any whitespace between scheme and token, as HTTP allows
+    if not parts or parts[0].lower() != "bearer":
+        return None
+    return parts[1] if len(parts) == 2 else ""
+
+
 def user_for_token(token: str | None):
     """The active user owning this unrevoked, unexpired token, or None. The one check gRPC (every call, and open
     streams again every few seconds) and REST make."""

@@ -3,9 +3,14 @@
 A foreign account is reported exactly like a missing one (NotFound), so names do not leak."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import QuerySet
 
 from accounts.models import Account, AccountMember, Balance, Market, Position
+from oms_project import pubsub
 from oms_project.errors import InvalidInput, NotFound, PermissionDenied, echo
 
 
@@ -38,6 +43,30 @@ def account_get(name: str, user=None, *, trade: bool = False) -> Account:
     return account
 
 
+def accounts_to_sync(*, exchange: str = "") -> QuerySet[Account]:
+    """The accounts the workers keep in step with their venue (balances, positions, orders, user-data streams,
+    reconciliation, start-up sync): enabled, with credentials. The one answer to "which accounts to sync"."""
+    accounts = Account.objects.filter(enabled=True, credential__isnull=False)
+    if exchange:
+        accounts = accounts.filter(exchange=exchange)
+    return accounts.order_by("pk")
+
+
+def venue_accounts(*, exchanges: Iterable[str] | None = None) -> list[Account]:
+    """One enabled account per venue endpoint (exchange, sandbox, base URL), the first by pk: the connection
+    public data (instrument catalog, prices, the health probe) is read with; no credentials needed."""
+    accounts = Account.objects.filter(enabled=True).order_by("pk")
+    if exchanges is not None:
+        accounts = accounts.filter(exchange__in=list(exchanges))
+    seen, out = set(), []
+    for account in accounts:
+        key = (account.exchange, account.sandbox, account.base_url)
+        if key not in seen:
+            seen.add(key)
+            out.append(account)
+    return out
+
+
 def market_clean(market: str) -> str:
     value = (market or "").strip().lower()
     if value not in Market.values:
@@ -54,9 +83,55 @@ def balance_list(*, account: str, market: str = "", user=None) -> QuerySet[Balan
 
 
 def position_list(*, account: str = "", exchange: str = "", user=None) -> QuerySet[Position]:
+    """Open positions (a flat row a venue reports is no position: gRPC and REST both leave it out)."""
     accounts = accounts_for_user(user)
     if account:
         accounts = accounts.filter(pk=account_get(account, user).pk)
     if exchange:
         accounts = accounts.filter(exchange=exchange.strip().lower())
-    return Position.objects.filter(account__in=accounts).select_related("account").order_by("account__name", "symbol")
+    return (Position.objects.filter(account__in=accounts).exclude(size=0).select_related("account")
+            .order_by("account__name", "symbol"))
+
+
+PNL_PERCENTAGE_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class PositionFigures:
+    mark_price: Decimal
+    unrealized_pnl: Decimal
+    notional: Decimal  # |size| × mark
+    pnl_percentage: Decimal | None  # None when neither margin nor entry notional is known
+
+
+def position_figures(position: Position, *, last_price: Decimal | None = None) -> PositionFigures:
+    """What a position is worth now: the one definition gRPC, REST and the admin show.
+
+    Mark: the venue's mark price; without one, `last_price` (the latest traded price from the price feed) marks
+    it, and the unrealized PnL follows from it. PnL%: unrealized PnL over the initial margin the venue reported,
+    which is what the trader has at stake (a 5x position up 5% in price is +25%); when no margin is known, over
+    the entry notional (|size| × entry price), the unlevered return. Rounded to 4 decimal places."""
+    size, entry = abs(position.size), position.entry_price
+    mark, pnl = position.mark_price, position.unrealized_pnl
+    if not mark and last_price:
+        mark = last_price
+        pnl = (mark - entry) * size * (-1 if position.side == Position.Side.SHORT else 1) if entry else Decimal(0)
+    base = position.margin if position.margin > 0 else size * entry
+    pct = (pnl * 100 / base).quantize(PNL_PERCENTAGE_PLACES) if base > 0 else None
+    return PositionFigures(mark_price=mark, unrealized_pnl=pnl, notional=size * mark, pnl_percentage=pct)
+
+
+def position_last_price_lookup() -> Callable[[Position], Decimal | None]:
+    """position -> the latest traded price of its instrument (None when unknown), for position_figures. Only a
+    position without a mark price needs one; the price feed is read once, on first need."""
+    prices: dict[str, dict] | None = None
+
+    def last_price(position: Position) -> Decimal | None:
+        nonlocal prices
+        if position.mark_price:
+            return None
+        if prices is None:
+            prices = pubsub.latest_prices()
+        last = (prices.get(f"{position.account.exchange}:{position.market}:{position.symbol}") or {}).get("last_price")
+        return Decimal(str(last)) if last else None
+    return last_price

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
 from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
+from orders.symbols import symbol_normalize
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -266,7 +267,8 @@ def _limit_value(field: str, value):
     if field == "allowed_symbols":
         if isinstance(value, str):
             value = value.split(",")
-        return sorted({s.strip().upper().replace("/", "") for s in value if s and s.strip()})
+        # The spelling orders carry (BTC/USDT:USDT is the futures BTCUSDT), or the entry would never match one.
+        return sorted({symbol_normalize(s) for s in value if s and s.strip()})
     if field == "max_open_orders":
         if isinstance(value, bool) or int(value) != value or int(value) < 0:
             raise InvalidInput(f"max_open_orders must be a whole number >= 0, not {echo(value)}", field=field)

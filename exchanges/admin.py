@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.models import Account
+from accounts.selectors import venue_accounts
 from exchanges.models import Instrument
 from oms_project.admin_base import ReadOnlyAdmin, permission_check, report_each
 from orders import venue_requests
@@ -25,8 +25,10 @@ class InstrumentAdmin(ReadOnlyAdmin):
     @admin.action(description="Sync these venues' instrument catalogs now", permissions=["sync"])
     def sync_now(self, request, queryset):
         exchanges = set(queryset.values_list("exchange", flat=True))
-        # One enabled account per venue: the catalog is read with its connection settings.
-        accounts = {a.exchange: a for a in Account.objects.filter(exchange__in=exchanges, enabled=True)}
+        # The account the price feed and the hourly catalog sync read each venue with (the first endpoint of each).
+        accounts: dict = {}
+        for account in venue_accounts(exchanges=exchanges):
+            accounts.setdefault(account.exchange, account)
         report_each(self, request, sorted(exchanges), str, lambda ex: (
             venue_requests.markets_sync_request(accounts[ex].pk) or f"sync queued via account {accounts[ex].name}"
             if ex in accounts else "no enabled account on this venue to read it with"))

@@ -20,6 +20,7 @@ import redis
 from django.db import DatabaseError, close_old_connections
 
 from accounts.models import Account, Market
+from accounts.selectors import venue_accounts
 from exchanges import problems
 from exchanges.errors import VenueBackoff
 from exchanges.gateway import public_gateway
@@ -34,14 +35,8 @@ WHERE = "run_marketdata"
 
 
 def venues() -> list[Account]:
-    """One enabled account per venue endpoint."""
-    seen, out = set(), []
-    for account in Account.objects.filter(enabled=True).order_by("pk"):
-        key = (account.exchange, account.sandbox, account.base_url)
-        if key not in seen:
-            seen.add(key)
-            out.append(account)
-    return out
+    """One enabled account per venue endpoint (accounts.selectors.venue_accounts)."""
+    return venue_accounts()
 
 
 def _dec(value) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import ccxt
@@ -26,13 +26,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
+from accounts.selectors import accounts_to_sync
 from exchanges import markets
 from exchanges.errors import venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from execution import venue_orders
 from oms_project import metrics
 from oms_project.jsonlog import log_context
-from orders import services
+from orders import lifecycle, services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
 from orders.models_reconcile import Drift, ReconciliationRun
 
@@ -185,8 +186,7 @@ class AccountReconciler:
     def _compare_working(self, order: Order, vo: dict) -> None:
         venue_filled, venue_avg = _d(vo.get("filled")), vo.get("average")
         status_differs = order.status == Status.PENDING_NEW or (
-            order.status in (Status.NEW, Status.PARTIALLY_FILLED)
-            and order.status != (Status.PARTIALLY_FILLED if venue_filled > 0 else Status.NEW))
+            order.status in lifecycle.WORKING_STATUSES and order.status != lifecycle.working_status(venue_filled))
         filled_differs = venue_filled != order.filled_quantity
         avg_differs = bool(venue_avg) and venue_filled > 0 and order.average_price is not None and \
             abs(_d(venue_avg) - order.average_price) > _d(venue_avg) * Decimal("1e-8")
@@ -280,11 +280,7 @@ class AccountReconciler:
         if order is None:
             order = self._adopt(vo)
         for t in trades:
-            fee = t.get("fee") or {}
-            services.fill_record(order_id=order.id, trade_id=str(t["id"]), price=_d(t["price"]), quantity=_d(t["amount"]),
-                                 fee=_d(fee.get("cost")), fee_asset=fee.get("currency") or "",
-                                 is_maker=t.get("takerOrMaker") == "maker",
-                                 executed_at=datetime.fromtimestamp(t["timestamp"] / 1000, tz=UTC), source=SOURCE)
+            venue_orders.fill_from_trade(order, t, vo, source=SOURCE)
         order = self._apply(Order.objects.get(pk=order.id), vo, symbol)
         for finding in findings:
             finding.order_id = order.id
@@ -345,8 +341,10 @@ def markets_of(account: Account) -> list[str]:
 
 
 def accounts_to_reconcile(account: str = ""):
-    qs = Account.objects.filter(credential__isnull=False).order_by("name")
-    return qs.filter(name=account) if account else qs.filter(enabled=True)
+    # A named account is reconciled even when disabled (an operator asks for it); by default, those the workers sync.
+    if account:
+        return Account.objects.filter(credential__isnull=False, name=account)
+    return accounts_to_sync().order_by("name")
 
 
 def reconcile_one(account: Account, market: str, *, since: datetime | None = None, fix: bool = False,

@@ -27,11 +27,12 @@ from execution import venue_orders
 from execution.venue_orders import RetryLater
 from oms_project import metrics
 from oms_project.jsonlog import log_context
+from orders.lifecycle import PENDING_STATUSES
 from orders.models import Order, Status
 
 log = logging.getLogger(__name__)
 
-PENDING = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+PENDING = PENDING_STATUSES
 
 
 @dataclass

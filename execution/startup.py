@@ -5,6 +5,7 @@ import logging
 import os
 
 from accounts.models import Account, Credential
+from accounts.selectors import accounts_to_sync
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def startup_sync() -> None:
     from exchanges.supported import config_problem
     from oms_project.celery import app
 
-    for account in Account.objects.filter(enabled=True, credential__isnull=False).order_by("pk"):
+    for account in accounts_to_sync():
         problem = config_problem(account)
         if problem:
             problems.report(account, "worker start-up sync", problem)

@@ -17,6 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Account
+from accounts.selectors import accounts_to_sync
 from exchanges import problems
 from exchanges.supported import config_problem
 from execution import sweeps, venue_orders
@@ -129,7 +130,7 @@ def account_sync(self, account_id: int) -> None:
 @shared_task(name="orders.tasks.accounts_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
 def accounts_sync_all(self) -> None:
     """Beat: balances and positions of every enabled account with credentials, now and then."""
-    for account_id in Account.objects.filter(enabled=True, credential__isnull=False).values_list("pk", flat=True):
+    for account_id in accounts_to_sync().values_list("pk", flat=True):
         account_sync.delay(account_id)
 
 

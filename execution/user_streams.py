@@ -33,6 +33,7 @@ from celery import bootsteps
 from django.conf import settings
 
 from accounts.models import Account, Market
+from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
 from oms_project.jsonlog import log_context
 
@@ -43,7 +44,7 @@ CCXT_TYPE = {Market.SPOT: "spot", Market.FUTURES: "future"}
 
 def stream_targets() -> list[tuple[int, str]]:
     """(account id, market) of every stream to consume: enabled Binance accounts with credentials."""
-    accounts = Account.objects.filter(enabled=True, credential__isnull=False, exchange="binance").order_by("pk")
+    accounts = accounts_to_sync(exchange="binance")
     return [(pk, market) for pk in accounts.values_list("pk", flat=True) for market in (Market.SPOT, Market.FUTURES)]
 
 

@@ -27,7 +27,7 @@ from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from oms_project import pubsub
 from oms_project.celery import app
-from orders import handoff, services
+from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
 
@@ -118,9 +118,7 @@ def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
     status = VENUE_STATUS.get((vo.get("status") or "").lower())
     if status is None:
         raise ValueError(f"venue status {vo.get('status')!r} of order {order.id} is not understood")
-    if status == Status.NEW and filled > 0:
-        return Status.PARTIALLY_FILLED
-    return status
+    return lifecycle.working_status(filled) if status == Status.NEW else status
 
 
 def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: Decimal,
@@ -138,7 +136,10 @@ def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: De
     return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
 
 
-def _fill_from(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
+def fill_from_trade(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
+    """Record one ccxt trade of `order` as a Fill: the one conversion, for the worker and reconciliation. A trade
+    without a fee is fee-free; one without a time is dated by its order report (last trade, else the report's
+    time), else now."""
     fee = trade.get("fee") or {}
     stamp = trade.get("timestamp") or vo.get("lastTradeTimestamp") or vo.get("timestamp")
     executed_at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else _now()
@@ -171,7 +172,7 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     with transaction.atomic():
         _apply_report(order, vo, status, filled, cancel_answer=cancel_answer, source=source)
         for trade in trades:
-            _fill_from(order, trade, vo, source=source)
+            fill_from_trade(order, trade, vo, source=source)
     if order.market != Market.SPOT or not stream_state.is_live(order.account_id, Market.SPOT):
         balances_sync_soon(order.account_id)  # else the spot stream's balance event brings the new amounts
     return load(order.id)
@@ -250,7 +251,7 @@ def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
 def resolve_unknown(order_id: str) -> None:
     """Settle an order whose send was not answered, by looking it up by client order id."""
     order = load(order_id)
-    if order.status not in (Status.PENDING_NEW, Status.PENDING_CANCEL) or order.exchange_order_id:
+    if not lifecycle.is_pending(order.status) or order.exchange_order_id:
         return
     gateway = _gateway(order)
     symbol = _ccxt_symbol(order)

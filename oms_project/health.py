@@ -68,11 +68,11 @@ def _probe(root: str, exchange: str) -> dict:
 
 def check_venues() -> dict[str, dict]:
     """venue root URL -> probe result, for the venues of enabled accounts."""
-    from accounts.models import Account
+    from accounts.selectors import venue_accounts
     from exchanges.supported import config_problem
 
     roots: dict[str, str] = {}
-    for account in Account.objects.filter(enabled=True).only("exchange", "sandbox", "base_url"):
+    for account in venue_accounts():
         if config_problem(account):
             continue  # no venue to probe: reported under "accounts"
         root = _venue_root(account.exchange, account.sandbox, account.base_url)

@@ -11,23 +11,18 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from oms_project import health, metrics
 
 
-def _bearer(request) -> str:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
 def _may_see_detail(request) -> bool:
     """Staff (a session, or an API token of a staff user) and monitoring (OMS_METRICS_TOKEN) see the detail."""
     if request.user.is_authenticated and request.user.is_active and request.user.is_staff:
         return True
-    sent = _bearer(request)
+    from accounts.auth import bearer_token_parse, user_for_token
+
+    sent = bearer_token_parse(request.headers.get("Authorization"))
     if not sent:
         return False
     token = settings.OMS_METRICS_TOKEN
     if token and hmac.compare_digest(sent.encode(), token.encode()):
         return True
-    from accounts.auth import user_for_token
-
     user = user_for_token(sent)
     return bool(user and user.is_staff)
 
@@ -48,7 +43,9 @@ def metrics_view(request):
     """Prometheus text for bearers of OMS_METRICS_TOKEN; without a token configured, 404 unless OMS_METRICS_OPEN."""
     token = settings.OMS_METRICS_TOKEN
     if token:
-        sent = _bearer(request)
+        from accounts.auth import bearer_token_parse
+
+        sent = bearer_token_parse(request.headers.get("Authorization")) or ""
         if not hmac.compare_digest(sent.encode(), token.encode()):
             return HttpResponse("metrics need 'Authorization: Bearer <OMS_METRICS_TOKEN>'\n", status=401,
                                 content_type="text/plain")

@@ -52,6 +52,9 @@ RANK: dict[str, int] = {
 VENUE_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
 CANCELLABLE_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED)
 WORKING_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED)  # on the venue's book
+# Waiting for the venue's answer to our own request (a placement, a cancel): each such order needs its own look
+# at the venue (a sweep of open orders cannot tell "never received" from "not visible yet"); recovery settles them.
+PENDING_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
 
 
 class EventKind:
@@ -107,11 +110,21 @@ def is_open(status: str) -> bool:
     return status in OPEN_STATUSES
 
 
+def working_status(filled: Decimal) -> str:
+    """NEW and PARTIALLY_FILLED differ only by the filled quantity: a working order that has filled anything is
+    PARTIALLY_FILLED. The one rule, for venue reports, sweeps and reconciliation."""
+    return Status.PARTIALLY_FILLED if filled > 0 else Status.NEW
+
+
+def is_pending(status: str) -> bool:
+    return status in PENDING_STATUSES
+
+
 def _working_status(filled: Decimal, quantity: Decimal) -> str:
-    """NEW and PARTIALLY_FILLED differ only by the filled quantity; the quantity decides."""
+    """A working order that has filled its quantity is FILLED; otherwise working_status."""
     if filled >= quantity:
         return Status.FILLED
-    return Status.PARTIALLY_FILLED if filled > 0 else Status.NEW
+    return working_status(filled)
 
 
 def _report_target(report_status: str, report_filled: Decimal, quantity: Decimal) -> str:

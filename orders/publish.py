@@ -2,8 +2,12 @@
 (gRPC StreamOrders, REST server-sent events) so nobody re-reads the database per message."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from oms_project import pubsub
+from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
+from orders.selectors import order_events_to_resume
 
 # update_type on the wire (OrderUpdate.update_type) for each status an event leaves the order in.
 UPDATE_TYPE = {
@@ -64,6 +68,23 @@ def update_message(order: Order, event: OrderEvent, account_name: str | None = N
         "at_ms": _ms(event.at),
         "order": order_payload(order, account_name),
     }
+
+
+def event_update_message(event: OrderEvent) -> dict:
+    """The update `event` published, as a resuming stream hears it: the order with the status, version and time
+    that event left it in (other fields as they stand now), never its current status under an old sequence."""
+    message = update_message(event.order, event)
+    message["order"].update(status=event.to_status, version=event.sequence, updated_at_ms=_ms(event.at))
+    return message
+
+
+def updates_to_resume(*, since: int, accounts) -> Iterator[dict]:
+    """The updates a stream client that received sequence `since` may have missed (selectors.order_events_to_resume),
+    oldest first, rendered by event_update_message. Both stream servers (gRPC StreamOrders, REST events) resume
+    with it. STALE_IGNORED events are never published live, so they are not replayed either."""
+    events = order_events_to_resume(since=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
+    for event in events.iterator(chunk_size=500):
+        yield event_update_message(event)
 
 
 def publish_order_update(order: Order, event: OrderEvent) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
 from accounts.models import MONEY, Account, AccountMember, Balance, Credential, Position
@@ -18,15 +18,6 @@ def accounts_with_role(*, user) -> QuerySet[Account]:
     role = AccountMember.objects.filter(account=OuterRef("pk"), user=user).values("role")[:1]
     return (Account.objects.filter(pk__in=accounts_for_user(user).values("pk"))
             .annotate(role=Subquery(role), credentials_set=Exists(Credential.objects.filter(account=OuterRef("pk")))))
-
-
-def positions_with_pnl(positions: QuerySet[Position]) -> QuerySet[Position]:
-    """Adds `notional` (size × mark) and `pnl_percentage` (unrealized PnL over margin, in %)."""
-    return positions.annotate(
-        notional=ExpressionWrapper(F("size") * F("mark_price"), output_field=_MONEY),
-        pnl_percentage=Case(When(margin__gt=0, then=F("unrealized_pnl") * 100 / F("margin")), default=None,
-                            output_field=_MONEY),
-    )
 
 
 def dashboard_summary(*, user, now: datetime | None = None) -> dict:

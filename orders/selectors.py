@@ -37,21 +37,34 @@ def status_filter(status: str) -> tuple[str, ...]:
     return (value,)
 
 
-def order_list(*, user=None, status: str = "", symbol: str = "", exchange: str = "", account: str = "",
-               market: str = "") -> QuerySet[Order]:
-    """Orders newest first; empty filters mean "all the caller may see"."""
-    qs = Order.objects.select_related("account").filter(account__in=accounts_for_user(user))
+# The most rows one page of a list returns, on every adapter (gRPC ListOrders `limit`, as oms.proto documents it,
+# and REST `page_size`); a larger request gets this many and a way to the next page.
+MAX_PAGE_SIZE = 1000
+
+
+def order_filter(orders: QuerySet[Order], *, user=None, status: str = "", symbol: str = "", exchange: str = "",
+                 account: str = "", market: str = "") -> QuerySet[Order]:
+    """The list filters of orders, one rule each, for every adapter (gRPC ListOrders, REST /orders/). Empty means
+    "all the caller may see"; `status` is a status or OPEN (every working status); `symbol` in any spelling
+    (orders.symbols). An account the caller may not see is NotFound, exactly as a missing one (so names do not
+    leak), never an empty page."""
     if account:
-        qs = qs.filter(account=account_get(account, user))
+        orders = orders.filter(account=account_get(account, user))
     if status:
-        qs = qs.filter(status__in=status_filter(status))
+        orders = orders.filter(status__in=status_filter(status))
     if symbol:
-        qs = qs.filter(symbol=symbol_normalize(symbol))
+        orders = orders.filter(symbol=symbol_normalize(symbol))
     if exchange:
-        qs = qs.filter(exchange=exchange.strip().lower())
+        orders = orders.filter(exchange=exchange.strip().lower())
     if market:
-        qs = qs.filter(market=market_clean(market))
-    return qs.order_by("-created_at", "-id")
+        orders = orders.filter(market=market_clean(market))
+    return orders
+
+
+def order_list(*, user=None, **filters: str) -> QuerySet[Order]:
+    """The caller's orders (order_filter's filters), newest first."""
+    orders = Order.objects.select_related("account").filter(account__in=accounts_for_user(user))
+    return order_filter(orders, user=user, **filters).order_by("-created_at", "-id")
 
 
 def _event_scope(accounts: Iterable[Account | str] | QuerySet) -> Q:

@@ -383,9 +383,9 @@ def order_submission_release(*, order_id: str) -> None:
     Order.objects.filter(pk=order_id, status=Status.PENDING_NEW).update(submitted_at=None)
 
 
-# Orders the venue has not settled yet: each needs its own look (a sweep of the open orders cannot tell
-# "never received" from "not visible yet", nor answer a cancel); acknowledged working orders are swept.
-UNSETTLED_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+# Orders the venue has not settled yet (lifecycle.PENDING_STATUSES) each need their own look; acknowledged
+# working orders are swept.
+UNSETTLED_STATUSES = lifecycle.PENDING_STATUSES
 
 
 def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.auth import bearer_token_parse
 from accounts.auth_throttle import user_for_token_from
 from oms_project.errors import RateLimited
 from orders.api.throttling import client_address
@@ -13,14 +14,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        # latin-1 maps each byte to one character, so the header parses as bytes would; the token is UTF-8.
+        token = bearer_token_parse(authentication.get_authorization_header(request).decode("latin-1"))
+        if token is None:
             return None  # not ours: let session authentication try
-        if len(header) != 2:
+        if not token:
             raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
         client = client_address(request)
         try:
-            token = header[1].decode()
+            token = token.encode("latin-1").decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
         try:

@@ -5,11 +5,13 @@ from datetime import UTC
 
 import django_filters as df
 from django import forms
-from django.db.models import Subquery
 
-from accounts.models import Account, Balance, Market, Position
+from accounts.models import Balance, Market, Position
+from accounts.selectors import account_get
 from exchanges.models import Instrument
-from orders.models import OPEN_STATUSES, Fill, Order, Side, Status
+from oms_project.errors import ServiceError
+from orders.models import Fill, Order, Side, Status
+from orders.selectors import order_filter
 from orders.symbols import symbol_normalize
 
 
@@ -31,38 +33,79 @@ class UtcDateTimeFilter(df.IsoDateTimeFilter):
 STATUS_CHOICES = [("OPEN", "every working status"), *Status.choices]
 
 
+def as_query_parameter(exc: ServiceError) -> ServiceError:
+    """The selectors name the account `account_id` (gRPC's field); here the query parameter is `account`."""
+    if exc.field == "account_id":
+        exc.field = "account"
+    return exc
+
+
+class AccountFilter(df.CharFilter):
+    """An account by name, read as every list reads it (accounts.selectors.account_get): one the caller may not
+    see is a 404 naming `account`, exactly as a missing one and as gRPC answers, never an empty page."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", "account name")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        try:
+            account = account_get(value, self.parent.request.user)
+        except ServiceError as exc:
+            raise as_query_parameter(exc) from None
+        return qs.filter(**{self.field_name: account})
+
+
 class OrderFilter(df.FilterSet):
-    account = df.CharFilter(method="filter_account", help_text="account name")
+    """The filters gRPC ListOrders has (account, exchange, market, symbol, status) are applied by the one selector
+    (orders.selectors.order_filter); side and the creation range are REST's own."""
+
+    account = df.CharFilter(help_text="account name; one you may not see is 404")
     exchange = df.CharFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(method="filter_symbol", help_text="BTCUSDT or BTC/USDT, any case")
-    status = df.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", help_text="a status, or OPEN")
+    symbol = df.CharFilter(help_text="BTCUSDT or BTC/USDT, any case")
+    status = df.ChoiceFilter(choices=STATUS_CHOICES, help_text="a status, or OPEN")
     side = df.ChoiceFilter(choices=Side.choices)
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    SELECTOR_FILTERS = ("account", "exchange", "market", "symbol", "status")
 
     class Meta:
         model = Order
         fields = ["account", "exchange", "market", "symbol", "status", "side", "created_after", "created_before"]
 
-    def filter_account(self, queryset, name, value):
-        # `account_id = (SELECT id ... WHERE name = ...)`, evaluated once, not a join on the name: only then does
-        # PostgreSQL read the (account, status, created_at) index in order and stop after the page.
-        return queryset.filter(account_id=Subquery(Account.objects.filter(name=value).values("pk")[:1]))
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        try:
+            queryset = order_filter(queryset, user=self.request.user,
+                                    **{name: data.get(name) or "" for name in self.SELECTOR_FILTERS})
+        except ServiceError as exc:
+            raise as_query_parameter(exc) from None
+        for name, value in data.items():
+            if name not in self.SELECTOR_FILTERS:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
-    def filter_status(self, queryset, name, value):
-        return queryset.filter(status__in=OPEN_STATUSES) if value == "OPEN" else queryset.filter(status=value)
 
-    def filter_symbol(self, queryset, name, value):
-        # Normalized as gRPC does, then matched exactly: the (account, symbol, created_at) index serves it,
-        # where a case-insensitive match read every order of the account.
-        return queryset.filter(symbol=symbol_normalize(value))
+class SymbolFilter(df.CharFilter):
+    """A symbol in any spelling (BTCUSDT, btcusdt, BTC/USDT, BTC/USDT:USDT), normalized as every other entry point
+    normalizes it (orders.symbols), then matched exactly against the stored native symbol."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", "BTCUSDT or BTC/USDT, any case")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        return super().filter(qs, symbol_normalize(value) if value else value)
 
 
 class FillFilter(df.FilterSet):
-    account = df.CharFilter(field_name="account__name")
+    account = AccountFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(field_name="order__symbol", lookup_expr="iexact")
+    symbol = SymbolFilter()
     order = df.CharFilter(field_name="order_id")
     executed_after = UtcDateTimeFilter(field_name="executed_at", lookup_expr="gte")
     executed_before = UtcDateTimeFilter(field_name="executed_at", lookup_expr="lt")
@@ -73,7 +116,7 @@ class FillFilter(df.FilterSet):
 
 
 class BalanceFilter(df.FilterSet):
-    account = df.CharFilter(field_name="account__name")
+    account = AccountFilter()
     market = df.ChoiceFilter(choices=Market.choices)
     asset = df.CharFilter(lookup_expr="iexact")
 
@@ -83,9 +126,9 @@ class BalanceFilter(df.FilterSet):
 
 
 class PositionFilter(df.FilterSet):
-    account = df.CharFilter(field_name="account__name")
+    account = AccountFilter()
     exchange = df.CharFilter(field_name="account__exchange")
-    symbol = df.CharFilter(lookup_expr="iexact")
+    symbol = SymbolFilter()
 
     class Meta:
         model = Position
@@ -95,7 +138,7 @@ class PositionFilter(df.FilterSet):
 class InstrumentFilter(df.FilterSet):
     exchange = df.CharFilter()
     market = df.ChoiceFilter(choices=Market.choices)
-    symbol = df.CharFilter(lookup_expr="iexact")
+    symbol = SymbolFilter()
     base = df.CharFilter(lookup_expr="iexact")
     quote = df.CharFilter(lookup_expr="iexact")
 

@@ -4,6 +4,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination
 
+from orders.selectors import MAX_PAGE_SIZE
+
 MAX_POSITION_CHARS = 128  # a position is a timestamp, an id or a name
 
 
@@ -18,7 +20,7 @@ class CursorPagination(pagination.CursorPagination):
     so a forged one (a non-date, a NUL, an offset PostgreSQL refuses) is a 400 naming `cursor`, not a 500."""
 
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = MAX_PAGE_SIZE  # as gRPC ListOrders' limit
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model

@@ -9,6 +9,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import Account, Balance, Market, Position
+from accounts.selectors import position_figures, position_last_price_lookup
 from exchanges.models import Instrument
 from orders.api.fields import Money
 from orders.models import Fill, Order, OrderEvent, OrderType, Side, TimeInForce
@@ -155,10 +156,12 @@ class PositionSerializer(serializers.ModelSerializer):
     account = serializers.CharField(source="account.name")
     size = Money()
     entry_price = Money()
-    mark_price = Money()
-    notional = Money(help_text="size × mark price")
-    unrealized_pnl = Money()
-    pnl_percentage = Money(allow_null=True, help_text="unrealized PnL as % of margin")
+    mark_price = Money(source="figures.mark_price", help_text="the venue's; else the latest traded price")
+    notional = Money(source="figures.notional", help_text="size × mark price")
+    unrealized_pnl = Money(source="figures.unrealized_pnl")
+    pnl_percentage = Money(source="figures.pnl_percentage", allow_null=True,
+                           help_text="unrealized PnL as % of the initial margin, else of the entry notional; "
+                                     "null when neither is known")
     margin = Money()
     liquidation_price = Money(allow_null=True)
 
@@ -167,6 +170,13 @@ class PositionSerializer(serializers.ModelSerializer):
         fields = ["account", "market", "symbol", "side", "size", "entry_price", "mark_price", "notional",
                   "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "updated_at"]
         read_only_fields = fields
+
+    def to_representation(self, position):
+        # The figures gRPC and the admin show too (accounts.selectors.position_figures); the view's lookup
+        # reads the price feed once per response, and only when a position has no mark price.
+        last_price = self.context.get("last_price") or position_last_price_lookup()
+        position.figures = position_figures(position, last_price=last_price(position))
+        return super().to_representation(position)
 
 
 class AccountSerializer(serializers.ModelSerializer):

@@ -28,13 +28,16 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import renderers
 from rest_framework.views import APIView
 
+from accounts.auth import bearer_token_parse
+from accounts.selectors import account_get
 from accounts.stream_access import stream_access_check
 from oms_project import pubsub
 from oms_project.errors import RateLimited, ServiceError
 from orders.api.event_hub import HUB
-from orders.publish import update_message
+from orders.api.filters import as_query_parameter
+from orders.publish import updates_to_resume
 from orders.reporting import accounts_with_role
-from orders.selectors import order_events_to_resume
+from orders.symbols import symbol_normalize
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -131,6 +134,10 @@ class OrderEvents:
     def __init__(self, request):
         accounts = accounts_with_role(user=request.user)
         if request.query_params.get("account"):
+            try:  # one the caller may not see is a 404, as a missing one and as StreamOrders answers
+                account_get(request.query_params["account"], request.user)
+            except ServiceError as exc:
+                raise as_query_parameter(exc) from None
             accounts = accounts.filter(name=request.query_params["account"])
         self.accounts = accounts
         self.names = list(accounts.values_list("name", flat=True))
@@ -148,8 +155,7 @@ class OrderEvents:
 
     def first(self) -> list[str]:
         """Called once subscribed: nothing falls between the replay and live updates."""
-        replayed = [update_message(event.order, event)
-                    for event in order_events_to_resume(since=self.cursor, accounts=self.accounts)] \
+        replayed = list(updates_to_resume(since=self.cursor, accounts=self.accounts)) \
             if self.cursor and self.names else []
         return [text for text in map(self.on_message, replayed) if text]
 
@@ -170,7 +176,7 @@ class PriceEvents:
     kind = "prices"
 
     def __init__(self, request):
-        self.symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
+        self.symbols = {symbol_normalize(x) for x in request.query_params.get("symbols", "").split(",") if x.strip()}
 
     def subscribe(self, subscription) -> None:
         subscription.psubscribe(f"{pubsub.PRICE_CHANNEL_PREFIX}*")
@@ -271,8 +277,7 @@ async def apump(events, *, user, token: str | None) -> AsyncIterator[str]:
 
 def bearer_token_of(request) -> str | None:
     """The bearer token the request authenticated with (None for session authentication)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return bearer_token_parse(request.headers.get("Authorization")) or None
 
 
 def event_stream_response(events, on_close=()) -> StreamingHttpResponse:

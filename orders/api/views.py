@@ -12,8 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Balance
-from accounts.selectors import accounts_for_user, position_list
+from accounts.models import Balance, Position
+from accounts.selectors import accounts_for_user, position_last_price_lookup, position_list
 from exchanges.models import Instrument
 from oms_project import pubsub
 from orders import reporting, services
@@ -22,6 +22,7 @@ from orders.api import serializers as s
 from orders.api.waiting import order_settled
 from orders.models import Fill, Order, Status
 from orders.selectors import order_list
+from orders.symbols import symbol_normalize
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -135,14 +136,17 @@ class BalanceViewSet(mixins.ListModelMixin, ScopedViewSet):
 
 @extend_schema_view(list=extend_schema(summary="Positions with mark price and PnL"))
 class PositionViewSet(mixins.ListModelMixin, ScopedViewSet):
-    model = reporting.Position
+    model = Position
     serializer_class = s.PositionSerializer
     filterset_class = filters.PositionFilter
     ordering_fields = ["id"]
     ordering = "id"
 
     def scoped_queryset(self, user):
-        return reporting.positions_with_pnl(position_list(user=user)).select_related("account")
+        return position_list(user=user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "last_price": position_last_price_lookup()}
 
 
 @extend_schema_view(list=extend_schema(summary="Accounts the caller may see"),
@@ -181,7 +185,7 @@ class PriceListView(APIView):
         responses=s.PriceSerializer(many=True),
     )
     def get(self, request):
-        symbols = {x.strip().upper() for x in request.query_params.get("symbols", "").split(",") if x.strip()}
+        symbols = {symbol_normalize(x) for x in request.query_params.get("symbols", "").split(",") if x.strip()}
         exchange, market = request.query_params.get("exchange", ""), request.query_params.get("market", "")
         prices = [p for _, p in sorted(pubsub.latest_prices().items())
                   if (not symbols or p.get("symbol") in symbols) and exchange in ("", p.get("exchange"))

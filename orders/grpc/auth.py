@@ -14,6 +14,7 @@ import grpc
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from accounts.auth import bearer_token_parse
 from accounts.auth_throttle import user_for_token_from
 from accounts.models import ApiToken
 from accounts.stream_access import stream_access_check
@@ -64,8 +65,8 @@ def bearer_token(metadata) -> str | None:
     """The token from `authorization: Bearer <token>`; "" when the header is there but malformed."""
     for key, value in metadata or ():
         if key.lower() == "authorization":
-            scheme, _, token = str(value).strip().partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
+            token = bearer_token_parse(str(value))
+            return "" if token is None else token  # another scheme: there is nothing else to authenticate with
     return None
 
 

@@ -147,26 +147,17 @@ def balance_message(balance) -> oms_pb2.Balance:
     )
 
 
-def position_message(position, last_price: Decimal | None = None) -> oms_pb2.Position:
-    """A Position with mark price and PnL. The venue's mark price wins; without one, the latest traded price
-    from the price feed marks it and the unrealized PnL follows from it. pnl_percentage is PnL over margin
-    (over notional at entry when the venue reported no margin)."""
-    size, entry = position.size, position.entry_price
-    mark, pnl = position.mark_price, position.unrealized_pnl
-    if not mark and last_price:
-        mark = last_price
-        sign = -1 if position.side == "SHORT" else 1
-        pnl = (mark - entry) * abs(size) * sign if entry else Decimal(0)
-    base = position.margin or abs(size) * entry
-    pct = (pnl / base * 100) if base else Decimal(0)
+def position_message(position, figures) -> oms_pb2.Position:
+    """A Position with its mark price and PnL as accounts.selectors.position_figures defines them (pnl_percentage 0
+    when neither margin nor entry notional is known: a double cannot say "unknown")."""
     return oms_pb2.Position(
         symbol=position.symbol,
         side=position.side,
-        size=float(size),
-        entry_price=float(entry),
-        mark_price=float(mark),
-        unrealized_pnl=float(pnl),
-        pnl_percentage=float(round(pct, 4)),
+        size=float(position.size),
+        entry_price=float(position.entry_price),
+        mark_price=float(figures.mark_price),
+        unrealized_pnl=float(figures.unrealized_pnl),
+        pnl_percentage=float(figures.pnl_percentage or 0),
         leverage=int(position.leverage or 0),
         margin=float(position.margin),
         liquidation_price=float(position.liquidation_price or 0),

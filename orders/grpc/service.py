@@ -10,7 +10,6 @@ import base64
 import functools
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -24,15 +23,14 @@ from orders import selectors, services
 from orders.grpc import convert
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
-from orders.lifecycle import EventKind
 from orders.models import Status
-from orders.publish import UPDATE_TYPE, order_payload
+from orders.publish import order_payload, updates_to_resume
 from orders.symbols import symbol_normalize
 from orders.validation import exchange_check
 from proto import oms_pb2
 
 DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+DEFAULT_PAGE_SIZE = 100
 MAX_STREAM_SYMBOLS = 1000
 MAX_ORDER_ID_CHARS = 36  # Order.id
 POLL_SECONDS = 0.5  # how often an idle stream notices that its client went away
@@ -136,7 +134,7 @@ class OrderService(Service):
     def ListOrders(self, request, context):
         if request.limit < 0:
             raise InvalidInput(f"must be 0 (default {DEFAULT_PAGE_SIZE}) or positive, got {request.limit}", field="limit")
-        limit = min(request.limit or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        limit = min(request.limit or DEFAULT_PAGE_SIZE, selectors.MAX_PAGE_SIZE)
         orders = selectors.order_list(
             user=context.user, status=request.status.strip(), symbol=request.symbol.strip(),
             exchange=request.exchange.strip(), account=request.account_id.strip(), market=request.market.strip(),
@@ -182,14 +180,11 @@ class OrderService(Service):
 
     @unary
     def GetPositions(self, request, context):
-        positions = [p for p in account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
-                                                         user=context.user) if p.size]
-        latest = pubsub.latest_prices() if any(not p.mark_price for p in positions) else {}
-        out = []
-        for p in positions:
-            tick = latest.get(f"{p.account.exchange}:{p.market}:{p.symbol}") or {}
-            last = tick.get("last_price")
-            out.append(convert.position_message(p, Decimal(str(last)) if last else None))
+        positions = account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
+                                                    user=context.user)
+        last_price = account_selectors.position_last_price_lookup()
+        out = [convert.position_message(p, account_selectors.position_figures(p, last_price=last_price(p)))
+               for p in positions]
         return oms_pb2.GetPositionsResponse(positions=out)
 
     # -- streams -------------------------------------------------------------------------------------
@@ -248,7 +243,7 @@ class OrderService(Service):
         try:
             replayed: set[int] = set()
             if since:
-                for message in replay_messages(since, scope):
+                for message in updates_to_resume(since=since, accounts=scope):
                     replayed.add(message["sequence"])
                     last = max(last, message["sequence"])
                     yield convert.order_update_message(message)
@@ -288,18 +283,6 @@ class OrderService(Service):
         context.add_callback(sub.close)  # a cancelled call frees its place at once, not when its generator is collected
         context.send_initial_metadata((("oms-stream", "live"),))
         return sub
-
-
-def replay_messages(since: int, accounts):
-    """Update messages (orders.publish's shape) for every published event the client may have missed since it
-    received `since` (selectors.order_events_to_resume: later ids, and lower ids that committed later), oldest
-    first. The order is shown with the status, version and time that event left it in; other fields as now."""
-    events = selectors.order_events_to_resume(since=since, accounts=accounts).exclude(kind=EventKind.STALE_IGNORED)
-    for event in events.iterator(chunk_size=500):
-        order = order_payload(event.order)
-        order.update(status=event.to_status, version=event.sequence, updated_at_ms=convert.millis(event.at))
-        yield {"sequence": event.id, "event_kind": event.kind, "update_type": UPDATE_TYPE[event.to_status],
-               "at_ms": convert.millis(event.at), "order": order}
 
 
 def encode_page_token(order) -> str:

@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts import services
-from accounts.auth import user_for_token
+from accounts.auth import bearer_token_parse, user_for_token
 from accounts.models import ApiToken
 from tests import factories
 
@@ -67,3 +67,9 @@ def test_token_for_another_user_needs_the_dedicated_permission(db):
     services.api_token_create(user=bot, by=staff)
     assert sorted(ApiToken.objects.values_list("user__username", flat=True)) == ["bot", "staff"]
     assert [c.user for c in ControlChange.objects.filter(what="api_token_create")] == [staff, staff]
+
+
+def test_the_one_reading_of_the_authorization_header():
+    assert [bearer_token_parse(v) for v in (None, "", "Basic abc", "Session x")] == [None] * 4
+    assert [bearer_token_parse(v) for v in ("Bearer abc", "bearer  abc ", "BEARER\tabc")] == ["abc"] * 3
+    assert [bearer_token_parse(v) for v in ("Bearer", "Bearer ", "Bearer a b")] == [""] * 3

@@ -32,7 +32,26 @@ def test_fills_of_the_callers_accounts_newest_first(client_a, acct_a, acct_b):
         "trade_id": "a-2", "price": "20001", "quantity": "0.01", "fee": "0.02", "fee_asset": "USDT", "is_maker": True,
         "executed_at": None}
     assert [r["trade_id"] for r in results(client_a.get("/api/v1/fills/", {"order": first.id}))] == ["a-1"]
-    assert results(client_a.get("/api/v1/fills/", {"account": "acct-b"})) == []
+    assert client_a.get("/api/v1/fills/", {"account": "acct-b"}).status_code == 404  # as a missing account
+
+
+def test_symbol_filters_take_every_spelling_the_services_take(client_a, acct_a, prices):
+    """Fills, positions, instruments and prices filter by the one normalizer (orders.symbols), as orders and gRPC
+    do: `BTC/USDT` used to match nothing (upper-cased only, or compared case-insensitively)."""
+    order_filled(acct_a, trade_id="a-1")
+    factories.instrument_create(symbol="BTCUSDT", market="futures")
+    order_services.positions_replace(account="acct-a", positions=[{
+        "symbol": "BTCUSDT", "side": "LONG", "size": Decimal("0.5"), "entry_price": Decimal("20000"),
+        "mark_price": Decimal("21000"), "unrealized_pnl": Decimal("500"), "leverage": 5, "margin": Decimal("2000")}])
+
+    for spelling in ("BTCUSDT", "btcusdt", "BTC/USDT", "btc/usdt:usdt"):
+        assert [r["trade_id"] for r in results(client_a.get("/api/v1/fills/", {"symbol": spelling}))] == ["a-1"]
+        assert [r["symbol"] for r in results(client_a.get("/api/v1/positions/", {"symbol": spelling}))] == ["BTCUSDT"]
+        assert [r["market"] for r in results(client_a.get("/api/v1/instruments/", {"symbol": spelling}))] == [
+            "spot", "futures"]
+        assert [r["symbol"] for r in client_a.get("/api/v1/prices/", {"symbols": f"{spelling},eth/usdt"}).json()] == [
+            "BTCUSDT", "ETHUSDT"]
+    assert results(client_a.get("/api/v1/fills/", {"symbol": "ETH/USDT"})) == []
 
 
 def test_balances_per_account_and_market_with_totals(client_a, acct_a, acct_b):
@@ -49,7 +68,7 @@ def test_balances_per_account_and_market_with_totals(client_a, acct_a, acct_b):
     assert sorted((r["account"], r["asset"], r["free"], r["locked"], r["total"]) for r in rows) == [
         ("acct-a", "BTC", "0.1", "0", "0.1"), ("acct-a", "USDT", "1000.5", "200", "1200.5")]
     assert len(results(client_a.get("/api/v1/balances/", {"account": "acct-a"}))) == 3
-    assert results(client_a.get("/api/v1/balances/", {"account": "acct-b"})) == []
+    assert client_a.get("/api/v1/balances/", {"account": "acct-b"}).status_code == 404  # as a missing account
 
 
 def test_positions_with_mark_price_notional_and_pnl(client_a, acct_a, acct_b):

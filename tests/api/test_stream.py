@@ -1,6 +1,7 @@
 """Server-sent events: order updates (scoped, replayed after Last-Event-ID) and prices, from Redis."""
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from orders import services
 from orders.models import OrderEvent
 from orders.publish import publish_order_update
 from tests import factories
-from tests.api.conftest import order_acked
+from tests.api.conftest import order_acked, order_filled
 from tests.late_commit import placement_committed_late
 
 
@@ -56,6 +57,27 @@ def test_reconnect_replays_what_was_missed(client_a, acct_a):
     assert f"id: {acked.id}\nevent: order" in text and f"id: {placed.id}\n" not in text
     assert '"status":"NEW"' in text
     response.close()
+
+
+def test_replay_shows_each_update_as_its_event_left_the_order(client_a, acct_a):
+    """A resumed stream is history: the update of the acknowledgement says NEW even though the order has filled
+    since (it used to carry the order's current status under every old sequence, unlike StreamOrders)."""
+    order = order_filled(acct_a, trade_id="t-replay")
+    placed, *later = OrderEvent.objects.filter(order=order).order_by("id")
+    assert [e.to_status for e in later] == ["NEW", "FILLED"]
+
+    response = client_a.get("/api/v1/stream/orders/", HTTP_LAST_EVENT_ID=str(placed.id))
+    text = read_until(iter(response.streaming_content), f"id: {later[-1].id}\n")
+    response.close()
+
+    sent = {int(m["sequence"]): m for m in sse_orders(text)}
+    assert [(sent[e.id]["order"]["status"], sent[e.id]["order"]["version"], sent[e.id]["update_type"])
+            for e in later] == [("NEW", later[0].sequence, "NEW"), ("FILLED", later[1].sequence, "FILLED")]
+
+
+def sse_orders(text: str) -> list[dict]:
+    return [json.loads(line[len("data: "):]) for block in text.split("\n\n") if "event: order" in block
+            for line in block.splitlines() if line.startswith("data: ")]
 
 
 def test_reconnect_replays_an_update_that_committed_after_a_higher_sequence(transactional_db, client_a, acct_a):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from oms_project.errors import InvalidInput
 from orders import lifecycle
 from orders.lifecycle import EventKind, IllegalTransition
-from orders.models import TERMINAL_STATUSES, Status
+from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Status
 
 Q = Decimal("1")
 
@@ -137,3 +137,13 @@ def test_random_report_sequences_keep_the_invariants(steps):
             assert filled == 0
         if decision.applies and before[0] != status:
             assert status in lifecycle.TRANSITIONS[before[0]]
+
+
+def test_working_and_pending_are_each_one_rule():
+    """NEW vs PARTIALLY_FILLED is decided by the filled quantity alone, the same for venue reports (execution),
+    reconciliation and decide(); the orders waiting for the venue's answer are the open ones not on its book."""
+    assert [lifecycle.working_status(Decimal(f)) for f in ("0", "0.001", "5")] == [
+        Status.NEW, Status.PARTIALLY_FILLED, Status.PARTIALLY_FILLED]
+    assert set(lifecycle.PENDING_STATUSES) == set(OPEN_STATUSES) - set(lifecycle.WORKING_STATUSES)
+    assert [lifecycle.is_pending(s) for s in (Status.PENDING_NEW, Status.PENDING_CANCEL, Status.NEW)] == [
+        True, True, False]

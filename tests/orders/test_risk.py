@@ -48,6 +48,15 @@ def test_allowed_symbols(account, btcusdt, no_prices):
     factories.order_place(account, symbol="ETHUSDT")
 
 
+def test_allowed_symbols_in_ccxt_spelling_match_futures_orders(account, btcusdt, no_prices):
+    """`BTC/USDT:USDT` is the futures BTCUSDT: stored as the orders spell it (it used to become `BTCUSDT:USDT`,
+    which no order ever matched, so the account could trade nothing on futures)."""
+    factories.instrument_create(symbol="BTCUSDT", market="futures")
+    limit = account_services.risk_limit_update(account="main", allowed_symbols="BTC/USDT:USDT, eth/usdt")
+    assert limit.allowed_symbols == ["BTCUSDT", "ETHUSDT"]
+    factories.order_place(account, market="futures", leverage=2)
+
+
 def test_max_order_notional(account, btcusdt, no_prices):
     account_services.risk_limit_update(account="main", max_order_notional="1000")
     refused(account, "order value 2000 USDT exceeds max_order_notional 1000 USDT", quantity=Decimal("0.1"))

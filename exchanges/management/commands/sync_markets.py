@@ -2,7 +2,7 @@
 import ccxt
 from django.core.management.base import CommandError
 
-from accounts.models import Account
+from accounts.selectors import venue_accounts
 from exchanges.errors import VenueBackoff, venue_reason
 from exchanges.markets import sync_markets
 from exchanges.supported import config_problem
@@ -17,7 +17,7 @@ class Command(OpsCommand):
         parser.add_argument("accounts", nargs="*", help="account names (default: every enabled account)")
 
     def handle(self, *args, accounts, **options):
-        targets = account_names_check(accounts, "accounts") if accounts else Account.objects.filter(enabled=True)
+        targets = account_names_check(accounts, "accounts") if accounts else venue_accounts()
         failed = []
         for account in targets:
             problem = config_problem(account)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from accounts.models import Account
+from accounts.selectors import accounts_to_sync
 from oms_project.management.commands._ops import EXIT_ERROR, account_names_check
 
 
 def accounts_named(names: list[str]):
     if not names:
-        return list(Account.objects.filter(enabled=True, credential__isnull=False).order_by("name"))
+        return list(accounts_to_sync().order_by("name"))
     return account_names_check(names, "account")
 
 

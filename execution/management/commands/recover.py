@@ -6,6 +6,7 @@ from rich.table import Table
 
 from execution.recovery import recover
 from oms_project.management.commands._ops import OpsCommand, account_names_check, number_check
+from orders.lifecycle import is_pending
 
 
 class Command(OpsCommand):
@@ -43,5 +44,5 @@ class Command(OpsCommand):
                 console.print(table)
         if any(r.outcome == "error" for r in results):
             raise SystemExit(2)
-        if any(r.after in ("PENDING_NEW", "PENDING_CANCEL") for r in results):
+        if any(is_pending(r.after) for r in results):
             raise SystemExit(1)

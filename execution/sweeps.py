@@ -7,8 +7,8 @@ sweep is a safety net run every OMS_SYNC_SWEEP_LIVE_SECONDS; while it is down, s
 rate (every OMS_SYNC_SWEEP_MIN_SECONDS). Either way a sweep's weight never takes more than OMS_SYNC_WEIGHT_SHARE
 of the account's published weight limit: the interval stretches instead, so placements and cancels keep the rest.
 
-Orders that are not settled on the venue yet (PENDING_NEW, or without an exchange id) keep their own
-per-order look-up (`venue_orders.sync_order`), which sweeps cannot replace.
+Orders the venue has not settled (PENDING_NEW, PENDING_CANCEL, or without an exchange id) also keep their own
+per-order look-up (`orders.services.order_sync_due_claim`, `venue_orders.sync_order`), which sweeps cannot replace.
 """
 from __future__ import annotations
 
@@ -41,19 +41,23 @@ class SweepResult:
     weight: float = 0
 
 
+def _swept():
+    """The working orders sweeps cover: acknowledged by the venue (they have its id). PENDING_CANCEL ones too:
+    a sweep records their fills, while their own look-up settles the cancel."""
+    return Order.objects.filter(status__in=SWEPT_STATUSES).exclude(exchange_order_id="").exclude(
+        exchange_order_id__isnull=True)
+
+
 def swept_orders(account_id: int, market: str):
-    """The working orders a sweep covers: acknowledged by the venue (they have its id)."""
-    return (Order.objects.filter(account_id=account_id, market=market, status__in=SWEPT_STATUSES)
-            .exclude(exchange_order_id="").exclude(exchange_order_id__isnull=True))
+    return _swept().filter(account_id=account_id, market=market)
 
 
 def sweep_targets() -> list[tuple[int, str, int]]:
     """(account id, market, symbols with working orders) for every enabled account that has any."""
     from django.db.models import Count
 
-    rows = (Order.objects.filter(status__in=SWEPT_STATUSES, account__enabled=True)
-            .exclude(exchange_order_id="").exclude(exchange_order_id__isnull=True).order_by()
-            .values("account_id", "market").annotate(symbols=Count("symbol", distinct=True)))
+    rows = (_swept().filter(account__enabled=True).order_by().values("account_id", "market")
+            .annotate(symbols=Count("symbol", distinct=True)))
     return [(r["account_id"], r["market"], r["symbols"]) for r in rows]
 
 

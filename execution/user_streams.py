@@ -208,6 +208,7 @@ class UserStreams:
         self.streams: dict[tuple[int, str], Stream] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
+        self.wake: asyncio.Event | None = None  # set from `stop`, so the supervisor ends without finishing its sleep
         self.stopping = threading.Event()
         self.targets = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oms-stream-targets")
 
@@ -217,6 +218,10 @@ class UserStreams:
 
     def stop(self, timeout: float = 10) -> None:
         self.stopping.set()
+        loop, wake = self.loop, self.wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
         if self.thread:
             self.thread.join(timeout)
 
@@ -232,13 +237,15 @@ class UserStreams:
 
     async def _supervise(self) -> None:
         period = settings.OMS_USER_STREAM_LEASE_SECONDS / 3
+        self.wake = asyncio.Event()
         try:
             while not self.stopping.is_set():
                 try:
                     await self._tick()
                 except Exception:  # noqa: BLE001 - Redis or the database away: keep what runs, try again
                     log.exception("user streams: supervision failed; retrying")
-                await asyncio.sleep(period)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=period)
         finally:
             for key, stream in list(self.streams.items()):
                 await self._drop(key, stream)

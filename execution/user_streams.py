@@ -40,6 +40,7 @@ from oms_project.jsonlog import log_context
 log = logging.getLogger(__name__)
 
 CCXT_TYPE = {Market.SPOT: "spot", Market.FUTURES: "future"}
+CLOSE_SECONDS = 1
 
 
 def stream_targets() -> list[tuple[int, str]]:
@@ -173,8 +174,7 @@ class Stream:
         finally:
             for task in tasks:
                 task.cancel()
-            with contextlib.suppress(Exception):
-                await client.close()
+            await _close(client)
 
     # ccxt.pro hands a message to a watch only if the watch is waiting when it arrives: one that arrives while
     # nothing waits stays in ccxt's cache until the next message wakes the watch. So the watch loops below never
@@ -247,8 +247,7 @@ class UserStreams:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=period)
         finally:
-            for key, stream in list(self.streams.items()):
-                await self._drop(key, stream)
+            await asyncio.gather(*(self._drop(key, stream) for key, stream in list(self.streams.items())))
             await asyncio.get_running_loop().run_in_executor(self.targets, _close_connections)
             self.targets.shutdown(wait=True)
 
@@ -276,6 +275,18 @@ class UserStreams:
         state.set_live(*key, False)
         state.lease_release(*key, self.owner)
         self.streams.pop(key, None)
+
+
+async def _close(client) -> None:
+    """Close the client's sockets and session. A graceful websocket close waits up to 10 s for a close frame a
+    venue that went away never sends: past CLOSE_SECONDS the HTTP session is closed without it."""
+    try:
+        await asyncio.wait_for(client.close(), timeout=CLOSE_SECONDS)
+    except Exception:  # noqa: BLE001 - closing what is already broken
+        if client.session is not None:
+            with contextlib.suppress(Exception):
+                await client.session.close()
+            client.session = None
 
 
 def _close_connections() -> None:

@@ -5,27 +5,8 @@ import asyncio
 import ccxt
 import pytest
 
-from exchanges.simulator.testing import ccxt_pro_client
-
-from .helpers import hold_price
-
-
-def run(venue, scenario, secret=None):
-    async def main():
-        exchange = ccxt_pro_client(venue, venue.api_key, secret or venue.secret)
-        try:
-            await exchange.load_markets()
-            return await asyncio.wait_for(scenario(exchange), 20)
-        finally:
-            await exchange.close()
-    return asyncio.run(main())
-
-
-async def watch_until(watch, predicate):
-    while True:
-        result = await watch()
-        if predicate(result):
-            return result
+from .helpers import hold_price, watch_until
+from .helpers import run_pro as run
 
 
 def test_book_tickers_and_tickers_stream(venue):

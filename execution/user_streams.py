@@ -269,8 +269,9 @@ class UserStreams:
         stream.task.cancel()
         with contextlib.suppress(BaseException):
             await stream.task
-        with contextlib.suppress(Exception):
-            await asyncio.get_running_loop().run_in_executor(stream.ledger, _close_connections)
+        # Its ledger thread may still be inside a venue request (a venue that went away answers nothing until
+        # the timeout): its database connection is closed when that ends, without holding the stop up.
+        stream.ledger.submit(_close_connections)
         stream.ledger.shutdown(wait=False)
         state.set_live(*key, False)
         state.lease_release(*key, self.owner)

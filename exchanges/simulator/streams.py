@@ -1,11 +1,12 @@
 """Binance's websocket streams for ccxt.pro: public book tickers and 24 h tickers (spot `/stream/...`,
 USD-M `/fws/...`), the spot user-data stream through the websocket API (`/ws-api/v3`) and the USD-M
 user-data stream by listenKey (`/fws/private/ws?listenKey=`); `user_streams` keeps their state."""
+import asyncio
 import hashlib
 import hmac
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from . import render
 from .engine import Venue
@@ -21,6 +22,7 @@ class Streams:
     def __init__(self, venue: Venue, faults: FaultPlan | None = None):
         self.venue = venue
         self.public: dict[Connection, tuple[str, set[str]]] = {}  # connection -> (market, stream names)
+        self.sockets: set[Connection] = set()  # every open websocket, closed when the venue shuts down
         self.user = UserStreams(venue, faults or FaultPlan(0))
         self.ticks = 0
 
@@ -28,12 +30,20 @@ class Streams:
         app.router.add_get("/stream/{tail:.*}", self.public_socket)
         app.router.add_get("/fws/{tail:.*}", self.futures_socket)
         app.router.add_get("/ws-api/v3", self.ws_api)
+        app.on_shutdown.append(self._close_all)
+
+    async def _close_all(self, _app) -> None:
+        """A venue going down closes its sockets (going away), as an exchange does, instead of leaving clients
+        connected to a server that no longer answers until the shutdown's timeout."""
+        await asyncio.gather(*(conn.ws.close(code=WSCloseCode.GOING_AWAY) for conn in list(self.sockets)),
+                             return_exceptions=True)
 
     # ---- sockets ----
     async def _serve(self, request: web.Request, on_message, on_open=None) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
         conn = Connection(ws, self.venue.now())
+        self.sockets.add(conn)
         try:
             if on_open:
                 on_open(conn)
@@ -47,6 +57,7 @@ class Streams:
                     continue
                 on_message(conn, data)
         finally:
+            self.sockets.discard(conn)
             conn.stop()
             self.public.pop(conn, None)
             self.user.closed(conn)

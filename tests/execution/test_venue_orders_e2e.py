@@ -223,7 +223,8 @@ def test_a_key_refused_after_it_has_worked_disables_the_account_and_the_order_is
     assert first.status == Status.NEW
 
 
-def test_a_429_bans_the_account_for_retry_after_and_the_order_goes_out_once_the_ban_ends(venue, venue_account):
+def test_a_429_bans_the_account_for_retry_after_and_the_order_goes_out_once_the_ban_ends(polling_only, venue,
+                                                                                       venue_account):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     venue.control.set_faults(burst_429=1, endpoints=["POST /api/v3/order"])
     order = _place(price=D("90000"))

@@ -25,8 +25,8 @@ LOST_ANSWERS = {
 
 
 @pytest.mark.parametrize("fault", list(LOST_ANSWERS))
-def test_a_market_order_whose_answer_is_lost_is_sent_once_and_ends_filled_with_its_fills(fault, venue, venue_account,
-                                                                                        venue_view):
+def test_a_market_order_whose_answer_is_lost_is_sent_once_and_ends_filled_with_its_fills(fault, polling_only, venue,
+                                                                                        venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     venue.control.set_faults(endpoints=["POST /api/v3/order"], **LOST_ANSWERS[fault])
 

@@ -38,7 +38,8 @@ def _rate_limited(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["status"] in (418, 429)]
 
 
-def test_a_418_ban_stops_every_request_until_retry_after_then_each_order_goes_out_once(venue, venue_account,
+def test_a_418_ban_stops_every_request_until_retry_after_then_each_order_goes_out_once(polling_only, venue,
+                                                                                      venue_account,
                                                                                       grpc_server, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0.5
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
@@ -67,7 +68,7 @@ def test_a_418_ban_stops_every_request_until_retry_after_then_each_order_goes_ou
 
 @pytest.mark.parametrize("kind,ends", [("unknown", Status.NEW), ("unavailable", Status.REJECTED)])
 def test_a_5xx_burst_on_every_route_is_looked_through_with_backoff_and_nothing_is_sent_twice(
-        kind, ends, venue, venue_account, venue_view):
+        kind, ends, polling_only, venue, venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     # A tenth of Binance's weight limit, published: retries in a loop would run into it within seconds.
     venue.control.set_limits(spot_weight_1m=VENUE_WEIGHT_1M)

@@ -39,7 +39,7 @@ def place(**fields) -> Order:
     return wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.NEW).first(), what=f"{order.id} NEW")
 
 
-def test_reconcile_reports_fixes_and_then_agrees(venue, venue_account, venue_view):
+def test_reconcile_reports_fixes_and_then_agrees(polling_only, venue, venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     code, runs = reconcile()
     assert code == 0 and runs[0]["outcome"] == "agree", runs

@@ -47,12 +47,12 @@ def _subscriptions(stack: Stack) -> int:
 
 
 def run(stack: Stack, n: int, rest_seconds: float) -> dict:
-    from execution import user_stream_state
+    from exchanges import stream_state
 
     filled: dict[str, float] = {}
     heard: set[str] = set()
     arrived = threading.Condition()
-    wait_for(lambda: user_stream_state.is_live(stack.account.pk, "spot"), 60, "the account's user stream to be live")
+    wait_for(lambda: stream_state.is_live(stack.account.pk, "spot"), 60, "the account's user stream to be live")
     stack.control.set_price(SYMBOL, MARKET, freeze=True)
     subscribed_before = _subscriptions(stack)
     with (stack.beat(), _sdk(stack) as listener, _sdk(stack) as client,

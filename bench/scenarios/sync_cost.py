@@ -145,7 +145,7 @@ def _weight_limit_per_min(raw) -> float:
 def run(stack: Stack, count: int, seconds: float, placements: int, reference: dict | None = None) -> dict:
     from exchanges import ratelimit
     from exchanges.simulator.testing import ccxt_client
-    from execution import user_stream_state
+    from exchanges import stream_state
     from orders.models import Order
 
     account = _account(stack)
@@ -156,7 +156,7 @@ def run(stack: Stack, count: int, seconds: float, placements: int, reference: di
     raw = ccxt_client(stack.venue_url, RAW_KEY, raw_secret)
     raw.load_markets()
     limit_per_min = _weight_limit_per_min(raw)
-    wait_for(lambda: user_stream_state.is_live(account.pk, "spot"), 60, "the account's user stream to be live")
+    wait_for(lambda: stream_state.is_live(account.pk, "spot"), 60, "the account's user stream to be live")
     with stack.beat():
         # The same placements on the account before it holds any resting order: this run's own reference.
         quiet_oms, quiet_raw = _place_during(stack, raw, count + placements, time.time(), placements * 0.5,
@@ -174,12 +174,12 @@ def run(stack: Stack, count: int, seconds: float, placements: int, reference: di
         setup_syncs = sum(1 for row in _key_rows(stack, setup_from, time.time()) if row["path"] == BALANCE_PATH)
 
         start = time.time()
-        before = user_stream_state.snapshot(account.pk, "spot")["sync_weight"]
+        before = stream_state.snapshot(account.pk, "spot")["sync_weight"]
         oms_ms, raw_ms = _place_during(stack, raw, count, start, seconds, placements)
         time.sleep(max(0.0, start + seconds - time.time()))
         end = time.time()
-        oms_weight = user_stream_state.snapshot(account.pk, "spot")["sync_weight"] - before
-        live = user_stream_state.is_live(account.pk, "spot")
+        oms_weight = stream_state.snapshot(account.pk, "spot")["sync_weight"] - before
+        live = stream_state.is_live(account.pk, "spot")
     minutes = (end - start) / 60
     by_kind: dict[str, int] = {}
     other: dict[str, int] = {}

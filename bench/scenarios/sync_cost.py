@@ -143,9 +143,8 @@ def _weight_limit_per_min(raw) -> float:
 
 
 def run(stack: Stack, count: int, seconds: float, placements: int, reference: dict | None = None) -> dict:
-    from exchanges import ratelimit
+    from exchanges import ratelimit, stream_state
     from exchanges.simulator.testing import ccxt_client
-    from exchanges import stream_state
     from orders.models import Order
 
     account = _account(stack)

@@ -13,7 +13,6 @@ from django.conf import settings
 
 from oms_project import pubsub
 
-STATES = ("connecting", "catching_up", "live", "down")
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])

@@ -28,8 +28,8 @@ from accounts.selectors import position_figures, position_last_price_lookup
 from exchanges import problems as account_problems
 from exchanges import stream_state
 from exchanges.supported import base_url_check, exchange_check
-from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
-from oms_project.errors import ServiceError
+from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
+from infra.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
 

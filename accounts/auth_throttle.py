@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.auth import user_for_token
-from oms_project.errors import RateLimited
-from oms_project.jsonlog import RateLimitedLog
+from infra.errors import RateLimited
+from infra.jsonlog import RateLimitedLog
 
 CACHE_DOWN_LOG = RateLimitedLog(logging.getLogger("oms.auth"), interval=60.0)
 

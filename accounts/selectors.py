@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from accounts.models import Account, AccountMember, Balance, Market, Position
-from oms_project import pubsub
-from oms_project.errors import InvalidInput, NotFound, PermissionDenied, echo
+from infra import pubsub
+from infra.errors import InvalidInput, NotFound, PermissionDenied, echo
 
 
 def _sees_everything(user) -> bool:

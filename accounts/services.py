@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
-from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
+from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
 from orders.symbols import symbol_normalize
 
 TOKEN_PREFIX = "oms_"

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.auth import user_for_token
 from accounts.selectors import accounts_for_user
-from oms_project.errors import PermissionDenied, Unauthenticated, echo
+from infra.errors import PermissionDenied, Unauthenticated, echo
 
 
 def stream_access_check(*, user, token: str | None, accounts: Iterable[str] | None = None):

@@ -60,7 +60,7 @@ def _bench_db_url() -> tuple[str, str]:
     server's) database under its own name, so the data it seeds never mixes with anyone's."""
     url = os.environ.get("DATABASE_URL")
     if not url:
-        from oms_project import embedded
+        from infra import embedded
 
         url = embedded.postgres_url()
     parts = urlsplit(url)

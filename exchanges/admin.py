@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from accounts.selectors import venue_accounts
 from exchanges.models import Instrument
-from oms_project.admin_base import ReadOnlyAdmin, permission_check, report_each
+from infra.admin_base import ReadOnlyAdmin, permission_check, report_each
 from orders import venue_requests
 
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from accounts.models import Account, Credential
 from exchanges import logredact, ratelimit
 from exchanges.supported import base_url_check, exchange_check
-from oms_project import metrics
+from infra import metrics
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
 # no currency/margin catalog calls, spot + USD-M markets only, no clock sync call, and

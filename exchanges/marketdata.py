@@ -26,7 +26,7 @@ from exchanges.errors import VenueBackoff
 from exchanges.gateway import public_gateway
 from exchanges.models import Instrument
 from exchanges.supported import config_problem
-from oms_project import pubsub
+from infra import pubsub
 
 log = logging.getLogger(__name__)
 

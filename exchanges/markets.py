@@ -16,7 +16,7 @@ from accounts.models import Account, Market
 from exchanges import ratelimit
 from exchanges.gateway import gateway_for
 from exchanges.models import Instrument
-from oms_project.errors import NotFound, echo
+from infra.errors import NotFound, echo
 from orders.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import redis
 from django.db import DatabaseError
 
-from oms_project import pubsub
+from infra import pubsub
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from exchanges.errors import VenueBackoff
-from oms_project import pubsub
+from infra import pubsub
 
 _ACQUIRE = """
 local ban = redis.call('PTTL', KEYS[1])

@@ -11,7 +11,7 @@ import time
 
 from django.conf import settings
 
-from oms_project import pubsub
+from infra import pubsub
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

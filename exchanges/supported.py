@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from urllib.parse import urlsplit
 
-from oms_project.errors import InvalidInput, echo
+from infra.errors import InvalidInput, echo
 
 URL_SCHEMES = ("http", "https")
 URL_MAX_LENGTH = 200  # Account.base_url's column

@@ -9,6 +9,6 @@ class ExecutionConfig(AppConfig):
 
     def ready(self):
         from execution.metrics import UserStreamCollector
-        from oms_project import metrics
+        from infra import metrics
 
         metrics.register_scrape_collector(UserStreamCollector())

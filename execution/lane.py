@@ -41,7 +41,7 @@ def handle(action: str, order_id: str, account: str = "") -> None:
     from django.db import close_old_connections
 
     from execution import tasks, venue_orders
-    from oms_project import jsonlog
+    from infra import jsonlog
 
     step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel}.get(action)
     if step is None:
@@ -85,7 +85,7 @@ class Lane:
     def _run(self) -> None:
         from django.db import connections
 
-        from oms_project import pubsub
+        from infra import pubsub
 
         backoff = 0.2
         try:

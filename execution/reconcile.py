@@ -31,8 +31,8 @@ from exchanges import markets
 from exchanges.errors import venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from execution import venue_orders
-from oms_project import metrics
-from oms_project.jsonlog import log_context
+from infra import metrics
+from infra.jsonlog import log_context
 from orders import lifecycle, services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
 from orders.models_reconcile import Drift, ReconciliationRun

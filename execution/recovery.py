@@ -25,8 +25,8 @@ from django.utils import timezone
 from exchanges.errors import venue_reason
 from execution import venue_orders
 from execution.venue_orders import RetryLater
-from oms_project import metrics
-from oms_project.jsonlog import log_context
+from infra import metrics
+from infra.jsonlog import log_context
 from orders.lifecycle import PENDING_STATUSES
 from orders.models import Order, Status
 

@@ -21,7 +21,7 @@ from accounts.models import Market
 from exchanges import ratelimit, stream_state
 from exchanges.gateway import gateway_for
 from execution import venue_orders
-from oms_project import pubsub
+from infra import pubsub
 from orders.models import Order, Status
 
 log = logging.getLogger(__name__)

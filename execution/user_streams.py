@@ -35,7 +35,7 @@ from django.conf import settings
 from accounts.models import Account, Market
 from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
-from oms_project.jsonlog import log_context
+from infra.jsonlog import log_context
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from accounts.models import Account, Credential, Market
 from exchanges import markets, stream_state
 from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
-from oms_project import pubsub
+from infra import pubsub
 from oms_project.celery import app
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition

@@ -10,7 +10,7 @@ from django.core.handlers.asgi import ASGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 django.setup(set_prefix=False)
 
-from oms_project.secretkey import require_secret_key  # noqa: E402
+from infra.secretkey import require_secret_key  # noqa: E402
 
 require_secret_key()  # streams authenticate sessions too
 

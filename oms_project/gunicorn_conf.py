@@ -15,12 +15,12 @@ forwarded_allow_ips = os.environ.get("OMS_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    from oms_project.metrics import reset_multiprocess_dir
+    from infra.metrics import reset_multiprocess_dir
 
     reset_multiprocess_dir()
 
 
 def child_exit(server, worker):
-    from oms_project.metrics import mark_process_dead
+    from infra.metrics import mark_process_dead
 
     mark_process_dead(worker.pid)

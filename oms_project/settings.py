@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from oms_project import embedded
+from infra import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "oms_project.request_limits.RequestLimitsMiddleware",  # NUL in the URL, oversized bodies: 400/413 before any view
+    "infra.request_limits.RequestLimitsMiddleware",  # NUL in the URL, oversized bodies: 400/413 before any view
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from STATIC_ROOT (the admin's), no separate server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -316,7 +316,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "oms_project.jsonlog.JsonFormatter"},
+        "json": {"()": "infra.jsonlog.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if OMS_LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OMS_LOG_LEVEL", "INFO")},

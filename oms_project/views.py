@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from oms_project import health, metrics
+from infra import health, metrics
 
 
 def _may_see_detail(request) -> bool:

@@ -2,7 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from oms_project.secretkey import require_secret_key
+from infra.secretkey import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 application = get_wsgi_application()

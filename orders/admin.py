@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline, permission_check, report_each
+from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline, permission_check, report_each
 from orders import services, venue_requests
 from orders.models import OPEN_STATUSES, Fill, IdempotencyKey, Order, OrderEvent
 

@@ -1,7 +1,7 @@
 """Reconciliation results in the admin: read-only, so the record of what was found stays as found."""
 from django.contrib import admin
 
-from oms_project.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from orders.models_reconcile import Drift, ReconciliationRun
 
 

@@ -24,7 +24,7 @@ def lane_key() -> str:
 
 def push(action: str, order_id: str, account: str) -> None:
     """The account's name travels along only for the log lines of the thread that takes the item."""
-    from oms_project import pubsub
+    from infra import pubsub
 
     pubsub.client().rpush(lane_key(), f"{action}:{order_id}:{account}")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from oms_project.errors import FailedPrecondition, InvalidInput
+from infra.errors import FailedPrecondition, InvalidInput
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Status
 
 # Where each status may go. Venue reports never produce PENDING_NEW/PENDING_CANCEL; those come

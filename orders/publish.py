@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from oms_project import pubsub
+from infra import pubsub
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
 from orders.selectors import order_events_to_resume

@@ -13,8 +13,8 @@ from django.db.models import F, Sum
 
 from accounts.models import Account, Balance, Market, Position, RiskLimit
 from exchanges.models import Instrument
-from oms_project import pubsub
-from oms_project.errors import FailedPrecondition, Unavailable
+from infra import pubsub
+from infra.errors import FailedPrecondition, Unavailable
 from orders.models import OPEN_STATUSES, Order, OrderType, Side
 from orders.validation import OrderRequest, notional_of, num
 

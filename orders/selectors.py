@@ -8,7 +8,7 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 
 from accounts.models import Account
 from accounts.selectors import account_get, accounts_for_user, market_clean
-from oms_project.errors import InvalidInput, NotFound, echo
+from infra.errors import InvalidInput, NotFound, echo
 from orders.models import OPEN_STATUSES, Order, OrderEvent, Status
 from orders.symbols import symbol_normalize
 

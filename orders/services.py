@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
-from oms_project.errors import Conflict, InvalidInput, NotFound, echo
+from infra.errors import Conflict, InvalidInput, NotFound, echo
 from orders import handoff, lifecycle, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update

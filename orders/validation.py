@@ -11,7 +11,7 @@ from typing import Literal, overload
 
 from accounts.models import Account, Market
 from exchanges.models import Instrument
-from oms_project.errors import InvalidInput, echo
+from infra.errors import InvalidInput, echo
 from orders.models import OrderType, Side, TimeInForce
 from orders.symbols import symbol_normalize
 

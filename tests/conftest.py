@@ -20,7 +20,7 @@ def pytest_sessionfinish(session, exitstatus):
     """Stop the embedded servers this run started (a server that was already running is left alone)."""
     from django.db import connections
 
-    from oms_project import embedded
+    from infra import embedded
 
     if "postgres" in embedded.started:
         connections.close_all()

@@ -18,7 +18,7 @@ SYMBOL = "BENCHUSDT"  # a symbol of its own: no market-data tick of a real one m
 
 
 def _publish(seq: int) -> None:
-    from oms_project import pubsub
+    from infra import pubsub
 
     now_ms = int(time.time() * 1000)
     pubsub.publish_price({"exchange": "binance", "market": "spot", "symbol": SYMBOL, "bid_price": "100",
@@ -29,7 +29,7 @@ def _publish(seq: int) -> None:
 def fan_out(stack: Stack, streams: int, rate_hz: float, seconds: float, *, profile: bool = False) -> dict:
     from django.conf import settings
 
-    from oms_project import pubsub
+    from infra import pubsub
 
     stack.start_grpc(workers=streams + 32, max_streams=streams + 8)
     server = psutil.Process(stack.grpc.pid)

@@ -5,7 +5,7 @@ import random
 from collections import deque
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .markets import Instrument
+from .instruments import Instrument
 
 LEVELS = 10
 VOLATILITY_PER_TICK = 0.00008  # ~0.8 bp per tick: a few tenths of a percent per hour at 5 ticks/s

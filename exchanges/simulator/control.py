@@ -82,7 +82,7 @@ class VenueControl:
         self._call("POST", "keys", json={"api_key": api_key, "secret": secret})
 
     def set_limits(self, reset: bool = False, **limits) -> dict:
-        """Rate limits (see exchanges.simulator.ratelimit.Limits); `reset` zeroes the counters and bans."""
+        """Rate limits (see exchanges.simulator.weights.Limits); `reset` zeroes the counters and bans."""
         return self._call("POST", "limits", json={**limits, "reset": reset})
 
     def snapshot(self) -> dict:

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 import orjson
 from aiohttp import web
 
-from .markets import FUTURES, INSTRUMENTS, MARKETS, SPOT
+from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT
 from .user_events import ACCOUNT_REASONS
 
 MARKET_ALIASES = {"spot": SPOT, "futures": FUTURES, "future": FUTURES, "linear": FUTURES, "swap": FUTURES}

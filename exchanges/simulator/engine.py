@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from . import errors
-from .accounts import DEMO_KEY, DEMO_SECRET, ZERO, Account
+from . import refusals
 from .book import Book, round_to
-from .errors import VenueError
-from .markets import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
+from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
+from .refusals import VenueError
+from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
@@ -146,15 +146,15 @@ class Venue:
     def book(self, market: str, symbol: str) -> Book:
         book = self.books.get((market, symbol))
         if book is None:
-            raise errors.bad_symbol()
+            raise refusals.bad_symbol()
         return book
 
     def instrument(self, market: str, symbol: str | None) -> Instrument:
         if not symbol:
-            raise errors.mandatory("symbol")
+            raise refusals.mandatory("symbol")
         instrument = INSTRUMENTS[market].get(symbol)
         if instrument is None:
-            raise errors.bad_symbol()
+            raise refusals.bad_symbol()
         return instrument
 
     def tick(self) -> None:
@@ -200,31 +200,31 @@ class Venue:
         raw = params.get(name)
         if raw is None or raw == "":
             if required:
-                raise errors.mandatory(name)
+                raise refusals.mandatory(name)
             return None
         if not DECIMAL_RE.match(raw):
-            raise errors.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+            raise refusals.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
         try:
             return Decimal(raw)
         except InvalidOperation:
-            raise errors.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$") from None
+            raise refusals.illegal_chars(name, r"^([0-9]{1,20})(\.[0-9]{1,20})?$") from None
 
     @staticmethod
     def integer(params: dict, name: str, required: bool = False) -> int | None:
         raw = params.get(name)
         if raw is None or raw == "":
             if required:
-                raise errors.mandatory(name)
+                raise refusals.mandatory(name)
             return None
         if not re.fullmatch(r"-?[0-9]{1,19}", raw):
-            raise errors.illegal_chars(name, "^-?[0-9]{1,19}$")
+            raise refusals.illegal_chars(name, "^-?[0-9]{1,19}$")
         return int(raw)
 
     @staticmethod
     def boolean(params: dict, name: str) -> bool:
         raw = params.get(name, "false").lower()
         if raw not in ("true", "false"):
-            raise errors.illegal_chars(name, "true|false")
+            raise refusals.illegal_chars(name, "true|false")
         return raw == "true"
 
     def client_order_id(self, params: dict, market: str, account: Account, symbol: str) -> str:
@@ -232,7 +232,7 @@ class Venue:
         if not cid:
             return ("x-" if market == SPOT else "web_") + secrets.token_hex(10)  # not seeded: unique across restarts
         if not CLIENT_ID_RE.match(cid):
-            raise errors.illegal_chars("newClientOrderId", r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+            raise refusals.illegal_chars("newClientOrderId", r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
         existing = self.client_ids.get((market, account.api_key, symbol, cid))
         if existing is not None and existing.is_open:
             if market == SPOT:
@@ -300,11 +300,11 @@ class Venue:
                 if value is not None and value.as_tuple().exponent < -8:
                     raise VenueError(-1111, f"Parameter '{name}' has too much precision.")
             if price is not None and (price < instrument.tick or price % instrument.tick):
-                raise errors.filter_failure("PRICE_FILTER")
+                raise refusals.filter_failure("PRICE_FILTER")
             if qty is not None:
                 max_qty = instrument.market_max_qty if otype == "MARKET" else instrument.max_qty
                 if qty < instrument.min_qty or qty > max_qty or qty % instrument.step:
-                    raise errors.filter_failure("MARKET_LOT_SIZE" if otype == "MARKET" and qty > max_qty else "LOT_SIZE")
+                    raise refusals.filter_failure("MARKET_LOT_SIZE" if otype == "MARKET" and qty > max_qty else "LOT_SIZE")
             return
         if qty is not None and qty <= 0:
             raise VenueError(-4003, "Quantity less than or equal to zero.")
@@ -324,19 +324,19 @@ class Venue:
         instrument = self.instrument(market, params.get("symbol"))
         side = params.get("side")
         if not side:
-            raise errors.mandatory("side")
+            raise refusals.mandatory("side")
         if side not in ("BUY", "SELL"):
             raise VenueError(-1117, "Invalid side.")
         otype = params.get("type")
         if not otype:
-            raise errors.mandatory("type")
+            raise refusals.mandatory("type")
         allowed = ("LIMIT", "MARKET", "LIMIT_MAKER") if market == SPOT else ("LIMIT", "MARKET")
         if otype not in allowed:
             raise VenueError(-1116, "Invalid orderType.")
         tif = params.get("timeInForce", "")
         if otype == "LIMIT":
             if not tif:
-                raise errors.mandatory("timeInForce")
+                raise refusals.mandatory("timeInForce")
             if tif not in (("GTC", "IOC", "FOK") if market == SPOT else ("GTC", "IOC", "FOK", "GTX")):
                 raise VenueError(-1115, "Invalid timeInForce.")
         elif tif and otype == "MARKET":
@@ -358,9 +358,9 @@ class Venue:
                 raise VenueError(-1106, "Parameter 'price' sent when not required.")
         else:
             if qty is None:
-                raise errors.mandatory("quantity")
+                raise refusals.mandatory("quantity")
             if price is None:
-                raise errors.mandatory("price")
+                raise refusals.mandatory("price")
             if quote_qty is not None:
                 raise VenueError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
         self._check_filters(SPOT, instrument, otype, qty, price)
@@ -372,18 +372,18 @@ class Venue:
         if otype == "MARKET" and qty is not None and not fills:
             notional = qty * (book.best_ask[0] if side == "BUY" else book.best_bid[0])
         if notional < instrument.min_notional:
-            raise errors.filter_failure("NOTIONAL")
+            raise refusals.filter_failure("NOTIONAL")
         if otype == "LIMIT_MAKER" and fills:
             raise VenueError(-2010, "Order would immediately match and take.")
         base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
         if side == "BUY":
             need = qty * price if otype != "MARKET" else (quote_qty if quote_qty is not None else sum((p * q for p, q in fills), ZERO))
             if need > quote[0]:
-                raise errors.insufficient_balance()
+                raise refusals.insufficient_balance()
         else:
             need = qty if qty is not None else filled
             if need > base[0]:
-                raise errors.insufficient_balance()
+                raise refusals.insufficient_balance()
         if tif == "FOK" and filled < qty:
             fills = []
         if otype == "MARKET" and quote_qty is not None:
@@ -621,9 +621,9 @@ class Venue:
         return order
 
     def cancel(self, market: str, account: Account, params: dict) -> Order:
-        order = self.find_order(market, account, params, errors.unknown_order())
+        order = self.find_order(market, account, params, refusals.unknown_order())
         if not order.is_open:
-            raise errors.unknown_order()
+            raise refusals.unknown_order()
         self._close(order, account, "CANCELED")
         return order
 

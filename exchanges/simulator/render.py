@@ -2,9 +2,9 @@
 import zlib
 from decimal import Decimal
 
-from .accounts import Account
 from .engine import FEES, Order, Trade, Venue
-from .markets import FUTURES, INSTRUMENTS, SPOT, brackets_for
+from .instruments import FUTURES, INSTRUMENTS, SPOT, brackets_for
+from .wallets import Account
 
 
 def s(value: Decimal, places: int = 8) -> str:

@@ -16,14 +16,14 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import errors, render
+from . import refusals, render
 from .engine import Venue
-from .errors import VenueError
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
-from .markets import FUTURES, INSTRUMENTS, SPOT, exchange_info
+from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
 from .privatefile import write_private
-from .ratelimit import Limits, RateLimiter
+from .refusals import VenueError
 from .streams import Streams
+from .weights import Limits, RateLimiter
 
 log = logging.getLogger("exchanges.simulator")
 TICK_SECONDS = 0.2
@@ -61,9 +61,9 @@ def _symbols(ctx: Ctx) -> list[str]:
         try:
             names = json.loads(raw)
         except ValueError:
-            raise errors.illegal_chars("symbols", '["SYMBOL",...]') from None
+            raise refusals.illegal_chars("symbols", '["SYMBOL",...]') from None
         if not isinstance(names, list):
-            raise errors.illegal_chars("symbols", '["SYMBOL",...]')
+            raise refusals.illegal_chars("symbols", '["SYMBOL",...]')
         return [ctx.venue.instrument(ctx.market, str(n)).symbol for n in names]
     return list(INSTRUMENTS[ctx.market])
 
@@ -97,13 +97,13 @@ def premium_index(ctx):
 def spot_new_order(ctx):
     resp_type = ctx.params.get("newOrderRespType") or ("FULL" if ctx.params.get("type") in ("LIMIT", "MARKET") else "ACK")
     if resp_type not in ("ACK", "RESULT", "FULL"):
-        raise errors.illegal_chars("newOrderRespType", "ACK|RESULT|FULL")
+        raise refusals.illegal_chars("newOrderRespType", "ACK|RESULT|FULL")
     order, trades = ctx.venue.place_spot(ctx.account, ctx.params)
     return render.spot_new_order(order, trades, resp_type)
 
 
 def spot_get_order(ctx):
-    return render.spot_order(ctx.venue.find_order(SPOT, ctx.account, ctx.params, errors.order_missing()))
+    return render.spot_order(ctx.venue.find_order(SPOT, ctx.account, ctx.params, refusals.order_missing()))
 
 
 def spot_cancel(ctx):
@@ -137,13 +137,13 @@ def spot_account(ctx): return render.spot_account(ctx.account)
 def futures_new_order(ctx):
     resp_type = ctx.params.get("newOrderRespType") or "ACK"
     if resp_type not in ("ACK", "RESULT"):
-        raise errors.illegal_chars("newOrderRespType", "ACK|RESULT")
+        raise refusals.illegal_chars("newOrderRespType", "ACK|RESULT")
     accepted, order, _ = ctx.venue.place_futures(ctx.account, ctx.params)
     return render.futures_order(accepted if resp_type == "ACK" else order)
 
 
 def futures_get_order(ctx):
-    return render.futures_order(ctx.venue.find_order(FUTURES, ctx.account, ctx.params, errors.order_missing()))
+    return render.futures_order(ctx.venue.find_order(FUTURES, ctx.account, ctx.params, refusals.order_missing()))
 
 
 def futures_cancel(ctx): return render.futures_order(ctx.venue.cancel(FUTURES, ctx.account, ctx.params))
@@ -411,9 +411,9 @@ class VenueServer:
         account = self.venue.accounts.get(api_key)
         if api_key in self.faults.knobs.reject_keys:
             self.faults.count("reject_key")
-            raise errors.invalid_key()
+            raise refusals.invalid_key()
         if account is None or (self.venue.default_key and not _is_loopback(request.remote)):
-            raise errors.invalid_key()
+            raise refusals.invalid_key()
         return account
 
     def _authenticate(self, request: web.Request, params: dict, body: str):
@@ -424,9 +424,9 @@ class VenueServer:
         if cut < 0 and payload.startswith("signature="):
             cut = -1
         if "timestamp" not in params:
-            raise errors.mandatory("timestamp")
+            raise refusals.mandatory("timestamp")
         if "signature" not in params or (cut < 0 and not payload.startswith("signature=")):
-            raise errors.mandatory("signature")
+            raise refusals.mandatory("signature")
         timestamp = self.venue.integer(params, "timestamp", required=True)
         recv_window = self.venue.integer(params, "recvWindow") or 5000
         if recv_window > 60000:

@@ -1,6 +1,6 @@
 """Binance's websocket streams for ccxt.pro: public book tickers and 24 h tickers (spot `/stream/...`,
 USD-M `/fws/...`), the spot user-data stream through the websocket API (`/ws-api/v3`) and the USD-M
-user-data stream by listenKey (`/fws/private/ws?listenKey=`); `user_streams` keeps their state."""
+user-data stream by listenKey (`/fws/private/ws?listenKey=`); `user_data` keeps their state."""
 import asyncio
 import hashlib
 import hmac
@@ -11,8 +11,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from . import render
 from .engine import Venue
 from .faults import FaultPlan
-from .markets import FUTURES, INSTRUMENTS, SPOT
-from .user_streams import NO_LISTEN_KEY, UserStreams
+from .instruments import FUTURES, INSTRUMENTS, SPOT
+from .user_data import NO_LISTEN_KEY, UserStreams
 from .wsconn import Connection
 
 TICKERS_EVERY = 5  # 24 h tickers once a second (every fifth price tick), book tickers on every tick

@@ -3,10 +3,10 @@
 `ACCOUNT_UPDATE`, `listenKeyExpired`. Decimals travel as strings, times in ms."""
 from decimal import Decimal
 
-from .accounts import ZERO, Account
 from .engine import FEES, Order, Trade, Venue
-from .markets import FUTURES
+from .instruments import FUTURES
 from .render import s
+from .wallets import ZERO, Account
 
 # ACCOUNT_UPDATE's reason `m` as Binance lists it for USD-M
 ACCOUNT_REASONS = ("DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "WITHDRAW_REJECT", "ADJUSTMENT", "INSURANCE_CLEAR",

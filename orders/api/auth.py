@@ -6,7 +6,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.auth import bearer_token_parse
 from accounts.auth_throttle import user_for_token_from
-from oms_project.errors import RateLimited
+from infra.errors import RateLimited
 from orders.api.throttling import client_address
 
 

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from oms_project.errors import ServiceError
+from infra.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

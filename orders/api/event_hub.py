@@ -14,8 +14,8 @@ from collections.abc import Callable
 import redis.asyncio
 from django.conf import settings
 
-from oms_project import pubsub
-from oms_project.errors import RateLimited, ServiceError, Unavailable
+from infra import pubsub
+from infra.errors import RateLimited, ServiceError, Unavailable
 
 log = logging.getLogger("oms.events")
 

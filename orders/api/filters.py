@@ -9,7 +9,7 @@ from django import forms
 from accounts.models import Balance, Market, Position
 from accounts.selectors import account_get
 from exchanges.models import Instrument
-from oms_project.errors import ServiceError
+from infra.errors import ServiceError
 from orders.models import Fill, Order, Side, Status
 from orders.selectors import order_filter
 from orders.symbols import symbol_normalize

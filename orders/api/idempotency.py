@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from oms_project.errors import Conflict, InvalidInput
+from infra.errors import Conflict, InvalidInput
 from orders.models import IdempotencyKey, Order
 
 HEADER = "Idempotency-Key"

@@ -1,5 +1,5 @@
 """Server-sent events for browsers: order updates and prices from the same Redis channels the gRPC
-streams read (oms_project.pubsub; order messages in the orders.publish shape). A stream lives at most
+streams read (infra.pubsub; order messages in the orders.publish shape). A stream lives at most
 OMS_SSE_MAX_SECONDS; the browser's EventSource reconnects with Last-Event-ID and missed order updates
 are replayed from the ledger, including those that committed after a higher sequence the browser saw.
 
@@ -31,8 +31,8 @@ from rest_framework.views import APIView
 from accounts.auth import bearer_token_parse
 from accounts.selectors import account_get
 from accounts.stream_access import stream_access_check
-from oms_project import pubsub
-from oms_project.errors import RateLimited, ServiceError
+from infra import pubsub
+from infra.errors import RateLimited, ServiceError
 from orders.api.event_hub import HUB
 from orders.api.filters import as_query_parameter
 from orders.publish import updates_to_resume

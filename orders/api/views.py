@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.models import Balance, Position
 from accounts.selectors import accounts_for_user, position_last_price_lookup, position_list
 from exchanges.models import Instrument
-from oms_project import pubsub
+from infra import pubsub
 from orders import reporting, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s

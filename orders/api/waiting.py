@@ -8,7 +8,7 @@ import time
 
 from django.conf import settings
 
-from oms_project import pubsub
+from infra import pubsub
 from orders.models import Order
 from orders.selectors import order_get
 

@@ -18,7 +18,7 @@ from accounts.auth import bearer_token_parse
 from accounts.auth_throttle import user_for_token_from
 from accounts.models import ApiToken
 from accounts.stream_access import stream_access_check
-from oms_project.grpc_aio import is_async
+from infra.grpc_aio import is_async
 from orders.grpc.errors import status_for
 
 log = logging.getLogger("oms.grpc.auth")

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
-from oms_project.errors import InvalidInput, echo
+from infra.errors import InvalidInput, echo
 from orders.publish import order_payload
 from orders.validation import DECIMAL_TEXT_RULE, decimal_from_text
 from proto import oms_pb2
@@ -114,7 +114,7 @@ def order_update_message(message: dict) -> oms_pb2.OrderUpdate:
 
 
 def price_update_message(update: dict) -> oms_pb2.PriceUpdate:
-    """A PriceUpdate from oms_project.pubsub.publish_price's shape."""
+    """A PriceUpdate from infra.pubsub.publish_price's shape."""
     ts_ms = int(update.get("timestamp_ms") or 0)
     return oms_pb2.PriceUpdate(
         exchange=update["exchange"],

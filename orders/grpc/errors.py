@@ -11,7 +11,7 @@ import grpc
 import redis
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from oms_project.errors import ServiceError
+from infra.errors import ServiceError
 
 log = logging.getLogger("oms.grpc")
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 
 import redis
 
-from oms_project import pubsub
-from oms_project.errors import RateLimited, ServiceError, Unavailable
+from infra import pubsub
+from infra.errors import RateLimited, ServiceError, Unavailable
 
 log = logging.getLogger("oms.grpc.hub")
 

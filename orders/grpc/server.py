@@ -1,7 +1,7 @@
 """The gRPC server process: OrderService + health + reflection, auth, keepalive, limits, TLS, and a
 graceful stop (health goes NOT_SERVING, streams end with UNAVAILABLE, in-flight calls get a grace period).
 
-A grpc.aio server on an event loop of its own thread (oms_project.grpc_aio.LoopThread): StreamPrices runs on
+A grpc.aio server on an event loop of its own thread (infra.grpc_aio.LoopThread): StreamPrices runs on
 the loop, so a thousand price streams hold no thread each; every other RPC (ORM calls, PlaceOrder waiting for
 the venue) runs in the worker thread pool as before. The public methods are synchronous."""
 from __future__ import annotations
@@ -17,10 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from oms_project.errors import Unavailable
-from oms_project.grpc_aio import LoopThread, MalformedRequestInterceptor, PreEncodedInterceptor, ThreadPoolInterceptor
-from oms_project.grpc_metrics import MetricsInterceptor
-from oms_project.health import GrpcHealthUpdater
+from infra.errors import Unavailable
+from infra.grpc_aio import LoopThread, MalformedRequestInterceptor, PreEncodedInterceptor, ThreadPoolInterceptor
+from infra.grpc_metrics import MetricsInterceptor
+from infra.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
 from orders.grpc.hub import Hub
 from orders.grpc.service import OrderService

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django_grpc_framework.services import Service
 
 from accounts import selectors as account_selectors
-from oms_project import pubsub
-from oms_project.errors import InvalidInput, ServiceError, Unavailable
+from infra import pubsub
+from infra.errors import InvalidInput, ServiceError, Unavailable
 from orders import selectors, services
 from orders.grpc import convert
 from orders.grpc.errors import status_for

@@ -53,7 +53,7 @@ def test_token_for_another_user_needs_the_dedicated_permission(db):
     from django.contrib.auth.models import Permission
 
     from accounts.models import ControlChange
-    from oms_project.errors import PermissionDenied
+    from infra.errors import PermissionDenied
 
     staff = factories.user_create(username="staff", is_staff=True)
     bot = factories.user_create(username="bot")

@@ -4,7 +4,7 @@ from django.db import connection
 
 from accounts import crypto, services
 from accounts.models import ControlChange, Credential
-from oms_project.errors import InvalidInput
+from infra.errors import InvalidInput
 
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import Position
 from accounts.selectors import position_figures
-from oms_project import pubsub
+from infra import pubsub
 from orders import services as order_services
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories

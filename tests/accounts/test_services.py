@@ -3,7 +3,7 @@ import pytest
 
 from accounts import selectors, services
 from accounts.models import ControlChange, RiskLimit
-from oms_project.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from infra.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from accounts import services
 from accounts.models import Account, AccountMember, ControlChange
-from oms_project.errors import PermissionDenied
+from infra.errors import PermissionDenied
 from tests import factories
 
 FORM = {"enabled": "on", "disabled_reason": "", "credential-TOTAL_FORMS": 0, "credential-INITIAL_FORMS": 0,

@@ -21,7 +21,7 @@ def no_venue_wait(settings):
 @pytest.fixture(autouse=True)
 def throttle_counts_reset(settings):
     """Throttle counters live in Redis and user ids restart with each test database: start from zero."""
-    from oms_project import pubsub
+    from infra import pubsub
 
     pattern = f"{settings.CACHES['default']['KEY_PREFIX']}:*throttle_*"
     for key in pubsub.client().scan_iter(match=pattern, count=500):

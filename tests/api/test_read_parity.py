@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import AccountMember
-from oms_project import pubsub
+from infra import pubsub
 from orders import services as order_services
 from orders.models import OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc

@@ -8,7 +8,7 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import AccountMember
-from oms_project import pubsub
+from infra import pubsub
 from orders import services as order_services
 from tests import factories
 from tests.api.conftest import error_of, order_acked, order_filled

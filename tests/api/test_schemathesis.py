@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts import services as account_services
-from oms_project import pubsub
+from infra import pubsub
 from oms_project.celery import app as celery_app
 from orders import services as order_services
 from tests import factories

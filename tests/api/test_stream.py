@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from oms_project import pubsub
+from infra import pubsub
 from orders import services
 from orders.models import OrderEvent
 from orders.publish import publish_order_update

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from accounts import services as account_services
 from exchanges.markets import instrument_get
 from exchanges.models import Instrument
-from oms_project.errors import NotFound
+from infra.errors import NotFound
 
 D = Decimal
 

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from celery.contrib.testing.worker import start_worker
 
-from oms_project import pubsub
+from infra import pubsub
 from oms_project.celery import app
 from orders import handoff, services
 from orders.models import Order, Status
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 

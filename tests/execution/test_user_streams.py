@@ -8,11 +8,11 @@ import pytest
 
 from exchanges import stream_state
 from execution import sweeps, venue_orders
-from oms_project import pubsub
+from infra import pubsub
 from orders import services
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.faults.ledger_venue import compare, ledger_balances, venue_balances
-from tests.ops.test_metrics import sample, scrape
+from tests.infra.test_metrics import sample, scrape
 from tests.waiting import wait_until
 
 WINDOW_MS = 1200  # recvWindow 1 s + grace 0.2 s (venue_account)

@@ -16,8 +16,8 @@ from accounts import services as account_services
 from accounts.models import Account, Balance, Position
 from exchanges.gateway import gateway_for
 from execution import venue_orders
-from oms_project import pubsub
-from oms_project.errors import InvalidInput
+from infra import pubsub
+from infra.errors import InvalidInput
 from orders import services
 from orders.models import Order, Status
 from tests.fixtures.worker import sync_due

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 CLEAN_REFUSALS = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION,
                   grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.RESOURCE_EXHAUSTED,
                   grpc.StatusCode.ALREADY_EXISTS}
-# A refusal quotes at most oms_project.errors.ECHO_LIMIT characters of any value: a 10 KB field never
+# A refusal quotes at most infra.errors.ECHO_LIMIT characters of any value: a 10 KB field never
 # comes back whole (the longest fixed text, a list of known symbols, is well under this).
 MAX_DETAILS = 600
 

@@ -25,7 +25,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from orders.models import TERMINAL_STATUSES, Order, Status
 from tests.faults.ledger_venue import settle
 from tests.fixtures.stack import OmsStack
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 D = Decimal

@@ -15,8 +15,8 @@ from django.db import connection
 
 from orders import services
 from orders.models import Order, Status
-from tests.ops.test_reconcile_e2e import reconcile
-from tests.ops.venue_audit import posts_of
+from tests.execution.test_reconcile_e2e import reconcile
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

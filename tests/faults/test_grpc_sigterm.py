@@ -16,7 +16,7 @@ import pytest
 from orders.models import Order, Status
 from proto import oms_pb2_grpc
 from tests.faults.load import Placer, calls_of
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

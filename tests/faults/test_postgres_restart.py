@@ -20,8 +20,8 @@ import pytest
 from proto import oms_pb2, oms_pb2_grpc
 from tests.faults.load import Placer, calls_of
 from tests.fixtures.processes import ROOT
+from tests.fixtures.venue_audit import posts_of
 from tests.fixtures.worker import _purge_queues
-from tests.ops.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

@@ -17,11 +17,11 @@ import redis
 from django.db import connection, transaction
 
 from clients.python.oms_client import OMSClient
-from oms_project import pubsub
+from infra import pubsub
 from orders import handoff, services
 from orders.models import Order, OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

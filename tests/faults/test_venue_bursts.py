@@ -15,7 +15,7 @@ from exchanges.markets import sync_markets
 from orders import services
 from orders.models import Order, Status
 from proto import oms_pb2, oms_pb2_grpc
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

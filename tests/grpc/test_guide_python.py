@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from oms_project import pubsub
+from infra import pubsub
 from orders.models import Order
 from tests.waiting import wait_until
 

@@ -6,9 +6,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from oms_project import pubsub
-from oms_project.errors import Unavailable
-from oms_project.grpc_aio import LoopThread
+from infra import pubsub
+from infra.errors import Unavailable
+from infra.grpc_aio import LoopThread
 from orders.grpc.hub import Hub
 from tests.waiting import wait_until
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import grpc
 import pytest
 
-from oms_project import pubsub
+from infra import pubsub
 from orders import services
 from orders.models import Order
 from tests import factories

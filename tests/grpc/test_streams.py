@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from accounts import services as account_services
-from oms_project import pubsub
+from infra import pubsub
 from orders import services
 from orders.models import OrderEvent
 from proto import oms_pb2, oms_pb2_grpc

@@ -1,5 +1,5 @@
-"""oms_project.errors.echo: how refusal messages quote a caller's value."""
-from oms_project.errors import ECHO_LIMIT, echo
+"""infra.errors.echo: how refusal messages quote a caller's value."""
+from infra.errors import ECHO_LIMIT, echo
 
 
 def test_a_short_value_is_quoted_whole():

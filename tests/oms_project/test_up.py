@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
 from clients.python.oms_client import OMSClient
-from oms_project import embedded
+from infra import embedded
 from tests.subprocess_env import database_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -29,8 +29,8 @@ def check_probe(test: list[str]) -> None:
             check_celery(words)
         return
     words = test[1:]
-    if words[:3] == ["python", "-m", "oms_project.probe"]:
-        from oms_project import probe
+    if words[:3] == ["python", "-m", "infra.probe"]:
+        from infra import probe
 
         assert words[3] in ("http", "grpc") and len(words) == 5, words
         assert callable(probe.main)

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Balance
-from oms_project.errors import InvalidInput
+from infra.errors import InvalidInput
 from orders import services
 
 

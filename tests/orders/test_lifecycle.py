@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms_project.errors import InvalidInput
+from infra.errors import InvalidInput
 from orders import lifecycle
 from orders.lifecycle import EventKind, IllegalTransition
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Status

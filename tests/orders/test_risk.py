@@ -7,8 +7,8 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import Position
-from oms_project import pubsub
-from oms_project.errors import FailedPrecondition
+from infra import pubsub
+from infra.errors import FailedPrecondition
 from orders import services
 from orders.models import Order
 from tests import factories
@@ -128,7 +128,7 @@ def test_price_band_ignores_a_stale_price(account, btcusdt, no_prices):
 
 
 def test_min_notional_of_a_market_order_uses_the_last_price(account, btcusdt, no_prices):
-    from oms_project.errors import InvalidInput
+    from infra.errors import InvalidInput
 
     price_is("BTCUSDT", "20000")
     with pytest.raises(InvalidInput, match="order value 2 USDT"):

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.selectors import balance_list, position_list
-from oms_project.errors import InvalidInput, NotFound
+from infra.errors import InvalidInput, NotFound
 from orders import selectors, services
 from orders.models import Status
 from tests import factories

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from accounts import services as account_services
-from oms_project import pubsub
-from oms_project.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, ServiceError
+from infra import pubsub
+from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, ServiceError
 from orders import handoff, services
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from oms_project import pubsub
-from oms_project.errors import FailedPrecondition, InvalidInput, NotFound
+from infra import pubsub
+from infra.errors import FailedPrecondition, InvalidInput, NotFound
 from orders import handoff, lifecycle, services
 from orders.lifecycle import EventKind, IllegalTransition
 from orders.models import TERMINAL_STATUSES, Fill, Order, OrderEvent, Status

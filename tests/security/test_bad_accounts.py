@@ -16,8 +16,8 @@ from django.contrib.auth.models import Permission
 from accounts import services
 from accounts.models import Account, ControlChange, Credential
 from exchanges import problems
-from oms_project import pubsub
-from oms_project.errors import InvalidInput
+from infra import pubsub
+from infra.errors import InvalidInput
 from tests import factories
 from tests.subprocess_env import database_url
 from tests.waiting import wait_until

@@ -82,7 +82,7 @@ def test_set_credentials_names_an_unknown_account_and_extra_lines(main, monkeypa
 
 
 def test_the_credential_service_refuses_control_characters_too(main):
-    from oms_project.errors import InvalidInput
+    from infra.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as err:
         services.credential_set(account="main", api_key="key\x00", secret="secret")

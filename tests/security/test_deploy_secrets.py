@@ -98,7 +98,7 @@ def test_secrets_are_read_from_files(tmp_path):
 
 def test_the_web_tier_without_fernet_keys_refuses_credentials_with_a_reason(db, settings):
     from accounts import services
-    from oms_project.errors import FailedPrecondition
+    from infra.errors import FailedPrecondition
 
     services.account_create(name="main", exchange="binance")
     settings.OMS_FERNET_KEYS = []

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.auth import user_for_token
 from accounts.models import ApiToken
-from oms_project.errors import InvalidInput
+from infra.errors import InvalidInput
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
 

@@ -6,8 +6,8 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from exchanges.simulator.accounts import DEMO_KEY, load_keys
 from exchanges.simulator.runner import build, serve
+from exchanges.simulator.wallets import DEMO_KEY, load_keys
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from oms_project.errors import ServiceError, echo
+from infra.errors import ServiceError, echo
 
 EXIT_ERROR = 2
 TEXT_MAX_CHARS = 1000

@@ -25,8 +25,9 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, Credential
 from exchanges.models import Instrument
-from oms_project import embedded, metrics, processes
-from oms_project.supervisor import ChildFailed, Supervisor
+from infra import embedded, metrics
+from infra.supervisor import ChildFailed, Supervisor
+from oms_project import processes
 
 DEMO_ACCOUNT = "main"
 DEMO_EXCHANGE = "binance"

@@ -7,7 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from oms_project import metrics
+from infra import metrics
 from orders.grpc.server import OMSGrpcServer
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import requests
 from django.db import connection
 
-from oms_project import pubsub
+from infra import pubsub
 
 VENUE_TIMEOUT = 2.0
 VENUE_CACHE_SECONDS = 10.0

@@ -1,6 +1,6 @@
 """gRPC server interceptor (grpc.aio): latency and status code of every RPC, and the number of open streams.
 
-Add it when building the server, after oms_project.grpc_aio's ThreadPoolInterceptor:
+Add it when building the server, after infra.grpc_aio's ThreadPoolInterceptor:
 `grpc.aio.server(interceptors=[ThreadPoolInterceptor(executor), MetricsInterceptor()])`. Each wrapper keeps the kind
 of the handler it wraps (thread-pool function or generator, coroutine or async generator).
 The status code is what the handler set (`context.abort`/`set_code`), OK when it returned normally,
@@ -13,8 +13,8 @@ import time
 
 import grpc
 
-from oms_project import metrics
-from oms_project.grpc_aio import handler_with, is_async
+from infra import metrics
+from infra.grpc_aio import handler_with, is_async
 
 
 def _code_name(context, raised: BaseException | None) -> str:

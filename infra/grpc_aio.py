@@ -13,7 +13,7 @@ import threading
 
 import grpc
 
-from oms_project.jsonlog import RateLimitedLog
+from infra.jsonlog import RateLimitedLog
 
 
 class LoopThread:

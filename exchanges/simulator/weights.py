@@ -2,8 +2,8 @@
 (spot) or per minute (futures), in fixed windows. Persisting past a 429 earns a 418 ban."""
 from dataclasses import dataclass
 
-from .errors import VenueError
-from .markets import SPOT
+from .instruments import SPOT
+from .refusals import VenueError
 
 WINDOWS_MS = {"10S": 10_000, "1M": 60_000, "1D": 86_400_000}
 

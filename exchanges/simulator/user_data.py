@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from . import user_events
 from .engine import Order, Trade, Venue
-from .errors import VenueError
 from .faults import FaultPlan
-from .markets import FUTURES, INSTRUMENTS, SPOT
+from .instruments import FUTURES, INSTRUMENTS, SPOT
+from .refusals import VenueError
 from .wsconn import Connection
 
 REORDER_HOLD_S = 1.0  # a reordered event with no successor is sent after this long

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from django.db import transaction
 
-from oms_project import jsonlog, metrics
+from infra import jsonlog, metrics
 
 log = logging.getLogger("oms.orders")
 

@@ -11,7 +11,7 @@ from execution import venue_orders
 from execution.venue_orders import NEVER_RECEIVED
 from orders import services
 from orders.models import Order, Status
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]

@@ -2,7 +2,7 @@
 import json
 import logging
 
-from oms_project.jsonlog import JsonFormatter, bind, clear, log_context
+from infra.jsonlog import JsonFormatter, bind, clear, log_context
 
 
 def capture(logger_name="oms.test"):

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from oms_project.errors import InvalidInput
+from infra.errors import InvalidInput
 from orders import services
 from orders.models import Order, OrderEvent, Status
 

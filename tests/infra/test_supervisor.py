@@ -6,7 +6,7 @@ import threading
 import psutil
 import pytest
 
-from oms_project.supervisor import ChildFailed, Supervisor
+from infra.supervisor import ChildFailed, Supervisor
 
 
 def test_a_child_that_keeps_dying_brings_the_tree_down():

@@ -6,7 +6,7 @@ from django.db import transaction
 from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import Account
-from oms_project import metrics
+from infra import metrics
 from orders.models import Order, OrderEvent
 from orders.models_reconcile import Drift, ReconciliationRun
 

@@ -8,9 +8,9 @@ from concurrent import futures
 import grpc
 import pytest
 
-from oms_project import metrics
-from oms_project.grpc_aio import LoopThread, ThreadPoolInterceptor
-from oms_project.grpc_metrics import MetricsInterceptor
+from infra import metrics
+from infra.grpc_aio import LoopThread, ThreadPoolInterceptor
+from infra.grpc_metrics import MetricsInterceptor
 
 IDENTITY = (lambda b: b, lambda b: b)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from oms_project.errors import ServiceError
+from infra.errors import ServiceError
 
 
 class NoWritePermissions:

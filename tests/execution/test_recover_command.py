@@ -13,7 +13,7 @@ from django.core.management import call_command
 from execution.venue_orders import NEVER_RECEIVED
 from orders import services
 from orders.models import Order, Status
-from tests.ops.venue_audit import posts_of
+from tests.fixtures.venue_audit import posts_of
 
 pytestmark = [pytest.mark.e2e]
 

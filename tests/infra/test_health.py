@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from accounts.models import Account
-from oms_project import health, pubsub
-from oms_project.health import GrpcHealthUpdater
+from infra import health, pubsub
+from infra.health import GrpcHealthUpdater
 from tests.waiting import wait_until
 
 

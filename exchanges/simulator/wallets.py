@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from .markets import DEFAULT_LEVERAGE
+from .instruments import DEFAULT_LEVERAGE
 
 D = Decimal
 DEMO_SPOT = {"USDT": D("100000"), "BTC": D("2"), "ETH": D("20"), "XRP": D("5000"), "SOL": D("50"), "BNB": D("10")}

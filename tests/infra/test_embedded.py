@@ -15,7 +15,7 @@ import psutil
 import redis
 from django.conf import settings
 
-from oms_project import embedded
+from infra import embedded
 from oms_project.celery import app
 from orders import handoff
 

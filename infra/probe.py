@@ -1,5 +1,5 @@
-"""Container health probes, without loading Django: `python -m oms_project.probe http URL` (2xx from
-/healthz) or `python -m oms_project.probe grpc HOST:PORT` (gRPC health service says SERVING).
+"""Container health probes, without loading Django: `python -m infra.probe http URL` (2xx from
+/healthz) or `python -m infra.probe grpc HOST:PORT` (gRPC health service says SERVING).
 Exit 0 healthy, 1 not."""
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def grpc_serving(address: str, timeout: float = 3.0) -> bool:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("http", "grpc"):
-        print("usage: python -m oms_project.probe http URL | grpc HOST:PORT", file=sys.stderr)
+        print("usage: python -m infra.probe http URL | grpc HOST:PORT", file=sys.stderr)
         return 2
     kind, target = argv
     return 0 if (http_ok(target) if kind == "http" else grpc_serving(target)) else 1

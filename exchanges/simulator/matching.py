@@ -69,9 +69,15 @@ class Prevention:
     maker: Order
 
 
+@dataclass(slots=True)
+class Stale:
+    """A resting reduce-only order met with no position left to reduce: it expires, as the market would do."""
+    maker: Order
+
+
 @dataclass
 class Plan:
-    steps: list[Leg | Prevention] = field(default_factory=list)
+    steps: list[Leg | Prevention | Stale] = field(default_factory=list)
     expire_taker: bool = False  # EXPIRE_TAKER / EXPIRE_BOTH met: the incoming order stops there
 
     @property
@@ -137,7 +143,8 @@ def plan(venue: Venue, market: str, instrument: Instrument, api_key: str, side: 
     that cross `limit` (or all, for a market order) merged with the displayed synthetic levels."""
     book = venue.books[(market, instrument.symbol)]
     maker_side = "SELL" if side == "BUY" else "BUY"
-    users = [o for o in venue.resting.get((market, instrument.symbol), []) if o.side == maker_side and o.is_open]
+    users = [o for o in venue.resting.get((market, instrument.symbol), []) if o.side == maker_side and o.is_open
+             and (limit is None or (o.price <= limit if side == "BUY" else o.price >= limit))]
     merged: list[tuple[tuple, Decimal, Decimal, Order | None]] = [
         ((_better_first(side, o.price), 0, o.time, o.order_id), o.price, o.remaining, o) for o in users]
     levels = book.asks if side == "BUY" else book.bids
@@ -157,7 +164,8 @@ def plan(venue: Venue, market: str, instrument: Instrument, api_key: str, side: 
         if maker is not None:
             available = maker_available(venue, maker)
             if available <= 0:
-                continue  # a reduce-only order with nothing to reduce: left for the engine to expire
+                result.steps.append(Stale(maker))
+                continue
         take = available
         if left_qty is not None:
             take = min(take, left_qty)
@@ -186,6 +194,10 @@ def execute(venue: Venue, order: Order, plan_: Plan, *, reduce_to: Position | No
         if isinstance(step, Prevention):
             _prevent(venue, order, step, expire_maker=order.stp_mode != EXPIRE_TAKER,
                      expire_taker=order.stp_mode in (EXPIRE_TAKER, EXPIRE_BOTH))
+            continue
+        if isinstance(step, Stale):
+            if step.maker.is_open:
+                venue._close(step.maker, venue.accounts[step.maker.api_key], "EXPIRED")
             continue
         qty = step.qty
         if reduce_to is not None:

@@ -124,6 +124,28 @@ def test_usdm_orders_of_two_keys_trade_positions_and_fees_each(two_keys, alice, 
     assert wallets == {"alice-key": D("100000") - notional * D("0.0002"), "bob-key": D("100000") - notional * D("0.0005")}
 
 
+def test_usdm_a_resting_reduce_only_order_trades_at_most_its_position_and_expires_without_one(two_keys, alice, bob):
+    book = hold_price(two_keys, "BTCUSDT", 100000, market="futures")
+    ask = D(book["ask"])
+    alice.create_order(PERP, "market", "buy", 0.01)
+    closing = alice.create_order(PERP, "limit", "sell", 0.01, float(ask), {"reduceOnly": True})
+    alice.create_order(PERP, "market", "sell", 0.004)  # the position shrinks to 0.006 under the resting order
+
+    taken = bob.create_order(PERP, "limit", "buy", 0.01, float(ask))
+
+    assert [D(t["qty"]) for t in raw_trades(bob, PERP)] == [D("0.006"), D("0.004")]  # alice's 0.006, then the depth
+    assert alice.fetch_order(closing["id"], PERP)["filled"] == 0.006
+    assert taken["status"] == "closed"
+    assert all(not p["contracts"] for p in alice.fetch_positions([PERP]))  # closed by bob's buy
+    # a second reduce-only SELL left resting with no position: met by a buyer, it expires and the buyer takes the depth
+    again = alice.create_order(PERP, "market", "buy", 0.002)
+    stale = alice.create_order(PERP, "limit", "sell", 0.002, float(ask), {"reduceOnly": True})
+    alice.create_order(PERP, "market", "sell", 0.002)
+    bob.create_order(PERP, "limit", "buy", 0.002, float(ask))
+    assert again["status"] == "closed" and alice.fetch_order(stale["id"], PERP)["status"] == "expired"
+    assert alice.fetch_order(stale["id"], PERP)["filled"] == 0
+
+
 def test_both_keys_user_streams_report_their_side_of_the_trade(two_keys):
     book = hold_price(two_keys, "BTCUSDT", 100000)
     ask = D(book["ask"])

@@ -328,3 +328,21 @@ def test_random_trickle_settings_are_checked(two_keys):
     with pytest.raises(VenueControlError, match="seed"):
         two_keys.control.set_random_trickle(seed=1.5)
     assert two_keys.control.random_trickle()["fraction"] == 0.5
+
+
+def test_random_trickle_is_seeded_the_same_seed_and_ticks_give_the_same_takers():
+    from exchanges.simulator.engine import Venue
+
+    def takers(seed: int) -> list[tuple]:
+        venue = Venue(seed=1, keys={"k": "s"})
+        venue.set_price("spot", "BTCUSDT", D("100000"), freeze=True)
+        venue.place_spot(venue.accounts["k"], {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                                               "quantity": "1", "price": "99000"})
+        venue.taker_flow.configure(rate_per_min=600, fraction=0.1, seed=seed)
+        for tick in range(200):
+            venue.taker_flow.step(venue, 1_000_000 + tick * 200)  # the venue's ticks, five a second
+        return [(t.qty, t.price) for t in venue.trades[("spot", "k", "BTCUSDT")]]
+
+    first = takers(seed=3)
+    assert len(first) >= 5 and first == takers(seed=3) and first != takers(seed=4)
+    assert all(q <= D("0.1") for q, _ in first)

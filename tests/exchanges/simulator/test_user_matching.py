@@ -338,7 +338,7 @@ def test_random_trickle_is_seeded_the_same_seed_and_ticks_give_the_same_takers()
         venue.set_price("spot", "BTCUSDT", D("100000"), freeze=True)
         venue.place_spot(venue.accounts["k"], {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
                                                "quantity": "1", "price": "99000"})
-        venue.taker_flow.configure(rate_per_min=600, fraction=0.1, seed=seed)
+        venue.taker_flow.configure(rate_per_min=60, fraction=0.1, seed=seed)  # 1 in 5 ticks
         for tick in range(200):
             venue.taker_flow.step(venue, 1_000_000 + tick * 200)  # the venue's ticks, five a second
         return [(t.qty, t.price) for t in venue.trades[("spot", "k", "BTCUSDT")]]

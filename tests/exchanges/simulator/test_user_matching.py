@@ -297,6 +297,31 @@ def test_the_expired_maker_gets_a_trade_prevention_report(two_keys):
     assert report["U"] != int(own["id"]) and D(report["pL"]) == bid
 
 
+def test_usdm_the_expired_maker_gets_an_order_trade_update_expired_in_match(two_keys):
+    book = hold_price(two_keys, "BTCUSDT", 100000, market="futures")
+    bid = D(book["bid"])
+
+    async def scenario():
+        a = ccxt_pro_client(two_keys, "alice-key", KEYS["alice-key"])
+        try:
+            await a.load_markets()
+            own = await a.create_order(PERP, "limit", "buy", 0.01, float(bid))
+            watching = asyncio.create_task(watch_until(lambda: a.watch_orders(PERP), lambda os: any(
+                o["id"] == own["id"] and o["status"] == "expired" for o in os)))
+            await subscribed(two_keys)
+            await a.create_order(PERP, "limit", "sell", 0.01, float(bid))
+            orders = await asyncio.wait_for(watching, 15)
+            return next(o for o in orders if o["id"] == own["id"])
+        finally:
+            await a.close()
+
+    expired = asyncio.run(scenario())
+
+    report = expired["info"]
+    assert (report["x"], report["X"], report["V"]) == ("EXPIRED", "EXPIRED_IN_MATCH", "EXPIRE_MAKER")
+    assert expired["filled"] == 0
+
+
 # ---- the random trickle of synthetic takers ---------------------------------------------------------------------
 
 def test_random_trickle_is_off_by_default_and_partially_fills_resting_orders_once_on(two_keys, alice):

@@ -22,7 +22,8 @@ OPEN = ("NEW", "PARTIALLY_FILLED")
 DAY_MS = 86_400_000
 
 
-@dataclass(slots=True)
+# Each order is one object for its life: compare by identity, so removing one from a long resting list is cheap.
+@dataclass(slots=True, eq=False)
 class Order:
     market: str
     symbol: str

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
 from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -32,7 +32,7 @@ def _change(*, what: str, user=None, account: Account | None = None, before: dic
 
 
 def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url: str = "", user=None) -> Account:
-    from exchanges.supported import base_url_check, exchange_check
+    from venues.supported import base_url_check, exchange_check
 
     name = (name or "").strip()
     if not name:
@@ -66,7 +66,7 @@ def account_set_venue(*, account: str, base_url=_UNSET, sandbox=_UNSET, user=Non
     Where an account's signed requests (its API key) go is a privileged change: a person (`user`, the admin's
     logged-in user) needs the permission `accounts.change_account_venue`; None is the operator at the shell.
     Recorded with before and after."""
-    from exchanges.supported import base_url_check
+    from venues.supported import base_url_check
 
     changes: dict = {}
     if base_url is not _UNSET:

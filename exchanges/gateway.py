@@ -24,8 +24,8 @@ from django.conf import settings
 
 from accounts.models import Account, Credential
 from exchanges import logredact, ratelimit
-from exchanges.supported import base_url_check, exchange_check
 from infra import metrics
+from venues.supported import base_url_check, exchange_check
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
 # no currency/margin catalog calls, spot + USD-M markets only, no clock sync call, and
@@ -167,7 +167,7 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
 @cache
 def client_class(exchange_id: str) -> type[ccxt.Exchange]:
-    """The client class for an exchange id that exchanges.supported.exchange_check accepts (else InvalidInput)."""
+    """The client class for an exchange id that venues.supported.exchange_check accepts (else InvalidInput)."""
     exchange_id = exchange_check(exchange_id)
     if exchange_id == "binance":
         return BinanceClient

@@ -19,10 +19,10 @@ from django.db import InterfaceError, OperationalError
 from accounts.models import Account
 from accounts.selectors import accounts_to_sync
 from exchanges import problems
-from exchanges.supported import config_problem
 from execution import sweeps, venue_orders
 from execution.venue_orders import RetryLater
 from orders import services
+from venues.supported import config_problem
 
 log = logging.getLogger(__name__)
 

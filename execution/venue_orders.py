@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import ccxt
+from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -26,7 +27,6 @@ from exchanges import markets, stream_state
 from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from infra import pubsub
-from oms_project.celery import app
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status

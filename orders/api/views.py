@@ -22,7 +22,7 @@ from orders.api import serializers as s
 from orders.api.waiting import order_settled
 from orders.models import Fill, Order, Status
 from orders.selectors import order_list
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

@@ -25,9 +25,9 @@ from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
 from orders.models import Status
 from orders.publish import order_payload, updates_to_resume
-from orders.symbols import symbol_normalize
 from orders.validation import exchange_check
 from proto import oms_pb2
+from venues.symbols import symbol_normalize
 
 DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
 DEFAULT_PAGE_SIZE = 100

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from accounts.management.commands._accounts import account_names_check
 from accounts.selectors import accounts_to_sync
-from oms_project.management.commands._ops import EXIT_ERROR, account_names_check
+from infra.commands import EXIT_ERROR
 
 
 def accounts_named(names: list[str]):
@@ -18,8 +19,8 @@ def sync(command, names: list[str], render) -> None:
     import ccxt
 
     from exchanges.errors import venue_reason
-    from exchanges.supported import config_problem
     from execution import venue_orders
+    from venues.supported import config_problem
 
     failed = []
     for account in accounts_named(names):

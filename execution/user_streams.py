@@ -28,13 +28,14 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import ccxt
 from celery import bootsteps
 from django.conf import settings
 
 from accounts.models import Account, Market
 from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
+from exchanges.errors import VenueError
+from exchanges.results import VenueOrder
 from infra.jsonlog import log_context
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def stream_targets() -> list[tuple[int, str]]:
 
 # ------------------------------------------------------------------------------------ ledger side (sync)
 
-def apply_order_report(account_id: int, market: str, vo: dict) -> None:
+def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     """One order report from the stream, applied like any other venue report; orders not ours are ignored
     (reconciliation adopts them)."""
     from django.db import close_old_connections
@@ -61,7 +62,7 @@ def apply_order_report(account_id: int, market: str, vo: dict) -> None:
     from orders.models import Order
 
     close_old_connections()
-    client_id, exchange_id = vo.get("clientOrderId") or "", str(vo.get("id") or "")
+    client_id, exchange_id = vo.client_order_id, vo.id
     order = Order.objects.filter(account_id=account_id, pk=client_id).first() if client_id else None
     if order is None and exchange_id:
         order = Order.objects.filter(account_id=account_id, market=market, exchange_order_id=exchange_id).first()
@@ -125,7 +126,7 @@ class Stream:
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except ccxt.BaseError as exc:  # the venue closed it, the network broke, the listenKey expired
+            except VenueError as exc:  # the venue closed it, the network broke, the listenKey expired
                 log.warning("user stream %s %s broke: %s: %s", self.account_id, self.market, type(exc).__name__, exc)
             except Exception:  # noqa: BLE001 - a defect or the database away: fall back to sweeps, reconnect
                 log.exception("user stream %s %s failed", self.account_id, self.market)
@@ -181,8 +182,7 @@ class Stream:
     # wait on the ledger between two watches; they queue what they got for `_apply`, which does.
     async def _watch_orders(self, client, params, queue: asyncio.Queue) -> None:
         while True:
-            reports = await client.watch_orders(None, None, None, params)
-            queue.put_nowait(("orders", list(reports)))
+            queue.put_nowait(("orders", await client.oms_watch_orders(params)))
 
     async def _watch_balances(self, client, params, queue: asyncio.Queue) -> None:
         while True:

@@ -16,9 +16,7 @@ def accounts_named(names: list[str]):
 
 def sync(command, names: list[str], render) -> None:
     """Replace each account's balances and positions with the venue's (one fetch serves both), then render."""
-    import ccxt
-
-    from exchanges.errors import venue_reason
+    from exchanges.errors import VenueError, venue_reason
     from execution import venue_orders
     from venues.supported import config_problem
 
@@ -31,7 +29,7 @@ def sync(command, names: list[str], render) -> None:
             continue
         try:
             venue_orders.account_sync(account.pk)
-        except (ccxt.BaseError, venue_orders.RetryLater) as exc:
+        except (VenueError, venue_orders.RetryLater) as exc:
             failed.append(account.name)
             command.stderr.write(f"{account.name}: {venue_reason(exc)}")
             continue

@@ -6,10 +6,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
@@ -166,7 +167,7 @@ def username_check(username) -> str:
     from django.contrib.auth import get_user_model
 
     model = get_user_model()
-    field = model._meta.get_field(model.USERNAME_FIELD)
+    field = cast(models.Field, model._meta.get_field(model.USERNAME_FIELD))  # a concrete column
     if not isinstance(username, str) or not username.strip():
         raise InvalidInput("a user name is required", field="username")
     try:
@@ -189,7 +190,7 @@ def user_create(*, username: str, by=None):
     return user
 
 
-TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+TOKEN_NAME_MAX = cast(int, ApiToken._meta.get_field("name").max_length)  # a CharField's
 
 
 def _token_name_check(name) -> str:

@@ -10,6 +10,7 @@ is resolved by looking the order up, not by resending it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -153,6 +154,7 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
     oms_limiters: dict[str, ratelimit.SharedLimiter]
     oms_balance_rows: list[dict]  # spot balances as the stream sent them, until the consumer takes them
+    oms_params: dict  # the stream's market as ccxt names it
 
     def handle_balance(self, client, message):
         """Keep every spot balance event's rows: ccxt wakes a watch only if one is waiting, and its cache mixes
@@ -162,9 +164,38 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
             self.oms_balance_rows.extend({"asset": b.get("a"), "free": b.get("f"), "locked": b.get("l")}
                                          for b in message.get("B") or [])
 
-    async def oms_watch_orders(self, params: dict) -> list[VenueOrder]:
+    # -- what the stream's consumer (execution.user_streams) asks, so it never reaches into ccxt.pro ----------
+    async def oms_subscribe(self) -> None:
+        """Spot: subscribed to the account's events once this returns; USD-M: a listenKey taken."""
+        await self.authenticate(self.oms_params)
+
+    def oms_socket_opened(self) -> asyncio.Future | None:
+        """USD-M: the listenKey's socket opening (a catch-up waits for it, so no event falls between); spot: None."""
+        if self.oms_params["type"] != "future":
+            return None
+        return self.client(self.get_private_ws_url("linear", self.options["linear"]["listenKey"])).connected
+
+    async def oms_watch_orders(self) -> list[VenueOrder]:
         """The next order reports the stream brings, read like every other answer of the gateway."""
-        return [venue_order(o) for o in await self.watch_orders(None, None, None, params)]
+        return [venue_order(o) for o in await self.watch_orders(None, None, None, self.oms_params)]
+
+    async def oms_watch_balance_rows(self) -> list[dict]:
+        """After the next balance event: spot's latest row of each asset since the last call; USD-M's none (its
+        events are in the venue's own terms, so the consumer syncs the account's balances instead)."""
+        await self.watch_balance(self.oms_params)
+        return self.oms_take_balance_rows() if self.oms_params["type"] == "spot" else []
+
+    async def oms_close(self, timeout: float) -> None:
+        """Close the sockets and session. A graceful websocket close waits up to 10 s for a close frame a venue
+        that went away never sends: past `timeout` the HTTP session is closed without it."""
+        try:
+            await asyncio.wait_for(self.close(), timeout=timeout)
+        except Exception:  # noqa: BLE001 - closing what is already broken
+            session = getattr(self, "session", None)  # ccxt's aiohttp session
+            if session is not None:
+                with contextlib.suppress(Exception):
+                    await session.close()
+                setattr(self, "session", None)  # noqa: B010 - ccxt's attribute, untyped to mypy
 
     def oms_take_balance_rows(self) -> list[dict]:
         """The latest row of each asset since the last call."""
@@ -233,9 +264,13 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     return client
 
 
-def stream_client(account: Account) -> BinanceStreamClient:
-    """A ccxt.pro client for the account's user-data streams (Binance only; other venues are polled). Use it
-    inside an event loop and close it; build a new one after the stream breaks (a fresh listenKey)."""
+STREAM_TYPES = {"spot": "spot", "futures": "future"}  # our market -> ccxt.pro's
+
+
+def stream_client(account: Account, market: str) -> BinanceStreamClient:
+    """A ccxt.pro client for the account's user-data stream on one market (Binance only; other venues are polled),
+    with the markets its gateway knows. Use it inside an event loop and close it (`oms_close`); build a new one
+    after the stream breaks (a fresh listenKey)."""
     if account.exchange != "binance":
         raise ValueError(f"user-data streams are not supported on {account.exchange!r}")
     _, secrets = _secrets_for(account)
@@ -249,11 +284,13 @@ def stream_client(account: Account) -> BinanceStreamClient:
                                                   account.base_url), "ws": single_host_ws_urls(account.base_url)}
     client.oms_account_id = account.id
     client.oms_balance_rows = []
+    client.oms_params = {"type": STREAM_TYPES[market]}
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
         client.options["timeDifference"] = offset
     client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in ("spot", "futures")}
+    client.set_markets_from_exchange(gateway_for(account).ready())
     return client
 
 

@@ -27,11 +27,11 @@ from accounts.models import (
 from accounts.selectors import position_figures, position_last_price_lookup
 from exchanges import problems as account_problems
 from exchanges import stream_state
-from exchanges.supported import base_url_check, exchange_check
 from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
 from infra.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
+from venues.supported import base_url_check, exchange_check
 
 
 def _adopt(obj, saved) -> None:
@@ -58,7 +58,7 @@ class CredentialStatusInline(ReadOnlyInline):
 
 
 def _checked(check, value):
-    """exchanges.supported's check as a form field's validation (the service runs the same one on save)."""
+    """venues.supported's check as a form field's validation (the service runs the same one on save)."""
     try:
         return check(value)
     except ServiceError as exc:

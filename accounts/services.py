@@ -6,16 +6,17 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
 from accounts.selectors import account_get
 from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 TOKEN_PREFIX = "oms_"
 RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
@@ -32,7 +33,7 @@ def _change(*, what: str, user=None, account: Account | None = None, before: dic
 
 
 def account_create(*, name: str, exchange: str, sandbox: bool = False, base_url: str = "", user=None) -> Account:
-    from exchanges.supported import base_url_check, exchange_check
+    from venues.supported import base_url_check, exchange_check
 
     name = (name or "").strip()
     if not name:
@@ -66,7 +67,7 @@ def account_set_venue(*, account: str, base_url=_UNSET, sandbox=_UNSET, user=Non
     Where an account's signed requests (its API key) go is a privileged change: a person (`user`, the admin's
     logged-in user) needs the permission `accounts.change_account_venue`; None is the operator at the shell.
     Recorded with before and after."""
-    from exchanges.supported import base_url_check
+    from venues.supported import base_url_check
 
     changes: dict = {}
     if base_url is not _UNSET:
@@ -166,7 +167,7 @@ def username_check(username) -> str:
     from django.contrib.auth import get_user_model
 
     model = get_user_model()
-    field = model._meta.get_field(model.USERNAME_FIELD)
+    field = cast(models.Field, model._meta.get_field(model.USERNAME_FIELD))  # a concrete column
     if not isinstance(username, str) or not username.strip():
         raise InvalidInput("a user name is required", field="username")
     try:
@@ -189,7 +190,7 @@ def user_create(*, username: str, by=None):
     return user
 
 
-TOKEN_NAME_MAX = ApiToken._meta.get_field("name").max_length
+TOKEN_NAME_MAX = cast(int, ApiToken._meta.get_field("name").max_length)  # a CharField's
 
 
 def _token_name_check(name) -> str:

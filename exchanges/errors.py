@@ -85,6 +85,13 @@ def venue_reason(exc: BaseException, limit: int = 500) -> str:
     return text[:limit]
 
 
+# The venue errors the worker side catches, by our names: ccxt stays inside exchanges.
+VenueError = ccxt.BaseError
+VenueOrderNotFound = ccxt.OrderNotFound
+VenueAuthError = ccxt.AuthenticationError
+VENUE_TRANSIENT: tuple[type[BaseException], ...] = (ccxt.NetworkError, ccxt.ExchangeNotAvailable)
+
+
 class VenueBackoff(Exception):
     """Raised before sending when the account is rate-limited or banned; retry after `retry_after` seconds."""
 

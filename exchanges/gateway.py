@@ -10,6 +10,7 @@ is resolved by looking the order up, not by resending it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -24,8 +25,19 @@ from django.conf import settings
 
 from accounts.models import Account, Credential
 from exchanges import logredact, ratelimit
-from exchanges.supported import base_url_check, exchange_check
+from exchanges.results import (
+    VenueBalance,
+    VenueOrder,
+    VenuePosition,
+    VenueTrade,
+    futures_balances,
+    spot_balances,
+    venue_order,
+    venue_position,
+    venue_trade,
+)
 from infra import metrics
+from venues.supported import base_url_check, exchange_check
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
 # no currency/margin catalog calls, spot + USD-M markets only, no clock sync call, and
@@ -142,6 +154,7 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
     oms_limiters: dict[str, ratelimit.SharedLimiter]
     oms_balance_rows: list[dict]  # spot balances as the stream sent them, until the consumer takes them
+    oms_params: dict  # the stream's market as ccxt names it
 
     def handle_balance(self, client, message):
         """Keep every spot balance event's rows: ccxt wakes a watch only if one is waiting, and its cache mixes
@@ -150,6 +163,39 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
         if message.get("e") == "outboundAccountPosition":
             self.oms_balance_rows.extend({"asset": b.get("a"), "free": b.get("f"), "locked": b.get("l")}
                                          for b in message.get("B") or [])
+
+    # -- what the stream's consumer (execution.user_streams) asks, so it never reaches into ccxt.pro ----------
+    async def oms_subscribe(self) -> None:
+        """Spot: subscribed to the account's events once this returns; USD-M: a listenKey taken."""
+        await self.authenticate(self.oms_params)
+
+    def oms_socket_opened(self) -> asyncio.Future | None:
+        """USD-M: the listenKey's socket opening (a catch-up waits for it, so no event falls between); spot: None."""
+        if self.oms_params["type"] != "future":
+            return None
+        return self.client(self.get_private_ws_url("linear", self.options["linear"]["listenKey"])).connected
+
+    async def oms_watch_orders(self) -> list[VenueOrder]:
+        """The next order reports the stream brings, read like every other answer of the gateway."""
+        return [venue_order(o) for o in await self.watch_orders(None, None, None, self.oms_params)]
+
+    async def oms_watch_balance_rows(self) -> list[dict]:
+        """After the next balance event: spot's latest row of each asset since the last call; USD-M's none (its
+        events are in the venue's own terms, so the consumer syncs the account's balances instead)."""
+        await self.watch_balance(self.oms_params)
+        return self.oms_take_balance_rows() if self.oms_params["type"] == "spot" else []
+
+    async def oms_close(self, timeout: float) -> None:
+        """Close the sockets and session. A graceful websocket close waits up to 10 s for a close frame a venue
+        that went away never sends: past `timeout` the HTTP session is closed without it."""
+        try:
+            await asyncio.wait_for(self.close(), timeout=timeout)
+        except Exception:  # noqa: BLE001 - closing what is already broken
+            session = getattr(self, "session", None)  # ccxt's aiohttp session
+            if session is not None:
+                with contextlib.suppress(Exception):
+                    await session.close()
+                setattr(self, "session", None)  # noqa: B010 - ccxt's attribute, untyped to mypy
 
     def oms_take_balance_rows(self) -> list[dict]:
         """The latest row of each asset since the last call."""
@@ -167,7 +213,7 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
 @cache
 def client_class(exchange_id: str) -> type[ccxt.Exchange]:
-    """The client class for an exchange id that exchanges.supported.exchange_check accepts (else InvalidInput)."""
+    """The client class for an exchange id that venues.supported.exchange_check accepts (else InvalidInput)."""
     exchange_id = exchange_check(exchange_id)
     if exchange_id == "binance":
         return BinanceClient
@@ -218,9 +264,13 @@ def build_client(account: Account, secrets: dict[str, str]) -> ccxt.Exchange:
     return client
 
 
-def stream_client(account: Account) -> BinanceStreamClient:
-    """A ccxt.pro client for the account's user-data streams (Binance only; other venues are polled). Use it
-    inside an event loop and close it; build a new one after the stream breaks (a fresh listenKey)."""
+STREAM_TYPES = {"spot": "spot", "futures": "future"}  # our market -> ccxt.pro's
+
+
+def stream_client(account: Account, market: str) -> BinanceStreamClient:
+    """A ccxt.pro client for the account's user-data stream on one market (Binance only; other venues are polled),
+    with the markets its gateway knows. Use it inside an event loop and close it (`oms_close`); build a new one
+    after the stream breaks (a fresh listenKey)."""
     if account.exchange != "binance":
         raise ValueError(f"user-data streams are not supported on {account.exchange!r}")
     _, secrets = _secrets_for(account)
@@ -234,11 +284,13 @@ def stream_client(account: Account) -> BinanceStreamClient:
                                                   account.base_url), "ws": single_host_ws_urls(account.base_url)}
     client.oms_account_id = account.id
     client.oms_balance_rows = []
+    client.oms_params = {"type": STREAM_TYPES[market]}
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
         client.options["timeDifference"] = offset
     client.oms_limiters = {m: ratelimit.SharedLimiter(account.id, m, ratelimit.published_limits(account.id, m))
                            for m in ("spot", "futures")}
+    client.set_markets_from_exchange(gateway_for(account).ready())
     return client
 
 
@@ -321,7 +373,7 @@ class Gateway:
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
                      client_order_id: str, time_in_force: str = "", reduce_only: bool = False,
-                     post_only: bool = False) -> dict:
+                     post_only: bool = False) -> VenueOrder:
         params: dict = {"clientOrderId": client_order_id}
         if time_in_force and order_type.upper() == "LIMIT" and not post_only:
             params["timeInForce"] = time_in_force
@@ -329,38 +381,41 @@ class Gateway:
             params["reduceOnly"] = True
         if post_only:
             params["postOnly"] = True
-        return self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
-                                          None if order_type.upper() == "MARKET" or price is None else str(price), params)
+        return venue_order(self.ready().create_order(
+            symbol, order_type.lower(), side.lower(), str(amount),
+            None if order_type.upper() == "MARKET" or price is None else str(price), params))
 
-    def set_leverage(self, *, symbol: str, leverage: int) -> dict:
-        return self.ready().set_leverage(leverage, symbol)
+    def set_leverage(self, *, symbol: str, leverage: int) -> None:
+        self.ready().set_leverage(leverage, symbol)
 
-    def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> dict:
+    def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> VenueOrder:
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self.ready().cancel_order(exchange_order_id or None, symbol, params)
+        return venue_order(self.ready().cancel_order(exchange_order_id or None, symbol, params))
 
-    def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> dict:
+    def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> VenueOrder:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return self.ready().fetch_order(exchange_order_id or None, symbol, params)
+        return venue_order(self.ready().fetch_order(exchange_order_id or None, symbol, params))
 
-    def fetch_open_orders(self, market: str) -> list[dict]:
+    def fetch_open_orders(self, market: str) -> list[VenueOrder]:
         """Every working order of the account on one market (reconciliation)."""
         params = {"type": "swap"} if market == "futures" else {}
-        return self.ready().fetch_open_orders(None, None, None, params)
+        return [venue_order(o) for o in self.ready().fetch_open_orders(None, None, None, params)]
 
-    def fetch_open_orders_of(self, *, symbol: str, market: str) -> list[dict]:
+    def fetch_open_orders_of(self, *, symbol: str, market: str) -> list[VenueOrder]:
         """The account's working orders on one symbol (a sync sweep: weight 6 on spot, 1 on USD-M)."""
-        return self.ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})
+        return [venue_order(o) for o in
+                self.ready().fetch_open_orders(symbol, None, None, {"type": "swap"} if market == "futures" else {})]
 
     def fetch_my_trades(self, *, symbol: str, since_ms: int | None = None, from_id: int | None = None,
-                        limit: int = 1000) -> list[dict]:
+                        limit: int = 1000) -> list[VenueTrade]:
         """The account's trades on one symbol since a time, or from a trade id on (reconciliation's scan for
         missed fills; Binance's fromId pages through trades that share a millisecond)."""
         params = {"fromId": from_id} if from_id is not None else {}
-        return self.ready().fetch_my_trades(symbol, None if from_id is not None else since_ms, limit, params)
+        return [venue_trade(t) for t in self.ready().fetch_my_trades(symbol, None if from_id is not None else since_ms,
+                                                                       limit, params)]
 
-    def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[dict]:
+    def fetch_order_trades(self, *, symbol: str, exchange_order_id: str) -> list[VenueTrade]:
         """Every trade of one order, page by page (Binance answers at most `limit` per call; symbol + orderId
         + fromId pages through an order with more trades than that)."""
         client, trades = self.ready(), []
@@ -370,16 +425,31 @@ class Gateway:
             page = client.fetch_my_trades(symbol, None, page_size, params)
             trades.extend(page)
             if len(page) < page_size:
-                return trades
+                return [venue_trade(t) for t in trades]
             params = {"orderId": exchange_order_id, "fromId": max(int(t["id"]) for t in page) + 1}
 
     # -- account -----------------------------------------------------------------------------------
-    def fetch_balance(self, market: str) -> dict:
-        params = {"type": "future"} if market == "futures" else {}
-        return self.ready().fetch_balance(params)
+    def fetch_balance(self, market: str) -> list[VenueBalance]:
+        """The assets the account holds on one market (those holding nothing left out)."""
+        if market == "futures":
+            return futures_balances(self.ready().fetch_balance({"type": "future"}))
+        return spot_balances(self.ready().fetch_balance({}))
 
-    def fetch_positions(self) -> list[dict]:
-        return self.ready().fetch_positions(None, {"type": "future"})
+    def fetch_positions(self) -> list[VenuePosition]:
+        return [venue_position(p) for p in self.ready().fetch_positions(None, {"type": "future"})]
+
+    # -- what the worker side asks of the client, so it never reaches into it ------------------------
+    def native_symbol(self, symbol: str) -> str:
+        """The venue's own symbol (BTCUSDT) of a ccxt one (BTC/USDT)."""
+        return self.client.market(symbol)["id"]
+
+    def trades_futures(self) -> bool:
+        """Whether this client reaches a futures market (the gateway builds Binance's with USD-M)."""
+        return "futures" in self.client.oms_limiters
+
+    def banned_for(self) -> float:
+        """Seconds the venue still bans this account's spot requests for (0: not banned)."""
+        return self.client.oms_limiters["spot"].banned_for()
 
 
 def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:

@@ -25,8 +25,8 @@ from exchanges import problems
 from exchanges.errors import VenueBackoff
 from exchanges.gateway import public_gateway
 from exchanges.models import Instrument
-from exchanges.supported import config_problem
 from infra import pubsub
+from venues.supported import config_problem
 
 log = logging.getLogger(__name__)
 

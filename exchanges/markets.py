@@ -17,7 +17,7 @@ from exchanges import ratelimit
 from exchanges.gateway import gateway_for
 from exchanges.models import Instrument
 from infra.errors import NotFound, echo
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)
 

@@ -59,9 +59,9 @@ def clear(account, where: str) -> None:
 
 def current(accounts=None) -> dict[str, list[dict]]:
     """account name -> [{"where", "error", "last_seen"}], for the accounts given (default every account): the
-    configuration problems of each (exchanges.supported.config_problem) and what the processes reported."""
+    configuration problems of each (venues.supported.config_problem) and what the processes reported."""
     from accounts.models import Account
-    from exchanges.supported import config_problem
+    from venues.supported import config_problem
 
     rows = list(Account.objects.all() if accounts is None else accounts)
     out: dict[str, list[dict]] = {}

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import ccxt
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -28,8 +27,9 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import accounts_to_sync
 from exchanges import markets
-from exchanges.errors import venue_reason
+from exchanges.errors import VenueOrderNotFound, venue_reason
 from exchanges.gateway import Gateway, gateway_for
+from exchanges.results import VenueOrder, VenueStatus, VenueTrade
 from execution import venue_orders
 from infra import metrics
 from infra.jsonlog import log_context
@@ -90,21 +90,21 @@ class AccountReconciler:
         metrics.DRIFT_FIXED.labels(kind=finding.kind).inc()
 
     def _native(self, ccxt_symbol: str) -> str:
-        return self.gateway.client.market(ccxt_symbol)["id"]
+        return self.gateway.native_symbol(ccxt_symbol)
 
     def _ccxt(self, symbol: str) -> str:
         return markets.ccxt_symbol(self.account.exchange, self.market, symbol)
 
     @staticmethod
-    def _venue_keys(vo: dict) -> tuple[str, str | None]:
+    def _venue_keys(vo: VenueOrder) -> tuple[str, str | None]:
         """(exchange order id, client order id) a venue order is matched by."""
-        return str(vo.get("id") or "-"), vo.get("clientOrderId") or None
+        return vo.id or "-", vo.client_order_id or None
 
-    def _ledger_order_for(self, vo: dict) -> Order | None:
+    def _ledger_order_for(self, vo: VenueOrder) -> Order | None:
         """Ours if the venue's client order id is our order id, or if we recorded its exchange id."""
         return self._ledger_orders_for([vo])[0]
 
-    def _ledger_orders_for(self, venue_orders: list[dict]) -> list[Order | None]:
+    def _ledger_orders_for(self, venue_orders: list[VenueOrder]) -> list[Order | None]:
         """`_ledger_order_for` of each venue order, with one query per LOOKUP_CHUNK of them instead of one each.
         Several matches resolve as `.first()` would: newest first (the model's ordering)."""
         keys = [self._venue_keys(vo) for vo in venue_orders]
@@ -135,36 +135,33 @@ class AccountReconciler:
                 "exchange_order_id": order.exchange_order_id}
 
     @staticmethod
-    def _venue_view(vo: dict) -> dict:
-        info = vo.get("info") or {}
-        return {"status": str(info.get("status") or vo.get("status") or ""), "filled": _s(vo.get("filled")),
-                "average_price": _s(vo.get("average")), "id": str(vo.get("id") or ""),
-                "client_order_id": vo.get("clientOrderId") or "", "side": vo.get("side"), "amount": _s(vo.get("amount")),
-                "price": _s(vo.get("price"))}
+    def _venue_view(vo: VenueOrder) -> dict:
+        return {"status": vo.venue_status, "filled": _s(vo.filled), "average_price": _s(vo.average), "id": vo.id,
+                "client_order_id": vo.client_order_id, "side": vo.side, "amount": _s(vo.amount), "price": _s(vo.price)}
 
-    def _apply(self, order: Order, vo: dict, symbol: str) -> Order:
+    def _apply(self, order: Order, vo: VenueOrder, symbol: str) -> Order:
         return venue_orders.apply_venue_order(self.gateway, order, vo, symbol=symbol, source=SOURCE)
 
-    def _adopt(self, vo: dict) -> Order:
+    def _adopt(self, vo: VenueOrder) -> Order:
         """Take a venue order the ledger never had into the ledger (never sent again), then its state and trades."""
         order = services.order_adopt(
-            account=self.account.name, market=self.market, symbol=self._native(vo["symbol"]), side=vo["side"].upper(),
-            order_type=(vo.get("type") or "limit").upper(), quantity=_d(vo["amount"]),
-            price=_d(vo["price"]) if vo.get("price") else None, exchange_order_id=str(vo["id"]),
-            client_order_id=vo.get("clientOrderId") or None, time_in_force=vo.get("timeInForce") or "", source=SOURCE)
-        return self._apply(order, vo, vo["symbol"])
+            account=self.account.name, market=self.market, symbol=self._native(vo.symbol), side=(vo.side or "").upper(),
+            order_type=(vo.type or "limit").upper(), quantity=_d(vo.amount), price=vo.price or None,
+            exchange_order_id=vo.id, client_order_id=vo.client_order_id or None, time_in_force=vo.time_in_force,
+            source=SOURCE)
+        return self._apply(order, vo, vo.symbol)
 
     # -- orders ----------------------------------------------------------------------------------
     def compare_open_orders(self) -> set[str]:
         """Venue's open orders against the ledger's. Returns the ccxt symbols involved (for the trade scan)."""
         venue_open = self.gateway.fetch_open_orders(self.market)
         seen: set[str] = set()
-        symbols = {vo["symbol"] for vo in venue_open}
+        symbols = {vo.symbol for vo in venue_open}
         for vo, order in zip(venue_open, self._ledger_orders_for(venue_open), strict=True):
             if order is not None:
                 seen.add(order.id)
             if order is None:
-                finding = self._found(Finding(Kind.ORDER_UNKNOWN, self._native(vo["symbol"]), str(vo.get("clientOrderId") or vo["id"]),
+                finding = self._found(Finding(Kind.ORDER_UNKNOWN, self._native(vo.symbol), vo.client_order_id or vo.id,
                                               venue=self._venue_view(vo)))
                 if self.fix:
                     adopted = self._adopt(vo)
@@ -183,8 +180,8 @@ class AccountReconciler:
             self._closed_on_venue(order)
         return symbols
 
-    def _compare_working(self, order: Order, vo: dict) -> None:
-        venue_filled, venue_avg = _d(vo.get("filled")), vo.get("average")
+    def _compare_working(self, order: Order, vo: VenueOrder) -> None:
+        venue_filled, venue_avg = _d(vo.filled), vo.average
         status_differs = order.status == Status.PENDING_NEW or (
             order.status in lifecycle.WORKING_STATUSES and order.status != lifecycle.working_status(venue_filled))
         filled_differs = venue_filled != order.filled_quantity
@@ -195,7 +192,7 @@ class AccountReconciler:
         finding = self._found(Finding(Kind.ORDER_MISMATCH, order.symbol, order.id, order.id, self._order_view(order),
                                       self._venue_view(vo)))
         if self.fix:
-            after = self._apply(order, vo, vo["symbol"])
+            after = self._apply(order, vo, vo.symbol)
             self._fixed(finding, f"now {after.status}, filled {_s(after.filled_quantity)}")
 
     def _closed_on_venue(self, order: Order) -> None:
@@ -203,7 +200,7 @@ class AccountReconciler:
         symbol = self._ccxt(order.symbol)
         try:
             vo = self.gateway.fetch_order(symbol=symbol, client_order_id=order.id, exchange_order_id=order.exchange_order_id)
-        except ccxt.OrderNotFound:
+        except VenueOrderNotFound:
             finding = self._found(Finding(Kind.ORDER_NOT_ON_VENUE, order.symbol, order.id, order.id, self._order_view(order),
                                           note="the venue does not know this order"))
             if self.fix and order.status == Status.PENDING_NEW:
@@ -215,7 +212,7 @@ class AccountReconciler:
                 else:
                     finding.note += f"; recovery: {result.outcome} {result.detail}".rstrip()
             return
-        if (vo.get("status") or "") == "open":
+        if vo.status == VenueStatus.OPEN:
             return  # it became working after our list was taken: nothing to report
         finding = self._found(Finding(Kind.ORDER_CLOSED, order.symbol, order.id, order.id, self._order_view(order),
                                       self._venue_view(vo)))
@@ -238,16 +235,16 @@ class AccountReconciler:
             symbols.update(catalog.values_list("ccxt_symbol", flat=True))
         return sorted(symbols)
 
-    def _trades_since(self, symbol: str, since_ms: int) -> list[dict]:
+    def _trades_since(self, symbol: str, since_ms: int) -> list[VenueTrade]:
         """Every venue trade on `symbol` since the time: the first page by time, the next ones from the trade
         id after the last seen (a time cursor would loop on a page of trades sharing one millisecond)."""
         page = self.gateway.fetch_my_trades(symbol=symbol, since_ms=since_ms, limit=TRADES_PAGE)
-        by_id = {str(t["id"]): t for t in page}
-        while len(page) == TRADES_PAGE and all(str(t["id"]).isdigit() for t in page):
-            page = self.gateway.fetch_my_trades(symbol=symbol, from_id=max(int(t["id"]) for t in page) + 1,
+        by_id = {t.id: t for t in page}
+        while len(page) == TRADES_PAGE and all(t.id.isdigit() for t in page):
+            page = self.gateway.fetch_my_trades(symbol=symbol, from_id=max(int(t.id) for t in page) + 1,
                                                 limit=TRADES_PAGE)
-            by_id.update((str(t["id"]), t) for t in page)
-        return sorted(by_id.values(), key=lambda t: (t["timestamp"], str(t["id"])))
+            by_id.update((t.id, t) for t in page)
+        return sorted(by_id.values(), key=lambda t: (t.timestamp, t.id))
 
     def compare_trades(self, symbols: list[str]) -> None:
         since_ms = int(self.since.timestamp() * 1000)
@@ -256,21 +253,21 @@ class AccountReconciler:
             if not trades:
                 continue
             known = set(Fill.objects.filter(account=self.account, market=self.market,
-                                            trade_id__in=[str(t["id"]) for t in trades]).values_list("trade_id", flat=True))
-            missing = [t for t in trades if str(t["id"]) not in known]
-            by_order: dict[str, list[dict]] = {}
+                                            trade_id__in=[t.id for t in trades]).values_list("trade_id", flat=True))
+            missing = [t for t in trades if t.id not in known]
+            by_order: dict[str, list[VenueTrade]] = {}
             for t in missing:
-                by_order.setdefault(str(t["order"]), []).append(t)
+                by_order.setdefault(t.order_id, []).append(t)
             for exchange_order_id, order_trades in by_order.items():
                 self._missing_trades(symbol, exchange_order_id, order_trades)
 
-    def _missing_trades(self, symbol: str, exchange_order_id: str, trades: list[dict]) -> None:
+    def _missing_trades(self, symbol: str, exchange_order_id: str, trades: list[VenueTrade]) -> None:
         order = Order.objects.filter(account=self.account, market=self.market, exchange_order_id=exchange_order_id).first()
         if order is not None and not self._settled(order):
             return  # the worker is recording them right now
-        findings = [self._found(Finding(Kind.FILL_MISSING, self._native(symbol), str(t["id"]), order.id if order else None,
-                                        venue={"order": exchange_order_id, "price": _s(t["price"]), "amount": _s(t["amount"]),
-                                               "side": t.get("side"), "at": t.get("datetime")}))
+        findings = [self._found(Finding(Kind.FILL_MISSING, self._native(symbol), t.id, order.id if order else None,
+                                        venue={"order": exchange_order_id, "price": _s(t.price), "amount": _s(t.amount),
+                                               "side": t.side, "at": t.datetime}))
                     for t in trades]
         if not self.fix:
             return
@@ -288,8 +285,7 @@ class AccountReconciler:
 
     # -- balances and positions ----------------------------------------------------------------
     def compare_balances(self) -> None:
-        raw = self.gateway.fetch_balance(self.market)
-        rows = venue_orders.venue_balances(raw, self.market)
+        rows = venue_orders.balance_rows(self.gateway.fetch_balance(self.market))
         venue = {r["asset"]: r for r in rows}
         ledger = {b.asset: b for b in Balance.objects.filter(account=self.account, market=self.market)}
         drift = []
@@ -307,7 +303,7 @@ class AccountReconciler:
                 self._fixed(finding, "balances replaced with the venue's")
 
     def compare_positions(self) -> None:
-        rows = [venue_orders.venue_position(p) for p in self.gateway.fetch_positions()]
+        rows = venue_orders.position_rows(self.gateway.fetch_positions())
         venue = {r["symbol"]: r for r in rows if r["side"] != "FLAT"}
         ledger = {p.symbol: p for p in Position.objects.filter(account=self.account, market=Market.FUTURES)
                   if p.side != Position.Side.FLAT}

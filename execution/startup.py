@@ -36,9 +36,10 @@ def testnet_account_from_env() -> Account | None:
 def startup_sync() -> None:
     """Catalog of every venue, then balances and positions of every account, through the queues. An account the
     gateway cannot serve is skipped and reported (exchanges.problems), never stopping the others."""
+    from celery import current_app as app
+
     from exchanges import problems
-    from exchanges.supported import config_problem
-    from oms_project.celery import app
+    from venues.supported import config_problem
 
     for account in accounts_to_sync():
         problem = config_problem(account)

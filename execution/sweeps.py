@@ -92,8 +92,8 @@ def sweep(account_id: int, market: str, *, reason: str = "schedule") -> SweepRes
         by_symbol.setdefault(order.symbol, []).append(order)
     for symbol, group in by_symbol.items():
         ccxt_symbol = venue_orders.ccxt_symbol_of(account.exchange, market, symbol)
-        open_now = {vo.get("clientOrderId"): vo for vo in gateway.fetch_open_orders_of(symbol=ccxt_symbol, market=market)}
-        by_exchange_id = {str(vo.get("id")): vo for vo in open_now.values()}
+        open_now = {vo.client_order_id or None: vo for vo in gateway.fetch_open_orders_of(symbol=ccxt_symbol, market=market)}
+        by_exchange_id = {vo.id: vo for vo in open_now.values() if vo.id}
         result.symbols += 1
         result.weight += OPEN_ORDERS_WEIGHT.get(market, 1)
         for order in group:

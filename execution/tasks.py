@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import random
 
-import ccxt
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError, Retry
 from celery.signals import worker_ready
@@ -19,14 +18,15 @@ from django.db import InterfaceError, OperationalError
 from accounts.models import Account
 from accounts.selectors import accounts_to_sync
 from exchanges import problems
-from exchanges.supported import config_problem
+from exchanges.errors import VENUE_TRANSIENT
 from execution import sweeps, venue_orders
 from execution.venue_orders import RetryLater
 from orders import services
+from venues.supported import config_problem
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (ccxt.NetworkError, ccxt.ExchangeNotAvailable, OperationalError, InterfaceError)
+TRANSIENT = (*VENUE_TRANSIENT, OperationalError, InterfaceError)
 COMMON = {
     "bind": True,
     "acks_late": True,

@@ -28,18 +28,18 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import ccxt
 from celery import bootsteps
 from django.conf import settings
 
 from accounts.models import Account, Market
 from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
+from exchanges.errors import VenueError
+from exchanges.results import VenueOrder
 from infra.jsonlog import log_context
 
 log = logging.getLogger(__name__)
 
-CCXT_TYPE = {Market.SPOT: "spot", Market.FUTURES: "future"}
 CLOSE_SECONDS = 1
 
 
@@ -51,7 +51,7 @@ def stream_targets() -> list[tuple[int, str]]:
 
 # ------------------------------------------------------------------------------------ ledger side (sync)
 
-def apply_order_report(account_id: int, market: str, vo: dict) -> None:
+def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     """One order report from the stream, applied like any other venue report; orders not ours are ignored
     (reconciliation adopts them)."""
     from django.db import close_old_connections
@@ -61,7 +61,7 @@ def apply_order_report(account_id: int, market: str, vo: dict) -> None:
     from orders.models import Order
 
     close_old_connections()
-    client_id, exchange_id = vo.get("clientOrderId") or "", str(vo.get("id") or "")
+    client_id, exchange_id = vo.client_order_id, vo.id
     order = Order.objects.filter(account_id=account_id, pk=client_id).first() if client_id else None
     if order is None and exchange_id:
         order = Order.objects.filter(account_id=account_id, market=market, exchange_order_id=exchange_id).first()
@@ -125,7 +125,7 @@ class Stream:
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except ccxt.BaseError as exc:  # the venue closed it, the network broke, the listenKey expired
+            except VenueError as exc:  # the venue closed it, the network broke, the listenKey expired
                 log.warning("user stream %s %s broke: %s: %s", self.account_id, self.market, type(exc).__name__, exc)
             except Exception:  # noqa: BLE001 - a defect or the database away: fall back to sweeps, reconnect
                 log.exception("user stream %s %s failed", self.account_id, self.market)
@@ -140,25 +140,22 @@ class Stream:
         state.set_live(self.account_id, self.market, live)
 
     async def _session(self) -> None:
-        from exchanges.gateway import gateway_for, stream_client
+        from exchanges.gateway import stream_client
 
         def prepare():
-            account = Account.objects.get(pk=self.account_id)
-            client = stream_client(account)  # decrypts the credential: a database read
-            client.set_markets_from_exchange(gateway_for(account).ready())
-            return client
+            # decrypts the credential and reads the account's markets: database reads
+            return stream_client(Account.objects.get(pk=self.account_id), self.market)
 
         client = await self._db(prepare)
-        params = {"type": CCXT_TYPE[self.market]}
         tasks: list[asyncio.Future] = []
         try:
-            await client.authenticate(params)  # spot: subscribed once this returns; USD-M: a listenKey
+            await client.oms_subscribe()  # spot: subscribed once this returns; USD-M: a listenKey
             queue: asyncio.Queue = asyncio.Queue()
-            tasks = [asyncio.ensure_future(self._watch_orders(client, params, queue)),
-                     asyncio.ensure_future(self._watch_balances(client, params, queue))]
-            if self.market == Market.FUTURES:  # the listenKey's socket must be open before the catch-up
-                url = client.get_private_ws_url("linear", client.options["linear"]["listenKey"])
-                await asyncio.wait([client.client(url).connected, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            tasks = [asyncio.ensure_future(self._watch_orders(client, queue)),
+                     asyncio.ensure_future(self._watch_balances(client, queue))]
+            opened = client.oms_socket_opened()
+            if opened is not None:  # USD-M: the listenKey's socket must be open before the catch-up
+                await asyncio.wait([opened, *tasks], return_when=asyncio.FIRST_COMPLETED)
                 for task in tasks:
                     if task.done():
                         task.result()  # it failed before the socket opened
@@ -174,20 +171,18 @@ class Stream:
         finally:
             for task in tasks:
                 task.cancel()
-            await _close(client)
+            await client.oms_close(CLOSE_SECONDS)
 
     # ccxt.pro hands a message to a watch only if the watch is waiting when it arrives: one that arrives while
     # nothing waits stays in ccxt's cache until the next message wakes the watch. So the watch loops below never
     # wait on the ledger between two watches; they queue what they got for `_apply`, which does.
-    async def _watch_orders(self, client, params, queue: asyncio.Queue) -> None:
+    async def _watch_orders(self, client, queue: asyncio.Queue) -> None:
         while True:
-            reports = await client.watch_orders(None, None, None, params)
-            queue.put_nowait(("orders", list(reports)))
+            queue.put_nowait(("orders", await client.oms_watch_orders()))
 
-    async def _watch_balances(self, client, params, queue: asyncio.Queue) -> None:
+    async def _watch_balances(self, client, queue: asyncio.Queue) -> None:
         while True:
-            await client.watch_balance(params)
-            queue.put_nowait(("balance", client.oms_take_balance_rows() if self.market == Market.SPOT else []))
+            queue.put_nowait(("balance", await client.oms_watch_balance_rows()))
 
     async def _apply(self, queue: asyncio.Queue) -> None:
         while True:
@@ -276,18 +271,6 @@ class UserStreams:
         state.set_live(*key, False)
         state.lease_release(*key, self.owner)
         self.streams.pop(key, None)
-
-
-async def _close(client) -> None:
-    """Close the client's sockets and session. A graceful websocket close waits up to 10 s for a close frame a
-    venue that went away never sends: past CLOSE_SECONDS the HTTP session is closed without it."""
-    try:
-        await asyncio.wait_for(client.close(), timeout=CLOSE_SECONDS)
-    except Exception:  # noqa: BLE001 - closing what is already broken
-        if client.session is not None:
-            with contextlib.suppress(Exception):
-                await client.session.close()
-            client.session = None
 
 
 def _close_connections() -> None:

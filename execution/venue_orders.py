@@ -9,13 +9,14 @@ even if it were still on its way; only then is the order REJECTED as never recei
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-import ccxt
+from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -23,19 +24,19 @@ from django.utils import timezone
 
 from accounts.models import Account, Credential, Market
 from exchanges import markets, stream_state
-from exchanges.errors import Outcome, VenueBackoff, classify, venue_reason
+from exchanges.errors import Outcome, VenueAuthError, VenueBackoff, VenueError, classify, venue_reason
 from exchanges.gateway import Gateway, gateway_for
+from exchanges.results import VenueBalance, VenueOrder, VenuePosition, VenueStatus, VenueTrade
 from infra import pubsub
-from oms_project.celery import app
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
 
 log = logging.getLogger(__name__)
 
-# ccxt's unified order status → ours (NEW becomes PARTIALLY_FILLED by the filled quantity).
-VENUE_STATUS = {"open": Status.NEW, "closed": Status.FILLED, "canceled": Status.CANCELLED, "cancelled": Status.CANCELLED,
-                "expired": Status.EXPIRED, "rejected": Status.REJECTED}
+# The venue's order status → ours (NEW becomes PARTIALLY_FILLED by the filled quantity).
+VENUE_STATUS = {VenueStatus.OPEN: Status.NEW, VenueStatus.CLOSED: Status.FILLED, VenueStatus.CANCELED: Status.CANCELLED,
+                VenueStatus.EXPIRED: Status.EXPIRED, VenueStatus.REJECTED: Status.REJECTED}
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"
 # The poller leaves an unsent PENDING_NEW order to its own submit task this long (a queue may be backed up
 # behind the rate limit); after that its hand-off counts as lost and sync_order submits it again.
@@ -49,10 +50,6 @@ class RetryLater(Exception):
     def __init__(self, countdown: float, why: str):
         super().__init__(why)
         self.countdown = max(0.05, countdown)
-
-
-def _d(value) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
 
 
 def _now() -> datetime:
@@ -104,9 +101,9 @@ def _reject(order: Order, reason: str) -> None:
 
 # ------------------------------------------------------------------------------------ venue reports
 
-def report_differs(order: Order, vo: dict) -> bool:
+def report_differs(order: Order, vo: VenueOrder) -> bool:
     """Whether a venue report says anything the ledger does not show yet (a sweep applies only those)."""
-    filled = _d(vo.get("filled")) or Decimal(0)
+    filled = vo.filled or Decimal(0)
     if filled != order.filled_quantity:
         return True
     if order.status == Status.PENDING_CANCEL:  # a working report changes nothing until the cancel is answered
@@ -114,39 +111,35 @@ def report_differs(order: Order, vo: dict) -> bool:
     return _report_status(order, vo, filled) != order.status
 
 
-def _report_status(order: Order, vo: dict, filled: Decimal) -> str:
-    status = VENUE_STATUS.get((vo.get("status") or "").lower())
+def _report_status(order: Order, vo: VenueOrder, filled: Decimal) -> str:
+    status = VENUE_STATUS.get(vo.status) if vo.status is not None else None
     if status is None:
-        raise ValueError(f"venue status {vo.get('status')!r} of order {order.id} is not understood")
+        raise ValueError(f"venue status {vo.status_text!r} of order {order.id} is not understood")
     return lifecycle.working_status(filled) if status == Status.NEW else status
 
 
-def _trades_of(gateway: Gateway, order: Order, vo: dict, symbol: str, filled: Decimal,
-               recorded: dict[str, Decimal]) -> list[dict]:
+def _trades_of(gateway: Gateway, order: Order, vo: VenueOrder, symbol: str, filled: Decimal,
+               recorded: dict[str, Decimal]) -> list[VenueTrade]:
     """The order's trades: from the report itself when those it carries and those recorded account for all
     that is filled (a FULL placement answer, a stream's trade events), else every trade fetched, page by page
     (a stream that joined mid-order, or lost an event)."""
-    inline = {str(t["id"]): t for t in (vo.get("trades") or []) if t.get("id")}
+    inline = {t.id: t for t in vo.trades}
     if inline:
-        known = sum(recorded.values(), Decimal(0)) + sum((_d(t["amount"]) for i, t in inline.items() if i not in recorded),
+        known = sum(recorded.values(), Decimal(0)) + sum((t.amount for i, t in inline.items() if i not in recorded),
                                                           Decimal(0))
         if known >= filled:
             return list(inline.values())
-    exchange_id = vo.get("id") or order.exchange_order_id
+    exchange_id = vo.id or order.exchange_order_id
     return gateway.fetch_order_trades(symbol=symbol, exchange_order_id=exchange_id)
 
 
-def fill_from_trade(order: Order, trade: dict, vo: dict, *, source: str = "worker") -> None:
-    """Record one ccxt trade of `order` as a Fill: the one conversion, for the worker and reconciliation. A trade
-    without a fee is fee-free; one without a time is dated by its order report (last trade, else the report's
-    time), else now."""
-    fee = trade.get("fee") or {}
-    stamp = trade.get("timestamp") or vo.get("lastTradeTimestamp") or vo.get("timestamp")
+def fill_from_trade(order: Order, trade: VenueTrade, vo: VenueOrder, *, source: str = "worker") -> None:
+    """Record one venue trade of `order` as a Fill: the one conversion, for the worker and reconciliation. A trade
+    without a time is dated by its order report (last trade, else the report's time), else now."""
+    stamp = trade.timestamp or vo.last_trade_timestamp or vo.timestamp
     executed_at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if stamp else _now()
-    services.fill_record(order_id=order.id, trade_id=str(trade["id"]), price=_d(trade["price"]),
-                         quantity=_d(trade["amount"]), fee=_d(fee.get("cost")) or Decimal(0),
-                         fee_asset=fee.get("currency") or "", is_maker=trade.get("takerOrMaker") == "maker",
-                         executed_at=executed_at, source=source)
+    services.fill_record(order_id=order.id, trade_id=trade.id, price=trade.price, quantity=trade.amount, fee=trade.fee,
+                         fee_asset=trade.fee_asset, is_maker=trade.is_maker, executed_at=executed_at, source=source)
 
 
 def _recorded_fills(order: Order) -> dict[str, Decimal]:
@@ -154,7 +147,7 @@ def _recorded_fills(order: Order) -> dict[str, Decimal]:
     return dict(Fill.objects.filter(order_id=order.id).values_list("trade_id", "quantity"))
 
 
-def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, cancel_answer: bool = False,
+def apply_venue_order(gateway: Gateway, order: Order, vo: VenueOrder, *, symbol: str, cancel_answer: bool = False,
                       source: str = "worker") -> Order:
     """Bring the ledger to what the venue says about the order: status, exchange id and its trades,
     in one transaction (trades fetched first), so nobody sees a closed order without its fills.
@@ -162,7 +155,7 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     While a cancel is pending, a "still working" report is not a refusal of the cancel unless it is the
     cancel's own answer (`cancel_answer`): only the trades are taken from it. `source` names who learned
     it (the worker, or reconciliation) on the events and fills."""
-    filled = _d(vo.get("filled")) or Decimal(0)
+    filled = vo.filled or Decimal(0)
     status = _report_status(order, vo, filled)
     # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
     recorded = _recorded_fills(order) if filled else {}
@@ -178,15 +171,14 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: dict, *, symbol: str, 
     return load(order.id)
 
 
-def _apply_report(order: Order, vo: dict, status: str, filled: Decimal, *, cancel_answer: bool, source: str) -> Order:
-    info = vo.get("info") or {}
-    avg = _d(info.get("avgPrice"))
+def _apply_report(order: Order, vo: VenueOrder, status: str, filled: Decimal, *, cancel_answer: bool,
+                  source: str) -> Order:
     try:  # the service's transaction is a savepoint inside the caller's, so a refused report leaves the trades
         return services.order_apply_venue_update(
-            order_id=order.id, status=status, exchange_order_id=str(vo.get("id") or "") or None,
-            filled_quantity=filled, average_price=avg if avg else None, cumulative_quote=_d(vo.get("cost")),
-            reason=str(info.get("msg") or vo.get("status") or "") if status in (Status.REJECTED, Status.EXPIRED) else "",
-            payload={"venue_status": str(info.get("status") or vo.get("status") or "")}, source=source,
+            order_id=order.id, status=status, exchange_order_id=vo.id or None,
+            filled_quantity=filled, average_price=vo.venue_average, cumulative_quote=vo.cost,
+            reason=vo.reason if status in (Status.REJECTED, Status.EXPIRED) else "",
+            payload={"venue_status": vo.venue_status}, source=source,
             keep_pending_cancel=not cancel_answer)
     except IllegalTransition as exc:  # e.g. a late report about an order we already closed: record nothing
         log.warning("venue report for %s not applied: %s", order.id, exc)
@@ -212,7 +204,7 @@ def submit(order_id: str) -> None:
             gateway.set_leverage(symbol=symbol, leverage=order.leverage)
         except VenueBackoff as exc:
             raise RetryLater(exc.retry_after, str(exc)) from exc
-        except ccxt.BaseError as exc:  # nothing was placed: safe to retry or refuse
+        except VenueError as exc:  # nothing was placed: safe to retry or refuse
             outcome = classify(exc)
             if outcome == Outcome.AUTH:
                 return _reject(order, _auth_failed(account, exc))
@@ -243,7 +235,7 @@ def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
         return _reject(order, _auth_failed(order.account, exc))
     if outcome == Outcome.BACKOFF:  # 429/418: the venue refused the request without processing it
         services.order_submission_release(order_id=order.id)
-        raise RetryLater(gateway.client.oms_limiters["spot"].banned_for() or 1, reason) from exc
+        raise RetryLater(gateway.banned_for() or 1, reason) from exc
     # UNKNOWN (timeout, network, 5xx) or a duplicate client id: the venue may hold the order. Look, never resend.
     return resolve_unknown(order.id)
 
@@ -312,11 +304,11 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
         vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id)
     except Exception as exc:  # noqa: BLE001
         raise RetryLater(1, f"lookup after cancel failed: {venue_reason(exc)}") from exc
-    still_open = (vo.get("status") or "").lower() == "open"
+    still_open = vo.status == VenueStatus.OPEN
     if still_open and not refused:
         raise RetryLater(0.5, "cancel unanswered and the order is still open: cancel again")
     if still_open:
-        vo = {**vo, "info": {**(vo.get("info") or {}), "msg": why}}
+        vo = dataclasses.replace(vo, message=why)
     apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
 
 
@@ -367,48 +359,13 @@ def _balance_sync_key(account_id: int, kind: str = "pending") -> str:
     return f"{settings.OMS_PUBSUB_PREFIX}:balance-sync-{kind}:{account_id}"
 
 
-def _spot_balances(result: dict) -> list[dict]:
-    raw = (result.get("info") or {}).get("balances")
-    if isinstance(raw, list):
-        rows = [{"asset": b["asset"], "free": _d(b["free"]), "locked": _d(b["locked"])} for b in raw]
-    else:
-        rows = [{"asset": code, "free": _d(result[code].get("free") or 0), "locked": _d(result[code].get("used") or 0)}
-                for code in result.get("total") or {}]
-    return [r for r in rows if r["free"] or r["locked"]]
+def balance_rows(balances: list[VenueBalance]) -> list[dict]:
+    return [b.row() for b in balances]
 
 
-def _futures_balances(result: dict) -> list[dict]:
-    rows = [{"asset": code, "free": _d(result[code].get("free") or 0), "locked": _d(result[code].get("used") or 0)}
-            for code in result.get("total") or {}]
-    return [r for r in rows if r["free"] or r["locked"]]
-
-
-def _position_row(p: dict) -> dict:
-    info = p.get("info") or {}
-    size = abs(_d(info.get("positionAmt")) if info.get("positionAmt") is not None else _d(p.get("contracts") or 0))
-    margin = _d(info.get("initialMargin")) if info.get("initialMargin") is not None else _d(p.get("initialMargin") or 0)
-    notional = abs(_d(info.get("notional")) if info.get("notional") is not None else _d(p.get("notional") or 0))
-    leverage = p.get("leverage") or (round(notional / margin) if margin else 1)
-    side = (p.get("side") or "").upper()
-    return {
-        "symbol": info.get("symbol") or p["symbol"], "market": Market.FUTURES,
-        "side": side if side in ("LONG", "SHORT") and size else "FLAT", "size": size,
-        "entry_price": _d(info.get("entryPrice") or p.get("entryPrice") or 0),
-        "mark_price": _d(info.get("markPrice") or p.get("markPrice") or 0),
-        "unrealized_pnl": _d(info.get("unRealizedProfit") or p.get("unrealizedPnl") or 0),
-        "leverage": int(leverage), "margin": margin,
-        "liquidation_price": _d(info.get("liquidationPrice") or p.get("liquidationPrice")),
-    }
-
-
-def venue_balances(result: dict, market: str) -> list[dict]:
-    """Balance rows (asset, free, locked) from ccxt's fetch_balance answer for one market."""
-    return _futures_balances(result) if market == Market.FUTURES else _spot_balances(result)
-
-
-def venue_position(p: dict) -> dict:
-    """A position row keyed like the Position model, from one of ccxt's fetch_positions entries."""
-    return _position_row(p)
+def position_rows(positions: list[VenuePosition]) -> list[dict]:
+    """Rows keyed like the Position model (positions are kept for futures only)."""
+    return [p.row(Market.FUTURES) for p in positions]
 
 
 def account_sync(account_id: int) -> None:
@@ -420,21 +377,21 @@ def account_sync(account_id: int) -> None:
     gateway = gateway_for(account)
     try:
         services.balances_replace(account=account.name, market=Market.SPOT,
-                                  balances=_spot_balances(gateway.fetch_balance(Market.SPOT)))
+                                  balances=balance_rows(gateway.fetch_balance(Market.SPOT)))
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
-    except ccxt.AuthenticationError as exc:
+    except VenueAuthError as exc:
         _auth_failed(account, exc)
         return
-    if "futures" not in gateway.client.oms_limiters:
+    if not gateway.trades_futures():
         return
     try:
         services.balances_replace(account=account.name, market=Market.FUTURES,
-                                  balances=_futures_balances(gateway.fetch_balance(Market.FUTURES)))
-        services.positions_replace(account=account.name, positions=[_position_row(p) for p in gateway.fetch_positions()])
+                                  balances=balance_rows(gateway.fetch_balance(Market.FUTURES)))
+        services.positions_replace(account=account.name, positions=position_rows(gateway.fetch_positions()))
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
-    except ccxt.AuthenticationError as exc:
+    except VenueAuthError as exc:
         # The key works for spot (just shown): a key without futures rights is not a reason to stop trading.
         log.warning("futures balances of %s not readable with this key: %s", account.name, venue_reason(exc))
 

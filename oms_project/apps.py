@@ -9,7 +9,7 @@ class OmsProjectConfig(AppConfig):
         from celery import signals as celery_signals
         from django.db.models.signals import post_save
 
-        from infra import observers
+        from oms_project import observers
         from orders.models import OrderEvent
 
         post_save.connect(observers.order_event_saved, sender=OrderEvent, dispatch_uid="oms_order_event_observed")

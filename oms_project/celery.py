@@ -7,6 +7,9 @@ from django.db import close_old_connections
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
 
 app = Celery("oms_project")
+# The default in every thread too (lane threads, gRPC workers), so the apps below send tasks through
+# `celery.current_app` without importing the project.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add("execution.lane.LaneStep")  # order submits and cancels, off the task queue (execution/lane.py)

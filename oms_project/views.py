@@ -8,7 +8,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from infra import health, metrics
+from exchanges import health
+from infra import metrics
 
 
 def _may_see_detail(request) -> bool:

@@ -6,4 +6,8 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        from infra import metrics
         from orders import admin_reconcile  # noqa: F401  (admin registrations kept apart from admin.py)
+        from orders.metrics import LedgerCollector
+
+        metrics.register_scrape_collector(LedgerCollector())

@@ -8,9 +8,8 @@ the poller finds it (`execution.venue_orders.HANDOFF_LOST_AFTER`).
 """
 from __future__ import annotations
 
+from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 from django.conf import settings
-
-from oms_project.celery import app
 
 SUBMIT, CANCEL = "submit", "cancel"
 ORDERS_QUEUE = "orders"

@@ -10,7 +10,7 @@ from accounts.models import Account
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from infra.errors import InvalidInput, NotFound, echo
 from orders.models import OPEN_STATUSES, Order, OrderEvent, Status
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -46,7 +46,7 @@ def order_filter(orders: QuerySet[Order], *, user=None, status: str = "", symbol
                  account: str = "", market: str = "") -> QuerySet[Order]:
     """The list filters of orders, one rule each, for every adapter (gRPC ListOrders, REST /orders/). Empty means
     "all the caller may see"; `status` is a status or OPEN (every working status); `symbol` in any spelling
-    (orders.symbols). An account the caller may not see is NotFound, exactly as a missing one (so names do not
+    (venues.symbols). An account the caller may not see is NotFound, exactly as a missing one (so names do not
     leak), never an empty page."""
     if account:
         orders = orders.filter(account=account_get(account, user))

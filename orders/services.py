@@ -24,7 +24,7 @@ from orders.lock_objects import account_for_placement, account_lock, order_lock,
 from orders.models import Fill, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from orders.selectors import order_get
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from accounts.models import Account, Market
 from exchanges.models import Instrument
 from infra.errors import InvalidInput, echo
 from orders.models import OrderType, Side, TimeInForce
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 MAX_LEVERAGE = 125
 CLIENT_ORDER_ID_MAX = 64

@@ -2,7 +2,7 @@
 Tasks are sent by name: the web tier never imports worker code nor holds exchange secrets."""
 from __future__ import annotations
 
-from oms_project.celery import app
+from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 
 ORDER_SYNC_TASK = "orders.tasks.order_sync"
 ACCOUNT_SYNC_TASK = "orders.tasks.account_sync"

@@ -12,7 +12,7 @@ from exchanges.models import Instrument
 from infra.errors import ServiceError
 from orders.models import Fill, Order, Side, Status
 from orders.selectors import order_filter
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 
 class UtcDateTimeField(df.fields.IsoDateTimeField):
@@ -92,7 +92,7 @@ class OrderFilter(df.FilterSet):
 
 class SymbolFilter(df.CharFilter):
     """A symbol in any spelling (BTCUSDT, btcusdt, BTC/USDT, BTC/USDT:USDT), normalized as every other entry point
-    normalizes it (orders.symbols), then matched exactly against the stored native symbol."""
+    normalizes it (venues.symbols), then matched exactly against the stored native symbol."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("help_text", "BTCUSDT or BTC/USDT, any case")

@@ -37,7 +37,7 @@ from orders.api.event_hub import HUB
 from orders.api.filters import as_query_parameter
 from orders.publish import updates_to_resume
 from orders.reporting import accounts_with_role
-from orders.symbols import symbol_normalize
+from venues.symbols import symbol_normalize
 
 
 class EventStreamRenderer(renderers.BaseRenderer):

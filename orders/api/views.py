@@ -19,10 +19,10 @@ from infra import pubsub
 from orders import reporting, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s
-from orders.api.waiting import order_settled
 from orders.models import Fill, Order, Status
 from orders.selectors import order_list
-from orders.symbols import symbol_normalize
+from orders.venue_wait import order_answered
+from venues.symbols import symbol_normalize
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -93,14 +93,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         else:
             order, replayed = idempotency.place_once(user=request.user, key=key, data=data, place=place)
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        order = order_settled(order, pending=Status.PENDING_NEW)
+        order = order_answered(order, pending=Status.PENDING_NEW)
         return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(summary="Request cancellation", request=None, responses={200: s.OrderSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = services.order_cancel(order_id=self.get_object().pk, user=request.user, source="api")
-        return Response(s.OrderSerializer(order_settled(order, pending=Status.PENDING_CANCEL)).data)
+        return Response(s.OrderSerializer(order_answered(order, pending=Status.PENDING_CANCEL)).data)
 
     @extend_schema(summary="Cancel every open order of an account and/or symbol", request=s.OrderCancelAllInput,
                    responses={200: s.CancelAllResultSerializer})

@@ -17,10 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from exchanges.health import GrpcHealthUpdater
 from infra.errors import Unavailable
 from infra.grpc_aio import LoopThread, MalformedRequestInterceptor, PreEncodedInterceptor, ThreadPoolInterceptor
 from infra.grpc_metrics import MetricsInterceptor
-from infra.health import GrpcHealthUpdater
 from orders.grpc.auth import AuthInterceptor
 from orders.grpc.hub import Hub
 from orders.grpc.service import OrderService

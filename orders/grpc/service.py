@@ -11,7 +11,6 @@ import functools
 import json
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.models import Q
 from django_grpc_framework.services import Service
@@ -24,10 +23,11 @@ from orders.grpc import convert
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
 from orders.models import Status
-from orders.publish import order_payload, updates_to_resume
-from orders.symbols import symbol_normalize
+from orders.publish import updates_to_resume
 from orders.validation import exchange_check
+from orders.venue_wait import order_answered
 from proto import oms_pb2
+from venues.symbols import symbol_normalize
 
 DEFAULT_EXCHANGE, DEFAULT_MARKET, DEFAULT_ACCOUNT, DEFAULT_ORDER_TYPE = "binance", "spot", "main", "LIMIT"
 DEFAULT_PAGE_SIZE = 100
@@ -110,7 +110,7 @@ class OrderService(Service):
             leverage=request.leverage or None,
             user=context.user,
         )
-        message = convert.order_message(self._await_venue(order, Status.PENDING_NEW, context))
+        message = convert.order_of(self._await_venue(order, Status.PENDING_NEW, context))
         return oms_pb2.PlaceOrderResponse(
             order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
             created_at=message.created_at, order=message, reason=message.reason, created_at_ms=message.created_at_ms,
@@ -119,7 +119,7 @@ class OrderService(Service):
     @unary
     def CancelOrder(self, request, context):
         order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
-        message = convert.order_message(self._await_venue(order, Status.PENDING_CANCEL, context))
+        message = convert.order_of(self._await_venue(order, Status.PENDING_CANCEL, context))
         return oms_pb2.CancelOrderResponse(
             order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
             order=message, cancelled_at_ms=message.updated_at_ms,
@@ -146,26 +146,12 @@ class OrderService(Service):
         next_token = encode_page_token(page[limit - 1]) if len(page) > limit else ""
         return oms_pb2.ListOrdersResponse(orders=[convert.order_of(o) for o in page[:limit]], next_page_token=next_token)
 
-    def _await_venue(self, order, pending: str, context) -> dict:
-        """Wait (bounded by OMS_PLACE_WAIT_SECONDS and the caller's deadline) until the order leaves `pending`,
-        listening for its published update; return its state either way (the JSON shape of orders.publish)."""
-        if order.status != pending:
-            return order_payload(order)
-        budget = settings.OMS_PLACE_WAIT_SECONDS
+    def _await_venue(self, order, pending: str, context):
+        """The order once the venue answered, or as it stands when the wait is over (orders.venue_wait), heard
+        through the hub's one subscription and ending before the caller's deadline."""
         remaining = context.time_remaining()
-        if remaining is not None:
-            budget = min(budget, remaining - WAIT_MARGIN_SECONDS)
-        if budget <= 0 or self.hub is None:
-            return order_payload(order)
-        version = order.version
-
-        def answered(update: dict) -> bool:
-            return int(update.get("version") or 0) > version and update.get("status") != pending
-
-        with self.hub.watch_order(order.id, answered) as watch:
-            if watch.wait(budget):
-                return watch.order
-        return order_payload(selectors.order_get(order.id, user=None))  # no answer heard: what the ledger says
+        return order_answered(order, pending=pending, source=self.hub,
+                              deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
 
     # -- account -------------------------------------------------------------------------------------
     @unary

@@ -36,7 +36,7 @@ def test_fills_of_the_callers_accounts_newest_first(client_a, acct_a, acct_b):
 
 
 def test_symbol_filters_take_every_spelling_the_services_take(client_a, acct_a, prices):
-    """Fills, positions, instruments and prices filter by the one normalizer (orders.symbols), as orders and gRPC
+    """Fills, positions, instruments and prices filter by the one normalizer (venues.symbols), as orders and gRPC
     do: `BTC/USDT` used to match nothing (upper-cased only, or compared case-insensitively)."""
     order_filled(acct_a, trade_id="a-1")
     factories.instrument_create(symbol="BTCUSDT", market="futures")

@@ -45,7 +45,7 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
     wait_until(lambda: not Order.objects.filter(pk__in=ids, status__in=(Status.PENDING_NEW, Status.PENDING_CANCEL)).exists(),
                timeout=45, interval=0.2, what="no order left pending")
 
-    venue_open = {o["clientOrderId"]: o for o in
+    venue_open = {o.client_order_id: o for o in
                   venue_orders.gateway_for(account_on_venue).fetch_open_orders("spot")}
     for order in Order.objects.filter(pk__in=ids):
         assert len(posts_of(venue, order.id)) == 1, f"{order.id} was sent more than once"
@@ -57,5 +57,5 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
             assert order.fills.exists() and order.exchange_order_id
         else:
             assert order.status == Status.NEW
-            assert order.exchange_order_id == venue_open[order.id]["id"]
+            assert order.exchange_order_id == venue_open[order.id].id
     assert {o.id for o in Order.objects.filter(pk__in=ids, status=Status.NEW)} == set(venue_open) & set(ids)

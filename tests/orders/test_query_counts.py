@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from exchanges.results import venue_order
 from execution import venue_orders
 from orders import services
 from orders.models import Order, Status
@@ -59,7 +60,7 @@ def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_que
     # What the worker records when the venue accepts an order that rests: nothing filled, so no trades are
     # looked for. One transaction: the order's lock, its update, its event (+ SAVEPOINT/RELEASE).
     Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
-    answer = {"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}}
+    answer = venue_order({"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}})
     with django_assert_num_queries(5):
         order = venue_orders.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")

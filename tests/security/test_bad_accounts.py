@@ -1,5 +1,5 @@
 """One bad account never stops the OMS (issue 19, item 2). Exchange ids and venue URLs are checked by one
-function (exchanges.supported) that the service, the admin form and `create_account` use; an account stored
+function (venues.supported) that the service, the admin form and `create_account` use; an account stored
 before those checks (inserted straight into the database here, as legacy data) is skipped by `run_marketdata`,
 the workers' start-up sync and beat's tasks, logged, and reported in /healthz (to staff) and the admin."""
 from __future__ import annotations

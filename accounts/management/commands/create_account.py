@@ -1,5 +1,5 @@
 from accounts.services import account_create
-from oms_project.management.commands._ops import OpsCommand, user_get
+from infra.commands import OpsCommand, user_get
 
 
 class Command(OpsCommand):

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import TOKEN_LIFETIME_MAX, api_token_create, member_add, user_create, username_check
-from oms_project.management.commands._ops import OpsCommand, duration_check, refuse
+from infra.commands import OpsCommand, duration_check, refuse
 
 
 class Command(OpsCommand):

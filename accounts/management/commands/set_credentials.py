@@ -2,7 +2,7 @@ import getpass
 import sys
 
 from accounts.services import credential_set
-from oms_project.management.commands._ops import OpsCommand, refuse, text_problem, user_get
+from infra.commands import OpsCommand, refuse, text_problem, user_get
 
 
 class Command(OpsCommand):

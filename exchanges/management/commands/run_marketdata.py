@@ -5,7 +5,7 @@ import threading
 from django.conf import settings
 
 from exchanges import marketdata
-from oms_project.management.commands._ops import OpsCommand, number_check
+from infra.commands import OpsCommand, number_check
 
 
 class Command(OpsCommand):

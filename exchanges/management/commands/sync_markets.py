@@ -2,11 +2,12 @@
 import ccxt
 from django.core.management.base import CommandError
 
+from accounts.management.commands._accounts import account_names_check
 from accounts.selectors import venue_accounts
 from exchanges.errors import VenueBackoff, venue_reason
 from exchanges.markets import sync_markets
-from exchanges.supported import config_problem
-from oms_project.management.commands._ops import EXIT_ERROR, OpsCommand, account_names_check
+from infra.commands import EXIT_ERROR, OpsCommand
+from venues.supported import config_problem
 
 
 class Command(OpsCommand):

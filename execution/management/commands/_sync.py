@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from accounts.management.commands._accounts import account_names_check
 from accounts.selectors import accounts_to_sync
-from oms_project.management.commands._ops import EXIT_ERROR, account_names_check
+from infra.commands import EXIT_ERROR
 
 
 def accounts_named(names: list[str]):
@@ -15,11 +16,9 @@ def accounts_named(names: list[str]):
 
 def sync(command, names: list[str], render) -> None:
     """Replace each account's balances and positions with the venue's (one fetch serves both), then render."""
-    import ccxt
-
-    from exchanges.errors import venue_reason
-    from exchanges.supported import config_problem
+    from exchanges.errors import VenueError, venue_reason
     from execution import venue_orders
+    from venues.supported import config_problem
 
     failed = []
     for account in accounts_named(names):
@@ -30,7 +29,7 @@ def sync(command, names: list[str], render) -> None:
             continue
         try:
             venue_orders.account_sync(account.pk)
-        except (ccxt.BaseError, venue_orders.RetryLater) as exc:
+        except (VenueError, venue_orders.RetryLater) as exc:
             failed.append(account.name)
             command.stderr.write(f"{account.name}: {venue_reason(exc)}")
             continue

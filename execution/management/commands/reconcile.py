@@ -7,12 +7,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from accounts.management.commands._accounts import account_names_check
 from accounts.models import Market
 from execution.reconcile import reconcile
-from oms_project.management.commands._ops import (
+from infra.commands import (
     EXIT_ERROR,
     OpsCommand,
-    account_names_check,
     duration_seconds,
     number_check,
     refuse,

@@ -4,8 +4,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from accounts.management.commands._accounts import account_names_check
 from execution.recovery import recover
-from oms_project.management.commands._ops import OpsCommand, account_names_check, number_check
+from infra.commands import OpsCommand, number_check
 from orders.lifecycle import is_pending
 
 

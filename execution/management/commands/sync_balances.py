@@ -1,6 +1,6 @@
 from accounts.models import Balance
 from execution.management.commands._sync import sync
-from oms_project.management.commands._ops import OpsCommand
+from infra.commands import OpsCommand
 
 
 class Command(OpsCommand):

@@ -1,4 +1,4 @@
-from oms_project.management.commands._ops import OpsCommand, user_get
+from infra.commands import OpsCommand, user_get
 from orders.services import order_cancel_all
 
 

@@ -1,6 +1,6 @@
 from accounts.models import TradingSwitch
 from accounts.services import kill_switch_set
-from oms_project.management.commands._ops import OpsCommand, user_get
+from infra.commands import OpsCommand, user_get
 from orders.services import order_cancel_all
 
 

@@ -69,7 +69,7 @@ def _probe(root: str, exchange: str) -> dict:
 def check_venues() -> dict[str, dict]:
     """venue root URL -> probe result, for the venues of enabled accounts."""
     from accounts.selectors import venue_accounts
-    from exchanges.supported import config_problem
+    from venues.supported import config_problem
 
     roots: dict[str, str] = {}
     for account in venue_accounts():

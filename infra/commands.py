@@ -135,15 +135,3 @@ def user_get(username: str, option: str = "--user"):
     if user is None:
         raise CommandError(f"{option}: no user named {echo(username)}", returncode=EXIT_ERROR)
     return user
-
-
-def account_names_check(names: list[str], option: str = "account") -> list:
-    """The accounts named, in order; exit 2 naming every one that does not exist."""
-    from accounts.models import Account
-
-    found = {a.name: a for a in Account.objects.filter(name__in=names)}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise refuse(option, f"no account named {', '.join(echo(n) for n in missing)}")
-    return [found[n] for n in names]
-

@@ -6,8 +6,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from accounts.models import Account
-from infra import health, pubsub
-from infra.health import GrpcHealthUpdater
+from exchanges import health
+from exchanges.health import GrpcHealthUpdater
+from infra import pubsub
 from tests.waiting import wait_until
 
 

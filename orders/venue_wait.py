@@ -1,0 +1,91 @@
+"""The bounded wait for the venue's answer, the one rule for every adapter: PlaceOrder/CancelOrder (gRPC) and
+POST /orders, /orders/{id}/cancel (REST) answer with the order once its published update shows it left the
+pending status, or as the ledger has it when OMS_PLACE_WAIT_SECONDS (capped by the caller's own deadline) is
+over. A timeout answers the pending state, never an error that invites a blind retry.
+
+Where the answer is heard from is the adapter's to give: a process with a hub (the gRPC server) shares its one
+subscription (`orders.grpc.hub.Hub.watch_order`); one without (the web tier) listens on the account's channel
+for the one request (`ChannelWatch`)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from django.conf import settings
+
+from infra import pubsub
+from orders.models import Order
+from orders.publish import order_payload
+from orders.selectors import order_get
+
+Answered = Callable[[dict], bool]  # over the JSON shape of orders.publish's order
+
+
+class Watch(Protocol):
+    def wait(self, timeout: float) -> bool: ...
+
+
+class AnswerSource(Protocol):
+    def watch_order(self, order_id: str, done: Answered) -> AbstractContextManager[Watch]: ...
+
+
+def order_answered(order: Order, *, pending: str, source: AnswerSource | None = None,
+                   deadline_seconds: float | None = None) -> Order:
+    """`order` (as the caller's service returned it) once the venue's answer moved it out of `pending`, or as the
+    ledger has it when the wait is over; at once when it is not pending or there is no time to wait.
+    `deadline_seconds`: what is left of the caller's own deadline (gRPC), which the wait never outlasts."""
+    if order.status != pending:
+        return order
+    budget = settings.OMS_PLACE_WAIT_SECONDS
+    if deadline_seconds is not None:
+        budget = min(budget, deadline_seconds)
+    if budget <= 0:
+        return order
+    version = order.version
+
+    def answered(update: dict) -> bool:
+        return int(update.get("version") or 0) > version and update.get("status") != pending
+
+    with (source or ChannelSource(order.account.name)).watch_order(order.id, answered) as watch:
+        watch.wait(budget)
+    return order_get(order.pk)
+
+
+class ChannelSource:
+    """One request's own subscription to the account's order channel (a process without a hub)."""
+
+    def __init__(self, account_name: str):
+        self.account_name = account_name
+
+    def watch_order(self, order_id: str, done: Answered) -> ChannelWatch:
+        return ChannelWatch(self.account_name, order_id, done)
+
+
+class ChannelWatch:
+    def __init__(self, account_name: str, order_id: str, done: Answered):
+        self.account_name, self.order_id, self.done = account_name, order_id, done
+        self.subscription = pubsub.client().pubsub(ignore_subscribe_messages=True)
+        self.answered = threading.Event()
+
+    def __enter__(self) -> ChannelWatch:
+        self.subscription.subscribe(pubsub.order_channel(self.account_name))
+        if self.done(order_payload(order_get(self.order_id))):  # the answer may have landed before we listened
+            self.answered.set()
+        return self
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.answered.is_set() and (left := deadline - time.monotonic()) > 0:
+            message = self.subscription.get_message(timeout=min(left, 1.0))
+            if message:
+                update = json.loads(message["data"])["order"]
+                if update.get("order_id") == self.order_id and self.done(update):
+                    self.answered.set()
+        return self.answered.is_set()
+
+    def __exit__(self, *exc) -> None:
+        self.subscription.close()

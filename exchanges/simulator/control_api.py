@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 import orjson
 from aiohttp import web
 
+from . import funding
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT
 from .user_events import ACCOUNT_REASONS
 
@@ -171,6 +172,30 @@ def add_control_routes(app: web.Application, server) -> None:
         except ValueError as exc:
             raise BadControl(str(exc)) from None
 
+    async def settle_funding(request):
+        """A funding settlement now (venue time), at the rate premiumIndex publishes; `symbols` narrows it."""
+        data = await body(request)
+        symbols = data.get("symbols")
+        if symbols is not None:
+            if not isinstance(symbols, list):
+                raise BadControl("symbols must be a list of futures symbols")
+            symbols = {_symbol({"symbol": sym}, FUTURES) for sym in symbols}
+        rows = funding.settle(venue, venue.venue_now(), symbols)
+        return _json({"payments": [{**row, "api_key": key} for key, row in rows]})
+
+    async def clock(request):
+        """Venue time (funding schedule): `speed` (1 = wall time) and/or `advance_ms` (a jump forward)."""
+        if request.method == "POST":
+            data = await body(request)
+            try:
+                if data.get("advance_ms") is not None:
+                    venue.clock.advance(int(data["advance_ms"]))
+                if data.get("speed") is not None:
+                    venue.clock.set_speed(float(data["speed"]))
+            except (TypeError, ValueError) as exc:
+                raise BadControl(str(exc)) from None
+        return _json(venue.clock.describe())
+
     async def user_streams(request):
         return _json(server.streams.user.describe())
 
@@ -213,6 +238,9 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_post("/_venue/trickle", trickle)
     app.router.add_post("/_venue/trade-ids", trade_ids)
     app.router.add_get("/_venue/user-streams", user_streams)
+    app.router.add_post("/_venue/funding", settle_funding)
+    app.router.add_get("/_venue/clock", clock)
+    app.router.add_post("/_venue/clock", clock)
     app.router.add_post("/_venue/keys", add_key)
     app.router.add_get("/_venue/limits", limits)
     app.router.add_post("/_venue/limits", limits)

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from . import refusals
+from . import funding, income, refusals
 from .book import Book, round_to
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
+from .venue_clock import VenueClock
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
@@ -92,6 +93,7 @@ class Venue:
     def __init__(self, seed: int = 1, keys: dict[str, str] | None = None):
         self.rng = random.Random(seed)
         self.skew_ms = 0
+        self.clock = VenueClock()
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -109,6 +111,9 @@ class Venue:
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
         self.fund_listeners: list = []  # called with (market, api key, asset, amount, reason) on every funding
+        self.income: dict[str, list[dict]] = {}  # api key -> USD-M income rows, oldest first (income.py)
+        self.next_tran_id = 4_000_000_000 + random.Random(f"{seed}:tran").randrange(1_000_000)
+        self.funding_due = funding.next_funding_time(self.venue_now())
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -117,7 +122,12 @@ class Venue:
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
+        """The wire clock: wall time plus the `clock_skew_ms` fault; stamps answers, orders, trades and income."""
         return now_ms() + self.skew_ms
+
+    def venue_now(self) -> int:
+        """Venue time (ms), which schedules funding: runs `speed` times as fast as wall time (venue_clock)."""
+        return self.clock.now_ms()
 
     def add_key(self, api_key: str, secret: str) -> Account:
         account = self.accounts.get(api_key)
@@ -138,6 +148,8 @@ class Venue:
             if account.wallet.get(asset, ZERO) + amount < 0:
                 raise ValueError("funding would make the wallet balance negative")
             account.wallet[asset] = account.wallet.get(asset, ZERO) + amount
+            if reason in (None, "DEPOSIT", "WITHDRAW"):
+                income.record(self, api_key, "TRANSFER", amount, asset)
         account.update_time = self.now()
         self.dirty = True
         for listener in self.fund_listeners:
@@ -163,6 +175,7 @@ class Venue:
             book.step(t)
             self.match_resting(market, symbol, t)
         self.liquidate()
+        funding.settle_due(self)
 
     def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
         book = self.book(market, symbol)
@@ -493,6 +506,11 @@ class Venue:
         trade = Trade(order.market, order.symbol, self.next_trade_id[key], order.order_id, account.api_key, order.side,
                       price, qty, commission, asset, t, is_maker, realized)
         self.trades.setdefault((order.market, account.api_key, order.symbol), []).append(trade)
+        if order.market == FUTURES:
+            if realized:
+                income.record(self, account.api_key, "REALIZED_PNL", realized, asset, order.symbol, str(trade.trade_id))
+            if commission:
+                income.record(self, account.api_key, "COMMISSION", -commission, asset, order.symbol, str(trade.trade_id))
         self.books[key].record_trade(price, qty)
         if order.status == "FILLED":
             self._release(order, account)
@@ -512,7 +530,8 @@ class Venue:
         else:
             closing = min(abs(signed_qty), abs(pos.amt))
             direction = 1 if pos.amt > 0 else -1
-            realized = closing * (price - pos.entry) * direction
+            # booked to 8 decimals, like the commission: the wallet never holds more
+            realized = round_to(closing * (price - pos.entry) * direction, FEE_UNIT)
             pos.realized += realized
             pos.amt += signed_qty
             if pos.amt == 0:
@@ -752,6 +771,7 @@ class Venue:
             "trades": [t.state() for rows in self.trades.values() for t in rows],
             "next_order_id": {f"{m}:{s}": v for (m, s), v in self.next_order_id.items()},
             "next_trade_id": {f"{m}:{s}": v for (m, s), v in self.next_trade_id.items()},
+            "income": self.income, "next_tran_id": self.next_tran_id,
         }
 
     def restore(self, state: dict) -> None:
@@ -782,3 +802,5 @@ class Venue:
             for name, v in state[field_name].items():
                 m, s = name.split(":")
                 target[(m, s)] = max(target.get((m, s), 0), v)
+        self.income = {k: rows for k, rows in state.get("income", {}).items() if k in self.accounts}
+        self.next_tran_id = max(self.next_tran_id, state.get("next_tran_id", 0))

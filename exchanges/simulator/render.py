@@ -2,6 +2,7 @@
 import zlib
 from decimal import Decimal
 
+from . import funding
 from .engine import FEES, Order, Trade, Venue
 from .instruments import FUTURES, INSTRUMENTS, SPOT, brackets_for
 from .wallets import Account
@@ -185,6 +186,7 @@ def depth(venue: Venue, market: str, symbol: str, limit: int) -> dict:
 
 def premium_index(venue: Venue, symbol: str) -> dict:
     mark = venue.books[(FUTURES, symbol)].mid
+    rate, next_time = funding.published(symbol, venue.venue_now())  # what the next settlement pays
     return {"symbol": symbol, "markPrice": s(mark), "indexPrice": s(mark), "estimatedSettlePrice": s(mark),
-            "lastFundingRate": "0.00010000", "interestRate": "0.00010000",
-            "nextFundingTime": (venue.now() // 28_800_000 + 1) * 28_800_000, "time": venue.now()}
+            "lastFundingRate": s(rate), "interestRate": "0.00010000", "nextFundingTime": next_time,
+            "time": venue.now()}

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
@@ -142,14 +143,22 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
 
     oms_limiters: dict[str, ratelimit.SharedLimiter]
     oms_balance_rows: list[dict]  # spot balances as the stream sent them, until the consumer takes them
+    oms_funding_events: int  # USD-M ACCOUNT_UPDATEs with reason FUNDING_FEE, until the consumer takes them
 
     def handle_balance(self, client, message):
         """Keep every spot balance event's rows: ccxt wakes a watch only if one is waiting, and its cache mixes
-        absolute amounts with balanceUpdate deltas; outboundAccountPosition gives each asset's free and locked."""
+        absolute amounts with balanceUpdate deltas; outboundAccountPosition gives each asset's free and locked.
+        Count USD-M funding events (ACCOUNT_UPDATE reason FUNDING_FEE): each asks for a funding sync."""
         super().handle_balance(client, message)
         if message.get("e") == "outboundAccountPosition":
             self.oms_balance_rows.extend({"asset": b.get("a"), "free": b.get("f"), "locked": b.get("l")}
                                          for b in message.get("B") or [])
+        elif message.get("e") == "ACCOUNT_UPDATE" and (message.get("a") or {}).get("m") == "FUNDING_FEE":
+            self.oms_funding_events += 1
+
+    def oms_take_funding_events(self) -> int:
+        count, self.oms_funding_events = self.oms_funding_events, 0
+        return count
 
     def oms_take_balance_rows(self) -> list[dict]:
         """The latest row of each asset since the last call."""
@@ -234,6 +243,7 @@ def stream_client(account: Account) -> BinanceStreamClient:
                                                   account.base_url), "ws": single_host_ws_urls(account.base_url)}
     client.oms_account_id = account.id
     client.oms_balance_rows = []
+    client.oms_funding_events = 0
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
         client.options["timeDifference"] = offset
@@ -271,6 +281,20 @@ class _MarketCache:
         with self._lock:
             self._by_venue[venue] = (time.monotonic(), client)
 
+
+@dataclass(frozen=True)
+class VenueFunding:
+    """One funding payment as the venue reports it: its id (Binance tranId), the exchange-native symbol, the
+    asset, the signed amount (received positive, paid negative) and when it was booked (ms since the epoch, UTC)."""
+
+    venue_id: str
+    symbol: str
+    asset: str
+    amount: Decimal
+    time_ms: int
+
+
+FUNDING_PAGE = 1000  # income rows per request (Binance's largest page)
 
 _markets = _MarketCache()
 _local = threading.local()
@@ -380,6 +404,29 @@ class Gateway:
 
     def fetch_positions(self) -> list[dict]:
         return self.ready().fetch_positions(None, {"type": "future"})
+
+    def fetch_funding_history(self, *, since_ms: int, until_ms: int | None = None) -> list[VenueFunding]:
+        """Every USD-M funding payment of the account from `since_ms` on (Binance: income rows of type FUNDING_FEE,
+        `GET /fapi/v1/income`, weight 30), oldest first, page by page. Amounts are the venue's exact decimal
+        strings, never ccxt's floats."""
+        client, payments = self.ready(), []
+        page_size = FUNDING_PAGE
+        page = 1
+        while True:
+            params: dict[str, object] = {"page": page}
+            if until_ms is not None:
+                params["until"] = until_ms
+            rows = client.fetch_funding_history(None, since_ms, page_size, params)
+            for row in rows:
+                info = row.get("info") or {}
+                amount = info.get("income") if isinstance(info, dict) and info.get("income") is not None else row["amount"]
+                native = info.get("symbol") if isinstance(info, dict) and info.get("symbol") else \
+                    client.market(row["symbol"])["id"]
+                payments.append(VenueFunding(venue_id=str(row["id"]), symbol=str(native), asset=str(row["code"]),
+                                             amount=Decimal(str(amount)), time_ms=int(row["timestamp"])))
+            if len(rows) < page_size:
+                return sorted(payments, key=lambda p: (p.time_ms, p.venue_id))
+            page += 1
 
 
 def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:

@@ -46,10 +46,12 @@ def spot_cancel(o: Order, cancel_id: str) -> dict:
     return body
 
 
-def futures_order(o: Order) -> dict:
+def futures_order(o: Order, answer: str = "query") -> dict:
+    """As Binance answers it: a new order's or a cancel's answer (`answer` "new"/"cancel") carries `cumQty` and no
+    `time`; a query's (GET order, openOrders, allOrders) `time` and no `cumQty`."""
     avg = (o.cum_quote / o.executed_qty) if o.executed_qty else Decimal(0)
     places = INSTRUMENTS[FUTURES][o.symbol].price_precision
-    return {
+    body = {
         "orderId": o.order_id, "symbol": o.symbol, "status": o.status, "clientOrderId": o.client_order_id,
         "price": s(o.price, places), "avgPrice": s(avg, max(places, 5)), "origQty": s(o.orig_qty, 3),
         "executedQty": s(o.executed_qty, 3), "cumQty": s(o.executed_qty, 3), "cumQuote": s(o.cum_quote, 5),
@@ -58,6 +60,8 @@ def futures_order(o: Order) -> dict:
         "priceProtect": False, "origType": o.type, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER",
         "goodTillDate": 0, "time": o.time, "updateTime": o.update_time,
     }
+    del body["time" if answer in ("new", "cancel") else "cumQty"]
+    return body
 
 
 def spot_trade(t: Trade) -> dict:
@@ -74,7 +78,7 @@ def futures_trade(t: Trade) -> dict:
     return {
         "buyer": t.side == "BUY", "commission": s(t.commission), "commissionAsset": t.commission_asset,
         "id": t.trade_id, "maker": t.is_maker, "orderId": t.order_id, "price": s(t.price, places),
-        "qty": s(t.qty, 3), "quoteQty": s(t.price * t.qty, 5), "realizedPnl": s(t.realized_pnl),
+        "qty": s(t.qty, 3), "quoteQty": s(t.price * t.qty, 5), "realizedPnl": s(t.realized_pnl), "marginAsset": "USDT",
         "side": t.side, "positionSide": "BOTH", "symbol": t.symbol, "time": t.time,
     }
 

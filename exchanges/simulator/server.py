@@ -139,14 +139,14 @@ def futures_new_order(ctx):
     if resp_type not in ("ACK", "RESULT"):
         raise refusals.illegal_chars("newOrderRespType", "ACK|RESULT")
     accepted, order, _ = ctx.venue.place_futures(ctx.account, ctx.params)
-    return render.futures_order(accepted if resp_type == "ACK" else order)
+    return render.futures_order(accepted if resp_type == "ACK" else order, "new")
 
 
 def futures_get_order(ctx):
     return render.futures_order(ctx.venue.find_order(FUTURES, ctx.account, ctx.params, refusals.order_missing()))
 
 
-def futures_cancel(ctx): return render.futures_order(ctx.venue.cancel(FUTURES, ctx.account, ctx.params))
+def futures_cancel(ctx): return render.futures_order(ctx.venue.cancel(FUTURES, ctx.account, ctx.params), "cancel")
 
 
 def futures_cancel_all(ctx):

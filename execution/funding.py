@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+import ccxt
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Account
+from exchanges.errors import VenueBackoff, venue_reason
 from exchanges.gateway import Gateway, VenueFunding, gateway_for
+from execution.venue_orders import RetryLater
 from infra import pubsub
 from oms_project.celery import app
 from orders import services
@@ -53,7 +56,14 @@ def sync(account_id: int, source: str = FundingPayment.Source.SYNC) -> int:
     gateway = gateway_for(account)
     if not supported(gateway):
         return 0
-    payments = gateway.fetch_funding_history(since_ms=int(since_for(account).timestamp() * 1000))
+    try:
+        payments = gateway.fetch_funding_history(since_ms=int(since_for(account).timestamp() * 1000))
+    except VenueBackoff as exc:  # our limiter refused before anything was sent
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except ccxt.AuthenticationError as exc:
+        # A key without futures rights is not a reason to stop trading (as for the futures balances).
+        log.warning("funding of %s not readable with this key: %s", account.name, venue_reason(exc))
+        return 0
     created = services.funding_record(account=account.name, payments=as_rows(payments), source=source)
     if created:
         log.info("%d funding payments of %s recorded", created, account.name)

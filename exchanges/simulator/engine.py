@@ -92,6 +92,7 @@ def now_ms() -> int:
 class Venue:
     def __init__(self, seed: int = 1, keys: dict[str, str] | None = None):
         self.rng = random.Random(seed)
+        self.seed = seed
         self.skew_ms = 0
         self.clock = VenueClock()
         t = self.now()

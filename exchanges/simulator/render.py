@@ -190,7 +190,7 @@ def depth(venue: Venue, market: str, symbol: str, limit: int) -> dict:
 
 def premium_index(venue: Venue, symbol: str) -> dict:
     mark = venue.books[(FUTURES, symbol)].mid
-    rate, next_time = funding.published(symbol, venue.venue_now())  # what the next settlement pays
+    rate, next_time = funding.published(venue, symbol, venue.venue_now())  # what the next settlement pays
     return {"symbol": symbol, "markPrice": s(mark), "indexPrice": s(mark), "estimatedSettlePrice": s(mark),
             "lastFundingRate": s(rate), "interestRate": "0.00010000", "nextFundingTime": next_time,
             "time": venue.now()}

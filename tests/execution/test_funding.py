@@ -44,6 +44,7 @@ def ledger_payments(account) -> dict[str, tuple]:
 def test_each_payment_is_recorded_exactly_once_however_often_it_is_synced(polling_only, venue, venue_account,
                                                                           venue_view):
     long_position(venue_account, venue)
+    rate = D(venue_view.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"})["lastFundingRate"])
     venue.control.settle_funding()
     venue.control.settle_funding()
 
@@ -55,7 +56,8 @@ def test_each_payment_is_recorded_exactly_once_however_often_it_is_synced(pollin
 
     expected = venue_payments(venue_view)
     assert len(expected) == 2 and ledger_payments(venue_account) == expected
-    assert all(amount < 0 for _, _, amount, _ in expected.values())  # a long pays a positive rate
+    # position × mark × rate, paid by a long when the rate is positive
+    assert {amount for _, _, amount, _ in expected.values()} == {(-D("0.01") * 100000 * rate).quantize(D("1e-8"))}
     assert set(FundingPayment.objects.values_list("source", flat=True)) == {"sync"}
 
 

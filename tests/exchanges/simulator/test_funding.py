@@ -8,6 +8,7 @@ import ccxt
 import pytest
 
 from exchanges.simulator import funding
+from exchanges.simulator.funding_rates import funding_rate
 from tests.waiting import wait_until
 
 from .helpers import hold_price, run_pro, subscribed, watch_until
@@ -30,7 +31,8 @@ def test_premium_index_publishes_the_rate_the_next_settlement_pays(venue_exchang
     index = venue_exchange.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"})
     venue_ms = venue.control.clock()["venue_ms"]
 
-    rate, next_time = funding.published("BTCUSDT", venue_ms)
+    rate, next_time = funding_rate(1, "BTCUSDT", funding.next_funding_time(venue_ms)), \
+        funding.next_funding_time(venue_ms)
     assert index["lastFundingRate"] == format(rate, "f") and len(index["lastFundingRate"].split(".")[1]) == 8
     assert index["nextFundingTime"] == next_time and next_time % (8 * 3_600_000) == 0
     assert 0 < next_time - venue_ms <= 8 * 3_600_000
@@ -114,7 +116,7 @@ def test_settlements_follow_venue_time_every_eight_hours(venue_exchange, venue):
     rows = wait_until(lambda: len(r := venue_exchange.fapiPrivateGetIncome({"incomeType": "FUNDING_FEE"})) >= 3 and r,
                       timeout=10, what="three scheduled settlements")
     assert len(rows) == 3
-    rates = [funding.rate("BTCUSDT", due + n * 8 * 3_600_000) for n in range(3)]
+    rates = [funding_rate(1, "BTCUSDT", due + n * 8 * 3_600_000) for n in range(3)]  # the venue's seed is 1
     assert [D(r["income"]) for r in rows] == [(D("0.01") * D(100000) * rate).quantize(D("0.00000001"))
                                               for rate in rates]
     assert venue_exchange.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"})["nextFundingTime"] == due + 3 * 8 * 3_600_000

@@ -92,9 +92,3 @@ class VenueControl:
         """A USD-M funding settlement now, at the published rates: every open position (of `symbols`) pays or
         receives; returns the income rows written, each with its `api_key`."""
         return self._call("POST", "funding", json={} if symbols is None else {"symbols": symbols})["payments"]
-
-    def clock(self, speed: float | None = None, advance_ms: int | None = None) -> dict:
-        """Venue time, which schedules funding: set its `speed` (1 = wall time) and/or jump it `advance_ms`
-        forward; returns {"venue_ms", "wall_ms", "speed", "ahead_ms"}."""
-        payload = {k: v for k, v in (("speed", speed), ("advance_ms", advance_ms)) if v is not None}
-        return self._call("POST", "clock", json=payload) if payload else self._call("GET", "clock")

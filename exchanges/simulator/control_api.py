@@ -183,19 +183,6 @@ def add_control_routes(app: web.Application, server) -> None:
         rows = funding.settle(venue, venue.venue_now(), symbols)
         return _json({"payments": [{**row, "api_key": key} for key, row in rows]})
 
-    async def clock(request):
-        """Venue time (funding schedule): `speed` (1 = wall time) and/or `advance_ms` (a jump forward)."""
-        if request.method == "POST":
-            data = await body(request)
-            try:
-                if data.get("advance_ms") is not None:
-                    venue.clock.advance(int(data["advance_ms"]))
-                if data.get("speed") is not None:
-                    venue.clock.set_speed(float(data["speed"]))
-            except (TypeError, ValueError) as exc:
-                raise BadControl(str(exc)) from None
-        return _json(venue.clock.describe())
-
     async def user_streams(request):
         return _json(server.streams.user.describe())
 
@@ -239,8 +226,6 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_post("/_venue/trade-ids", trade_ids)
     app.router.add_get("/_venue/user-streams", user_streams)
     app.router.add_post("/_venue/funding", settle_funding)
-    app.router.add_get("/_venue/clock", clock)
-    app.router.add_post("/_venue/clock", clock)
     app.router.add_post("/_venue/keys", add_key)
     app.router.add_get("/_venue/limits", limits)
     app.router.add_post("/_venue/limits", limits)

@@ -11,7 +11,6 @@ from . import funding, income, refusals
 from .book import Book, round_to
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
-from .venue_clock import VenueClock
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
@@ -94,7 +93,6 @@ class Venue:
         self.rng = random.Random(seed)
         self.seed = seed
         self.skew_ms = 0
-        self.clock = VenueClock()
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -123,12 +121,7 @@ class Venue:
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
-        """The wire clock: wall time plus the `clock_skew_ms` fault; stamps answers, orders, trades and income."""
         return now_ms() + self.skew_ms
-
-    def venue_now(self) -> int:
-        """Venue time (ms), which schedules funding: runs `speed` times as fast as wall time (venue_clock)."""
-        return self.clock.now_ms()
 
     def add_key(self, api_key: str, secret: str) -> Account:
         account = self.accounts.get(api_key)

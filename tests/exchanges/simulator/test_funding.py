@@ -111,7 +111,7 @@ def test_settlements_follow_venue_time_every_eight_hours(venue_exchange, venue):
     venue_ms = venue.control.clock()["venue_ms"]
     due = funding.next_funding_time(venue_ms)
 
-    venue.control.clock(advance_ms=due - venue_ms + 2 * 8 * 3_600_000)  # past this funding time and two more
+    venue.control.set_clock(advance_ms=due - venue_ms + 2 * 8 * 3_600_000)  # past this funding time and two more
 
     rows = wait_until(lambda: len(r := venue_exchange.fapiPrivateGetIncome({"incomeType": "FUNDING_FEE"})) >= 3 and r,
                       timeout=10, what="three scheduled settlements")
@@ -144,3 +144,16 @@ def test_a_settlement_streams_account_update_with_reason_funding_fee_and_the_wal
     [usdt] = event["a"]["B"]
     assert usdt["a"] == "USDT" and usdt["bc"] == payment["income"]
     assert D(usdt["wb"]) == wallet(venue)
+
+
+def test_a_fast_venue_clock_settles_funding_every_eight_hours_of_venue_time(venue_exchange, venue):
+    open_position(venue_exchange, venue, "buy", "0.01")
+
+    venue.control.set_clock(speed=200_000)  # 8 hours of venue time in 0.144 s
+    rows = wait_until(lambda: len(r := venue_exchange.fapiPrivateGetIncome({"incomeType": "FUNDING_FEE"})) >= 3 and r,
+                      timeout=10, what="settlements as venue time passes")
+    venue.control.set_clock(speed=1)
+
+    assert all(row["symbol"] == "BTCUSDT" and D(row["income"]) for row in rows)
+    index = venue_exchange.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"})
+    assert index["nextFundingTime"] > venue.control.clock()["wall_ms"] + 8 * 3_600_000  # the schedule is venue time's

@@ -785,6 +785,7 @@ class Venue:
         """Read a snapshot back. Only keys configured now come back (with their orders and trades): a key
         dropped from the configuration, or the loopback demo key, must not be revived by an old file."""
         self.clock.restore(state.get("clock"))
+        self.funding_due = funding.next_funding_time(self.venue_now())  # no settlements for the time it was down
         for name, b in state["books"].items():
             m, s = name.split(":")
             if (m, s) in self.books:

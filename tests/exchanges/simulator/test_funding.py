@@ -157,3 +157,26 @@ def test_a_fast_venue_clock_settles_funding_every_eight_hours_of_venue_time(venu
     assert all(row["symbol"] == "BTCUSDT" and D(row["income"]) for row in rows)
     index = venue_exchange.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"})
     assert index["nextFundingTime"] > venue.control.clock()["wall_ms"] + 8 * 3_600_000  # the schedule is venue time's
+
+
+def test_the_income_history_survives_a_restart_from_snapshot_and_tran_ids_keep_rising(tmp_path):
+    from exchanges.simulator.testing import ccxt_client, start_venue
+
+    path = str(tmp_path / "venue.json")
+    first = start_venue(seed=3, keys={"snap": "shot"}, snapshot_path=path)
+    exchange = ccxt_client(first, "snap", "shot")
+    hold_price(first, "BTCUSDT", 100000, market="futures")
+    exchange.create_order(PERP, "market", "buy", 0.01)
+    first.control.settle_funding()
+    before = exchange.fapiPrivateGetIncome({})
+    first.stop()
+
+    second = start_venue(seed=3, keys={"snap": "shot"}, snapshot_path=path)
+    try:
+        again = ccxt_client(second, "snap", "shot")
+        assert again.fapiPrivateGetIncome({}) == before
+        hold_price(second, "BTCUSDT", 100000, market="futures")
+        [payment] = second.control.settle_funding()
+        assert payment["tranId"] > max(r["tranId"] for r in before)
+    finally:
+        second.stop()

@@ -27,11 +27,13 @@ from accounts.models import Account, Credential
 from exchanges import logredact, ratelimit
 from exchanges.results import (
     VenueBalance,
+    VenueFunding,
     VenueOrder,
     VenuePosition,
     VenueTrade,
     futures_balances,
     spot_balances,
+    venue_funding,
     venue_order,
     venue_position,
     venue_trade,
@@ -155,14 +157,22 @@ class BinanceStreamClient(BinanceDialect, ccxt.pro.binance):
     oms_limiters: dict[str, ratelimit.SharedLimiter]
     oms_balance_rows: list[dict]  # spot balances as the stream sent them, until the consumer takes them
     oms_params: dict  # the stream's market as ccxt names it
+    oms_funding_events: int  # USD-M ACCOUNT_UPDATEs with reason FUNDING_FEE, until the consumer takes them
 
     def handle_balance(self, client, message):
         """Keep every spot balance event's rows: ccxt wakes a watch only if one is waiting, and its cache mixes
-        absolute amounts with balanceUpdate deltas; outboundAccountPosition gives each asset's free and locked."""
+        absolute amounts with balanceUpdate deltas; outboundAccountPosition gives each asset's free and locked.
+        Count USD-M funding events (ACCOUNT_UPDATE reason FUNDING_FEE): each asks for a funding sync."""
         super().handle_balance(client, message)
         if message.get("e") == "outboundAccountPosition":
             self.oms_balance_rows.extend({"asset": b.get("a"), "free": b.get("f"), "locked": b.get("l")}
                                          for b in message.get("B") or [])
+        elif message.get("e") == "ACCOUNT_UPDATE" and (message.get("a") or {}).get("m") == "FUNDING_FEE":
+            self.oms_funding_events += 1
+
+    def oms_take_funding_events(self) -> int:
+        count, self.oms_funding_events = self.oms_funding_events, 0
+        return count
 
     # -- what the stream's consumer (execution.user_streams) asks, so it never reaches into ccxt.pro ----------
     async def oms_subscribe(self) -> None:
@@ -285,6 +295,7 @@ def stream_client(account: Account, market: str) -> BinanceStreamClient:
     client.oms_account_id = account.id
     client.oms_balance_rows = []
     client.oms_params = {"type": STREAM_TYPES[market]}
+    client.oms_funding_events = 0
     offset = ratelimit.clock_offset(account.id)
     if offset is not None:
         client.options["timeDifference"] = offset
@@ -323,6 +334,8 @@ class _MarketCache:
         with self._lock:
             self._by_venue[venue] = (time.monotonic(), client)
 
+
+FUNDING_PAGE = 1000  # income rows per request (Binance's largest page)
 
 _markets = _MarketCache()
 _local = threading.local()
@@ -450,6 +463,24 @@ class Gateway:
     def banned_for(self) -> float:
         """Seconds the venue still bans this account's spot requests for (0: not banned)."""
         return self.client.oms_limiters["spot"].banned_for()
+
+    def fetch_funding_history(self, *, since_ms: int, until_ms: int | None = None) -> list[VenueFunding]:
+        """Every USD-M funding payment of the account from `since_ms` on (Binance: income rows of type FUNDING_FEE,
+        `GET /fapi/v1/income`, weight 30), oldest first, page by page. Amounts are the venue's exact decimal
+        strings, never ccxt's floats."""
+        client = self.ready()
+        payments: list[VenueFunding] = []
+        page_size = FUNDING_PAGE
+        page = 1
+        while True:
+            params: dict[str, object] = {"page": page}
+            if until_ms is not None:
+                params["until"] = until_ms
+            rows = client.fetch_funding_history(None, since_ms, page_size, params)
+            payments.extend(venue_funding(row, lambda symbol: client.market(symbol)["id"]) for row in rows)
+            if len(rows) < page_size:
+                return sorted(payments, key=lambda p: (p.time_ms, p.venue_id))
+            page += 1
 
 
 def _secrets_for(account: Account) -> tuple[object, dict[str, str]]:

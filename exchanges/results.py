@@ -7,6 +7,7 @@ are None when the venue left them out (reports show them as blanks), its status 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -168,3 +169,25 @@ def venue_position(raw: dict) -> VenuePosition:
         unrealized_pnl=decimal_or_none(info.get("unRealizedProfit") or raw.get("unrealizedPnl") or 0),
         leverage=int(leverage), margin=margin,
         liquidation_price=decimal_or_none(info.get("liquidationPrice") or raw.get("liquidationPrice")))
+
+
+@dataclass(frozen=True)
+class VenueFunding:
+    """One funding payment as the venue reports it: its id (Binance tranId), the exchange-native symbol, the
+    asset, the signed amount (received positive, paid negative) and when it was booked (ms since the epoch, UTC)."""
+
+    venue_id: str
+    symbol: str
+    asset: str
+    amount: Decimal
+    time_ms: int
+
+
+def venue_funding(row: dict, native_of: Callable[[str], str]) -> VenueFunding:
+    """A ccxt funding-history row: the amount and symbol as the venue wrote them (its decimal string, its own
+    symbol) where the raw row has them, never ccxt's float."""
+    raw = row.get("info")
+    info: dict = raw if isinstance(raw, dict) else {}
+    amount = info.get("income") if info.get("income") is not None else row["amount"]
+    return VenueFunding(venue_id=str(row["id"]), symbol=str(info.get("symbol") or native_of(row["symbol"])),
+                        asset=str(row["code"]), amount=Decimal(str(amount)), time_ms=int(row["timestamp"]))

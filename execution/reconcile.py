@@ -4,7 +4,8 @@
   ledger thinks open that the venue closed (ORDER_CLOSED) or does not know (ORDER_NOT_ON_VENUE), and
   status / filled quantity / average price differences (ORDER_MISMATCH);
 - trades: venue trades in the look-back window missing from the ledger (FILL_MISSING);
-- balances (BALANCE) and futures positions (POSITION).
+- balances (BALANCE) and futures positions (POSITION);
+- USD-M funding payments in the look-back window missing from the ledger (FUNDING_MISSING; the full pass only).
 
 Every difference is recorded (Drift rows of a ReconciliationRun, the admin shows them), logged and
 counted. With `fix`, the venue's truth is applied, only through `orders.services` with source
@@ -34,7 +35,7 @@ from execution import venue_orders
 from infra import metrics
 from infra.jsonlog import log_context
 from orders import lifecycle, services
-from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, Order, Status
+from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, FundingPayment, Order, Status
 from orders.models_reconcile import Drift, ReconciliationRun
 
 log = logging.getLogger(__name__)
@@ -321,6 +322,26 @@ class AccountReconciler:
             for finding in drift:
                 self._fixed(finding, "positions replaced with the venue's")
 
+    def compare_funding(self) -> None:
+        """USD-M funding payments in the look-back window: each one the venue booked must be in the ledger
+        (FUNDING_MISSING); with fix it is recorded (source reconcile), as the funding sync would."""
+        from execution import funding
+
+        if not funding.supported(self.gateway):
+            return
+        payments = self.gateway.fetch_funding_history(since_ms=int(self.since.timestamp() * 1000))
+        known = set(FundingPayment.objects.filter(account=self.account, venue_id__in=[p.venue_id for p in payments])
+                    .values_list("venue_id", flat=True))
+        missing = [p for p in payments if p.venue_id not in known]
+        findings = [self._found(Finding(Kind.FUNDING_MISSING, p.symbol, p.venue_id,
+                                        venue={"amount": _s(p.amount), "asset": p.asset, "at": p.time_ms}))
+                    for p in missing]
+        if missing and self.fix:
+            services.funding_record(account=self.account.name, payments=funding.as_rows(missing),
+                                    source=FundingPayment.Source.RECONCILE)
+            for finding in findings:
+                self._fixed(finding, "funding payment recorded")
+
     def run(self, *, trades: bool = True) -> list[Finding]:
         symbols = self.compare_open_orders()
         if trades:
@@ -328,6 +349,8 @@ class AccountReconciler:
         self.compare_balances()
         if self.market == Market.FUTURES:
             self.compare_positions()
+            if trades:
+                self.compare_funding()
         return self.findings
 
 

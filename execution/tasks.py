@@ -134,6 +134,21 @@ def accounts_sync_all(self) -> None:
         account_sync.delay(account_id)
 
 
+@shared_task(name="orders.tasks.account_funding_sync", **COMMON)
+def account_funding_sync(self, account_id: int, source: str = "sync") -> None:
+    """The account's USD-M funding payments the ledger lacks, recorded (idempotent: see execution.funding)."""
+    from execution import funding
+
+    _for_account(self, account_id, lambda pk: funding.sync(pk, source))
+
+
+@shared_task(name="orders.tasks.accounts_funding_sync_all", bind=True, acks_late=True, reject_on_worker_lost=True)
+def accounts_funding_sync_all(self) -> None:
+    """Beat: funding payments of every enabled Binance account with credentials (the stream's safety net)."""
+    for account_id in accounts_to_sync(exchange="binance").values_list("pk", flat=True):
+        account_funding_sync.delay(account_id)
+
+
 @shared_task(name="orders.tasks.markets_sync", **COMMON)
 def markets_sync(self, account_id: int) -> None:
     from exchanges.markets import sync_markets

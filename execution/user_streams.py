@@ -14,7 +14,8 @@ Order reports go through `venue_orders.apply_venue_order`, as the poller's and t
 report already applied is a no-op, an out-of-order one is recorded as stale and never moves the order back,
 and a report whose trades the stream did not deliver (a lost event) has them fetched from the venue. Spot
 balance events are applied as they come; USD-M's ask for the account's balance sync (debounced), which
-replaces balances and positions with the venue's.
+replaces balances and positions with the venue's, and a USD-M funding event (reason FUNDING_FEE) for a funding sync
+(execution.funding: the payment read from the income history and recorded once).
 The ledger's database work runs on one executor thread per stream, so reports are applied in arrival order.
 """
 from __future__ import annotations
@@ -78,11 +79,24 @@ def catch_up(account_id: int, market: str) -> None:
     """Everything that happened while the stream was down: the working orders swept, the balances synced."""
     from django.db import close_old_connections
 
-    from execution import sweeps, venue_orders
+    from execution import funding, sweeps, venue_orders
 
     close_old_connections()
     sweeps.sweep(account_id, market, reason="catch-up")
     venue_orders.balances_sync_soon(account_id)
+    if market == Market.FUTURES:  # funding paid while the stream was down
+        funding.sync_soon(account_id)
+
+
+def funding_paid(account_id: int) -> None:
+    """A USD-M funding event (ACCOUNT_UPDATE reason FUNDING_FEE): the payment is read from the income history and
+    recorded (the event has no payment id), and the wallet synced."""
+    from django.db import close_old_connections
+
+    from execution import funding
+
+    close_old_connections()
+    funding.sync_soon(account_id)
 
 
 def balances_changed(account_id: int, rows: list[dict]) -> None:
@@ -183,6 +197,8 @@ class Stream:
     async def _watch_balances(self, client, queue: asyncio.Queue) -> None:
         while True:
             queue.put_nowait(("balance", await client.oms_watch_balance_rows()))
+            if self.market == Market.FUTURES and client.oms_take_funding_events():
+                queue.put_nowait(("funding", []))
 
     async def _apply(self, queue: asyncio.Queue) -> None:
         while True:
@@ -190,6 +206,9 @@ class Stream:
             state.record(self.account_id, self.market, event=True)
             if kind == "balance":
                 await self._db(balances_changed, self.account_id, reports)
+                continue
+            if kind == "funding":
+                await self._db(funding_paid, self.account_id)
                 continue
             for vo in reports:
                 await self._db(apply_order_report, self.account_id, self.market, vo)

@@ -183,6 +183,9 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-sync-all": {"task": "orders.tasks.accounts_sync_all",
                           "schedule": float(os.environ.get("OMS_BALANCE_SYNC_SECONDS", "30")), "options": {"expires": 30}},
     "markets-sync-all": {"task": "orders.tasks.markets_sync_all", "schedule": 3600.0, "options": {"expires": 600}},
+    "accounts-funding-sync-all": {"task": "orders.tasks.accounts_funding_sync_all",
+                                  "schedule": float(os.environ.get("OMS_FUNDING_SYNC_SECONDS", "600")),
+                                  "options": {"expires": 300}},
 }
 # Operations: settle orders a crash left pending; compare open orders, balances and positions (report only).
 CELERY_BEAT_SCHEDULE.update({
@@ -217,6 +220,8 @@ OMS_SYNC_SWEEP_LIVE_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_LIVE_SECONDS"
 OMS_SYNC_SWEEP_MIN_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_MIN_SECONDS", "1"))
 OMS_SYNC_WEIGHT_SHARE = float(os.environ.get("OMS_SYNC_WEIGHT_SHARE", "0.2"))
 OMS_BALANCE_SYNC_MIN_SECONDS = float(os.environ.get("OMS_BALANCE_SYNC_MIN_SECONDS", "2"))  # between two after fills
+# USD-M funding payments (execution/funding.py): an account with none recorded is read this far back at first.
+OMS_FUNDING_LOOKBACK_HOURS = float(os.environ.get("OMS_FUNDING_LOOKBACK_HOURS", str(7 * 24)))
 OMS_TRADES_PAGE = int(os.environ.get("OMS_TRADES_PAGE", "1000"))  # trades per request (Binance's largest page)
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 OMS_WORKER_CONCURRENCY = int(os.environ.get("OMS_WORKER_CONCURRENCY", "2"))  # worker processes `up` starts

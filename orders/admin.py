@@ -8,7 +8,7 @@ from django.utils.timesince import timesince
 
 from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline, permission_check, report_each
 from orders import services, venue_requests
-from orders.models import OPEN_STATUSES, Fill, IdempotencyKey, Order, OrderEvent
+from orders.models import OPEN_STATUSES, Fill, FundingPayment, IdempotencyKey, Order, OrderEvent
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -96,6 +96,17 @@ class FillAdmin(ReadOnlyAdmin):
     search_fields = ["=trade_id", "=order__id", "=order__client_order_id", "=order__exchange_order_id"]
     list_select_related = ["account", "order"]
     date_hierarchy = "executed_at"
+
+
+@admin.register(FundingPayment)
+class FundingPaymentAdmin(ReadOnlyAdmin):
+    """USD-M funding paid (negative) or received, as the venue booked it; recorded by the workers, never edited."""
+
+    list_display = ["paid_at", "account", "symbol", "amount", "asset", "venue_id", "source"]
+    list_filter = ["account", "symbol", "source", "paid_at"]
+    search_fields = ["=venue_id", "=symbol"]
+    list_select_related = ["account"]
+    date_hierarchy = "paid_at"
 
 
 @admin.register(OrderEvent)

@@ -147,6 +147,35 @@ class Fill(models.Model):
         return f"fill {self.trade_id} {self.quantity}@{self.price}"
 
 
+class FundingPayment(models.Model):
+    """One USD-M funding payment as the venue booked it (Binance: an income row of type FUNDING_FEE): what the
+    account paid (negative) or received (positive) for its position in `symbol` at `paid_at`. Unique per (account,
+    venue id): recording it again, from a re-sync, a replayed stream event or reconciliation, is a no-op.
+    Append-only; only `orders.services.funding_record` writes it."""
+
+    class Source(models.TextChoices):
+        SYNC = "sync"
+        STREAM = "stream"
+        RECONCILE = "reconcile"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    symbol = models.CharField(max_length=32)  # exchange-native, e.g. BTCUSDT
+    venue_id = models.CharField(max_length=64, help_text="the venue's id of the payment (Binance: tranId)")
+    asset = models.CharField(max_length=16)
+    amount = models.DecimalField(**MONEY, help_text="received (positive) or paid (negative)")
+    paid_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SYNC)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "venue_id"], name="uniq_funding_venue_id")]
+        indexes = [models.Index(fields=["account", "-paid_at"], name="funding_account_time")]
+
+    def __str__(self) -> str:
+        return f"funding {self.symbol} {self.amount} {self.asset} at {self.paid_at:%Y-%m-%d %H:%M}"
+
+
 class TransactionId(models.Func):
     """The writing transaction's id (xid8, never wraps) as a bigint."""
 

@@ -50,6 +50,7 @@ class Drift(models.Model):
         FILL_MISSING = "fill_missing", "Venue trade missing from the ledger"
         BALANCE = "balance", "Balance differs"
         POSITION = "position", "Position differs"
+        FUNDING_MISSING = "funding_missing", "Venue funding payment missing from the ledger"
 
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts")
     kind = models.CharField(max_length=32, choices=Kind.choices)

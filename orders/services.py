@@ -1,4 +1,4 @@
-"""The only writers of orders, fills, balances and positions.
+"""The only writers of orders, fills, funding payments, balances and positions.
 
 Each service runs in one transaction, locks the rows it changes (`orders.lock_objects`), appends an
 OrderEvent per change, and publishes the update after commit. Concurrency is settled by the
@@ -21,7 +21,7 @@ from infra.errors import Conflict, InvalidInput, NotFound, echo
 from orders import handoff, lifecycle, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
-from orders.models import Fill, Order, OrderEvent, Status
+from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from orders.selectors import order_get
 from venues.symbols import symbol_normalize
@@ -367,6 +367,44 @@ def positions_replace(*, account: str, positions: list[dict]) -> None:
                 stale.delete()
         Position.objects.bulk_create(objs, update_conflicts=True, unique_fields=["account", "market", "symbol"],
                                      update_fields=[*POSITION_FIELDS, "updated_at"])
+
+
+# ---------------------------------------------------------------- funding
+
+
+def _funding_row(row: dict) -> dict:
+    venue_id = str(row.get("venue_id") or "").strip()
+    if not venue_id or len(venue_id) > 64:
+        raise InvalidInput(f"every funding payment needs the venue's id (at most 64 characters), not {echo(venue_id)}",
+                           field="venue_id")
+    symbol = symbol_normalize(row.get("symbol") or "")
+    asset = (row.get("asset") or "").strip().upper()
+    if not symbol or not asset:
+        raise InvalidInput(f"funding payment {venue_id} needs a symbol and an asset", field="symbol" if not symbol else "asset")
+    paid_at = row.get("paid_at")
+    if not isinstance(paid_at, datetime) or timezone.is_naive(paid_at):
+        raise InvalidInput(f"funding payment {venue_id} needs paid_at as an aware datetime", field="paid_at")
+    return {"venue_id": venue_id, "symbol": symbol, "asset": asset, "amount": _finite(row.get("amount"), "amount"),
+            "paid_at": paid_at}
+
+
+def funding_record(*, account: str, payments: list[dict], source: str = FundingPayment.Source.SYNC) -> int:
+    """Record the venue's funding payments of one account (each: venue_id, symbol, asset, amount, paid_at). A payment
+    already recorded (same venue id) is left as it is, so a re-sync, a replayed stream event or reconciliation never
+    duplicates one, also when two of them run at once. Every row is checked before anything is written. Returns
+    how many were new."""
+    if source not in FundingPayment.Source.values:
+        raise InvalidInput(f"source must be one of {', '.join(FundingPayment.Source.values)}", field="source")
+    rows = [_funding_row(row) for row in payments]
+    acct = account_get(account)
+    created = 0
+    with transaction.atomic():
+        for row in rows:
+            venue_id = row.pop("venue_id")
+            _, new = FundingPayment.objects.get_or_create(account=acct, venue_id=venue_id,
+                                                          defaults={**row, "source": source})
+            created += new
+    return created
 
 
 # ---------------------------------------------------------------- submission and polling bookkeeping

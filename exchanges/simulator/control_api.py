@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 import orjson
 from aiohttp import web
 
+from . import funding
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT
 from .user_events import ACCOUNT_REASONS
 
@@ -189,6 +190,17 @@ def add_control_routes(app: web.Application, server) -> None:
         except ValueError as exc:
             raise BadControl(str(exc)) from None
 
+    async def settle_funding(request):
+        """A funding settlement now (venue time), at the rate premiumIndex publishes; `symbols` narrows it."""
+        data = await body(request)
+        symbols = data.get("symbols")
+        if symbols is not None:
+            if not isinstance(symbols, list):
+                raise BadControl("symbols must be a list of futures symbols")
+            symbols = {_symbol({"symbol": sym}, FUTURES) for sym in symbols}
+        rows = funding.settle(venue, venue.venue_now(), symbols)
+        return _json({"payments": [{**row, "api_key": key} for key, row in rows]})
+
     async def user_streams(request):
         return _json(server.streams.user.describe())
 
@@ -213,6 +225,24 @@ def add_control_routes(app: web.Application, server) -> None:
                 server.limiter.reset()
         return _json(vars(server.limiter.limits))
 
+    async def clock(request):
+        """Venue time (ages history, schedules funding): `speed` (the clock_speed knob) and/or `advance_ms`."""
+        if request.method == "POST":
+            data = await body(request)
+            speed, advance = data.get("speed"), data.get("advance_ms", 0)
+            if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float)):
+                raise BadControl("speed must be a number")
+            if isinstance(advance, bool) or not isinstance(advance, int) or advance < 0:
+                raise BadControl("advance_ms must be a non-negative integer")
+            try:
+                if speed is not None:
+                    venue.clock.set_speed(speed)  # checked first: a bad speed changes nothing
+            except ValueError as exc:
+                raise BadControl(str(exc)) from None
+            if advance:
+                venue.clock.advance(advance)
+        return _json(venue.clock.describe())
+
     async def snapshot(request):
         if not server.snapshot_path:
             raise BadControl("the venue was started without a snapshot file")
@@ -233,7 +263,10 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_post("/_venue/trickle/random", trickle_flow)
     app.router.add_post("/_venue/trade-ids", trade_ids)
     app.router.add_get("/_venue/user-streams", user_streams)
+    app.router.add_post("/_venue/funding", settle_funding)
     app.router.add_post("/_venue/keys", add_key)
     app.router.add_get("/_venue/limits", limits)
     app.router.add_post("/_venue/limits", limits)
     app.router.add_post("/_venue/snapshot", snapshot)
+    app.router.add_get("/_venue/clock", clock)
+    app.router.add_post("/_venue/clock", clock)

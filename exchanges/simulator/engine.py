@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from . import matching, refusals
+from . import funding, income, matching, refusals
 from .book import Book, round_to
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
 from .tape import PublicTrade, Tape
+from .venue_clock import VenueClock
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
@@ -96,7 +97,9 @@ def now_ms() -> int:
 class Venue:
     def __init__(self, seed: int = 1, keys: dict[str, str] | None = None):
         self.rng = random.Random(seed)
+        self.seed = seed
         self.skew_ms = 0
+        self.clock = VenueClock()
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -118,6 +121,9 @@ class Venue:
         self.next_prevented_id: dict[tuple[str, str], int] = {}  # (market, symbol) -> next preventedMatchId
         self.prevented: dict[tuple[str, str], list[matching.PreventedMatch]] = {}
         self.taker_flow = matching.TakerFlow(seed=seed)  # random synthetic takers, off until configured
+        self.income: dict[str, list[dict]] = {}  # api key -> USD-M income rows, oldest first (income.py)
+        self.next_tran_id = 4_000_000_000 + random.Random(f"{seed}:tran").randrange(1_000_000)
+        self.funding_due = funding.next_funding_time(self.venue_now())
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -126,7 +132,17 @@ class Venue:
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
+        """The wire clock: wall time plus the `clock_skew_ms` fault; stamps answers, orders and trades."""
         return now_ms() + self.skew_ms
+
+    def venue_now(self) -> int:
+        """Venue time (ms), which ages history and schedules funding: runs `clock_speed` times as fast as the
+        wire clock and can be advanced (see venue_clock)."""
+        return self.clock.now_ms()
+
+    def venue_age_ms(self, wire_ms: int) -> int:
+        """How much venue time has passed since the wire timestamp `wire_ms` (an order's or trade's time)."""
+        return self.clock.now_ms() - self.clock.at(wire_ms - self.skew_ms)
 
     def add_key(self, api_key: str, secret: str) -> Account:
         account = self.accounts.get(api_key)
@@ -147,6 +163,8 @@ class Venue:
             if account.wallet.get(asset, ZERO) + amount < 0:
                 raise ValueError("funding would make the wallet balance negative")
             account.wallet[asset] = account.wallet.get(asset, ZERO) + amount
+            if reason in (None, "DEPOSIT", "WITHDRAW"):
+                income.record(self, api_key, "TRANSFER", amount, asset)
         account.update_time = self.now()
         self.dirty = True
         for listener in self.fund_listeners:
@@ -173,6 +191,7 @@ class Venue:
             self.match_resting(market, symbol, t)
         self.taker_flow.step(self, t)
         self.liquidate()
+        funding.settle_due(self)
 
     def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
         book = self.book(market, symbol)
@@ -507,6 +526,11 @@ class Venue:
         trade = Trade(order.market, order.symbol, trade_id, order.order_id, account.api_key, order.side,
                       price, qty, commission, asset, t, is_maker, realized)
         self.trades.setdefault((order.market, account.api_key, order.symbol), []).append(trade)
+        if order.market == FUTURES:
+            if realized:
+                income.record(self, account.api_key, "REALIZED_PNL", realized, asset, order.symbol, str(trade.trade_id))
+            if commission:
+                income.record(self, account.api_key, "COMMISSION", -commission, asset, order.symbol, str(trade.trade_id))
         if order.status == "FILLED":
             self._release(order, account)
         self.dirty = True
@@ -525,7 +549,8 @@ class Venue:
         else:
             closing = min(abs(signed_qty), abs(pos.amt))
             direction = 1 if pos.amt > 0 else -1
-            realized = closing * (price - pos.entry) * direction
+            # booked to 8 decimals, like the commission: the wallet never holds more
+            realized = round_to(closing * (price - pos.entry) * direction, FEE_UNIT)
             pos.realized += realized
             pos.amt += signed_qty
             if pos.amt == 0:
@@ -765,11 +790,15 @@ class Venue:
             "next_order_id": {f"{m}:{s}": v for (m, s), v in self.next_order_id.items()},
             "next_trade_id": {f"{m}:{s}": v for (m, s), v in self.next_trade_id.items()},
             "next_prevented_id": {f"{m}:{s}": v for (m, s), v in self.next_prevented_id.items()},
+            "income": self.income, "next_tran_id": self.next_tran_id,
+            "clock": self.clock.state(),
         }
 
     def restore(self, state: dict) -> None:
         """Read a snapshot back. Only keys configured now come back (with their orders and trades): a key
         dropped from the configuration, or the loopback demo key, must not be revived by an old file."""
+        self.clock.restore(state.get("clock"))
+        self.funding_due = funding.next_funding_time(self.venue_now())  # no settlements for the time it was down
         for name, b in state["books"].items():
             m, s = name.split(":")
             if (m, s) in self.books:
@@ -796,3 +825,5 @@ class Venue:
             for name, v in state.get(field_name, {}).items():
                 m, s = name.split(":")
                 target[(m, s)] = max(target.get((m, s), 0), v)
+        self.income = {k: rows for k, rows in state.get("income", {}).items() if k in self.accounts}
+        self.next_tran_id = max(self.next_tran_id, state.get("next_tran_id", 0))

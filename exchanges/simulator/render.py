@@ -2,6 +2,7 @@
 import zlib
 from decimal import Decimal
 
+from . import funding
 from .engine import FEES, Order, Trade, Venue
 from .instruments import FUTURES, INSTRUMENTS, SPOT, brackets_for
 from .wallets import Account
@@ -51,10 +52,12 @@ def spot_cancel(o: Order, cancel_id: str) -> dict:
     return body
 
 
-def futures_order(o: Order) -> dict:
+def futures_order(o: Order, answer: str = "query") -> dict:
+    """As Binance answers it: a new order's or a cancel's answer (`answer` "new"/"cancel") carries `cumQty` and no
+    `time`; a query's (GET order, openOrders, allOrders) `time` and no `cumQty`."""
     avg = (o.cum_quote / o.executed_qty) if o.executed_qty else Decimal(0)
     places = INSTRUMENTS[FUTURES][o.symbol].price_precision
-    return {
+    body = {
         "orderId": o.order_id, "symbol": o.symbol, "status": o.status, "clientOrderId": o.client_order_id,
         "price": s(o.price, places), "avgPrice": s(avg, max(places, 5)), "origQty": s(o.orig_qty, 3),
         "executedQty": s(o.executed_qty, 3), "cumQty": s(o.executed_qty, 3), "cumQuote": s(o.cum_quote, 5),
@@ -63,6 +66,8 @@ def futures_order(o: Order) -> dict:
         "priceProtect": False, "origType": o.type, "priceMatch": "NONE", "selfTradePreventionMode": o.stp_mode,
         "goodTillDate": 0, "time": o.time, "updateTime": o.update_time,
     }
+    del body["time" if answer in ("new", "cancel") else "cumQty"]
+    return body
 
 
 def spot_trade(t: Trade) -> dict:
@@ -79,7 +84,7 @@ def futures_trade(t: Trade) -> dict:
     return {
         "buyer": t.side == "BUY", "commission": s(t.commission), "commissionAsset": t.commission_asset,
         "id": t.trade_id, "maker": t.is_maker, "orderId": t.order_id, "price": s(t.price, places),
-        "qty": s(t.qty, 3), "quoteQty": s(t.price * t.qty, 5), "realizedPnl": s(t.realized_pnl),
+        "qty": s(t.qty, 3), "quoteQty": s(t.price * t.qty, 5), "realizedPnl": s(t.realized_pnl), "marginAsset": "USDT",
         "side": t.side, "positionSide": "BOTH", "symbol": t.symbol, "time": t.time,
     }
 
@@ -191,6 +196,7 @@ def depth(venue: Venue, market: str, symbol: str, limit: int) -> dict:
 
 def premium_index(venue: Venue, symbol: str) -> dict:
     mark = venue.books[(FUTURES, symbol)].mid
+    rate, next_time = funding.published(venue, symbol, venue.venue_now())  # what the next settlement pays
     return {"symbol": symbol, "markPrice": s(mark), "indexPrice": s(mark), "estimatedSettlePrice": s(mark),
-            "lastFundingRate": "0.00010000", "interestRate": "0.00010000",
-            "nextFundingTime": (venue.now() // 28_800_000 + 1) * 28_800_000, "time": venue.now()}
+            "lastFundingRate": s(rate), "interestRate": "0.00010000", "nextFundingTime": next_time,
+            "time": venue.now()}

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import matching, refusals, render
+from . import income, matching, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
@@ -140,14 +140,14 @@ def futures_new_order(ctx):
     if resp_type not in ("ACK", "RESULT"):
         raise refusals.illegal_chars("newOrderRespType", "ACK|RESULT")
     accepted, order, _ = ctx.venue.place_futures(ctx.account, ctx.params)
-    return render.futures_order(accepted if resp_type == "ACK" else order)
+    return render.futures_order(accepted if resp_type == "ACK" else order, "new")
 
 
 def futures_get_order(ctx):
     return render.futures_order(ctx.venue.find_order(FUTURES, ctx.account, ctx.params, refusals.order_missing()))
 
 
-def futures_cancel(ctx): return render.futures_order(ctx.venue.cancel(FUTURES, ctx.account, ctx.params))
+def futures_cancel(ctx): return render.futures_order(ctx.venue.cancel(FUTURES, ctx.account, ctx.params), "cancel")
 
 
 def futures_cancel_all(ctx):
@@ -168,6 +168,7 @@ def position_risk(ctx):
     symbol = ctx.params.get("symbol") and ctx.venue.instrument(FUTURES, ctx.params["symbol"]).symbol
     return render.position_risk(ctx.venue, ctx.account, symbol)
 def dual_side(ctx): return {"dualSidePosition": False}
+def income_history(ctx): return income.history(ctx.venue, ctx.account.api_key, ctx.params)
 def listen_key_new(ctx): return {"listenKey": ctx.streams.user.new_listen_key(ctx.account.api_key)}
 def listen_key_keep(ctx): return {"listenKey": ctx.streams.user.keep_alive(ctx.account.api_key)}
 def listen_key_close(ctx):
@@ -224,6 +225,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/leverage"): Route(leverage, FUTURES, 1, signed=True),
     ("GET", "/fapi/v1/leverageBracket"): Route(leverage_bracket, FUTURES, 1, signed=True),
     ("GET", "/fapi/v1/positionSide/dual"): Route(dual_side, FUTURES, 30, signed=True),
+    ("GET", "/fapi/v1/income"): Route(income_history, FUTURES, 30, signed=True),
     ("POST", "/fapi/v1/listenKey"): Route(listen_key_new, FUTURES, 1, keyed=True),
     ("PUT", "/fapi/v1/listenKey"): Route(listen_key_keep, FUTURES, 1, keyed=True),
     ("DELETE", "/fapi/v1/listenKey"): Route(listen_key_close, FUTURES, 1, keyed=True),

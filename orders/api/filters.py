@@ -10,7 +10,7 @@ from accounts.models import Balance, Market, Position
 from accounts.selectors import account_get
 from exchanges.models import Instrument
 from infra.errors import ServiceError
-from orders.models import Fill, Order, Side, Status
+from orders.models import Fill, FundingPayment, Order, Side, Status
 from orders.selectors import order_filter
 from venues.symbols import symbol_normalize
 
@@ -113,6 +113,17 @@ class FillFilter(df.FilterSet):
     class Meta:
         model = Fill
         fields = ["account", "market", "symbol", "order", "executed_after", "executed_before"]
+
+
+class FundingFilter(df.FilterSet):
+    account = AccountFilter()
+    symbol = SymbolFilter()
+    paid_after = UtcDateTimeFilter(field_name="paid_at", lookup_expr="gte")
+    paid_before = UtcDateTimeFilter(field_name="paid_at", lookup_expr="lt")
+
+    class Meta:
+        model = FundingPayment
+        fields = ["account", "symbol", "paid_after", "paid_before"]
 
 
 class BalanceFilter(df.FilterSet):

@@ -12,7 +12,7 @@ from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import position_figures, position_last_price_lookup
 from exchanges.models import Instrument
 from orders.api.fields import Money
-from orders.models import Fill, Order, OrderEvent, OrderType, Side, TimeInForce
+from orders.models import Fill, FundingPayment, Order, OrderEvent, OrderType, Side, TimeInForce
 
 # ---- input ----------------------------------------------------------------------------------------
 
@@ -117,6 +117,16 @@ class FillSerializer(serializers.ModelSerializer):
         model = Fill
         fields = ["id", "order_id", "account", "market", "symbol", "side", "trade_id", "price", "quantity", "fee",
                   "fee_asset", "is_maker", "executed_at"]
+        read_only_fields = fields
+
+
+class FundingPaymentSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.name")
+    amount = Money()
+
+    class Meta:
+        model = FundingPayment
+        fields = ["id", "account", "symbol", "asset", "amount", "paid_at", "venue_id", "source"]
         read_only_fields = fields
 
 

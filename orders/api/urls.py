@@ -6,6 +6,7 @@ from orders.api import stream, views
 router = DefaultRouter()
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("fills", views.FillViewSet, basename="fill")
+router.register("funding", views.FundingViewSet, basename="funding")
 router.register("balances", views.BalanceViewSet, basename="balance")
 router.register("positions", views.PositionViewSet, basename="position")
 router.register("accounts", views.AccountViewSet, basename="account")

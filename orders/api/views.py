@@ -19,7 +19,7 @@ from infra import pubsub
 from orders import reporting, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s
-from orders.models import Fill, Order, Status
+from orders.models import Fill, FundingPayment, Order, Status
 from orders.selectors import order_list
 from orders.venue_wait import order_answered
 from venues.symbols import symbol_normalize
@@ -120,6 +120,20 @@ class FillViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     def scoped_queryset(self, user):
         return Fill.objects.filter(account__in=accounts_for_user(user)).select_related("account", "order")
+
+
+@extend_schema_view(list=extend_schema(
+    summary="USD-M funding payments", description="Paid (negative) or received (positive) per account, symbol and "
+    "funding time, as the venue booked them (Binance: income type FUNDING_FEE). Newest first."))
+class FundingViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = FundingPayment
+    serializer_class = s.FundingPaymentSerializer
+    filterset_class = filters.FundingFilter
+    ordering_fields = ["paid_at"]
+    ordering = "-paid_at"
+
+    def scoped_queryset(self, user):
+        return FundingPayment.objects.filter(account__in=accounts_for_user(user)).select_related("account")
 
 
 @extend_schema_view(list=extend_schema(summary="Balances per account and market (free, locked, total)"))

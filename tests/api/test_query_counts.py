@@ -18,6 +18,7 @@ BASELINES = {
     "/api/v1/orders/": 3,
     "/api/v1/orders/{id}/": 5,
     "/api/v1/fills/": 3,
+    "/api/v1/funding/": 3,
     "/api/v1/balances/": 3,
     "/api/v1/positions/": 3,
     "/api/v1/accounts/": 2,
@@ -37,6 +38,9 @@ def rows(account, n: int) -> None:
             "symbol": f"P{j}USDT", "side": "LONG", "size": Decimal(1), "entry_price": Decimal(1),
             "mark_price": Decimal(1), "unrealized_pnl": Decimal(0), "leverage": 1, "margin": Decimal(1)}
             for j in range(i + 1)])
+        order_services.funding_record(account=account.name, payments=[{
+            "venue_id": f"f-{account.name}-{i}", "symbol": "BTCUSDT", "asset": "USDT", "amount": Decimal("-0.1"),
+            "paid_at": order.created_at}])
     return order
 
 

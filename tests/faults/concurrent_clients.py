@@ -1,7 +1,9 @@
 """Scenario 15: eight clients place and cancel on one account at once, through the Python SDK over gRPC, while the
 market moves under their resting orders (random fills) and the venue loses a few answers and requests. At the end
 the ledger equals the venue exactly (I1–I5: statuses, filled quantities, fills by trade id) and the balances equal
-the venue's and reconcile to the sum of the fills and their fees. `run()` takes the duration: a few seconds in
+the venue's and reconcile to the sum of the fills and their fees. Beside them a futures desk holds a USD-M position
+through the OMS while the venue settles funding on it: every payment is in the ledger once, and the futures wallet
+moved by exactly the ledger's realized PnL less fees plus funding. `run()` takes the duration: a few seconds in
 `make test`, a minute in `make soak`."""
 from __future__ import annotations
 
@@ -16,9 +18,21 @@ import grpc
 from django.db import connection
 
 from orders.models import TERMINAL_STATUSES, Order
-from tests.faults.ledger_venue import fill_totals, ledger_balances, settle, venue_balances
+from tests.faults.ledger_venue import (
+    at_most_every,
+    compare,
+    fill_totals,
+    funding_sync,
+    futures_fill_totals,
+    futures_wallet,
+    ledger_balances,
+    ledger_funding,
+    settle,
+    venue_balances,
+    venue_funding,
+)
 from tests.fixtures.stack import OmsStack
-from tests.fixtures.worker import sync_balances
+from tests.fixtures.worker import sync_balances, sync_due
 from tests.waiting import wait_until
 
 D = Decimal
@@ -100,6 +114,46 @@ class Client(threading.Thread):
             self.mine.append(answer["order_id"])
 
 
+class FuturesDesk(threading.Thread):
+    """Beside the spot clients: holds a USD-M position through the OMS (opens it, trims and adds to it as its price
+    moves, so some trades realize PnL) while the venue settles funding on it every `funding_every` seconds, at
+    least once. Its orders are not among the spot intents; they are compared with the venue on their own."""
+
+    def __init__(self, stack: OmsStack, seconds: float, seed: int):
+        super().__init__(name="futures-desk", daemon=True)
+        self.stack, self.seconds, self.rng = stack, seconds, random.Random(seed)
+        self.control = stack.venue.control
+        self.settlements = 0
+        self.payments: dict[str, Decimal] = {}  # tranId -> amount, as the venue booked them for this key
+        self.error: BaseException | None = None
+
+    def _trade(self, client, side: str, quantity: Decimal) -> None:
+        client.place_order(SYMBOL, side, quantity, "MARKET", 0, market="futures",
+                           client_order_id=f"f15-{uuid.uuid4().hex[:20]}")
+
+    def run(self) -> None:
+        try:
+            deadline = time.monotonic() + self.seconds
+            funding_every = max(self.seconds / 4, 1.0)
+            with self.stack.client() as client:
+                self._trade(client, "BUY", D("0.010"))
+                next_funding = time.monotonic() + funding_every / 2
+                while time.monotonic() < deadline or not self.settlements:
+                    if time.monotonic() >= next_funding or time.monotonic() >= deadline:
+                        paid = [p for p in self.control.settle_funding() if p["api_key"] == self.stack.venue.api_key]
+                        self.payments.update((str(p["tranId"]), D(p["income"])) for p in paid)
+                        self.settlements += bool(paid)
+                        next_funding = time.monotonic() + funding_every
+                    mark = MID + self.rng.randint(-BAND, BAND) * TICK
+                    self.control.set_price(SYMBOL, mark, market="futures", freeze=True)
+                    self._trade(client, self.rng.choice(["SELL", "BUY"]), D("0.001") * self.rng.randint(1, 3))
+                    time.sleep(self.rng.uniform(*PAUSE_S))  # the desk's think time, not a wait for a condition
+        except BaseException as exc:  # noqa: BLE001 - reported by run()
+            self.error = exc
+        finally:
+            connection.close()
+
+
 def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15, trickle_per_min: float = 0) -> dict:
     """Trade for `seconds`, settle, check; returns the figures (asserts the invariants and the balances).
     `trickle_per_min`: the venue's random synthetic takers partially fill resting orders meanwhile (off at the end,
@@ -108,7 +162,9 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15, tr
     venue.control.fund(venue.api_key, "spot", "USDT", 1_000_000)
     venue.control.fund(venue.api_key, "spot", "BTC", 20)
     venue.control.set_price(SYMBOL, MID, freeze=True)
+    venue.control.set_price(SYMBOL, MID, market="futures", freeze=True)
     before = venue_balances(venue)
+    wallet_before = futures_wallet(venue)
     venue.control.fault_counts(reset=True)
     venue.control.set_faults(**FAULTS)
     if trickle_per_min:
@@ -118,17 +174,19 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15, tr
     lock = threading.Lock()
     started = time.monotonic()
     team = [Client(stack, market, seed * 100 + i, started + seconds, lock) for i in range(clients)]
+    desk = FuturesDesk(stack, seconds, seed)
     market.thread.start()
+    desk.start()
     for client in team:
         client.start()
-    for client in team:
+    for client in [*team, desk]:
         client.join(seconds + 60)
     market.stopped.set()
     market.thread.join(5)
     traded_for = time.monotonic() - started
     taker_fills = venue.control.set_random_trickle(rate_per_min=0)["fills"]
     venue.control.clear_faults()
-    errors = [f"{c.name}: {c.error!r}" for c in team if c.error or c.is_alive()]
+    errors = [f"{c.name}: {c.error!r}" for c in [*team, desk] if c.error or c.is_alive()]
     assert not errors, errors
 
     result = settle(venue, account, window_ms=stack.window_ms, intents=stack.intents, timeout=90)
@@ -139,11 +197,25 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15, tr
         total_before, total_after = sum(before.get(asset, (0, 0))), sum(after.get(asset, (0, 0)))
         assert total_after - total_before == moved[asset], (asset, total_before, total_after, moved[asset])
 
+    # USD-M: the desk's orders and fills as the venue has them, every funding payment recorded once, and the futures
+    # wallet moved by exactly the realized PnL of the ledger's fills, less their fees, plus the ledger's funding.
+    futures = wait_until(lambda: compare(venue, account, window_ms=stack.window_ms, market="futures"), timeout=60,
+                         interval=0.2, tick=at_most_every(0.5, sync_due), what="futures ledger == venue")
+    assert desk.payments and desk.payments == venue_funding(venue)
+    payments = wait_until(lambda: (p := ledger_funding(account)) == desk.payments and p, timeout=60, interval=0.5,
+                          tick=at_most_every(3, lambda: funding_sync(account)), what="ledger funding == venue funding")
+    realized, fees = futures_fill_totals(account)
+    funded = sum(payments.values(), D(0))
+    wallet_after = futures_wallet(venue)
+    assert wallet_after - wallet_before == realized - fees + funded, (wallet_before, wallet_after, realized, fees, funded)
+
     tally = sum((c.tally for c in team), Counter())
     faults = venue.control.fault_counts()
     return {"seconds": round(traded_for, 1), "clients": clients, "orders placed": tally["placed"],
             "placements/s": round(tally["placed"] / traded_for, 1), "cancels": tally["cancels"],
             "cancels refused (already closed)": tally["cancels refused (already closed)"], "fills": result.fills,
             "synthetic taker fills": taker_fills, "price moves": market.moves, "faults injected": sum(faults.values()),
-            "rejected as never received": result.never_received, "duplicates found": result.duplicates,
-            "lost": result.lost}
+            "rejected as never received": result.never_received, "duplicates found": result.duplicates + futures.duplicates,
+            "lost": result.lost + futures.lost, "futures fills": futures.fills, "funding settlements": desk.settlements,
+            "funding payments": len(payments), "funding (USDT)": format(funded.normalize(), "f"),
+            "realized PnL (USDT)": format(realized.normalize(), "f")}

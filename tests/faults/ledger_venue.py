@@ -15,11 +15,11 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import Account, Balance
 from execution.venue_orders import NEVER_RECEIVED
-from orders.models import Fill, Order, Status
+from orders.models import Fill, FundingPayment, Order, Status
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
@@ -145,7 +145,7 @@ def _check_lookup(order: Order, audit: list[dict], window_ms: float, problem) ->
         problem(f"I5: {order.id} looked up {lookups[-1]['ts'] - sent_at} ms after it was sent, before {window_ms} ms")
 
 
-def _at_most_every(seconds: float, step):
+def at_most_every(seconds: float, step):
     """`step`, skipped when it ran less than `seconds` ago (a beat's pace, not one task per poll)."""
     last = [float("-inf")]
 
@@ -160,7 +160,7 @@ def settle(venue, account: Account, *, window_ms: float, intents: dict[str, str 
            timeout: float = 30.0, api_key: str | None = None) -> Comparison:
     """Wait (sending the beat's sync twice a second) until no order is pending and the ledger equals the venue;
     the comparison. On timeout it fails with the problems last seen."""
-    tick = _at_most_every(0.5, sync_due)
+    tick = at_most_every(0.5, sync_due)
     wait_until(lambda: not Order.objects.filter(account=account, status__in=PENDING).exists(), timeout=timeout,
                interval=0.05, tick=tick, what="no order pending")
     return wait_until(lambda: compare(venue, account, intents=intents, window_ms=window_ms, api_key=api_key),
@@ -188,3 +188,54 @@ def fill_totals(account: Account, market: str = "spot") -> Counter:
         moved[quote] -= sign * f.quantity * f.price
         moved[f.fee_asset] -= f.fee
     return moved
+
+
+def futures_wallet(venue) -> Decimal:
+    """The key's USD-M wallet balance (USDT) as the venue holds it."""
+    return D(venue.control.records(venue.api_key, "futures")["balances"].get("USDT", ["0", "0"])[0])
+
+
+def futures_fill_totals(account: Account) -> tuple[Decimal, Decimal]:
+    """(realized PnL, fees) of the account's USD-M fills: each symbol's fills folded in trade order into a one-way
+    position at its average entry price; a fill that reduces exposure realizes (price - entry) x quantity closed
+    (the other way round for a short), booked to 8 decimals as the venue books it."""
+    realized, fees = D(0), D(0)
+    by_symbol: dict[str, list[Fill]] = defaultdict(list)
+    for f in Fill.objects.filter(account=account, market="futures").select_related("order"):
+        by_symbol[f.symbol].append(f)
+        fees += f.fee
+    for fills in by_symbol.values():
+        amount, entry = D(0), D(0)
+        for f in sorted(fills, key=lambda f: int(f.trade_id)):
+            signed = f.quantity if f.order.side == "BUY" else -f.quantity
+            if amount == 0 or (amount > 0) == (signed > 0):
+                entry = (abs(amount) * entry + abs(signed) * f.price) / (abs(amount) + abs(signed))
+                amount += signed
+                continue
+            closing, direction = min(abs(signed), abs(amount)), (1 if amount > 0 else -1)
+            realized += (closing * (f.price - entry) * direction).quantize(D("0.00000001"), ROUND_HALF_UP)
+            flipped = (amount + signed) != 0 and ((amount + signed) > 0) != (amount > 0)
+            amount += signed
+            entry = D(0) if amount == 0 else f.price if flipped else entry
+    return realized, fees
+
+
+def ledger_funding(account: Account) -> dict[str, Decimal]:
+    """The account's funding payments in the ledger: venue id -> amount."""
+    return {p.venue_id: p.amount for p in FundingPayment.objects.filter(account=account)}
+
+
+def venue_funding(venue) -> dict[str, Decimal]:
+    """The key's funding payments as the venue booked them (its income history): tranId -> amount."""
+    from exchanges.simulator.testing import ccxt_client
+
+    exchange = ccxt_client(venue, venue.api_key, venue.secret)
+    rows = exchange.fapiPrivateGetIncome({"incomeType": "FUNDING_FEE", "limit": 1000})
+    return {str(r["tranId"]): D(r["income"]) for r in rows}
+
+
+def funding_sync(account: Account) -> None:
+    """What beat (and the USD-M stream's funding events) ask the worker for: the account's funding sync."""
+    from oms_project.celery import app
+
+    app.send_task("orders.tasks.account_funding_sync", args=[account.pk])

@@ -1,4 +1,5 @@
-"""Scenario 15 (tests/faults/concurrent_clients.py) for 5 s in `make test`; `make soak` runs it for 60 s."""
+"""Scenario 15 (tests/faults/concurrent_clients.py) for 5 s in `make test`; `make soak` runs it for 60 s. Its balance
+check includes USD-M funding: the futures wallet == its start + realized PnL - fees + funding, all from the ledger."""
 import pytest
 
 from tests.faults import concurrent_clients
@@ -12,3 +13,4 @@ def test_eight_clients_trading_on_one_account_leave_the_ledger_equal_to_the_venu
 
     assert figures["orders placed"] >= 8 and figures["fills"] > 0, figures
     assert figures["duplicates found"] == 0 and figures["lost"] == 0, figures
+    assert figures["funding settlements"] >= 1 and figures["funding payments"] >= 1, figures

@@ -20,6 +20,7 @@ def test_scenario_15_eight_clients_for_60_seconds(oms_stack, soak_figures):
     soak_figures.update(concurrent_clients.run(oms_stack, seconds=60, trickle_per_min=120))
 
     assert soak_figures["duplicates found"] == 0 and soak_figures["lost"] == 0
+    assert soak_figures["funding settlements"] >= 3 and soak_figures["funding payments"] >= 3
 
 
 def test_state_machine_long(oms_stack, soak_figures):

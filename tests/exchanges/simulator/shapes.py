@@ -31,16 +31,17 @@ SPOT_ACCOUNT = {
     "commissionRates": {"maker": "dec", "taker": "dec"},
     "balances": [{"asset": "str", "free": "dec", "locked": "dec"}],
 }
-FUTURES_ORDER = {
+FUTURES_ORDER = {  # a query's answer (GET order, openOrders, allOrders)
     "orderId": "int", "symbol": "str", "status": "str", "clientOrderId": "str", "price": "dec", "avgPrice": "dec",
-    "origQty": "dec", "executedQty": "dec", "cumQty": "dec", "cumQuote": "dec", "timeInForce": "str", "type": "str",
+    "origQty": "dec", "executedQty": "dec", "cumQuote": "dec", "timeInForce": "str", "type": "str",
     "reduceOnly": "bool", "closePosition": "bool", "side": "str", "positionSide": "str", "stopPrice": "dec",
     "workingType": "str", "priceProtect": "bool", "origType": "str", "time": "ms", "updateTime": "ms",
 }
+FUTURES_NEW_ORDER = {**{k: v for k, v in FUTURES_ORDER.items() if k != "time"}, "cumQty": "dec"}  # POST and DELETE
 FUTURES_TRADE = {
     "buyer": "bool", "commission": "dec", "commissionAsset": "str", "id": "int", "maker": "bool", "orderId": "int",
-    "price": "dec", "qty": "dec", "quoteQty": "dec", "realizedPnl": "dec", "side": "str", "positionSide": "str",
-    "symbol": "str", "time": "ms",
+    "price": "dec", "qty": "dec", "quoteQty": "dec", "realizedPnl": "dec", "marginAsset": "str", "side": "str",
+    "positionSide": "str", "symbol": "str", "time": "ms",
 }
 FUTURES_ACCOUNT = {
     "totalInitialMargin": "dec", "totalMaintMargin": "dec", "totalWalletBalance": "dec",

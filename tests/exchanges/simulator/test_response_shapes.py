@@ -82,7 +82,7 @@ def test_futures_order_endpoint_shapes(venue_exchange, venue):
     check(venue_exchange.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": 10}), shapes.LEVERAGE, "leverage")
     filled = venue_exchange.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01",
                                                   "newOrderRespType": "RESULT"})
-    check(filled, shapes.FUTURES_ORDER, "POST order")
+    check(filled, shapes.FUTURES_NEW_ORDER, "POST order")
     resting = venue_exchange.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
                                                    "quantity": "0.01", "price": "90000"})
 
@@ -95,8 +95,8 @@ def test_futures_order_endpoint_shapes(venue_exchange, venue):
     assert account["positions"]
     check_rows(venue_exchange.fapiPrivateV3GetPositionRisk({}), shapes.POSITION_RISK, "positionRisk v3")
     check_rows(venue_exchange.fapiPrivateGetLeverageBracket({}), shapes.LEVERAGE_BRACKET, "leverageBracket")
-    check(venue_exchange.fapiPrivateDeleteOrder({"symbol": "BTCUSDT", "orderId": resting["orderId"]}), shapes.FUTURES_ORDER,
-          "DELETE order")
+    check(venue_exchange.fapiPrivateDeleteOrder({"symbol": "BTCUSDT", "orderId": resting["orderId"]}),
+          shapes.FUTURES_NEW_ORDER, "DELETE order")
 
 
 @pytest.mark.parametrize("method, params, shape, many", [

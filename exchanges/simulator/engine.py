@@ -9,11 +9,12 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from . import refusals
 from .book import Book, round_to
+from .fees import DEFAULT_FEES, FeeSchedule
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
-FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
+FEES = DEFAULT_FEES  # (maker, taker) per market; per key through `Venue.fees`
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 FEE_UNIT = Decimal("0.00000001")
@@ -109,6 +110,8 @@ class Venue:
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
         self.fund_listeners: list = []  # called with (market, api key, asset, amount, reason) on every funding
+        self.fees = FeeSchedule()
+        self.market_data = None  # public trades and candles (market_data.MarketData), set by the server
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -457,7 +460,7 @@ class Venue:
         t = self.now()
         key = (order.market, order.symbol)
         self.next_trade_id[key] += 1
-        rate = FEES[order.market][0 if is_maker else 1]
+        rate = self.fees.rate(account.api_key, order.market, order.symbol, is_maker)
         realized = ZERO
         if order.market == SPOT:
             base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)

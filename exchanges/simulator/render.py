@@ -182,9 +182,3 @@ def depth(venue: Venue, market: str, symbol: str, limit: int) -> dict:
         body.update({"E": venue.now(), "T": venue.now()})
     return body
 
-
-def premium_index(venue: Venue, symbol: str) -> dict:
-    mark = venue.books[(FUTURES, symbol)].mid
-    return {"symbol": symbol, "markPrice": s(mark), "indexPrice": s(mark), "estimatedSettlePrice": s(mark),
-            "lastFundingRate": "0.00010000", "interestRate": "0.00010000",
-            "nextFundingTime": (venue.now() // 28_800_000 + 1) * 28_800_000, "time": venue.now()}

@@ -76,8 +76,7 @@ class VenueControl:
     def set_fees(self, api_key: str, maker, taker, market: str = "spot", symbol: str | None = None) -> dict:
         """This key's maker/taker rates (fractions: 0.001 is 0.1 %) on `market`, for one symbol or all: charged on
         its fills from now on and answered by /sapi/v1/asset/tradeFee and /fapi/v1/commissionRate."""
-        payload = {"api_key": api_key, "market": market, "maker": str(Decimal(str(maker))),
-                   "taker": str(Decimal(str(taker)))}
+        payload = {"api_key": api_key, "market": market, "maker": str(maker), "taker": str(taker)}
         if symbol is not None:
             payload["symbol"] = symbol
         return self._call("POST", "fees", json=payload)

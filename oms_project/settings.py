@@ -217,6 +217,7 @@ OMS_SYNC_SWEEP_LIVE_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_LIVE_SECONDS"
 OMS_SYNC_SWEEP_MIN_SECONDS = float(os.environ.get("OMS_SYNC_SWEEP_MIN_SECONDS", "1"))
 OMS_SYNC_WEIGHT_SHARE = float(os.environ.get("OMS_SYNC_WEIGHT_SHARE", "0.2"))
 OMS_BALANCE_SYNC_MIN_SECONDS = float(os.environ.get("OMS_BALANCE_SYNC_MIN_SECONDS", "2"))  # between two after fills
+OMS_CANDLES_CACHE_SECONDS = float(os.environ.get("OMS_CANDLES_CACHE_SECONDS", "2"))  # REST/gRPC candles from the venue
 OMS_TRADES_PAGE = int(os.environ.get("OMS_TRADES_PAGE", "1000"))  # trades per request (Binance's largest page)
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 OMS_WORKER_CONCURRENCY = int(os.environ.get("OMS_WORKER_CONCURRENCY", "2"))  # worker processes `up` starts

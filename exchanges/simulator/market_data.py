@@ -34,6 +34,8 @@ class MarketData:
         self.tape = Tape(seed, keys)
         self.candles = Candles(seed, venue.now(), {k: b.mid for k, b in venue.books.items()})
         self.tape.listeners.append(self._on_print)
+        self._memo_tick, self._memo = -1, {}  # stream payloads of the current tick
+        self._kline_open: dict[tuple[str, str, str], int] = {}  # the open time of each kline stream's last push
         venue.listeners.append(self._on_order_event)
 
     # ---- feeding ----
@@ -99,6 +101,16 @@ class MarketData:
 
     def stream_payloads(self, market: str, symbol: str, channel: str, now: int, ticks: int,
                         fresh: list[tuple[tuple[str, str], PublicTrade]]) -> list[dict]:
+        """One tick's messages of one stream, the same for every connection that subscribed to it."""
+        if ticks != self._memo_tick:
+            self._memo_tick, self._memo = ticks, {}
+        key = (market, symbol, channel)
+        if key not in self._memo:
+            self._memo[key] = self._payloads(market, symbol, channel, now, ticks, fresh)
+        return self._memo[key]
+
+    def _payloads(self, market: str, symbol: str, channel: str, now: int, ticks: int,
+                  fresh: list[tuple[tuple[str, str], PublicTrade]]) -> list[dict]:
         key = (market, symbol)
         if channel == "trade":
             return [self._trade_event(market, symbol, t, now) for k, t in fresh if k == key]
@@ -110,15 +122,18 @@ class MarketData:
                     out.append({"e": "aggTrade", "E": now, "s": symbol, **self.agg_row(market, symbol, agg)})
             return out
         interval = channel.removeprefix("kline_")
-        if channel.startswith("kline_") and interval in INTERVALS and ticks % KLINE_PUSH_TICKS == 0:
-            start = open_time(interval, now)
-            out = []
-            if now - start < 1000 + KLINE_PUSH_TICKS * 200:  # a candle closed since the last push: its final state
-                previous = open_time(interval, start - 1)
-                out.append(self._kline_event(market, symbol, interval, previous, now, closed=True))
+        if not channel.startswith("kline_") or interval not in INTERVALS:
+            return []
+        start = open_time(interval, now)
+        previous = self._kline_open.get((market, symbol, interval))
+        out = []
+        if previous is not None and previous != start and previous == open_time(interval, start - 1):
+            # the candle pushed last has closed since: its final state, once
+            out.append(self._kline_event(market, symbol, interval, previous, now, closed=True))
+        if previous != start or ticks % KLINE_PUSH_TICKS == 0:
+            self._kline_open[(market, symbol, interval)] = start
             out.append(self._kline_event(market, symbol, interval, start, now, closed=False))
-            return [e for e in out if e is not None]
-        return []
+        return [e for e in out if e is not None]
 
     def _trade_event(self, market: str, symbol: str, t: PublicTrade, now: int) -> dict:
         row = self.trade_row(market, symbol, t)

@@ -57,3 +57,18 @@ def test_watch_ohlcv_streams_the_open_candle_as_rest_has_it(venue, unified):
 
     assert streamed in rest[-2:]  # the same candle (the minute may have turned since: then it was the one before)
     assert hourly == rest_hourly
+
+
+def test_a_kline_stream_sends_a_closed_candle_once_then_the_next(venue):
+    market_data = venue.server.venue.market_data
+    now = venue.server.venue.now()
+    minute = now - now % 60_000
+
+    first = market_data.stream_payloads("spot", "XRPUSDT", "kline_1m", minute + 30_000, 10_001, [])
+    turned = market_data.stream_payloads("spot", "XRPUSDT", "kline_1m", minute + 60_001, 10_002, [])
+    later = market_data.stream_payloads("spot", "XRPUSDT", "kline_1m", minute + 61_000, 10_005, [])
+
+    assert [(e["k"]["t"], e["k"]["x"]) for e in first] == [(minute, False)]
+    assert [(e["k"]["t"], e["k"]["x"]) for e in turned] == [(minute, True), (minute + 60_000, False)]
+    assert [(e["k"]["t"], e["k"]["x"]) for e in later] == [(minute + 60_000, False)]
+    assert {"o", "h", "l", "c", "v", "n", "q", "V", "Q", "f", "L", "i", "T"} <= set(first[0]["k"])

@@ -83,6 +83,7 @@ def _read(account, ccxt_symbol: str, interval: str, since: int | None, limit: in
         raw = gateway.fetch_ohlcv(ccxt_symbol, interval, since, limit)
     except ccxt.BaseError as exc:
         log.warning("candles of %s from %s unavailable: %s", ccxt_symbol, account.name, exc)
-        raise Unavailable(f"the venue did not answer for candles: {type(exc).__name__}") from None
+        raise Unavailable(f"candles of {ccxt_symbol} are unavailable from {account.exchange} right now "
+                          f"({type(exc).__name__}); retry shortly") from None
     return [{"open_time": int(t), "close_time": _close_time(interval, int(t), duration), "open": _decimal(o), "high": _decimal(h),
              "low": _decimal(lo), "close": _decimal(c), "volume": _decimal(v)} for t, o, h, lo, c, v in raw]

@@ -95,3 +95,15 @@ def test_candles_are_in_the_openapi_schema(desk):
 
     operation = schema["paths"]["/api/v1/candles/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"exchange", "market", "symbol", "interval", "since", "limit"}
+
+
+def test_a_venue_outage_is_503_and_nothing_is_cached(desk, venue, venue_view):
+    venue.control.set_faults(error_count=1, error_kind="unavailable", endpoints=["GET /api/v3/klines"])
+
+    down = desk.get("/api/v1/candles/", {"symbol": "XRPUSDT", "interval": "1h", "limit": 3})
+    up = desk.get("/api/v1/candles/", {"symbol": "XRPUSDT", "interval": "1h", "limit": 3})
+
+    assert down.status_code == 503 and "XRP/USDT" in down.json()["error"]["message"]
+    assert up.status_code == 200
+    assert [r["open_time"] for r in up.json()] == \
+        [k[0] for k in venue_view.publicGetKlines({"symbol": "XRPUSDT", "interval": "1h", "limit": "3"})]

@@ -6,7 +6,7 @@ class ExchangesConfig(AppConfig):
     verbose_name = "Exchanges"
 
     def ready(self) -> None:
-        from exchanges import candles
+        from exchanges import ohlcv
         from infra import ports
 
-        ports.provide_candles(candles.candles_list)
+        ports.provide_candles(ohlcv.candles_list)

@@ -14,7 +14,7 @@ def provide_candles(reader: Callable[..., list[dict]]) -> None:
 
 
 def candles(**query) -> list[dict]:
-    """exchanges.candles.candles_list(**query): the venue's candles, cached briefly."""
+    """exchanges.ohlcv.candles_list(**query): the venue's candles, cached briefly."""
     if _candles is None:
         raise RuntimeError("no candle reader registered (exchanges is not in INSTALLED_APPS)")
     return _candles(**query)

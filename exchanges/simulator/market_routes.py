@@ -12,7 +12,7 @@ from . import refusals
 from .candles import INTERVALS, MINUTE
 from .funding_rates import FUNDING_INTERVAL_MS, funding_rate, funding_time_at_or_before, next_funding_time
 from .instruments import FUTURES, INSTRUMENTS, SPOT
-from .market_data import s
+from .public_data import s
 from .refusals import VenueError
 
 KLINE_LIMITS = {SPOT: 1000, FUTURES: 1500}

@@ -20,8 +20,8 @@ from . import market_routes, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
-from .market_data import MarketData
 from .privatefile import write_private
+from .public_data import MarketData
 from .refusals import VenueError
 from .streams import Streams
 from .weights import Limits, RateLimiter

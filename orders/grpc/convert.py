@@ -148,7 +148,7 @@ def balance_message(balance) -> oms_pb2.Balance:
 
 
 def candle_message(row: dict) -> oms_pb2.Candle:
-    """One candle of exchanges.candles (decimal strings) as doubles plus the exact strings."""
+    """One candle of exchanges.ohlcv (decimal strings) as doubles plus the exact strings."""
     return oms_pb2.Candle(
         open_time_ms=row["open_time"], close_time_ms=row["close_time"],
         open=float(row["open"]), high=float(row["high"]), low=float(row["low"]), close=float(row["close"]),

@@ -42,6 +42,9 @@ def test_python_sdk_and_cli(chart_stack, venue_view):
         since = client.get_candles("BTC/USDT", interval="1m", limit=5, since=candles[0]["open_time"])
         with pytest.raises(grpc.RpcError) as refused:
             client.get_candles("BTCUSDT", interval="7m")
+    with OMSClient(address) as anonymous, pytest.raises(grpc.RpcError) as unauthenticated:
+        anonymous.get_candles("BTCUSDT")
+    assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
     raw = venue_klines(venue_view, "BTCUSDT", "1h", 24)
     assert [c["open_time_ms"] for c in candles] == [k[0] for k in raw]

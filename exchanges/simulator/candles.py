@@ -326,12 +326,24 @@ class Candles:
         self.history = {k: History(seed, k[0], k[1], self.anchor, p) for k, p in prices.items()}
         self.trades = {k: LiveBars(self.anchor, p) for k, p in prices.items()}
         self.marks = {k: LiveBars(self.anchor, p) for k, p in prices.items()}
+        self._closed: dict[tuple, Bar | None] = {}  # history windows already built
 
     def first_open(self, key: tuple[str, str]) -> int:
         return self.history[key].start
 
     def window(self, key: tuple[str, str], a: int, b: int, now: int, mark: bool = False) -> Bar | None:
-        """One candle over [a, b): history, then live minutes; None before the history starts or after now."""
+        """One candle over [a, b): history, then live minutes; None before the history starts or after now.
+        Windows wholly before the anchor never change: they are kept once built."""
+        if b <= self.anchor:
+            hit = self._closed.get((key, a, b, mark))
+            if hit is None:
+                if len(self._closed) > 200_000:
+                    self._closed.clear()
+                hit = self._closed[(key, a, b, mark)] = self._window(key, a, b, now, mark)
+            return hit
+        return self._window(key, a, b, now, mark)
+
+    def _window(self, key: tuple[str, str], a: int, b: int, now: int, mark: bool) -> Bar | None:
         parts = self.history[key].cover(a, b) + (self.marks if mark else self.trades)[key].cover(a, b, now)
         if not parts:
             return None

@@ -19,7 +19,7 @@ from .book import round_to
 from .instruments import INSTRUMENTS
 from .refusals import VenueError
 
-KEEP = 20_000
+KEEP = 10_000  # about 80 minutes of the synthetic flow: more than aggTrades' one-hour window
 PRINT_CHANCE = 0.4  # of a synthetic print per tick and symbol (5 ticks a second: 2 a second)
 PRINT_LOTS = (0.01, 0.2)
 DEFAULT_LIMIT = 500

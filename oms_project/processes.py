@@ -25,6 +25,11 @@ class UpContext:
     var_dir: Path
     venue_api_key: str
     venue_secret: str
+    more_venue_keys: tuple[tuple[str, str], ...] = ()  # the other demo accounts' (key, secret)
+
+    def venue_keys_env(self) -> str:
+        """OMS_VENUE_KEYS for the venue: every demo account's key pair."""
+        return ",".join(f"{k}:{s}" for k, s in ((self.venue_api_key, self.venue_secret), *self.more_venue_keys))
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,9 @@ def _events_argv(ctx: UpContext) -> list[str]:
 
 def _venue_argv(ctx: UpContext) -> list[str]:
     host, port = host_port(settings.OMS_VENUE_ADDR)
-    return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"))
+    # other traders' takers partially fill resting orders now and then, as on a real venue (about 6 a minute per symbol)
+    return manage("run_venue", "--host", host, "--port", str(port), "--snapshot", str(ctx.var_dir / "venue.json"),
+                  "--trickle-rate", "6", "--trickle-fraction", "0.25")
 
 
 def _celery(*args: str) -> list[str]:
@@ -104,7 +111,7 @@ CHILDREN: list[Child] = [
         argv=_venue_argv,
         listens=lambda: settings.OMS_VENUE_ADDR,
         describe=lambda: f"local Binance-compatible venue http://{settings.OMS_VENUE_ADDR}",
-        env=lambda ctx: {"OMS_VENUE_KEYS": f"{ctx.venue_api_key}:{ctx.venue_secret}"},
+        env=lambda ctx: {"OMS_VENUE_KEYS": ctx.venue_keys_env()},
         enabled=lambda: (BASE_DIR / "exchanges" / "management" / "commands" / "run_venue.py").exists(),
     ),
     Child(

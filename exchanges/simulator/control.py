@@ -65,6 +65,18 @@ class VenueControl:
         return self._call("POST", "trickle", json={"symbol": symbol, "market": market, "side": side, "count": count,
                                                    "qty": str(Decimal(str(qty)))})
 
+    def set_random_trickle(self, rate_per_min: float | None = None, fraction: float | None = None,
+                           seed: int | None = None) -> dict:
+        """The seeded random trickle of synthetic takers (matching.TakerFlow): about `rate_per_min` takers a
+        minute on each symbol holding resting user orders, each taking up to `fraction` of the best one's
+        remaining quantity; 0 turns it off. Returns {rate_per_min, fraction, seed, fills}."""
+        payload = {k: v for k, v in (("rate_per_min", rate_per_min), ("fraction", fraction), ("seed", seed))
+                   if v is not None}
+        return self._call("POST", "trickle/random", json=payload)
+
+    def random_trickle(self) -> dict:
+        return self._call("GET", "trickle/random")
+
     def align_trade_ids(self, next_id: int | None = None, market: str | None = None) -> dict:
         """Every symbol's next trade id (of `market`, or both) becomes `next_id` (default: one past the highest
         used), so different symbols' trades carry the same ids; returns {market: {symbol: next id}}."""

@@ -141,6 +141,24 @@ def add_control_routes(app: web.Application, server) -> None:
             raise BadControl(f"symbol must be one of {sorted(INSTRUMENTS[market])}")
         return symbol
 
+    async def trickle_flow(request):
+        """The random trickle (matching.TakerFlow): GET reads it; POST `{rate_per_min, fraction, seed}` sets it."""
+        if request.method == "POST":
+            data = await body(request)
+            numbers = {}
+            for name in ("rate_per_min", "fraction", "seed"):
+                value = data.get(name)
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                    raise BadControl(f"{name} must be a number")
+                numbers[name] = value
+            if numbers["seed"] is not None and not isinstance(numbers["seed"], int):
+                raise BadControl("seed must be an integer")
+            try:
+                venue.taker_flow.configure(numbers["rate_per_min"], numbers["fraction"], numbers["seed"])
+            except ValueError as exc:
+                raise BadControl(str(exc)) from None
+        return _json(venue.taker_flow.describe())
+
     async def trickle(request):
         """`count` synthetic takers of `qty` on `side` (SELL meets resting BUYs) against resting user orders."""
         data = await body(request)
@@ -227,6 +245,8 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_post("/_venue/price", set_price)
     app.router.add_post("/_venue/fund", fund)
     app.router.add_post("/_venue/trickle", trickle)
+    app.router.add_get("/_venue/trickle/random", trickle_flow)
+    app.router.add_post("/_venue/trickle/random", trickle_flow)
     app.router.add_post("/_venue/trade-ids", trade_ids)
     app.router.add_post("/_venue/fees", fees)
     app.router.add_get("/_venue/user-streams", user_streams)

@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from . import refusals
+from . import matching, refusals
 from .book import Book, round_to
 from .fees import DEFAULT_FEES, FeeSchedule
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
+from .tape import PublicTrade, Tape
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = DEFAULT_FEES  # (maker, taker) per market; per key through `Venue.fees`
@@ -22,7 +23,8 @@ OPEN = ("NEW", "PARTIALLY_FILLED")
 DAY_MS = 86_400_000
 
 
-@dataclass(slots=True)
+# Each order is one object for its life: compare by identity, so removing one from a long resting list is cheap.
+@dataclass(slots=True, eq=False)
 class Order:
     market: str
     symbol: str
@@ -42,6 +44,9 @@ class Order:
     cum_quote: Decimal = ZERO
     status: str = "NEW"
     locked: Decimal = ZERO  # spot: funds still held for the unfilled part
+    stp_mode: str = matching.DEFAULT_STP  # selfTradePreventionMode (see matching)
+    prevented_match_id: int | None = None  # set once the order expired in a prevented self-trade
+    prevented_qty: Decimal = ZERO
 
     @property
     def remaining(self) -> Decimal:
@@ -78,7 +83,7 @@ class Trade:
 
 
 DECIMAL_FIELDS = {"price", "orig_qty", "orig_quote_qty", "executed_qty", "cum_quote", "locked", "qty",
-                  "commission", "realized_pnl"}
+                  "commission", "realized_pnl", "prevented_qty"}
 
 
 def _from_state(cls, s: dict):
@@ -110,8 +115,12 @@ class Venue:
         self.next_trade_id = {(m, s): 50_000_000 + self.rng.randrange(1_000_000) for m, s in self.books}
         self.listeners: list = []  # called with (order, exec type, trade or None) on every order event
         self.fund_listeners: list = []  # called with (market, api key, asset, amount, reason) on every funding
+        self.tape = Tape()  # every trade on the venue, public view (tape.py)
+        self.next_prevented_id: dict[tuple[str, str], int] = {}  # (market, symbol) -> next preventedMatchId
+        self.prevented: dict[tuple[str, str], list[matching.PreventedMatch]] = {}
+        self.taker_flow = matching.TakerFlow(seed=seed)  # random synthetic takers, off until configured
         self.fees = FeeSchedule()
-        self.market_data = None  # public trades and candles (market_data.MarketData), set by the server
+        self.market_data = None  # aggregate trades, candles and their streams (public_data.MarketData), set by the server
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -165,6 +174,7 @@ class Venue:
         for (market, symbol), book in self.books.items():
             book.step(t)
             self.match_resting(market, symbol, t)
+        self.taker_flow.step(self, t)
         self.liquidate()
 
     def set_price(self, market: str, symbol: str, price: Decimal, freeze: bool | None = None) -> None:
@@ -245,12 +255,13 @@ class Venue:
 
     # ---- order placement -----------------------------------------------------------------------
     def _new_order(self, market: str, instrument: Instrument, account: Account, cid: str, side: str, otype: str,
-                   tif: str, price: Decimal, qty: Decimal, quote_qty: Decimal, reduce_only: bool = False) -> Order:
+                   tif: str, price: Decimal, qty: Decimal, quote_qty: Decimal, reduce_only: bool = False,
+                   stp_mode: str = matching.DEFAULT_STP) -> Order:
         key = (market, instrument.symbol)
         self.next_order_id[key] += 1
         t = self.now()
         order = Order(market, instrument.symbol, self.next_order_id[key], cid, account.api_key, side, otype, tif,
-                      price, qty, quote_qty, t, t, reduce_only)
+                      price, qty, quote_qty, t, t, reduce_only, stp_mode=stp_mode)
         self.orders[(market, instrument.symbol, order.order_id)] = order
         self.account_orders.setdefault((market, account.api_key, instrument.symbol), []).append(order)
         self.client_ids[(market, account.api_key, instrument.symbol, cid)] = order
@@ -367,16 +378,18 @@ class Venue:
             if quote_qty is not None:
                 raise VenueError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
         self._check_filters(SPOT, instrument, otype, qty, price)
+        stp = matching.stp_mode(SPOT, params)
         cid = self.client_order_id(params, SPOT, account, instrument.symbol)
         limit = price if otype != "MARKET" else None
-        fills = self._sweep(book, side, qty, limit, quote_qty, instrument.step)
+        plan = matching.plan(self, SPOT, instrument, account.api_key, side, qty, limit, quote_qty, stp)
+        fills = plan.fills
         filled = sum((q for _, q in fills), ZERO)
         notional = (qty * price) if price is not None else (quote_qty if quote_qty is not None else sum((p * q for p, q in fills), ZERO))
         if otype == "MARKET" and qty is not None and not fills:
             notional = qty * (book.best_ask[0] if side == "BUY" else book.best_bid[0])
         if notional < instrument.min_notional:
             raise refusals.filter_failure("NOTIONAL")
-        if otype == "LIMIT_MAKER" and fills:
+        if otype == "LIMIT_MAKER" and plan.crosses:
             raise VenueError(-2010, "Order would immediately match and take.")
         base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
         if side == "BUY":
@@ -388,17 +401,16 @@ class Venue:
             if need > base[0]:
                 raise refusals.insufficient_balance()
         if tif == "FOK" and filled < qty:
-            fills = []
+            plan = matching.Plan()  # nothing trades, nothing is prevented: the order expires whole
         if otype == "MARKET" and quote_qty is not None:
             qty = filled
         order = self._new_order(SPOT, instrument, account, cid, side, otype, tif or ("GTC" if otype != "MARKET" else "GTC"),
-                                price or ZERO, qty, quote_qty or ZERO)
+                                price or ZERO, qty, quote_qty or ZERO, stp_mode=stp)
         if otype != "MARKET":  # limit orders hold their funds until filled or cancelled
             order.locked = need
             (quote if side == "BUY" else base)[0] -= need
             (quote if side == "BUY" else base)[1] += need
-        trades = [self._fill(order, account, p, q, is_maker=False) for p, q in fills]
-        self._consume(book, side, fills)
+        trades = matching.execute(self, order, plan)
         if order.is_open and (otype == "MARKET" or tif in ("IOC", "FOK")):
             self._close(order, account, "EXPIRED")
         elif order.is_open:
@@ -417,9 +429,11 @@ class Venue:
             raise VenueError(-1106, "Parameter 'price' sent when not required.")
         reduce_only = self.boolean(params, "reduceOnly")
         self._check_filters(FUTURES, instrument, otype, qty, price)
+        stp = matching.stp_mode(FUTURES, params)
         cid = self.client_order_id(params, FUTURES, account, instrument.symbol)
-        fills = self._sweep(book, side, qty, price, None, instrument.step)
-        if tif == "GTX" and fills:
+        plan = matching.plan(self, FUTURES, instrument, account.api_key, side, qty, price, None, stp)
+        fills = plan.fills
+        if tif == "GTX" and plan.crosses:
             raise VenueError(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")
         position = account.position(instrument.symbol)
         signed = qty if side == "BUY" else -qty
@@ -438,16 +452,9 @@ class Venue:
             if need > self.futures_available(account):
                 raise VenueError(-2019, "Margin is insufficient.")
         order = self._new_order(FUTURES, instrument, account, cid, side, otype, tif or "GTC", price or ZERO, qty, ZERO,
-                                reduce_only)
+                                reduce_only, stp_mode=stp)
         accepted = Order(**{s: getattr(order, s) for s in Order.__slots__})
-        trades = []
-        for p, q in fills:
-            if reduce_only:
-                q = min(q, abs(position.amt))
-            if q <= 0:
-                break
-            trades.append(self._fill(order, account, p, q, is_maker=False))
-        self._consume(book, side, fills)
+        trades = matching.execute(self, order, plan, reduce_to=position if reduce_only else None)
         if order.is_open and (otype == "MARKET" or tif == "IOC" or (reduce_only and position.amt == 0)):
             self._close(order, account, "EXPIRED")
         elif order.is_open:
@@ -455,11 +462,18 @@ class Venue:
         return accepted, order, trades
 
     # ---- fills ---------------------------------------------------------------------------------
-    def _fill(self, order: Order, account: Account, price: Decimal, qty: Decimal, is_maker: bool) -> Trade:
+    def _fill(self, order: Order, account: Account, price: Decimal, qty: Decimal, is_maker: bool,
+              trade_id: int | None = None) -> Trade:
+        """One side of a trade. `trade_id`: the other side's, when two user orders trade (one trade, one id)."""
         instrument = INSTRUMENTS[order.market][order.symbol]
         t = self.now()
         key = (order.market, order.symbol)
-        self.next_trade_id[key] += 1
+        if trade_id is None:
+            self.next_trade_id[key] += 1
+            trade_id = self.next_trade_id[key]
+            self.books[key].record_trade(price, qty)
+            self.tape.record(order.market, order.symbol,
+                             PublicTrade(trade_id, price, qty, t, is_buyer_maker=(order.side == "BUY") == is_maker))
         rate = self.fees.rate(account.api_key, order.market, order.symbol, is_maker)
         realized = ZERO
         if order.market == SPOT:
@@ -493,10 +507,9 @@ class Venue:
         order.status = "FILLED" if order.remaining <= 0 else "PARTIALLY_FILLED"
         order.update_time = t
         account.update_time = t
-        trade = Trade(order.market, order.symbol, self.next_trade_id[key], order.order_id, account.api_key, order.side,
+        trade = Trade(order.market, order.symbol, trade_id, order.order_id, account.api_key, order.side,
                       price, qty, commission, asset, t, is_maker, realized)
         self.trades.setdefault((order.market, account.api_key, order.symbol), []).append(trade)
-        self.books[key].record_trade(price, qty)
         if order.status == "FILLED":
             self._release(order, account)
         self.dirty = True
@@ -577,10 +590,9 @@ class Venue:
         maker_side = "BUY" if taker_side == "SELL" else "SELL"
         trades: list[Trade] = []
         for _ in range(count):
-            resting = [o for o in self.resting.get((market, instrument.symbol), []) if o.side == maker_side]
-            if not resting:
+            best = matching.best_resting(self.resting.get((market, instrument.symbol), []), maker_side)
+            if best is None:
                 break
-            best = max(resting, key=lambda o: (o.price if maker_side == "BUY" else -o.price, -o.time, -o.order_id))
             account = self.accounts[best.api_key]
             take = min(qty, best.remaining)
             if best.reduce_only:
@@ -755,6 +767,7 @@ class Venue:
             "trades": [t.state() for rows in self.trades.values() for t in rows],
             "next_order_id": {f"{m}:{s}": v for (m, s), v in self.next_order_id.items()},
             "next_trade_id": {f"{m}:{s}": v for (m, s), v in self.next_trade_id.items()},
+            "next_prevented_id": {f"{m}:{s}": v for (m, s), v in self.next_prevented_id.items()},
         }
 
     def restore(self, state: dict) -> None:
@@ -781,7 +794,8 @@ class Venue:
             t = _from_state(Trade, raw)
             if t.api_key in self.accounts:
                 self.trades.setdefault((t.market, t.api_key, t.symbol), []).append(t)
-        for field_name, target in (("next_order_id", self.next_order_id), ("next_trade_id", self.next_trade_id)):
-            for name, v in state[field_name].items():
+        for field_name, target in (("next_order_id", self.next_order_id), ("next_trade_id", self.next_trade_id),
+                                   ("next_prevented_id", self.next_prevented_id)):
+            for name, v in state.get(field_name, {}).items():
                 m, s = name.split(":")
                 target[(m, s)] = max(target.get((m, s), 0), v)

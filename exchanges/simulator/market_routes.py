@@ -64,20 +64,21 @@ def mark_price_klines(ctx): return _klines(ctx, mark=True)
 def trades(ctx):
     key = _key(ctx)
     md = ctx.venue.market_data
-    return [md.trade_row(*key, t) for t in md.tape.recent(key, ctx.params)]
+    return [md.trade_row(*key, t) for t in md.aggregates.recent(md.tape.trades.get(key, ()), ctx.params)]
 
 
 def historical_trades(ctx):
     key = _key(ctx)
     md = ctx.venue.market_data
     most, default = (1000, 500) if ctx.market == SPOT else (500, 100)
-    return [md.trade_row(*key, t) for t in md.tape.historical(key, ctx.params, ctx.venue.integer, most, default)]
+    rows = md.aggregates.historical(md.tape.trades.get(key, ()), ctx.params, ctx.venue.integer, most, default)
+    return [md.trade_row(*key, t) for t in rows]
 
 
 def agg_trades(ctx):
     key = _key(ctx)
     md = ctx.venue.market_data
-    return [md.agg_row(*key, a) for a in md.tape.aggregates(key, ctx.params, ctx.venue.integer)]
+    return [md.agg_row(*key, a) for a in md.aggregates.aggregates(key, ctx.params, ctx.venue.integer)]
 
 
 def _rate(value: Decimal) -> str:

@@ -1,15 +1,17 @@
-"""The venue's public market data: the tape (public_trades), the candles built from it, and the websocket
-payloads of `<symbol>@trade`, `@aggTrade` and `@kline_<interval>` with the same data as the REST answers.
+"""The venue's public market data over its one tape (tape.py): aggregate trades (public_trades), the candles
+built from the tape, and the websocket payloads of `<symbol>@trade`, `@aggTrade` and `@kline_<interval>` with the
+same data as the REST answers.
 
-`MarketData(venue, seed)` hooks itself to the engine's order events (every fill of an account goes on the tape)
-and is ticked with the venue (`on_tick`: the synthetic flow, mark-price samples)."""
+`MarketData(venue, seed)` listens to the venue's tape (every trade the engine records, and the synthetic flow's
+prints) and is ticked with the venue (`on_tick`: the synthetic flow, mark-price samples)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 from .candles import INTERVALS, Bar, Candles, next_open, open_time
 from .instruments import FUTURES, INSTRUMENTS, SPOT
-from .public_trades import AggTrade, PublicTrade, Tape
+from .public_trades import Aggregates, AggTrade
+from .tape import PublicTrade
 
 KLINE_PUSH_TICKS = 5  # kline streams push the open candle once a second (every fifth tick)
 
@@ -31,29 +33,23 @@ class MarketData:
         self.venue = venue
         self.seed = seed
         keys = list(venue.books)
-        self.tape = Tape(seed, keys)
+        self.tape = venue.tape  # the one place every trade is recorded
+        self.aggregates = Aggregates(seed, keys)
         self.candles = Candles(seed, venue.now(), {k: b.mid for k, b in venue.books.items()})
-        self.tape.listeners.append(self._on_print)
+        self.tape.listeners.append(self._on_record)
         self._memo_tick, self._memo = -1, {}  # stream payloads of the current tick
         self._kline_open: dict[tuple[str, str, str], int] = {}  # the open time of each kline stream's last push
-        venue.listeners.append(self._on_order_event)
 
     # ---- feeding ----
-    def _on_order_event(self, order, exec_type: str, trade) -> None:
-        if exec_type != "TRADE" or trade is None:
-            return
-        buyer_maker = (trade.side == "BUY") == trade.is_maker
-        taker = None if trade.is_maker else (order.market, order.order_id)
-        self.tape.print((trade.market, trade.symbol), trade.trade_id, trade.price, trade.qty, trade.time,
-                        buyer_maker, taker)
-
-    def _on_print(self, key: tuple[str, str], trade: PublicTrade) -> None:
-        self.candles.trades[key].add_trade(trade.time, trade.price, trade.qty, trade.buyer_maker, trade.trade_id)
+    def _on_record(self, market: str, symbol: str, trade: PublicTrade) -> None:
+        self.aggregates.on_record(market, symbol, trade)
+        self.candles.trades[(market, symbol)].add_trade(trade.time, trade.price, trade.qty, trade.is_buyer_maker,
+                                                        trade.trade_id)
 
     def on_tick(self) -> None:
         now = self.venue.now()
         for (market, symbol), book in self.venue.books.items():
-            self.tape.synthetic_print(market, symbol, book, self.venue.next_trade_id, now, self._better_resting)
+            self.aggregates.synthetic_print(self.venue, market, symbol, now, self._better_resting)
             if market == FUTURES:
                 self.candles.marks[(market, symbol)].add_sample(now, book.mid)
 
@@ -81,7 +77,7 @@ class MarketData:
     def trade_row(market: str, symbol: str, t: PublicTrade) -> dict:
         pp, qp, cp = places(market, symbol)
         row = {"id": t.trade_id, "price": s(t.price, pp), "qty": s(t.qty, qp), "quoteQty": s(t.price * t.qty, cp),
-               "time": t.time, "isBuyerMaker": t.buyer_maker}
+               "time": t.time, "isBuyerMaker": t.is_buyer_maker}
         if market == SPOT:
             row["isBestMatch"] = True
         return row
@@ -96,11 +92,11 @@ class MarketData:
         return row
 
     # ---- streams ----
-    def take_fresh(self) -> list[tuple[tuple[str, str], PublicTrade]]:
-        return self.tape.take_fresh()
+    def take_fresh(self) -> list[tuple[tuple[str, str], PublicTrade, AggTrade]]:
+        return self.aggregates.take_fresh()
 
     def stream_payloads(self, market: str, symbol: str, channel: str, now: int, ticks: int,
-                        fresh: list[tuple[tuple[str, str], PublicTrade]]) -> list[dict]:
+                        fresh: list[tuple[tuple[str, str], PublicTrade, AggTrade]]) -> list[dict]:
         """One tick's messages of one stream, the same for every connection that subscribed to it."""
         if ticks != self._memo_tick:
             self._memo_tick, self._memo = ticks, {}
@@ -110,15 +106,14 @@ class MarketData:
         return self._memo[key]
 
     def _payloads(self, market: str, symbol: str, channel: str, now: int, ticks: int,
-                  fresh: list[tuple[tuple[str, str], PublicTrade]]) -> list[dict]:
+                  fresh: list[tuple[tuple[str, str], PublicTrade, AggTrade]]) -> list[dict]:
         key = (market, symbol)
         if channel == "trade":
-            return [self._trade_event(market, symbol, t, now) for k, t in fresh if k == key]
+            return [self._trade_event(market, symbol, t, now) for k, t, _ in fresh if k == key]
         if channel == "aggTrade":
             out = []
-            for k, t in fresh:
-                agg = self.tape.agg_of(key, t.agg_id) if k == key else None
-                if agg is not None and agg.last_id == t.trade_id:  # once, with the whole aggregate
+            for k, t, agg in fresh:
+                if k == key and agg.last_id == t.trade_id:  # once, with the whole aggregate
                     out.append({"e": "aggTrade", "E": now, "s": symbol, **self.agg_row(market, symbol, agg)})
             return out
         interval = channel.removeprefix("kline_")
@@ -138,7 +133,7 @@ class MarketData:
     def _trade_event(self, market: str, symbol: str, t: PublicTrade, now: int) -> dict:
         row = self.trade_row(market, symbol, t)
         event = {"e": "trade", "E": now, "s": symbol, "t": t.trade_id, "p": row["price"], "q": row["qty"], "T": t.time,
-                 "m": t.buyer_maker}
+                 "m": t.is_buyer_maker}
         if market == SPOT:
             event["M"] = True
         else:

@@ -18,15 +18,19 @@ def spot_order(o: Order, with_time: bool = True) -> dict:
         "cummulativeQuoteQty": s(o.cum_quote), "status": o.status, "timeInForce": o.tif, "type": o.type,
         "side": o.side, "stopPrice": s(Decimal(0)), "icebergQty": s(Decimal(0)),
         "time": o.time, "updateTime": o.update_time, "isWorking": o.type != "MARKET",
-        "workingTime": o.time, "origQuoteOrderQty": s(o.orig_quote_qty), "selfTradePreventionMode": "EXPIRE_MAKER",
+        "workingTime": o.time, "origQuoteOrderQty": s(o.orig_quote_qty), "selfTradePreventionMode": o.stp_mode,
     }
+    if o.prevented_match_id is not None:  # expired in a prevented self-trade (EXPIRED_IN_MATCH)
+        body.update(preventedMatchId=o.prevented_match_id, preventedQuantity=s(o.prevented_qty))
     if not with_time:
         for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking"):
             del body[key]
     return body
 
 
-def spot_new_order(o: Order, trades: list[Trade], resp_type: str) -> dict:
+def spot_new_order(o: Order, trades: list[Trade], resp_type: str, prevented: list | None = None) -> dict:
+    """`prevented`: the self-trades this order's placement prevented (matching.PreventedMatch), listed in RESULT
+    and FULL answers as `preventedMatches`, as Binance does."""
     ack = {"symbol": o.symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_order_id,
            "transactTime": o.time}
     if resp_type == "ACK":
@@ -35,6 +39,8 @@ def spot_new_order(o: Order, trades: list[Trade], resp_type: str) -> dict:
     if resp_type == "FULL":
         body["fills"] = [{"price": s(t.price), "qty": s(t.qty), "commission": s(t.commission),
                           "commissionAsset": t.commission_asset, "tradeId": t.trade_id} for t in trades]
+    if prevented:
+        body["preventedMatches"] = [m.answer_row() for m in prevented]
     return body
 
 
@@ -54,7 +60,7 @@ def futures_order(o: Order) -> dict:
         "executedQty": s(o.executed_qty, 3), "cumQty": s(o.executed_qty, 3), "cumQuote": s(o.cum_quote, 5),
         "timeInForce": o.tif, "type": o.type, "reduceOnly": o.reduce_only, "closePosition": False,
         "side": o.side, "positionSide": "BOTH", "stopPrice": "0", "workingType": "CONTRACT_PRICE",
-        "priceProtect": False, "origType": o.type, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER",
+        "priceProtect": False, "origType": o.type, "priceMatch": "NONE", "selfTradePreventionMode": o.stp_mode,
         "goodTillDate": 0, "time": o.time, "updateTime": o.update_time,
     }
 

@@ -10,8 +10,10 @@ from .server import VenueServer, load_snapshot
 
 
 def build(*, seed: int = 1, keys: dict[str, str] | None = None, latency_ms: float = 0, control_token: str | None = None,
-          snapshot_path: str | None = None) -> VenueServer:
+          snapshot_path: str | None = None, trickle_rate: float = 0, trickle_fraction: float = 0.5) -> VenueServer:
+    """`trickle_rate`: synthetic takers a minute per symbol holding resting user orders (matching.TakerFlow)."""
     venue = Venue(seed=seed, keys=keys)
+    venue.taker_flow.configure(trickle_rate, trickle_fraction)
     load_snapshot(venue, snapshot_path)
     return VenueServer(venue, control_token=control_token or secrets.token_urlsafe(24), latency_ms=latency_ms,
                        snapshot_path=snapshot_path, seed=seed)

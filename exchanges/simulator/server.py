@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import market_routes, refusals, render
+from . import market_routes, matching, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
@@ -96,7 +96,8 @@ def spot_new_order(ctx):
     if resp_type not in ("ACK", "RESULT", "FULL"):
         raise refusals.illegal_chars("newOrderRespType", "ACK|RESULT|FULL")
     order, trades = ctx.venue.place_spot(ctx.account, ctx.params)
-    return render.spot_new_order(order, trades, resp_type)
+    prevented = [m for m in matching.prevented_for(ctx.venue, order) if m.taker_order_id == order.order_id]
+    return render.spot_new_order(order, trades, resp_type, prevented)
 
 
 def spot_get_order(ctx):

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import user_events
+from . import matching, user_events
 from .engine import Order, Trade, Venue
 from .faults import FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT
@@ -136,7 +136,8 @@ class UserStreams:
             return
         now = self.venue.now()
         if order.market == SPOT:
-            event = user_events.execution_report(order, exec_type, trade, now)
+            prevented = matching.prevented_for(self.venue, order)[-1:] if exec_type == "TRADE_PREVENTION" else []
+            event = user_events.execution_report(order, exec_type, trade, now, prevented[0] if prevented else None)
             instrument = INSTRUMENTS[SPOT][order.symbol]
             self._touch(SPOT, order.api_key, {instrument.base, instrument.quote})  # locks, releases and fills
         else:

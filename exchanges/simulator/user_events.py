@@ -15,8 +15,10 @@ ACCOUNT_REASONS = ("DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "WITHDRAW_REJE
                    "COIN_SWAP_WITHDRAW")
 
 
-def execution_report(o: Order, exec_type: str, t: Trade | None, now: int) -> dict:
-    return {
+def execution_report(o: Order, exec_type: str, t: Trade | None, now: int, prevented=None) -> dict:
+    """`prevented` (a matching.PreventedMatch): for TRADE_PREVENTION, the match that expired the order; its
+    conditional fields follow Binance's list (v, A, B, U, Cs, pl, pL, pY; u -1: no trade group)."""
+    report = {
         "e": "executionReport", "E": now, "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type,
         "f": o.tif, "q": s(o.orig_qty), "p": s(o.price), "P": s(ZERO), "F": s(ZERO), "g": -1,
         "C": o.client_order_id if exec_type == "CANCELED" else "", "x": exec_type, "X": o.status, "r": "NONE",
@@ -24,8 +26,15 @@ def execution_report(o: Order, exec_type: str, t: Trade | None, now: int) -> dic
         "n": s(t.commission if t else ZERO), "N": t.commission_asset if t else None, "T": o.update_time,
         "t": t.trade_id if t else -1, "I": 0, "w": o.is_open, "m": t.is_maker if t else False, "M": False,
         "O": o.time, "Z": s(o.cum_quote), "Y": s(t.price * t.qty if t else ZERO), "Q": s(o.orig_quote_qty),
-        "W": o.time, "V": "EXPIRE_MAKER",
+        "W": o.time, "V": o.stp_mode,
     }
+    if prevented is not None:
+        counter = prevented.maker_order_id if o.order_id == prevented.taker_order_id else prevented.taker_order_id
+        would = min(q for q in (prevented.taker_prevented_qty, prevented.maker_prevented_qty, o.prevented_qty) if q is not None)
+        report.update({"v": prevented.prevented_match_id, "A": s(o.prevented_qty), "B": s(o.prevented_qty), "u": -1,
+                       "U": counter, "Cs": o.symbol, "pl": s(would), "pL": s(prevented.price),
+                       "pY": s(would * prevented.price)})
+    return report
 
 
 def order_trade_update(o: Order, exec_type: str, t: Trade | None, now: int) -> dict:
@@ -37,7 +46,7 @@ def order_trade_update(o: Order, exec_type: str, t: Trade | None, now: int) -> d
         "n": s(t.commission if t else ZERO), "N": t.commission_asset if t else "USDT", "T": o.update_time,
         "t": t.trade_id if t else 0, "b": "0", "a": "0", "m": t.is_maker if t else False, "R": o.reduce_only,
         "wt": "CONTRACT_PRICE", "ot": o.type, "ps": "BOTH", "cp": False, "rp": s(t.realized_pnl if t else ZERO),
-        "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
+        "pP": False, "si": 0, "ss": 0, "V": o.stp_mode, "pm": "NONE", "gtd": 0,
     }}
 
 

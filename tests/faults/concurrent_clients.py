@@ -100,8 +100,10 @@ class Client(threading.Thread):
             self.mine.append(answer["order_id"])
 
 
-def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15) -> dict:
-    """Trade for `seconds`, settle, check; returns the figures (asserts the invariants and the balances)."""
+def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15, trickle_per_min: float = 0) -> dict:
+    """Trade for `seconds`, settle, check; returns the figures (asserts the invariants and the balances).
+    `trickle_per_min`: the venue's random synthetic takers partially fill resting orders meanwhile (off at the end,
+    before the settling)."""
     venue, account = stack.venue, stack.account
     venue.control.fund(venue.api_key, "spot", "USDT", 1_000_000)
     venue.control.fund(venue.api_key, "spot", "BTC", 20)
@@ -109,6 +111,8 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15) ->
     before = venue_balances(venue)
     venue.control.fault_counts(reset=True)
     venue.control.set_faults(**FAULTS)
+    if trickle_per_min:
+        venue.control.set_random_trickle(rate_per_min=trickle_per_min, fraction=0.3, seed=seed)
 
     market = Market(stack, seed)
     lock = threading.Lock()
@@ -122,6 +126,7 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15) ->
     market.stopped.set()
     market.thread.join(5)
     traded_for = time.monotonic() - started
+    taker_fills = venue.control.set_random_trickle(rate_per_min=0)["fills"]
     venue.control.clear_faults()
     errors = [f"{c.name}: {c.error!r}" for c in team if c.error or c.is_alive()]
     assert not errors, errors
@@ -139,6 +144,6 @@ def run(stack: OmsStack, *, seconds: float, clients: int = 8, seed: int = 15) ->
     return {"seconds": round(traded_for, 1), "clients": clients, "orders placed": tally["placed"],
             "placements/s": round(tally["placed"] / traded_for, 1), "cancels": tally["cancels"],
             "cancels refused (already closed)": tally["cancels refused (already closed)"], "fills": result.fills,
-            "price moves": market.moves, "faults injected": sum(faults.values()),
+            "synthetic taker fills": taker_fills, "price moves": market.moves, "faults injected": sum(faults.values()),
             "rejected as never received": result.never_received, "duplicates found": result.duplicates,
             "lost": result.lost}

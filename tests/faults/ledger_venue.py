@@ -25,7 +25,8 @@ from tests.waiting import wait_until
 
 D = Decimal
 VENUE_STATUS = {"NEW": Status.NEW, "PARTIALLY_FILLED": Status.PARTIALLY_FILLED, "FILLED": Status.FILLED,
-                "CANCELED": Status.CANCELLED, "EXPIRED": Status.EXPIRED, "REJECTED": Status.REJECTED}
+                "CANCELED": Status.CANCELLED, "EXPIRED": Status.EXPIRED, "REJECTED": Status.REJECTED,
+                "EXPIRED_IN_MATCH": Status.EXPIRED}  # expired by self-trade prevention
 PENDING = (Status.PENDING_NEW, Status.PENDING_CANCEL)
 REFUSED_UNPROCESSED = ("fault:burst_429", "error:-1003", "error:-1015")  # 429/418, refused unprocessed: sent again later
 NOT_FOUND = "error:-2013"
@@ -57,10 +58,11 @@ def _trade_view(price, quantity, fee, fee_asset) -> tuple:
 
 
 def compare(venue, account: Account, *, intents: dict[str, str | None] | None = None, window_ms: float,
-            market: str = "spot") -> Comparison:
+            market: str = "spot", api_key: str | None = None) -> Comparison:
     """Compare the account's ledger with the venue's records now. `intents`: client order id → the order id its
-    placement answered (None when the answer was lost); `window_ms`: recvWindow + grace of the worker."""
-    records = venue.control.records(venue.api_key, market)
+    placement answered (None when the answer was lost); `window_ms`: recvWindow + grace of the worker;
+    `api_key`: the account's key on the venue (default: the venue's first)."""
+    records = venue.control.records(api_key or venue.api_key, market)
     result = Comparison(venue_orders=len(records["orders"]), venue_trades=len(records["trades"]))
     problem = result.problems.append
     by_client_id: dict[str, list[dict]] = defaultdict(list)
@@ -155,13 +157,14 @@ def _at_most_every(seconds: float, step):
 
 
 def settle(venue, account: Account, *, window_ms: float, intents: dict[str, str | None] | None = None,
-           timeout: float = 30.0) -> Comparison:
+           timeout: float = 30.0, api_key: str | None = None) -> Comparison:
     """Wait (sending the beat's sync twice a second) until no order is pending and the ledger equals the venue;
     the comparison. On timeout it fails with the problems last seen."""
     tick = _at_most_every(0.5, sync_due)
     wait_until(lambda: not Order.objects.filter(account=account, status__in=PENDING).exists(), timeout=timeout,
                interval=0.05, tick=tick, what="no order pending")
-    return wait_until(lambda: compare(venue, account, intents=intents, window_ms=window_ms), timeout=timeout,
+    return wait_until(lambda: compare(venue, account, intents=intents, window_ms=window_ms, api_key=api_key),
+                      timeout=timeout,
                       interval=0.2, tick=tick, what="ledger == venue")
 
 
@@ -170,8 +173,8 @@ def ledger_balances(account: Account, market: str = "spot") -> dict[str, tuple[D
             if b.free or b.locked}
 
 
-def venue_balances(venue, market: str = "spot") -> dict[str, tuple[Decimal, Decimal]]:
-    rows = venue.control.records(venue.api_key, market)["balances"]
+def venue_balances(venue, market: str = "spot", api_key: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+    rows = venue.control.records(api_key or venue.api_key, market)["balances"]
     return {asset: (D(free), D(locked)) for asset, (free, locked) in rows.items() if D(free) or D(locked)}
 
 

@@ -18,8 +18,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from accounts.models import Account, Credential
 from clients.python.oms_client import OMSClient
+from exchanges.simulator.control import VenueControl
 from infra import embedded
+from orders.models import Fill
 from tests.subprocess_env import database_url
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +53,7 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
            "OMS_STATIC_ROOT": str(tmp_path / "static"), "OMS_HTTP_ADDR": f"127.0.0.1:{http}",
            "OMS_VENUE_ADDR": f"127.0.0.1:{venue}",
            "OMS_GRPC_ADDR": f"127.0.0.1:{free_port()}", "OMS_EVENTS_ADDR": f"127.0.0.1:{free_port()}",
-           "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS)}
+           "OMS_FERNET_KEYS": ",".join(settings.OMS_FERNET_KEYS), "OMS_VENUE_CONTROL_TOKEN": "up-test-control"}
     env.pop("REDIS_URL", None)
     env.pop("OMS_EMBEDDED_REDIS_PORT", None)
     proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -70,6 +73,18 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         with OMSClient(env["OMS_GRPC_ADDR"], timeout=10) as client:
             placed = client.place_order(symbol="BTCUSDT", side="BUY", quantity="0.001", price="115000")
         assert placed["status"] in ("PENDING_NEW", "NEW", "PARTIALLY_FILLED", "FILLED"), placed
+        # and the two demo accounts trade with each other on the venue (README "Local venue"): main's SELL rests
+        # at the ask of a book held still, second's BUY at that price takes it
+        control = VenueControl(f"http://127.0.0.1:{venue}", "up-test-control")
+        assert control.random_trickle()["rate_per_min"] > 0  # other traders' takers are on in `make run`
+        ask = control.set_price("BTCUSDT", 117000, freeze=True)["ask"]
+        with OMSClient(env["OMS_GRPC_ADDR"], timeout=10) as client:
+            sell = client.place_order(symbol="BTCUSDT", side="SELL", quantity="0.001", price=ask, account_id="main")
+            buy = client.place_order(symbol="BTCUSDT", side="BUY", quantity="0.001", price=ask, account_id="second")
+            wait_until(lambda: {client.get_order(o["order_id"])["status"] for o in (sell, buy)} == {"FILLED"},
+                       timeout=30, interval=0.2, what="both demo accounts' orders FILLED")
+        shared = set(Fill.objects.filter(order_id=sell["order_id"], is_maker=True).values_list("trade_id", flat=True))
+        assert shared & set(Fill.objects.filter(order_id=buy["order_id"], is_maker=False).values_list("trade_id", flat=True))
         # and it said what it waited for
         assert "waiting for the worker" in output and "instruments of account 'main'" in output
         tree = psutil.Process(proc.pid).children(recursive=True)
@@ -84,10 +99,12 @@ def test_up_serves_the_admin_and_ctrl_c_leaves_nothing_behind(transactional_db, 
         assert (tmp_path / "var" / "prometheus").is_dir()
         assert f"http://127.0.0.1:{http}/admin/" in output and "oms_client.py" in output
         assert "created the admin user 'admin' with password" in output
-        account = Account.objects.get(name="main")
+        account, second = Account.objects.get(name="main"), Account.objects.get(name="second")
         assert (account.exchange, account.base_url) == ("binance", f"http://127.0.0.1:{venue}")
+        assert (second.exchange, second.base_url) == ("binance", f"http://127.0.0.1:{venue}")
         api_key = Credential.objects.get(account=account).decrypted()["apiKey"]
-        assert api_key and api_key not in output
+        second_key = Credential.objects.get(account=second).decrypted()["apiKey"]
+        assert api_key and second_key and api_key != second_key and api_key not in output and second_key not in output
         assert any("gunicorn" in " ".join(p.cmdline()) for p in tree if p.is_running())
         # and the web tier sends event streams to the events process, which serves them (issue 19, item 4)
         opener = urllib.request.build_opener(NoRedirect)

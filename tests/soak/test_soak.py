@@ -16,7 +16,8 @@ D = Decimal
 
 
 def test_scenario_15_eight_clients_for_60_seconds(oms_stack, soak_figures):
-    soak_figures.update(concurrent_clients.run(oms_stack, seconds=60))
+    # with the venue's random synthetic takers on (about 2 a second), partially filling resting orders
+    soak_figures.update(concurrent_clients.run(oms_stack, seconds=60, trickle_per_min=120))
 
     assert soak_figures["duplicates found"] == 0 and soak_figures["lost"] == 0
 

@@ -22,6 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--keys", help="file of key:secret lines (also OMS_VENUE_KEYS=key:secret,...)")
         parser.add_argument("--snapshot", help="file that keeps orders and balances across restarts")
         parser.add_argument("--control-token", help="token of the /_venue/ control API (also OMS_VENUE_CONTROL_TOKEN)")
+        parser.add_argument("--trickle-rate", type=float, default=0.0,
+                            help="random synthetic takers a minute on each symbol holding resting user orders (0: off)")
+        parser.add_argument("--trickle-fraction", type=float, default=0.5,
+                            help="each takes up to this fraction of the best resting order's remaining quantity")
 
     def handle(self, *args, **opts):
         try:
@@ -29,8 +33,12 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"--keys / OMS_VENUE_KEYS: {exc}") from None
         token = opts["control_token"] or os.environ.get("OMS_VENUE_CONTROL_TOKEN") or secrets.token_urlsafe(24)
-        server = build(seed=opts["seed"], keys=keys or None, latency_ms=opts["latency_ms"], control_token=token,
-                       snapshot_path=opts["snapshot"])
+        try:
+            server = build(seed=opts["seed"], keys=keys or None, latency_ms=opts["latency_ms"], control_token=token,
+                           snapshot_path=opts["snapshot"], trickle_rate=opts["trickle_rate"],
+                           trickle_fraction=opts["trickle_fraction"])
+        except ValueError as exc:
+            raise CommandError(f"--trickle-rate / --trickle-fraction: {exc}") from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         if server.venue.default_key:
             self.stdout.write(f"no keys configured: accepting API key '{DEMO_KEY}' / secret '{DEMO_KEY}' from loopback only")
@@ -38,5 +46,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(server.venue.accounts)} API key(s) configured, each funded with the demo balances")
         if not (opts["control_token"] or os.environ.get("OMS_VENUE_CONTROL_TOKEN")):
             self.stdout.write(f"control token: {token}")
+        if opts["trickle_rate"]:
+            self.stdout.write(f"random synthetic takers: about {opts['trickle_rate']:g} a minute per symbol with resting orders")
         self.stdout.write(f"venue listening on http://{opts['host']}:{opts['port']} (spot /api/v3, USD-M /fapi)")
         serve(server, opts["host"], opts["port"])

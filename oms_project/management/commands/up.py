@@ -30,14 +30,16 @@ from infra.supervisor import ChildFailed, Supervisor
 from oms_project import processes
 
 DEMO_ACCOUNT = "main"
+SECOND_ACCOUNT = "second"  # a second demo account on a key of its own: the two trade with each other on the venue
 DEMO_EXCHANGE = "binance"
 ADMIN_USERNAME = "admin"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def venue_keys(var_dir: Path) -> tuple[str, str]:
-    """The demo account's key pair on the local venue, made once and kept under var/ (mode 0600)."""
-    path = var_dir / "venue_keys.json"
+def venue_keys(var_dir: Path, account: str = DEMO_ACCOUNT) -> tuple[str, str]:
+    """A demo account's key pair on the local venue, made once and kept under var/ (mode 0600):
+    `venue_keys.json` for `main`, `venue_keys_<account>.json` for another."""
+    path = var_dir / ("venue_keys.json" if account == DEMO_ACCOUNT else f"venue_keys_{account}.json")
     if not path.exists():
         from exchanges.simulator.privatefile import write_private
 
@@ -61,19 +63,19 @@ def _netloc(url: str) -> str | None:
         return None
 
 
-def demo_account_ensure(api_key: str, secret: str) -> Account:
-    """Account `main` on binance at the local venue, holding the venue key pair as its Credential.
-    An account pointing elsewhere than a local venue is left alone."""
+def demo_account_ensure(api_key: str, secret: str, name: str = DEMO_ACCOUNT) -> Account:
+    """Account `name` (`main`, or `second`) on binance at the local venue, holding the venue key pair as its
+    Credential. An account pointing elsewhere than a local venue is left alone."""
     base_url = f"http://{settings.OMS_VENUE_ADDR}"
-    account = Account.objects.filter(name=DEMO_ACCOUNT).first()
+    account = Account.objects.filter(name=name).first()
     if account is None:
-        account = account_services.account_create(name=DEMO_ACCOUNT, exchange=DEMO_EXCHANGE, base_url=base_url)
+        account = account_services.account_create(name=name, exchange=DEMO_EXCHANGE, base_url=base_url)
     elif account.base_url != base_url and _hostname(account.base_url) in LOCAL_HOSTS:
-        account = account_services.account_set_venue(account=DEMO_ACCOUNT, base_url=base_url)
+        account = account_services.account_set_venue(account=name, base_url=base_url)
     if _netloc(account.base_url) == settings.OMS_VENUE_ADDR:
         cred = Credential.objects.filter(account=account).first()
         if cred is None or cred.decrypted()["apiKey"] != api_key:
-            account_services.credential_set(account=DEMO_ACCOUNT, api_key=api_key, secret=secret)
+            account_services.credential_set(account=name, api_key=api_key, secret=secret)
     return account
 
 
@@ -153,11 +155,14 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         api_key, secret = venue_keys(embedded.VAR_DIR)
         self.demo = demo_account_ensure(api_key, secret)
+        second_key, second_secret = venue_keys(embedded.VAR_DIR, SECOND_ACCOUNT)
+        demo_account_ensure(second_key, second_secret, SECOND_ACCOUNT)
         password = admin_ensure()
         if password:
             self.stdout.write(self.style.WARNING(
                 f"created the admin user {ADMIN_USERNAME!r} with password {password} (shown once; change it in the admin)"))
-        return processes.UpContext(var_dir=embedded.VAR_DIR, venue_api_key=api_key, venue_secret=secret)
+        return processes.UpContext(var_dir=embedded.VAR_DIR, venue_api_key=api_key, venue_secret=secret,
+                                   more_venue_keys=((second_key, second_secret),))
 
     def wait_tradable(self, supervisor: Supervisor, *, since, deadline: float, stopping: threading.Event) -> bool:
         """`ready` promises that an order can be placed at once: the worker answers (its queues and order lane

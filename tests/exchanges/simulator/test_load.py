@@ -1,5 +1,6 @@
 """A short, bounded version of `python -m bench.venue_load`: 16 concurrent ccxt clients place signed
-orders at a fixed rate for 2 s; every order must be accepted and seen once by the venue."""
+orders at a fixed rate for 2 s; every order must be accepted and seen once by the venue. The rate achieved is a
+figure for `make bench`, not asserted here: it moves with the machine's load."""
 from bench.venue_load import run_load
 from exchanges.simulator.testing import start_venue
 
@@ -19,6 +20,5 @@ def test_sixteen_clients_place_orders_without_errors():
         accepted = [r for r in handle.control.audit() if r["path"] == "/api/v3/order" and r["outcome"] == "ok"]
         assert len(accepted) == RATE * SECONDS
         assert len({r["client_order_id"] for r in accepted}) == RATE * SECONDS
-        assert result["achieved_rate"] > RATE * 0.5
     finally:
         handle.stop()

@@ -90,3 +90,31 @@ def test_a_held_book_prints_nothing_while_the_others_trade(venue_exchange, venue
                what="five prints on a walking book")
 
     assert venue_exchange.publicGetTrades({"symbol": "XRPUSDT", "limit": "1000"}) == held
+
+
+@pytest.mark.parametrize("market, unified", [("spot", "ETH/USDT"), ("futures", "ETH/USDT:USDT")])
+def test_a_trade_between_two_keys_is_one_public_trade_and_in_its_candle(venue_exchange, venue, market, unified):
+    from exchanges.simulator.testing import ccxt_client
+
+    venue.control.add_key("other-key", "other-secret")
+    other = ccxt_client(venue, "other-key", "other-secret")
+    other.load_markets()
+    book = hold_price(venue, "ETHUSDT", 4000, market=market)
+    ask = float(book["ask"])
+    resting = venue_exchange.create_order(unified, "limit", "sell", 0.5, ask)  # ours, at the best ask
+    taken = other.create_order(unified, "limit", "buy", 0.2, ask)  # the other key's buy meets it first
+    [mine] = venue_exchange.fetch_my_trades(unified, params={"orderId": resting["id"]})
+    [theirs] = other.fetch_my_trades(unified, params={"orderId": taken["id"]})
+    assert mine["id"] == theirs["id"]
+
+    api = "publicGet" if market == "spot" else "fapiPublicGet"
+    public = [t for t in getattr(venue_exchange, api + "Trades")({"symbol": "ETHUSDT", "limit": "1000"})
+              if str(t["id"]) == mine["id"]]
+    aggs = [a for a in getattr(venue_exchange, api + "AggTrades")({"symbol": "ETHUSDT", "limit": "1000"})
+            if a["f"] <= int(mine["id"]) <= a["l"]]
+    assert len(public) == 1 and D(public[0]["qty"]) == D("0.2") and public[0]["isBuyerMaker"] is False
+    assert len(aggs) == 1 and D(aggs[0]["q"]) == D("0.2")
+    call = venue_exchange.publicGetKlines if market == "spot" else venue_exchange.fapiPublicGetKlines
+    [candle] = call({"symbol": "ETHUSDT", "interval": "1m", "startTime": str(public[0]["time"] - public[0]["time"] % 60_000),
+                     "limit": "1"})
+    assert D(candle[5]) >= D("0.2") and D(candle[4]) == D(public[0]["price"])  # the held book prints nothing after it

@@ -383,6 +383,11 @@ class Gateway:
     def fetch_bids_asks(self, symbols: list[str], market: str) -> dict:
         return self.ready().fetch_bids_asks(symbols, {"type": "swap"} if market == "futures" else {})
 
+    def fetch_ohlcv(self, symbol: str, timeframe: str, since: int | None, limit: int) -> list[list]:
+        """Candles [open time ms, open, high, low, close, volume] of one instrument (ccxt symbol: BTC/USDT for spot,
+        BTC/USDT:USDT for USD-M); public, no credentials needed."""
+        return self.ready().fetch_ohlcv(symbol, timeframe, since, limit)
+
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
                      client_order_id: str, time_in_force: str = "", reduce_only: bool = False,

@@ -222,6 +222,7 @@ OMS_SYNC_WEIGHT_SHARE = float(os.environ.get("OMS_SYNC_WEIGHT_SHARE", "0.2"))
 OMS_BALANCE_SYNC_MIN_SECONDS = float(os.environ.get("OMS_BALANCE_SYNC_MIN_SECONDS", "2"))  # between two after fills
 # USD-M funding payments (execution/funding.py): an account with none recorded is read this far back at first.
 OMS_FUNDING_LOOKBACK_HOURS = float(os.environ.get("OMS_FUNDING_LOOKBACK_HOURS", str(7 * 24)))
+OMS_CANDLES_CACHE_SECONDS = float(os.environ.get("OMS_CANDLES_CACHE_SECONDS", "2"))  # REST/gRPC candles from the venue
 OMS_TRADES_PAGE = int(os.environ.get("OMS_TRADES_PAGE", "1000"))  # trades per request (Binance's largest page)
 OMS_MARKETDATA_INTERVAL_SECONDS = float(os.environ.get("OMS_MARKETDATA_INTERVAL_SECONDS", "1"))
 OMS_WORKER_CONCURRENCY = int(os.environ.get("OMS_WORKER_CONCURRENCY", "2"))  # worker processes `up` starts

@@ -315,3 +315,53 @@ class OrderUpdate(_message.Message):
     event_kind: str
     at_ms: int
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., update_type: _Optional[str] = ..., sequence: _Optional[int] = ..., event_kind: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
+
+class GetCandlesRequest(_message.Message):
+    __slots__ = ("exchange", "market", "symbol", "interval", "since_ms", "limit")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    market: str
+    symbol: str
+    interval: str
+    since_ms: int
+    limit: int
+    def __init__(self, exchange: _Optional[str] = ..., market: _Optional[str] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., since_ms: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class Candle(_message.Message):
+    __slots__ = ("open_time_ms", "close_time_ms", "open", "high", "low", "close", "volume", "open_decimal", "high_decimal", "low_decimal", "close_decimal", "volume_decimal")
+    OPEN_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    OPEN_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    HIGH_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    LOW_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    open_time_ms: int
+    close_time_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    open_decimal: str
+    high_decimal: str
+    low_decimal: str
+    close_decimal: str
+    volume_decimal: str
+    def __init__(self, open_time_ms: _Optional[int] = ..., close_time_ms: _Optional[int] = ..., open: _Optional[float] = ..., high: _Optional[float] = ..., low: _Optional[float] = ..., close: _Optional[float] = ..., volume: _Optional[float] = ..., open_decimal: _Optional[str] = ..., high_decimal: _Optional[str] = ..., low_decimal: _Optional[str] = ..., close_decimal: _Optional[str] = ..., volume_decimal: _Optional[str] = ...) -> None: ...
+
+class GetCandlesResponse(_message.Message):
+    __slots__ = ("candles",)
+    CANDLES_FIELD_NUMBER: _ClassVar[int]
+    candles: _containers.RepeatedCompositeFieldContainer[Candle]
+    def __init__(self, candles: _Optional[_Iterable[_Union[Candle, _Mapping]]] = ...) -> None: ...

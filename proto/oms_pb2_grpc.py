@@ -74,6 +74,11 @@ class OrderServiceStub:
                 request_serializer=oms__pb2.StreamOrdersRequest.SerializeToString,
                 response_deserializer=oms__pb2.OrderUpdate.FromString,
                 _registered_method=True)
+        self.GetCandles = channel.unary_unary(
+                '/oms.OrderService/GetCandles',
+                request_serializer=oms__pb2.GetCandlesRequest.SerializeToString,
+                response_deserializer=oms__pb2.GetCandlesResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -127,6 +132,13 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCandles(self, request, context):
+        """Extension (not in the original contract): candles of one instrument, read from the venue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -169,6 +181,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.StreamOrders,
                     request_deserializer=oms__pb2.StreamOrdersRequest.FromString,
                     response_serializer=oms__pb2.OrderUpdate.SerializeToString,
+            ),
+            'GetCandles': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCandles,
+                    request_deserializer=oms__pb2.GetCandlesRequest.FromString,
+                    response_serializer=oms__pb2.GetCandlesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -387,6 +404,33 @@ class OrderService:
             '/oms.OrderService/StreamOrders',
             oms__pb2.StreamOrdersRequest.SerializeToString,
             oms__pb2.OrderUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCandles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/GetCandles',
+            oms__pb2.GetCandlesRequest.SerializeToString,
+            oms__pb2.GetCandlesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -153,6 +153,22 @@ declare namespace OMSClient {
     updatedAt: Date | null;
   }
 
+  interface Candle {
+    openTime: Date;
+    openTimeMs: number;
+    closeTimeMs: number;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+    openDecimal: string;
+    highDecimal: string;
+    lowDecimal: string;
+    closeDecimal: string;
+    volumeDecimal: string;
+  }
+
   interface PriceUpdate {
     exchange: string;
     market: string;
@@ -211,6 +227,14 @@ declare class OMSClient {
   listOrders(filters?: OMSClient.ListOrdersFilters): Promise<OMSClient.OrderList>;
   getBalance(params?: OMSClient.BalanceParams): Promise<Record<string, OMSClient.AssetBalance>>;
   getPositions(params?: { exchange?: string; accountId?: string }): Promise<OMSClient.Position[]>;
+  getCandles(params: {
+    symbol: string;
+    interval?: string;
+    limit?: number;
+    since?: Date | number;
+    exchange?: string;
+    market?: string;
+  }): Promise<OMSClient.Candle[]>;
   streamPrices(
     symbols?: string[],
     onUpdate?: (update: OMSClient.PriceUpdate) => void,

@@ -396,6 +396,39 @@ class OMSClient {
   }
 
   /**
+   * Resolves to candles of one instrument, oldest first (the last still open), read by the OMS from the venue:
+   * [{ openTime: Date, openTimeMs, closeTimeMs, open, high, low, close, volume, openDecimal, ... volumeDecimal }].
+   * params: symbol (required), interval ('1m' .. '1M', default '1m'), limit (1..1000, default 500),
+   * since (Date or ms: the first open time wanted; default the latest), exchange, market.
+   */
+  async getCandles(params = {}) {
+    const since = params.since instanceof Date ? params.since.getTime() : Number(params.since || 0);
+    const response = await this._unary('getCandles', {
+      exchange: params.exchange || '',
+      market: params.market || '',
+      symbol: params.symbol || '',
+      interval: params.interval || '1m',
+      sinceMs: since,
+      limit: params.limit || 0,
+    });
+    return response.candles.map((c) => ({
+      openTime: new Date(c.openTimeMs),
+      openTimeMs: c.openTimeMs,
+      closeTimeMs: c.closeTimeMs,
+      open: c.open,
+      high: c.high,
+      low: c.low,
+      close: c.close,
+      volume: c.volume,
+      openDecimal: c.openDecimal,
+      highDecimal: c.highDecimal,
+      lowDecimal: c.lowDecimal,
+      closeDecimal: c.closeDecimal,
+      volumeDecimal: c.volumeDecimal,
+    }));
+  }
+
+  /**
    * Streams prices of `symbols` (empty = all) to `onUpdate({ symbol, lastPrice, bidPrice, ... })`.
    * options: exchange, market, onError, reconnect. Returns a Subscription (cancel() to stop).
    */

@@ -130,6 +130,16 @@ def position_dict(p) -> dict:
     }
 
 
+def candle_dict(c) -> dict:
+    return {
+        "open_time": datetime.fromtimestamp(c.open_time_ms / 1000, tz=UTC), "open_time_ms": c.open_time_ms,
+        "close_time_ms": c.close_time_ms, "open": c.open, "high": c.high, "low": c.low, "close": c.close,
+        "volume": c.volume, "open_decimal": _exact(c.open_decimal), "high_decimal": _exact(c.high_decimal),
+        "low_decimal": _exact(c.low_decimal), "close_decimal": _exact(c.close_decimal),
+        "volume_decimal": _exact(c.volume_decimal),
+    }
+
+
 class OMSClient:
     """One channel per client, reused by every call; close() (or `with`) releases it and ends streams."""
 
@@ -233,6 +243,18 @@ class OMSClient:
         request = oms_pb2.GetPositionsRequest(exchange=exchange, account_id=account_id)
         response = self._call(self.stub.GetPositions, request, READ_RETRY_CODES)
         return [position_dict(p) for p in response.positions]
+
+    # -- market data ----------------------------------------------------------------------------------
+    def get_candles(self, symbol: str, interval: str = "1m", limit: int = 500, since=None, exchange: str = "binance",
+                    market: str = "spot") -> list[dict]:
+        """Candles oldest first (the last still open), read by the OMS from the venue: 'open_time' (UTC datetime),
+        'open_time_ms', 'close_time_ms', open/high/low/close/volume as floats and exact under '*_decimal'.
+        `since`: a datetime or ms since 1970, the first open time wanted (default: the latest candles)."""
+        since_ms = int(since.timestamp() * 1000) if isinstance(since, datetime) else int(since or 0)
+        request = oms_pb2.GetCandlesRequest(symbol=symbol, interval=interval, limit=limit, since_ms=since_ms,
+                                            exchange=exchange, market=market)
+        response = self._call(self.stub.GetCandles, request, READ_RETRY_CODES)
+        return [candle_dict(c) for c in response.candles]
 
     # -- streams --------------------------------------------------------------------------------------
     def _resilient(self, open_stream: Callable[[], object], *, reconnect: bool, on_message: Callable = lambda m: None):
@@ -382,6 +404,14 @@ def build_parser() -> argparse.ArgumentParser:
     prices.add_argument("--symbols", nargs="*", default=["BTCUSDT", "ETHUSDT"], help="symbols (none = all)")
     prices.add_argument("--count", type=int, default=None, help="stop after this many updates")
 
+    candles = sub.add_parser("candles", help="show candles from the venue, oldest first")
+    candles.add_argument("--symbol", required=True)
+    candles.add_argument("--interval", default="1m", help="1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M")
+    candles.add_argument("--limit", type=int, default=100, help="1 to 1000 (default %(default)s)")
+    candles.add_argument("--since", type=int, default=0, help="first open time, ms since 1970 (default: the latest)")
+    candles.add_argument("--market", default="spot")
+    candles.add_argument("--exchange", default="binance")
+
     orders = sub.add_parser("stream-orders", help="stream order updates")
     orders.add_argument("--account", default="")
     orders.add_argument("--since", type=int, default=0, help="replay updates after this sequence first")
@@ -419,6 +449,12 @@ def run(args, client: OMSClient, out) -> None:
         show(positions, "\n".join(
             f"{p['account_id']} {p['symbol']} {p['side']} {p['size']} @ {p['entry_price']}  mark {p['mark_price']}  "
             f"pnl {p['unrealized_pnl']:.2f} ({p['pnl_percentage']:.2f}%)  x{p['leverage']}" for p in positions) or "no positions")
+    elif args.command == "candles":
+        rows = client.get_candles(args.symbol, interval=args.interval, limit=args.limit, since=args.since,
+                                  exchange=args.exchange, market=args.market)
+        show(rows, "\n".join(f"{c['open_time']:%Y-%m-%dT%H:%M:%SZ}  O {c['open_decimal']}  H {c['high_decimal']}  "
+                              f"L {c['low_decimal']}  C {c['close_decimal']}  V {c['volume_decimal']}" for c in rows)
+             or "no candles")
     elif args.command == "stream":
         client.stream_prices(args.symbols, lambda u: show(u, f"{u['symbol']}: ${u['last_price']:.2f}  "
                                                              f"bid {u['bid_price']} ask {u['ask_price']}"),

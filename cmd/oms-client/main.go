@@ -47,6 +47,8 @@ commands:
   positions      [-exchange binance] [-account A]
   stream-prices  [-symbols BTCUSDT,ETHUSDT,XRPUSDT] [-exchange E] [-market M] [-count N]
   stream-orders  [-account A] [-since SEQUENCE] [-count N]
+  candles        -symbol BTCUSDT [-interval 1m] [-limit 100] [-since MS|RFC3339] [-market spot|futures]
+                 [-exchange binance]
 
 global flags:
   -server host:port  server address (default $OMS_SERVER or localhost:50051)
@@ -157,6 +159,7 @@ var commands = map[string]command{
 	"positions":     {positionsFlags},
 	"stream-prices": {streamPricesFlags},
 	"stream-orders": {streamOrdersFlags},
+	"candles":       {candlesFlags},
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
@@ -219,6 +222,7 @@ var required = map[string][]string{
 	"place":     {"symbol", "side", "quantity"},
 	"cancel":    {"id"},
 	"get-order": {"id"},
+	"candles":   {"symbol"},
 }
 
 func checkRequired(fs *flag.FlagSet, name string) error {
@@ -456,6 +460,50 @@ func balanceFlags(fs *flag.FlagSet) func(s *session) error {
 				total = strconv.FormatFloat(b.Free+b.Locked, 'f', -1, 64)
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", b.Asset, dec(b.FreeDecimal, b.Free), dec(b.LockedDecimal, b.Locked), total)
+		}
+		return w.Flush()
+	}
+}
+
+func candlesFlags(fs *flag.FlagSet) func(s *session) error {
+	symbol := fs.String("symbol", "", "symbol, exchange-native (BTCUSDT)")
+	interval := fs.String("interval", "1m", "1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M")
+	limit := fs.Int("limit", 100, "candles, 1 to 1000")
+	since := fs.String("since", "", "first open time: ms since 1970 or RFC 3339 (default: the latest candles)")
+	market := fs.String("market", "", "spot or futures (server default: spot)")
+	exchange := fs.String("exchange", "", "exchange (server default: binance)")
+	return func(s *session) error {
+		if *limit < 1 || *limit > 1000 {
+			return usageError{"candles: -limit must be from 1 to 1000"}
+		}
+		var sinceMs int64
+		if *since != "" {
+			if n, err := strconv.ParseInt(*since, 10, 64); err == nil && n >= 0 {
+				sinceMs = n
+			} else if t, err := time.Parse(time.RFC3339, *since); err == nil {
+				sinceMs = t.UnixMilli()
+			} else {
+				return usageError{"candles: -since must be ms since 1970 or an RFC 3339 time (2026-01-02T15:04:05Z)"}
+			}
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.GetCandles(ctx, &omspb.GetCandlesRequest{
+			Exchange: *exchange, Market: strings.ToLower(*market), Symbol: strings.ToUpper(*symbol), Interval: *interval,
+			SinceMs: sinceMs, Limit: int32(*limit),
+		})
+		if err != nil {
+			return err
+		}
+		if len(resp.Candles) == 0 {
+			fmt.Fprintln(s.out, "no candles")
+			return nil
+		}
+		w := table(s.out)
+		fmt.Fprintln(w, "OPEN TIME\tOPEN\tHIGH\tLOW\tCLOSE\tVOLUME")
+		for _, c := range resp.Candles {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", when(c.OpenTimeMs, 0), dec(c.OpenDecimal, c.Open),
+				dec(c.HighDecimal, c.High), dec(c.LowDecimal, c.Low), dec(c.CloseDecimal, c.Close), dec(c.VolumeDecimal, c.Volume))
 		}
 		return w.Flush()
 	}

@@ -85,6 +85,14 @@ class VenueControl:
             payload["next_id"] = next_id
         return self._call("POST", "trade-ids", json=payload)
 
+    def set_fees(self, api_key: str, maker, taker, market: str = "spot", symbol: str | None = None) -> dict:
+        """This key's maker/taker rates (fractions: 0.001 is 0.1 %) on `market`, for one symbol or all: charged on
+        its fills from now on and answered by /sapi/v1/asset/tradeFee and /fapi/v1/commissionRate."""
+        payload = {"api_key": api_key, "market": market, "maker": str(maker), "taker": str(taker)}
+        if symbol is not None:
+            payload["symbol"] = symbol
+        return self._call("POST", "fees", json=payload)
+
     def user_streams(self) -> dict:
         """{"listen_keys": [{listen_key, api_key, age_ms, expired}], "connections": [{market, api_key,
         subscription_id, listen_key, age_ms}]}: every open user-data subscription the venue holds."""

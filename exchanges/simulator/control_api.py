@@ -201,6 +201,22 @@ def add_control_routes(app: web.Application, server) -> None:
         rows = funding.settle(venue, venue.venue_now(), symbols)
         return _json({"payments": [{**row, "api_key": key} for key, row in rows]})
 
+    async def fees(request):
+        """A key's maker/taker rates on one market (and symbol, else all its symbols): charged on its next fills,
+        answered by tradeFee / commissionRate."""
+        data = await body(request)
+        api_key = data.get("api_key")
+        if api_key not in venue.accounts:
+            raise BadControl("api_key is not configured")
+        market = _market(data.get("market"))
+        symbol = _symbol(data, market) if data.get("symbol") else None
+        maker, taker = _decimal(data.get("maker"), "maker"), _decimal(data.get("taker"), "taker")
+        for name, rate in (("maker", maker), ("taker", taker)):
+            if not Decimal("-0.01") <= rate <= Decimal("0.01"):
+                raise BadControl(f"{name} must be a rate from -0.01 to 0.01 (a fraction: 0.001 is 0.1 %)")
+        venue.fees.set(api_key, market, symbol, maker, taker)
+        return _json({"api_key": api_key, "market": market, "symbol": symbol, "maker": str(maker), "taker": str(taker)})
+
     async def user_streams(request):
         return _json(server.streams.user.describe())
 
@@ -262,6 +278,7 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_get("/_venue/trickle/random", trickle_flow)
     app.router.add_post("/_venue/trickle/random", trickle_flow)
     app.router.add_post("/_venue/trade-ids", trade_ids)
+    app.router.add_post("/_venue/fees", fees)
     app.router.add_get("/_venue/user-streams", user_streams)
     app.router.add_post("/_venue/funding", settle_funding)
     app.router.add_post("/_venue/keys", add_key)

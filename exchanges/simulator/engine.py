@@ -9,13 +9,14 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from . import funding, income, matching, refusals
 from .book import Book, round_to
+from .fees import DEFAULT_FEES, FeeSchedule
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
 from .tape import PublicTrade, Tape
 from .venue_clock import VenueClock
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
-FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
+FEES = DEFAULT_FEES  # (maker, taker) per market; per key through `Venue.fees`
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 FEE_UNIT = Decimal("0.00000001")
@@ -124,6 +125,8 @@ class Venue:
         self.income: dict[str, list[dict]] = {}  # api key -> USD-M income rows, oldest first (income.py)
         self.next_tran_id = 4_000_000_000 + random.Random(f"{seed}:tran").randrange(1_000_000)
         self.funding_due = funding.next_funding_time(self.venue_now())
+        self.fees = FeeSchedule()
+        self.market_data = None  # aggregate trades, candles and their streams (public_data.MarketData), set by the server
         self.dirty = False
 
     def emit(self, order: Order, exec_type: str, trade: "Trade | None" = None) -> None:
@@ -490,7 +493,7 @@ class Venue:
             self.books[key].record_trade(price, qty)
             self.tape.record(order.market, order.symbol,
                              PublicTrade(trade_id, price, qty, t, is_buyer_maker=(order.side == "BUY") == is_maker))
-        rate = FEES[order.market][0 if is_maker else 1]
+        rate = self.fees.rate(account.api_key, order.market, order.symbol, is_maker)
         realized = ZERO
         if order.market == SPOT:
             base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)

@@ -2,7 +2,6 @@
 import zlib
 from decimal import Decimal
 
-from . import funding
 from .engine import FEES, Order, Trade, Venue
 from .instruments import FUTURES, INSTRUMENTS, SPOT, brackets_for
 from .wallets import Account
@@ -193,10 +192,3 @@ def depth(venue: Venue, market: str, symbol: str, limit: int) -> dict:
         body.update({"E": venue.now(), "T": venue.now()})
     return body
 
-
-def premium_index(venue: Venue, symbol: str) -> dict:
-    mark = venue.books[(FUTURES, symbol)].mid
-    rate, next_time = funding.published(venue, symbol, venue.venue_now())  # what the next settlement pays
-    return {"symbol": symbol, "markPrice": s(mark), "indexPrice": s(mark), "estimatedSettlePrice": s(mark),
-            "lastFundingRate": s(rate), "interestRate": "0.00010000", "nextFundingTime": next_time,
-            "time": venue.now()}

@@ -16,11 +16,12 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import income, matching, refusals, render
+from . import income, market_routes, matching, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
 from .privatefile import write_private
+from .public_data import MarketData
 from .refusals import VenueError
 from .streams import Streams
 from .weights import Limits, RateLimiter
@@ -88,10 +89,6 @@ def ticker_price(ctx):
 def depth(ctx):
     symbol = ctx.venue.instrument(ctx.market, ctx.params.get("symbol")).symbol
     return render.depth(ctx.venue, ctx.market, symbol, ctx.venue.integer(ctx.params, "limit") or 100)
-
-
-def premium_index(ctx):
-    return _one_or_many(ctx, lambda v, m, sym: render.premium_index(v, sym))
 
 
 def spot_new_order(ctx):
@@ -214,7 +211,6 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/ticker/24hr"): Route(ticker_24h, FUTURES, _by_symbol(1, 40)),
     ("GET", "/fapi/v1/ticker/bookTicker"): Route(book_ticker, FUTURES, _by_symbol(2, 5)),
     ("GET", "/fapi/v1/ticker/price"): Route(ticker_price, FUTURES, _by_symbol(1, 2)),
-    ("GET", "/fapi/v1/premiumIndex"): Route(premium_index, FUTURES, _by_symbol(1, 10)),
     ("POST", "/fapi/v1/order"): Route(futures_new_order, FUTURES, 0, signed=True, order=True),
     ("GET", "/fapi/v1/order"): Route(futures_get_order, FUTURES, 1, signed=True),
     ("DELETE", "/fapi/v1/order"): Route(futures_cancel, FUTURES, 1, signed=True),
@@ -236,6 +232,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v2/positionRisk"): Route(position_risk, FUTURES, 5, signed=True),
     ("GET", "/fapi/v3/positionRisk"): Route(position_risk, FUTURES, 5, signed=True),
 }
+ROUTES.update({(method, path): Route(handler, market, weight, signed=signed)
+               for method, path, handler, market, weight, signed in market_routes.ROUTES})
 
 
 # ---- the server ----------------------------------------------------------------------------------
@@ -260,6 +258,7 @@ class VenueServer:
         self.limiter = RateLimiter()
         self.audit = Audit()
         self.snapshot_path = snapshot_path
+        venue.market_data = MarketData(venue, seed)  # public trades and candles (after a snapshot was read back)
         self.streams = Streams(venue, self.faults)
         self._tasks: list[asyncio.Task] = []
 
@@ -291,6 +290,7 @@ class VenueServer:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 self.venue.tick()
+                self.venue.market_data.on_tick()
                 self.streams.publish_prices()
                 self.streams.user.housekeeping()
             except Exception:  # a bug in one tick must not stop the market

@@ -141,16 +141,23 @@ class Streams:
     # ---- publishing ----
     def publish_prices(self) -> None:
         self.ticks += 1
+        market_data = self.venue.market_data
+        fresh = market_data.take_fresh() if market_data is not None else []  # trades printed since the last tick
         if not self.public:
             return
         now = self.venue.now()
         for conn, (market, names) in list(self.public.items()):
             for name in names:
-                for payload in self._stream_payloads(market, name, now):
+                for payload in self._stream_payloads(market, name, now, fresh):
                     conn.push(payload)
 
-    def _stream_payloads(self, market: str, name: str, now: int) -> list[dict]:
+    def _stream_payloads(self, market: str, name: str, now: int, fresh: list) -> list[dict]:
         target, _, channel = name.partition("@")
+        if self.venue.market_data is not None and (channel in ("trade", "aggTrade") or channel.startswith("kline_")):
+            symbol = target.upper()
+            if symbol not in INSTRUMENTS[market]:
+                return []
+            return self.venue.market_data.stream_payloads(market, symbol, channel, now, self.ticks, fresh)
         symbols = list(INSTRUMENTS[market]) if target == "!" + channel or target.startswith("!") else [target.upper()]
         symbols = [s for s in symbols if s in INSTRUMENTS[market]]
         if channel == "bookTicker":

@@ -225,6 +225,27 @@ class PriceSerializer(serializers.Serializer):
     timestamp_ms = serializers.IntegerField(default=0)
 
 
+class CandleQuerySerializer(serializers.Serializer):
+    exchange = serializers.CharField(required=False, default="binance", help_text="ccxt exchange id")
+    market = serializers.CharField(required=False, default="spot", help_text="spot or futures")
+    symbol = serializers.CharField(help_text="BTCUSDT (BTC/USDT, btcusdt accepted)")
+    interval = serializers.CharField(required=False, default="1m",
+                                     help_text="1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M")
+    since = serializers.IntegerField(required=False, min_value=0, max_value=2**53,
+                                     help_text="first open time wanted, ms since 1970 (UTC); default: the latest")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, help_text="default 500")
+
+
+class CandleSerializer(serializers.Serializer):
+    open_time = serializers.IntegerField(help_text="ms since 1970, UTC")
+    close_time = serializers.IntegerField(help_text="ms since 1970, UTC (the window's last millisecond)")
+    open = Money()
+    high = Money()
+    low = Money()
+    close = Money()
+    volume = Money(help_text="in the base asset")
+
+
 class AmountSerializer(serializers.Serializer):
     asset = serializers.CharField()
     amount = Money()

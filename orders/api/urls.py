@@ -15,6 +15,7 @@ router.register("instruments", views.InstrumentViewSet, basename="instrument")
 urlpatterns = [
     path("prices/", views.PriceListView.as_view(), name="prices"),
     path("summary/", views.SummaryView.as_view(), name="summary"),
+    path("candles/", views.CandleListView.as_view(), name="candles"),
     path("stream/orders/", stream.OrderStreamView.as_view(), name="stream-orders"),
     path("stream/prices/", stream.PriceStreamView.as_view(), name="stream-prices"),
     *router.urls,

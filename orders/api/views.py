@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.models import Balance, Position
 from accounts.selectors import accounts_for_user, position_last_price_lookup, position_list
 from exchanges.models import Instrument
-from infra import pubsub
+from infra import ports, pubsub
 from orders import reporting, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s
@@ -205,6 +205,21 @@ class PriceListView(APIView):
                   if (not symbols or p.get("symbol") in symbols) and exchange in ("", p.get("exchange"))
                   and market in ("", p.get("market"))]
         return Response(s.PriceSerializer(prices, many=True).data)
+
+
+class CandleListView(APIView):
+    @extend_schema(
+        summary="Candles of one instrument, from the venue",
+        description="Oldest first; the last is the candle still open. Read from the venue through an account of "
+                    "yours on that exchange and kept a few seconds (`OMS_CANDLES_CACHE_SECONDS`), so a dashboard can "
+                    "draw a chart without an exchange connection of its own.",
+        parameters=[s.CandleQuerySerializer],
+        responses=s.CandleSerializer(many=True),
+    )
+    def get(self, request):
+        query = s.CandleQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(s.CandleSerializer(ports.candles(user=request.user, **query.validated_data), many=True).data)
 
 
 class SummaryView(APIView):

@@ -147,6 +147,16 @@ def balance_message(balance) -> oms_pb2.Balance:
     )
 
 
+def candle_message(row: dict) -> oms_pb2.Candle:
+    """One candle of exchanges.ohlcv (decimal strings) as doubles plus the exact strings."""
+    return oms_pb2.Candle(
+        open_time_ms=row["open_time"], close_time_ms=row["close_time"],
+        open=float(row["open"]), high=float(row["high"]), low=float(row["low"]), close=float(row["close"]),
+        volume=float(row["volume"]), open_decimal=row["open"], high_decimal=row["high"], low_decimal=row["low"],
+        close_decimal=row["close"], volume_decimal=row["volume"],
+    )
+
+
 def position_message(position, figures) -> oms_pb2.Position:
     """A Position with its mark price and PnL as accounts.selectors.position_figures defines them (pnl_percentage 0
     when neither margin nor entry notional is known: a double cannot say "unknown")."""

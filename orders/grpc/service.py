@@ -16,7 +16,7 @@ from django.db.models import Q
 from django_grpc_framework.services import Service
 
 from accounts import selectors as account_selectors
-from infra import pubsub
+from infra import ports, pubsub
 from infra.errors import InvalidInput, ServiceError, Unavailable
 from orders import selectors, services
 from orders.grpc import convert
@@ -172,6 +172,15 @@ class OrderService(Service):
         out = [convert.position_message(p, account_selectors.position_figures(p, last_price=last_price(p)))
                for p in positions]
         return oms_pb2.GetPositionsResponse(positions=out)
+
+    # -- market data ---------------------------------------------------------------------------------
+    @unary
+    def GetCandles(self, request, context):
+        """The venue's candles through the gateway (infra.ports; cached briefly), as REST /api/v1/candles."""
+        rows = ports.candles(user=context.user, exchange=request.exchange.strip(), market=request.market.strip(),
+                             symbol=request.symbol, interval=request.interval.strip() or "1m",
+                             since=request.since_ms or None, limit=request.limit or None)
+        return oms_pb2.GetCandlesResponse(candles=[convert.candle_message(row) for row in rows])
 
     # -- streams -------------------------------------------------------------------------------------
     async def StreamPrices(self, request, context):

@@ -25,6 +25,8 @@ type OrderServiceClient interface {
 	GetPositions(ctx context.Context, in *GetPositionsRequest, opts ...grpc.CallOption) (*GetPositionsResponse, error)
 	StreamPrices(ctx context.Context, in *StreamPricesRequest, opts ...grpc.CallOption) (OrderService_StreamPricesClient, error)
 	StreamOrders(ctx context.Context, in *StreamOrdersRequest, opts ...grpc.CallOption) (OrderService_StreamOrdersClient, error)
+	// Extension (not in the original contract): candles of one instrument, read from the venue.
+	GetCandles(ctx context.Context, in *GetCandlesRequest, opts ...grpc.CallOption) (*GetCandlesResponse, error)
 }
 
 type orderServiceClient struct {
@@ -153,6 +155,15 @@ func (x *orderServiceStreamOrdersClient) Recv() (*OrderUpdate, error) {
 	return m, nil
 }
 
+func (c *orderServiceClient) GetCandles(ctx context.Context, in *GetCandlesRequest, opts ...grpc.CallOption) (*GetCandlesResponse, error) {
+	out := new(GetCandlesResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/GetCandles", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -165,6 +176,8 @@ type OrderServiceServer interface {
 	GetPositions(context.Context, *GetPositionsRequest) (*GetPositionsResponse, error)
 	StreamPrices(*StreamPricesRequest, OrderService_StreamPricesServer) error
 	StreamOrders(*StreamOrdersRequest, OrderService_StreamOrdersServer) error
+	// Extension (not in the original contract): candles of one instrument, read from the venue.
+	GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -195,6 +208,9 @@ func (UnimplementedOrderServiceServer) StreamPrices(*StreamPricesRequest, OrderS
 }
 func (UnimplementedOrderServiceServer) StreamOrders(*StreamOrdersRequest, OrderService_StreamOrdersServer) error {
 	return status.Errorf(codes.Unimplemented, "method StreamOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetCandles not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -359,6 +375,24 @@ func (x *orderServiceStreamOrdersServer) Send(m *OrderUpdate) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _OrderService_GetCandles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCandlesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).GetCandles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/GetCandles",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).GetCandles(ctx, req.(*GetCandlesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "oms.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -386,6 +420,10 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPositions",
 			Handler:    _OrderService_GetPositions_Handler,
+		},
+		{
+			MethodName: "GetCandles",
+			Handler:    _OrderService_GetCandles_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

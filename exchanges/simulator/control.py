@@ -85,5 +85,17 @@ class VenueControl:
         """Rate limits (see exchanges.simulator.weights.Limits); `reset` zeroes the counters and bans."""
         return self._call("POST", "limits", json={**limits, "reset": reset})
 
+    def clock(self) -> dict:
+        """Venue time: {"venue_ms", "wall_ms", "speed", "ahead_ms"}."""
+        return self._call("GET", "clock")
+
+    def set_clock(self, speed: float | None = None, advance_ms: int = 0) -> dict:
+        """Venue time (history retention, funding intervals) runs `speed` times as fast as wall time from now
+        and/or jumps `advance_ms` forward; wire timestamps (serverTime, order and trade times) stay on wall time."""
+        payload: dict = {"advance_ms": advance_ms}
+        if speed is not None:
+            payload["speed"] = speed
+        return self._call("POST", "clock", json=payload)
+
     def snapshot(self) -> dict:
         return self._call("POST", "snapshot")

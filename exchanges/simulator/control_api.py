@@ -195,6 +195,24 @@ def add_control_routes(app: web.Application, server) -> None:
                 server.limiter.reset()
         return _json(vars(server.limiter.limits))
 
+    async def clock(request):
+        """Venue time (ages history, schedules funding): `speed` (the clock_speed knob) and/or `advance_ms`."""
+        if request.method == "POST":
+            data = await body(request)
+            speed, advance = data.get("speed"), data.get("advance_ms", 0)
+            if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float)):
+                raise BadControl("speed must be a number")
+            if isinstance(advance, bool) or not isinstance(advance, int) or advance < 0:
+                raise BadControl("advance_ms must be a non-negative integer")
+            try:
+                if speed is not None:
+                    venue.clock.set_speed(speed)  # checked first: a bad speed changes nothing
+            except ValueError as exc:
+                raise BadControl(str(exc)) from None
+            if advance:
+                venue.clock.advance(advance)
+        return _json(venue.clock.describe())
+
     async def snapshot(request):
         if not server.snapshot_path:
             raise BadControl("the venue was started without a snapshot file")
@@ -217,3 +235,5 @@ def add_control_routes(app: web.Application, server) -> None:
     app.router.add_get("/_venue/limits", limits)
     app.router.add_post("/_venue/limits", limits)
     app.router.add_post("/_venue/snapshot", snapshot)
+    app.router.add_get("/_venue/clock", clock)
+    app.router.add_post("/_venue/clock", clock)

@@ -11,6 +11,7 @@ from . import refusals
 from .book import Book, round_to
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
+from .venue_clock import VenueClock
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = {SPOT: (Decimal("0.001"), Decimal("0.001")), FUTURES: (Decimal("0.0002"), Decimal("0.0005"))}  # maker, taker
@@ -92,6 +93,7 @@ class Venue:
     def __init__(self, seed: int = 1, keys: dict[str, str] | None = None):
         self.rng = random.Random(seed)
         self.skew_ms = 0
+        self.clock = VenueClock()
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -117,7 +119,17 @@ class Venue:
 
     # ---- clock, keys, prices -------------------------------------------------------------------
     def now(self) -> int:
+        """The wire clock: wall time plus the `clock_skew_ms` fault; stamps answers, orders and trades."""
         return now_ms() + self.skew_ms
+
+    def venue_now(self) -> int:
+        """Venue time (ms), which ages history and schedules funding: runs `clock_speed` times as fast as the
+        wire clock and can be advanced (see venue_clock)."""
+        return self.clock.now_ms()
+
+    def venue_age_ms(self, wire_ms: int) -> int:
+        """How much venue time has passed since the wire timestamp `wire_ms` (an order's or trade's time)."""
+        return self.clock.now_ms() - self.clock.at(wire_ms - self.skew_ms)
 
     def add_key(self, api_key: str, secret: str) -> Account:
         account = self.accounts.get(api_key)
@@ -752,11 +764,13 @@ class Venue:
             "trades": [t.state() for rows in self.trades.values() for t in rows],
             "next_order_id": {f"{m}:{s}": v for (m, s), v in self.next_order_id.items()},
             "next_trade_id": {f"{m}:{s}": v for (m, s), v in self.next_trade_id.items()},
+            "clock": self.clock.state(),
         }
 
     def restore(self, state: dict) -> None:
         """Read a snapshot back. Only keys configured now come back (with their orders and trades): a key
         dropped from the configuration, or the loopback demo key, must not be revived by an old file."""
+        self.clock.restore(state.get("clock"))
         for name, b in state["books"].items():
             m, s = name.split(":")
             if (m, s) in self.books:

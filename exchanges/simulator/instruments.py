@@ -2,11 +2,14 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from . import price_bands
+
 SPOT = "spot"
 FUTURES = "futures"
 MARKETS = (SPOT, FUTURES)
 
 D = Decimal
+SPOT_MAX_NOTIONAL = Decimal("9000000")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Instrument:
     min_notional: Decimal
     lot: Decimal  # typical displayed quantity per book level
     spread_ticks: int
+
+    @property
+    def max_notional(self) -> Decimal:
+        """Spot NOTIONAL maxNotional: a LIMIT order worth more is refused (not applied to MARKET orders)."""
+        return SPOT_MAX_NOTIONAL
 
     @property
     def price_precision(self) -> int:
@@ -103,7 +111,8 @@ def spot_symbol_info(i: Instrument) -> dict:
             {"filterType": "LOT_SIZE", "minQty": _s(i.min_qty), "maxQty": _s(i.max_qty), "stepSize": _s(i.step)},
             {"filterType": "MARKET_LOT_SIZE", "minQty": "0", "maxQty": _s(i.market_max_qty), "stepSize": "0"},
             {"filterType": "NOTIONAL", "minNotional": _s(i.min_notional), "applyMinToMarket": True,
-             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+             "maxNotional": format(SPOT_MAX_NOTIONAL, ".8f"), "applyMaxToMarket": False, "avgPriceMins": 5},
+            price_bands.spot_filter(),
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
         ],
         "permissions": [], "permissionSets": [["SPOT"]],
@@ -128,7 +137,7 @@ def futures_symbol_info(i: Instrument) -> dict:
             {"filterType": "MAX_NUM_ORDERS", "limit": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
             {"filterType": "MIN_NOTIONAL", "notional": _s(i.min_notional)},
-            {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+            price_bands.futures_filter(),
         ],
         "orderTypes": ["LIMIT", "MARKET"],
         "timeInForce": ["GTC", "IOC", "FOK", "GTX"],

@@ -98,6 +98,7 @@ class Venue:
         self.skew_ms = 0
         self.clock = VenueClock()
         self.visibility = Visibility()
+        self.max_open_orders = MAX_OPEN_ORDERS  # MAX_NUM_ORDERS in force (published; lowered by tests)
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -344,10 +345,10 @@ class Venue:
             raise VenueError(-4005, "Quantity greater than max quantity.")
 
     def _open_order_limit(self, market: str, account: Account, symbol: str) -> None:
-        """MAX_NUM_ORDERS: at most MAX_OPEN_ORDERS open orders per key and symbol (spot -2010 filter failure,
+        """MAX_NUM_ORDERS: at most `max_open_orders` (200) open orders per key and symbol (spot -2010 filter failure,
         USD-M -2025)."""
         opened = sum(1 for s, _ in self.open_by_account.get((market, account.api_key), {}) if s == symbol)
-        if opened >= MAX_OPEN_ORDERS:
+        if opened >= self.max_open_orders:
             if market == SPOT:
                 raise VenueError(-2010, "Filter failure: MAX_NUM_ORDERS")
             raise VenueError(-2025, "Reach max open order limit.")

@@ -78,7 +78,7 @@ def _one_or_many(ctx: Ctx, fn):
 
 def ping(ctx): return {}
 def server_time(ctx): return {"serverTime": ctx.venue.now()}
-def info(ctx): return exchange_info(ctx.market, ctx.venue.now(), ctx.limits.published(ctx.market))
+def info(ctx): return exchange_info(ctx.market, ctx.venue.now(), ctx.limits.published(ctx.market), ctx.venue.max_open_orders)
 def ticker_24h(ctx): return _one_or_many(ctx, render.ticker_24h)
 def book_ticker(ctx): return _one_or_many(ctx, render.book_ticker)
 

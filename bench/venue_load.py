@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     deadline = time.time() + 30
     while True:
         try:
-            control.set_limits(enabled=False, reset=True)
+            control.set_limits(enabled=False, reset=True, max_num_orders=1_000_000)  # resting orders pile up
             break
         except Exception:
             if time.time() > deadline:

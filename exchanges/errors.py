@@ -74,15 +74,35 @@ def _venue_body(exc: BaseException) -> dict:
     return body if isinstance(body, dict) else {}
 
 
+# Venue refusals whose words name a rule only by its filter or code: the rule, said plainly, goes first.
+_RULES: tuple[tuple[str | int, str], ...] = (
+    ("PERCENT_PRICE", "price band: the limit price is too far from the market price"),
+    (-4016, "price band: the limit price is above the highest the venue accepts now"),
+    (-4024, "price band: the limit price is below the lowest the venue accepts now"),
+    ("MAX_NUM_ORDERS", "too many open orders on the symbol"),
+    (-2025, "too many open orders on the symbol"),
+    ("Filter failure: NOTIONAL", "order value outside the venue's minimum and maximum"),
+)
+
+
+def _rule_of(body: dict, text: str) -> str | None:
+    for key, rule in _RULES:
+        if (isinstance(key, int) and body.get("code") == key) or (isinstance(key, str) and key in text):
+            return rule
+    return None
+
+
 def venue_reason(exc: BaseException, limit: int = 500) -> str:
     """The venue's own words (its `msg` and `code` when the answer was JSON), without ccxt's exchange-id
-    prefix. Never carries secrets: ccxt messages hold only the exchange id, method, URL and the response body."""
+    prefix, after the rule they mean when they name it only by a filter or code (price band, too many open
+    orders). Never carries secrets: ccxt messages hold only the exchange id, method, URL and the response body."""
     body = _venue_body(exc)
     if body.get("msg"):
         text = f"{body['msg']} (code {body['code']})" if "code" in body else str(body["msg"])
     else:
         text = _venue_text(exc)
-    return text[:limit]
+    rule = _rule_of(body, text)
+    return (f"{rule}: {text}" if rule else text)[:limit]
 
 
 # The venue errors the worker side catches, by our names: ccxt stays inside exchanges.

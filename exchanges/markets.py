@@ -44,6 +44,29 @@ def _increment(client: ccxt.Exchange, precision) -> Decimal:
     return Decimal(1).scaleb(-int(precision))
 
 
+def _venue_bounds(info: dict) -> dict:
+    """The bounds Binance publishes among a symbol's filters (none on other venues: all null): the limit price band
+    (spot PERCENT_PRICE_BY_SIDE per side; USD-M PERCENT_PRICE for both), spot NOTIONAL maxNotional, MAX_NUM_ORDERS."""
+    by_type = {f.get("filterType"): f for f in (info or {}).get("filters") or [] if isinstance(f, dict)}
+    bounds: dict = {"bid_multiplier_up": None, "bid_multiplier_down": None, "ask_multiplier_up": None,
+                    "ask_multiplier_down": None, "max_notional": None, "max_open_orders": None}
+    if (side_band := by_type.get("PERCENT_PRICE_BY_SIDE")) is not None:
+        for name in ("bid_multiplier_up", "bid_multiplier_down", "ask_multiplier_up", "ask_multiplier_down"):
+            camel = name.split("_")[0] + "Multiplier" + name.rsplit("_", 1)[1].capitalize()
+            bounds[name] = _decimal(side_band[camel]) if side_band.get(camel) else None
+    elif (band := by_type.get("PERCENT_PRICE")) is not None and band.get("multiplierUp") and band.get("multiplierDown"):
+        up, down = _decimal(band["multiplierUp"]), _decimal(band["multiplierDown"])
+        bounds.update(bid_multiplier_up=up, ask_multiplier_up=up, bid_multiplier_down=down, ask_multiplier_down=down)
+    notional = by_type.get("NOTIONAL") or {}
+    if notional.get("maxNotional"):
+        bounds["max_notional"] = _decimal(notional["maxNotional"])
+    max_orders = by_type.get("MAX_NUM_ORDERS") or {}
+    count = max_orders.get("maxNumOrders", max_orders.get("limit"))
+    if isinstance(count, int) and count > 0:
+        bounds["max_open_orders"] = count
+    return bounds
+
+
 def instrument_fields(client: ccxt.Exchange, m: dict) -> dict:
     limits = m.get("limits") or {}
     precision = m.get("precision") or {}
@@ -57,6 +80,7 @@ def instrument_fields(client: ccxt.Exchange, m: dict) -> dict:
         "min_notional": _decimal((limits.get("cost") or {}).get("min")),
         "contract_size": _decimal(m.get("contractSize"), "1"),
         "active": m.get("active") is not False,
+        **_venue_bounds(m.get("info") or {}),
     }
 
 

@@ -16,6 +16,15 @@ class Instrument(models.Model):
     min_quantity = models.DecimalField(**MONEY, default=0)
     min_notional = models.DecimalField(**MONEY, default=0)
     contract_size = models.DecimalField(**MONEY, default=1)
+    # The venue's own bounds (Binance filters; null when the venue publishes none): the limit price band around the
+    # market price per side (spot PERCENT_PRICE_BY_SIDE; USD-M PERCENT_PRICE, the same both sides), the largest
+    # order value of a LIMIT order (spot NOTIONAL maxNotional) and the open orders per symbol (MAX_NUM_ORDERS).
+    bid_multiplier_up = models.DecimalField(**MONEY, null=True, blank=True)
+    bid_multiplier_down = models.DecimalField(**MONEY, null=True, blank=True)
+    ask_multiplier_up = models.DecimalField(**MONEY, null=True, blank=True)
+    ask_multiplier_down = models.DecimalField(**MONEY, null=True, blank=True)
+    max_notional = models.DecimalField(**MONEY, null=True, blank=True)
+    max_open_orders = models.PositiveIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -91,6 +91,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     validation.price_check(req, inst)
     last = risk.last_price(acct.exchange, req.market, req.symbol)
     validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+    validation.price_band_check(req, inst, last)
 
     with transaction.atomic():
         acct = account_for_placement(acct.pk)

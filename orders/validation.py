@@ -223,3 +223,26 @@ def notional_check(req: OrderRequest, inst: Instrument, notional: Decimal | None
     if notional is not None and notional < inst.min_notional:
         raise InvalidInput(f"order value {num(notional)} {inst.quote} (quantity × price) is below the minimum "
                            f"{num(inst.min_notional)} {inst.quote} of {inst.symbol}", field="quantity")
+    if (notional is not None and inst.max_notional is not None and req.order_type == OrderType.LIMIT
+            and notional > inst.max_notional):
+        raise InvalidInput(f"order value {num(notional)} {inst.quote} (quantity × price) is above the maximum "
+                           f"{num(inst.max_notional)} {inst.quote} the venue accepts for a LIMIT order on {inst.symbol}",
+                           field="quantity")
+
+
+def price_band_check(req: OrderRequest, inst: Instrument, market_price: Decimal | None) -> None:
+    """The venue's price band (Binance PERCENT_PRICE_BY_SIDE / PERCENT_PRICE): a LIMIT price must lie within the
+    side's multipliers of the market price. Unchecked while no market price is known (the venue still refuses)."""
+    if req.order_type != OrderType.LIMIT or req.price is None or market_price is None:
+        return
+    kind = "bid" if req.side == Side.BUY else "ask"
+    up, down = getattr(inst, f"{kind}_multiplier_up"), getattr(inst, f"{kind}_multiplier_down")
+    low = market_price * down if down is not None else None
+    high = market_price * up if up is not None else None
+    if (low is not None and req.price < low) or (high is not None and req.price > high):
+        lowest = num(low.quantize(inst.tick_size)) if low is not None and inst.tick_size > 0 else "-"
+        highest = num(high.quantize(inst.tick_size)) if high is not None and inst.tick_size > 0 else "-"
+        raise InvalidInput(f"price band: a {req.side} limit price on {inst.symbol} must be within "
+                           f"{num(down) if down is not None else '0'}× and {num(up) if up is not None else '∞'}× of the "
+                           f"market price {num(market_price)} ({lowest} to {highest}); {num(req.price)} is outside it",
+                           field="price")

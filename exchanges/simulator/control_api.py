@@ -233,13 +233,19 @@ def add_control_routes(app: web.Application, server) -> None:
         if request.method == "POST":
             data = await body(request)
             reset = data.pop("reset", False)
+            max_num_orders = data.pop("max_num_orders", None)
+            if max_num_orders is not None and (isinstance(max_num_orders, bool) or not isinstance(max_num_orders, int)
+                                               or max_num_orders < 1):
+                raise BadControl("'max_num_orders' must be a positive integer")
             try:
                 server.limiter.limits.update(data)
             except ValueError as exc:
                 raise BadControl(str(exc)) from None
+            if max_num_orders is not None:
+                venue.max_open_orders = max_num_orders
             if reset:
                 server.limiter.reset()
-        return _json(vars(server.limiter.limits))
+        return _json({**vars(server.limiter.limits), "max_num_orders": venue.max_open_orders})
 
     async def clock(request):
         """Venue time (ages history, schedules funding): `speed` (the clock_speed knob) and/or `advance_ms`."""

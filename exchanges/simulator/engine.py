@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from . import funding, income, matching, refusals
+from . import funding, history, income, matching, price_bands, refusals
 from .book import Book, round_to
 from .fees import DEFAULT_FEES, FeeSchedule
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
 from .tape import PublicTrade, Tape
 from .venue_clock import VenueClock
+from .visibility import Visibility
 from .wallets import DEMO_KEY, DEMO_SECRET, ZERO, Account
 
 FEES = DEFAULT_FEES  # (maker, taker) per market; per key through `Venue.fees`
@@ -21,7 +22,9 @@ CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 FEE_UNIT = Decimal("0.00000001")
 OPEN = ("NEW", "PARTIALLY_FILLED")
+MAX_OPEN_ORDERS = 200  # MAX_NUM_ORDERS, per key and symbol (published in exchangeInfo)
 DAY_MS = 86_400_000
+MICROSECONDS_FROM = 10**15  # a spot timestamp this large is in microseconds (16 digits)
 
 
 # Each order is one object for its life: compare by identity, so removing one from a long resting list is cheap.
@@ -101,6 +104,8 @@ class Venue:
         self.seed = seed
         self.skew_ms = 0
         self.clock = VenueClock()
+        self.visibility = Visibility()
+        self.max_open_orders = MAX_OPEN_ORDERS  # MAX_NUM_ORDERS in force (published; lowered by tests)
         t = self.now()
         self.books = {(m, s): Book(i, random.Random(f"{seed}:{m}:{s}"), t)
                       for m in MARKETS for s, i in INSTRUMENTS[m].items()}
@@ -252,6 +257,13 @@ class Venue:
             raise refusals.illegal_chars(name, "^-?[0-9]{1,19}$")
         return int(raw)
 
+    def time_param(self, market: str, params: dict, name: str) -> int | None:
+        """A time parameter in ms; spot also takes microseconds (16 digits), as Binance's spot API does."""
+        value = self.integer(params, name)
+        if value is not None and market == SPOT and value >= MICROSECONDS_FROM:
+            return value // 1000
+        return value
+
     @staticmethod
     def boolean(params: dict, name: str) -> bool:
         raw = params.get(name, "false").lower()
@@ -353,6 +365,15 @@ class Venue:
         if qty is not None and qty > max_qty:
             raise VenueError(-4005, "Quantity greater than max quantity.")
 
+    def _open_order_limit(self, market: str, account: Account, symbol: str) -> None:
+        """MAX_NUM_ORDERS: at most `max_open_orders` (200) open orders per key and symbol (spot -2010 filter failure,
+        USD-M -2025)."""
+        opened = sum(1 for s, _ in self.open_by_account.get((market, account.api_key), {}) if s == symbol)
+        if opened >= self.max_open_orders:
+            if market == SPOT:
+                raise VenueError(-2010, "Filter failure: MAX_NUM_ORDERS")
+            raise VenueError(-2025, "Reach max open order limit.")
+
     def _order_basics(self, market: str, params: dict) -> tuple[Instrument, str, str, str]:
         instrument = self.instrument(market, params.get("symbol"))
         side = params.get("side")
@@ -406,8 +427,11 @@ class Venue:
         notional = (qty * price) if price is not None else (quote_qty if quote_qty is not None else sum((p * q for p, q in fills), ZERO))
         if otype == "MARKET" and qty is not None and not fills:
             notional = qty * (book.best_ask[0] if side == "BUY" else book.best_bid[0])
-        if notional < instrument.min_notional:
+        if notional < instrument.min_notional or (otype != "MARKET" and notional > instrument.max_notional):
             raise refusals.filter_failure("NOTIONAL")
+        if price is not None:
+            price_bands.check_spot(side, price, book.mid)
+        self._open_order_limit(SPOT, account, instrument.symbol)
         if otype == "LIMIT_MAKER" and plan.crosses:
             raise VenueError(-2010, "Order would immediately match and take.")
         base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
@@ -425,6 +449,7 @@ class Venue:
             qty = filled
         order = self._new_order(SPOT, instrument, account, cid, side, otype, tif or ("GTC" if otype != "MARKET" else "GTC"),
                                 price or ZERO, qty, quote_qty or ZERO, stp_mode=stp)
+        self.visibility.accepted(order, self.now())
         if otype != "MARKET":  # limit orders hold their funds until filled or cancelled
             order.locked = need
             (quote if side == "BUY" else base)[0] -= need
@@ -450,6 +475,9 @@ class Venue:
         self._check_filters(FUTURES, instrument, otype, qty, price)
         stp = matching.stp_mode(FUTURES, params)
         cid = self.client_order_id(params, FUTURES, account, instrument.symbol)
+        if price is not None:
+            price_bands.check_futures(price, book.mid, instrument.tick)
+        self._open_order_limit(FUTURES, account, instrument.symbol)
         plan = matching.plan(self, FUTURES, instrument, account.api_key, side, qty, price, None, stp)
         fills = plan.fills
         if tif == "GTX" and plan.crosses:
@@ -472,6 +500,7 @@ class Venue:
                 raise VenueError(-2019, "Margin is insufficient.")
         order = self._new_order(FUTURES, instrument, account, cid, side, otype, tif or "GTC", price or ZERO, qty, ZERO,
                                 reduce_only, stp_mode=stp)
+        self.visibility.accepted(order, self.now())
         accepted = Order(**{s: getattr(order, s) for s in Order.__slots__})
         trades = matching.execute(self, order, plan, reduce_to=position if reduce_only else None)
         if order.is_open and (otype == "MARKET" or tif == "IOC" or (reduce_only and position.amt == 0)):
@@ -652,12 +681,19 @@ class Venue:
             raise VenueError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         if order_id is not None:
             order = self.orders.get((market, instrument.symbol, order_id))
-            if order is None or order.api_key != account.api_key or (cid and order.client_order_id != cid):
+            if order is None or order.api_key != account.api_key or not self.visibility.visible(order, self.now()):
                 raise missing
-            return order
-        order = self.client_ids.get((market, account.api_key, instrument.symbol, cid))
-        if order is None:
-            raise missing
+            if cid and order.client_order_id != cid:
+                if market == SPOT:  # Binance spot names the mismatch; USD-M answers "does not exist"
+                    raise VenueError(-2039, "Client order ID is not correct for this order ID.")
+                raise missing
+        else:
+            order = self.client_ids.get((market, account.api_key, instrument.symbol, cid))
+            if order is None or not self.visibility.visible(order, self.now()):
+                raise missing
+        gone = history.lookup_refusal(self, order, missing)
+        if gone is not None:
+            raise gone
         return order
 
     def cancel(self, market: str, account: Account, params: dict) -> Order:
@@ -677,12 +713,25 @@ class Venue:
     def open_orders(self, market: str, account: Account, symbol: str | None) -> list[Order]:
         symbol = self.instrument(market, symbol).symbol if symbol else None
         orders = self.open_by_account.get((market, account.api_key), {}).values()
-        return sorted((o for o in orders if symbol is None or o.symbol == symbol), key=lambda o: (o.time, o.order_id))
+        now = self.now()
+        return sorted((o for o in orders if (symbol is None or o.symbol == symbol) and self.visibility.visible(o, now)),
+                      key=lambda o: (o.time, o.order_id))
 
     def all_orders(self, market: str, account: Account, params: dict) -> list[Order]:
         instrument = self.instrument(market, params.get("symbol"))
-        orders = self.account_orders.get((market, account.api_key, instrument.symbol), [])
-        return self._window(orders, params, lambda o: o.order_id, lambda o: o.time, "orderId")
+        now = self.now()
+        orders = [o for o in self.account_orders.get((market, account.api_key, instrument.symbol), [])
+                  if self.visibility.visible(o, now) and history.retained(self, o)]
+        start, end = self.time_param(market, params, "startTime"), self.time_param(market, params, "endTime")
+        history.orders_window(market, start, end)
+        if market == FUTURES:
+            if start is None and end is None:
+                orders = [o for o in orders if history.recent(self, o.time)]
+            elif end is None:
+                end = start + history.FUTURES_SPAN_MS
+            elif start is None:
+                start = end - history.FUTURES_SPAN_MS
+        return self._window(orders, params, lambda o: o.order_id, lambda o: o.time, "orderId", start, end)
 
     def my_trades(self, market: str, account: Account, params: dict) -> list[Trade]:
         """Binance's trade paging: spot accepts symbol alone or with orderId, startTime, endTime, fromId,
@@ -690,11 +739,14 @@ class Venue:
         spans at most 7 days and, with neither bound, covers the last 7 days. Other combinations: -1128."""
         instrument = self.instrument(market, params.get("symbol"))
         trades = self.trades.get((market, account.api_key, instrument.symbol), [])
+        hidden = self.visibility.hidden_ids(market, instrument.symbol, self.now())
+        if hidden:
+            trades = [t for t in trades if t.order_id not in hidden]
         limit = self.integer(params, "limit") or 500
         if not 1 <= limit <= 1000:
             raise VenueError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..1000'.")
         order_id, from_id = self.integer(params, "orderId"), self.integer(params, "fromId")
-        start, end = self.integer(params, "startTime"), self.integer(params, "endTime")
+        start, end = self.time_param(market, params, "startTime"), self.time_param(market, params, "endTime")
         timed = start is not None or end is not None
         if (from_id is not None and timed) or (order_id is not None and timed):
             raise VenueError(-1128, "Combination of optional parameters invalid.")
@@ -708,8 +760,8 @@ class Venue:
             return [t for t in trades if t.trade_id >= from_id][:limit]
         if order_id is not None:
             return trades[:limit]
-        if market == FUTURES and not timed:
-            start = self.now() - span
+        if market == FUTURES and not timed:  # the last 7 days of venue time
+            trades = [t for t in trades if history.recent(self, t.time)]
         if market == FUTURES and start is not None and end is None:
             end = start + span
         if market == FUTURES and end is not None and start is None:
@@ -717,18 +769,19 @@ class Venue:
         rows = [t for t in trades if (start is None or t.time >= start) and (end is None or t.time <= end)]
         return rows[:limit] if start is not None and (market == SPOT or params.get("startTime")) else rows[-limit:]
 
-    def _window(self, rows: list, params: dict, ident, stamp, from_name: str) -> list:
+    def _window(self, rows: list, params: dict, ident, stamp, from_name: str, start: int | None,
+                end: int | None) -> list:
         limit = self.integer(params, "limit") or 500
         if not 1 <= limit <= 1000:
             raise VenueError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..1000'.")
-        start, end, from_id = self.integer(params, "startTime"), self.integer(params, "endTime"), self.integer(params, from_name)
+        from_id = self.integer(params, from_name)
         if from_id is not None:
             return [r for r in rows if ident(r) >= from_id][:limit]
         if start is not None:
             rows = [r for r in rows if stamp(r) >= start]
         if end is not None:
             rows = [r for r in rows if stamp(r) <= end]
-        return rows[:limit] if start is not None else rows[-limit:]
+        return rows[:limit] if params.get("startTime") else rows[-limit:]
 
     # ---- futures account -----------------------------------------------------------------------
     def set_leverage(self, account: Account, params: dict) -> dict:

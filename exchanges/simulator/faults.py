@@ -31,6 +31,7 @@ class Faults:
     drop_request_count: int = 0
     drop_hold_ms: float = 0.0  # how long a dropped connection is held open first
     clock_skew_ms: int = 0  # added to the venue's clock
+    visibility_delay_ms: float = 0.0  # an accepted order stays out of queries this long (at most its recvWindow)
     reject_keys: list[str] = field(default_factory=list)  # these API keys get -2015
     endpoints: list[str] = field(default_factory=list)  # "POST /api/v3/order" or "/fapi/v1/order"; empty = all
     # user-data streams: lifetimes as Binance's (venue time), shortened by tests

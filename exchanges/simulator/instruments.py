@@ -2,11 +2,14 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from . import price_bands
+
 SPOT = "spot"
 FUTURES = "futures"
 MARKETS = (SPOT, FUTURES)
 
 D = Decimal
+SPOT_MAX_NOTIONAL = Decimal("9000000")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Instrument:
     min_notional: Decimal
     lot: Decimal  # typical displayed quantity per book level
     spread_ticks: int
+
+    @property
+    def max_notional(self) -> Decimal:
+        """Spot NOTIONAL maxNotional: a LIMIT order worth more is refused (not applied to MARKET orders)."""
+        return SPOT_MAX_NOTIONAL
 
     @property
     def price_precision(self) -> int:
@@ -89,7 +97,7 @@ def _s(value: Decimal) -> str:
     return format(value, "f")
 
 
-def spot_symbol_info(i: Instrument) -> dict:
+def spot_symbol_info(i: Instrument, max_num_orders: int = 200) -> dict:
     return {
         "symbol": i.symbol, "status": "TRADING", "baseAsset": i.base, "baseAssetPrecision": 8,
         "quoteAsset": i.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
@@ -103,8 +111,9 @@ def spot_symbol_info(i: Instrument) -> dict:
             {"filterType": "LOT_SIZE", "minQty": _s(i.min_qty), "maxQty": _s(i.max_qty), "stepSize": _s(i.step)},
             {"filterType": "MARKET_LOT_SIZE", "minQty": "0", "maxQty": _s(i.market_max_qty), "stepSize": "0"},
             {"filterType": "NOTIONAL", "minNotional": _s(i.min_notional), "applyMinToMarket": True,
-             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+             "maxNotional": format(SPOT_MAX_NOTIONAL, ".8f"), "applyMaxToMarket": False, "avgPriceMins": 5},
+            price_bands.spot_filter(),
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": max_num_orders},
         ],
         "permissions": [], "permissionSets": [["SPOT"]],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
@@ -112,7 +121,7 @@ def spot_symbol_info(i: Instrument) -> dict:
     }
 
 
-def futures_symbol_info(i: Instrument) -> dict:
+def futures_symbol_info(i: Instrument, max_num_orders: int = 200) -> dict:
     return {
         "symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL", "deliveryDate": 4133404800000,
         "onboardDate": 1569398400000, "status": "TRADING", "maintMarginPercent": "2.5000",
@@ -125,21 +134,22 @@ def futures_symbol_info(i: Instrument) -> dict:
             {"filterType": "PRICE_FILTER", "minPrice": _s(i.tick), "maxPrice": "4529764", "tickSize": _s(i.tick)},
             {"filterType": "LOT_SIZE", "minQty": _s(i.min_qty), "maxQty": _s(i.max_qty), "stepSize": _s(i.step)},
             {"filterType": "MARKET_LOT_SIZE", "minQty": _s(i.min_qty), "maxQty": _s(i.market_max_qty), "stepSize": _s(i.step)},
-            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+            {"filterType": "MAX_NUM_ORDERS", "limit": max_num_orders},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
             {"filterType": "MIN_NOTIONAL", "notional": _s(i.min_notional)},
-            {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+            price_bands.futures_filter(),
         ],
         "orderTypes": ["LIMIT", "MARKET"],
         "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
     }
 
 
-def exchange_info(market: str, now_ms: int, rate_limits: list[dict]) -> dict:
-    """`rate_limits`: the limits in force, as Binance publishes its own (see ratelimit.Limits.published)."""
+def exchange_info(market: str, now_ms: int, rate_limits: list[dict], max_num_orders: int = 200) -> dict:
+    """`rate_limits`: the limits in force, as Binance publishes its own (see ratelimit.Limits.published);
+    `max_num_orders`: MAX_NUM_ORDERS in force (200, as Binance; lowered through the control API in tests)."""
     if market == SPOT:
         return {"timezone": "UTC", "serverTime": now_ms, "rateLimits": rate_limits, "exchangeFilters": [],
-                "symbols": [spot_symbol_info(i) for i in SPOT_INSTRUMENTS.values()]}
+                "symbols": [spot_symbol_info(i, max_num_orders) for i in SPOT_INSTRUMENTS.values()]}
     return {"timezone": "UTC", "serverTime": now_ms, "futuresType": "U_MARGINED", "rateLimits": rate_limits,
             "exchangeFilters": [], "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-            "symbols": [futures_symbol_info(i) for i in FUTURES_INSTRUMENTS.values()]}
+            "symbols": [futures_symbol_info(i, max_num_orders) for i in FUTURES_INSTRUMENTS.values()]}

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -29,6 +30,8 @@ from .weights import Limits, RateLimiter
 log = logging.getLogger("exchanges.simulator")
 TICK_SECONDS = 0.2
 API_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+RECV_WINDOW_SPOT = re.compile(r"[0-9]{1,19}(\.[0-9]{1,3})?")
+RECV_WINDOW_FUTURES = re.compile(r"[0-9]{1,19}")
 SNAPSHOT_SECONDS = 5.0
 
 
@@ -76,7 +79,7 @@ def _one_or_many(ctx: Ctx, fn):
 
 def ping(ctx): return {}
 def server_time(ctx): return {"serverTime": ctx.venue.now()}
-def info(ctx): return exchange_info(ctx.market, ctx.venue.now(), ctx.limits.published(ctx.market))
+def info(ctx): return exchange_info(ctx.market, ctx.venue.now(), ctx.limits.published(ctx.market), ctx.venue.max_open_orders)
 def ticker_24h(ctx): return _one_or_many(ctx, render.ticker_24h)
 def book_ticker(ctx): return _one_or_many(ctx, render.book_ticker)
 
@@ -260,6 +263,11 @@ class VenueServer:
         self.snapshot_path = snapshot_path
         venue.market_data = MarketData(venue, seed)  # public trades and candles (after a snapshot was read back)
         self.streams = Streams(venue, self.faults)
+        venue.listeners.append(self._on_order_event)
+
+    def _on_order_event(self, order, exec_type: str, trade) -> None:
+        if trade is not None and trade.qty == order.executed_qty:  # the order's first fill
+            self.limiter.order_filled(order.market, order.api_key, self.venue.now())
         self._tasks: list[asyncio.Task] = []
 
     # ---- app wiring ----
@@ -314,14 +322,14 @@ class VenueServer:
         started = time.monotonic()
         route = ROUTES.get((request.method, request.path))
         body = await request.text() if request.can_read_body else ""
-        params = dict(parse_qsl(request.query_string, keep_blank_values=True))
-        if body:
-            params.update(parse_qsl(body, keep_blank_values=True))
+        params = dict(parse_qsl(body, keep_blank_values=True)) if body else {}
+        params.update(parse_qsl(request.query_string, keep_blank_values=True))  # Binance: the query string wins
         row = {"ts": self.venue.now(), "method": request.method, "path": request.path,
                "api_key": request.headers.get("X-MBX-APIKEY"), "symbol": params.get("symbol"),
                "client_order_id": params.get("newClientOrderId") if request.method == "POST" and request.path.endswith("/order") else None,
                "orig_client_order_id": params.get("origClientOrderId"), "order_id": params.get("orderId")}
         self.venue.skew_ms = self.faults.knobs.clock_skew_ms
+        self.venue.visibility.delay_ms = min(int(self.faults.knobs.visibility_delay_ms), _recv_window_ms(params))
         if self.faults.knobs.clock_skew_ms:
             self.faults.count("clock_skew")
         try:
@@ -367,7 +375,7 @@ class VenueServer:
         headers: dict[str, str] = {}
         try:
             headers.update(self.limiter.weight(route.market, request.remote or "", self._weight(route, params), self.venue.now()))
-            account = self._authenticate(request, params, body) if route.signed else None
+            account = self._authenticate(request, params, body, route.market) if route.signed else None
             if route.keyed:
                 account = self._account(request)
             if route.order:
@@ -419,7 +427,7 @@ class VenueServer:
             raise refusals.invalid_key()
         return account
 
-    def _authenticate(self, request: web.Request, params: dict, body: str):
+    def _authenticate(self, request: web.Request, params: dict, body: str, market: str):
         account = self._account(request)
         query = request.query_string
         payload = query + body if query and body else (query or body)
@@ -430,8 +438,10 @@ class VenueServer:
             raise refusals.mandatory("timestamp")
         if "signature" not in params or (cut < 0 and not payload.startswith("signature=")):
             raise refusals.mandatory("signature")
-        timestamp = self.venue.integer(params, "timestamp", required=True)
-        recv_window = self.venue.integer(params, "recvWindow") or 5000
+        timestamp = self.venue.time_param(market, params, "timestamp")
+        if timestamp is None:
+            raise refusals.mandatory("timestamp")
+        recv_window = _recv_window_param(params, market)
         if recv_window > 60000:
             raise VenueError(-1131, "recvWindow must be less than 60000")
         now = self.venue.now()
@@ -444,6 +454,25 @@ class VenueServer:
         if not hmac.compare_digest(expected, params["signature"].lower()):
             raise VenueError(-1022, "Signature for this request is not valid.")
         return account
+
+
+def _recv_window_param(params: dict, market: str) -> Decimal:
+    """recvWindow in ms (default 5000); spot takes up to three decimals (microsecond precision), USD-M whole ms."""
+    raw = params.get("recvWindow")
+    if raw is None or raw == "":
+        return Decimal(5000)
+    pattern, legal = (RECV_WINDOW_SPOT, r"^[0-9]{1,19}(\.[0-9]{1,3})?$") if market == SPOT else (RECV_WINDOW_FUTURES, "^[0-9]{1,19}$")
+    if not pattern.fullmatch(raw):
+        raise refusals.illegal_chars("recvWindow", legal)
+    return Decimal(raw)
+
+
+def _recv_window_ms(params: dict) -> int:
+    """The request's recvWindow for capping the visibility delay (5000 when absent or unreadable)."""
+    try:
+        return int(Decimal(params.get("recvWindow") or 5000))
+    except (ArithmeticError, ValueError):
+        return 5000
 
 
 def load_snapshot(venue: Venue, path: str | None) -> bool:

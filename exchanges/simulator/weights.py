@@ -1,5 +1,6 @@
 """Binance-style limits: request weight per IP per minute, orders per account per 10 s and per day
-(spot) or per minute (futures), in fixed windows. Persisting past a 429 earns a 418 ban."""
+(spot) or per minute (futures), in fixed windows. Persisting past a 429 earns a 418 ban. Spot counts unfilled
+orders only: an order's first fill takes it off the current windows' counts (`order_filled`)."""
 from dataclasses import dataclass
 
 from .instruments import SPOT
@@ -95,6 +96,17 @@ class RateLimiter:
     def ban(self, market: str, ip: str, seconds: float, now: int) -> None:
         """Ban the IP on one market's API as persisting past a 429 would (the fault knob `ban_418_seconds`)."""
         self.banned_until[(market, ip)] = now + int(seconds * 1000)
+
+    def order_filled(self, market: str, api_key: str, now: int) -> None:
+        """Spot's unfilled order count: an order's first fill (partial or full) takes 1 off the key's current 10 s and
+        day counts, so orders that trade never count toward the ORDERS limits. USD-M counts every order."""
+        if market != SPOT:
+            return
+        for window in self.limits.order_limits(market):
+            size = WINDOWS_MS[window]
+            row = self.counters.get(("o", market, api_key, window))
+            if row is not None and row[0] == now - now % size and row[1] > 0:
+                row[1] -= 1
 
     def order(self, market: str, api_key: str, now: int) -> dict[str, str]:
         headers, refused = {}, None

@@ -62,7 +62,7 @@ def test_open_order_comparison_makes_the_same_queries_for_3_or_23_orders(venue, 
 def test_a_venue_order_the_ledger_lacks_is_still_found_among_matched_ones(venue, account_on_venue, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     ours = rest_on_venue_and_ledger(venue_view, account_on_venue, 3)
-    stranger = venue_view.create_order("BTC/USDT", "limit", "buy", 0.001, 19000, {"clientOrderId": "manual-desk-7"})
+    stranger = venue_view.create_order("BTC/USDT", "limit", "buy", 0.001, 21000, {"clientOrderId": "manual-desk-7"})
     before = Order.objects.count()
 
     _, findings = compare_open_orders(account_on_venue)

@@ -4,7 +4,8 @@ by the invariants I1–I5 (tests/faults/ledger_venue.py) after every step, once 
 
 Steps: place resting, marketable and MARKET orders; cancel; move the market (through one order's price, or by a
 random amount: the orders it crosses fill); place or cancel with the answer lost (the connection dropped after
-the venue processed the request, a 503 -1001 or 408 -1007 after processing) or the request lost before the venue;
+the venue processed the request, a 503 -1001 or 408 -1007 after processing; also with the order invisible to
+lookups for recvWindow, `visibility_delay_ms`) or the request lost before the venue;
 crash the worker with SIGKILL (with an order in flight or not) and start another; run `manage.py recover` while a
 worker is stuck on an unanswered order. `run()` sizes it: short in `make test`, long in `make soak`."""
 from __future__ import annotations
@@ -26,6 +27,7 @@ from orders.models import TERMINAL_STATUSES, Order, Status
 from tests.faults.ledger_venue import settle
 from tests.fixtures.stack import OmsStack
 from tests.fixtures.venue_audit import posts_of
+from tests.fixtures.worker_process import ENV
 from tests.waiting import wait_until
 
 D = Decimal
@@ -130,6 +132,17 @@ class OrderFlow(RuleBasedStateMachine):
     @_recorded
     def place_answer_lost(self, side, quantity, order_type, lost):
         self.control.set_faults(endpoints=[NEW_ORDER], **LOST_ANSWERS[lost])
+        price = None if order_type == "MARKET" else self._resting_price(side, 2)
+        return self._place(side, quantity, order_type, price)
+
+    @rule(targets=(orders, resting), side=SIDES, quantity=QUANTITIES, order_type=st.sampled_from(["MARKET", "LIMIT"]),
+          lost=st.sampled_from(sorted(LOST_ANSWERS)))
+    @_recorded
+    def place_answer_lost_seen_late(self, side, quantity, order_type, lost):
+        """The answer lost and the order "not found" by lookups for recvWindow after the venue accepted it (Binance
+        is asynchronous): found late, never REJECTED as never received (I3, I5)."""
+        self.control.set_faults(endpoints=[NEW_ORDER], visibility_delay_ms=int(ENV["OMS_RECV_WINDOW_MS"]),
+                                **LOST_ANSWERS[lost])
         price = None if order_type == "MARKET" else self._resting_price(side, 2)
         return self._place(side, quantity, order_type, price)
 

@@ -51,7 +51,7 @@ def test_spot_order_errors(venue_exchange, venue, changes, code, exc):
     ({"quantity": "0"}, -4003, ccxt.BadRequest),
     ({"quantity": "0.0015"}, -1111, ccxt.BadRequest),
     ({"price": "99000.05"}, -4014, ccxt.BadRequest),
-    ({"quantity": "0.001", "price": "90000"}, -4164, ccxt.InvalidOrder),
+    ({"quantity": "0.001", "price": "96000"}, -4164, ccxt.InvalidOrder),
     ({"quantity": "50"}, -2019, ccxt.InsufficientFunds),
     ({"positionSide": "LONG"}, -4061, ccxt.OperationRejected),
     ({"reduceOnly": "true"}, -2022, ccxt.InvalidOrder),

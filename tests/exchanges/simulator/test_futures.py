@@ -128,7 +128,7 @@ def test_notional_below_minimum_is_refused(venue_exchange, venue):
 
     with pytest.raises(ccxt.InvalidOrder, match="notional must be no smaller than 100"):
         venue_exchange.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001",
-                                             "price": "90000", "timeInForce": "GTC"})
+                                             "price": "96000", "timeInForce": "GTC"})
 
     assert venue_exchange.fetch_orders(BTC) == []
 
@@ -176,7 +176,7 @@ def test_a_position_past_its_liquidation_price_is_closed_at_the_mark(venue_excha
     venue.control.fund(venue.api_key, "futures", "USDT", -99000)
     ask = D(hold_price(venue, "BTCUSDT", 100000, market="futures")["ask"])
     venue_exchange.create_order(BTC, "market", "buy", 0.1)
-    resting = venue_exchange.create_order(BTC, "limit", "buy", 0.01, 50000)
+    resting = venue_exchange.create_order(BTC, "limit", "sell", 0.01, 104000)  # inside the 5 % band
     liquidation = D(venue_exchange.fetch_positions([BTC])[0]["info"]["liquidationPrice"])
 
     venue.control.set_price("BTCUSDT", liquidation + 100, market="futures")

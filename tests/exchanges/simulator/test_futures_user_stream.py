@@ -60,7 +60,7 @@ def test_funding_sends_account_update_with_its_reason_and_no_position(venue):
                                                    lambda b: b["info"]["a"]["m"] == "FUNDING_FEE"))
         await subscribed(venue)
         # an order that never fills changes no balance or position: Binance sends no ACCOUNT_UPDATE for it
-        order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        order = await ex.create_order(PERP, "limit", "buy", 0.01, 96000)
         await ex.cancel_order(order["id"], PERP)
         await asyncio.to_thread(venue.control.fund, venue.api_key, "futures", "USDT", "-1.25", "FUNDING_FEE")
         return await watching
@@ -73,10 +73,11 @@ def test_funding_sends_account_update_with_its_reason_and_no_position(venue):
 
 
 def test_deposit_reason_and_no_account_update_for_an_unfilled_order(venue):
+    hold_price(venue, "BTCUSDT", 100000, market="futures")
     async def scenario(ex):
         watching = asyncio.create_task(ex.watch_balance({"type": "future"}))
         await subscribed(venue)
-        order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        order = await ex.create_order(PERP, "limit", "buy", 0.01, 96000)
         await ex.cancel_order(order["id"], PERP)
         await asyncio.to_thread(venue.control.fund, venue.api_key, "futures", "USDT", "10")
         return await watching
@@ -139,7 +140,7 @@ def test_the_venue_closes_a_user_data_connection_at_its_maximum_age_and_ccxt_rec
         await asyncio.to_thread(venue.control.set_faults, user_stream_max_age_s=86400)
         again = asyncio.create_task(watch_until(lambda: ex.watch_orders(PERP), lambda orders: True))
         await subscribed(venue)
-        order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        order = await ex.create_order(PERP, "limit", "buy", 0.01, 96000)
         return order, await again
 
     order, updates = run_pro(venue, scenario)
@@ -162,7 +163,7 @@ def test_after_listen_key_expired_a_new_key_restores_the_stream(venue):
         ex.options["linear"]["lastAuthenticatedTime"] = 0
         again = asyncio.create_task(watch_until(lambda: ex.watch_orders(PERP), lambda orders: True))
         await subscribed(venue)
-        order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        order = await ex.create_order(PERP, "limit", "buy", 0.01, 96000)
         return expired_key, ex.options["linear"]["listenKey"], order, await again
 
     expired_key, new_key, order, updates = run_pro(venue, scenario)

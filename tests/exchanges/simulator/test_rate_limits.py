@@ -52,10 +52,10 @@ def test_orders_past_the_10s_limit_get_1015(venue_exchange, venue):
     venue.control.set_limits(spot_orders_10s=3, reset=True)
     fresh_window(10)
 
-    for _ in range(3):
-        venue_exchange.create_order("BTC/USDT", "market", "buy", 0.001)
+    for _ in range(3):  # resting orders: only unfilled orders count (Binance's unfilled order count)
+        venue_exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 99000)
     with pytest.raises(ccxt.DDoSProtection, match='"code":-1015'):
-        venue_exchange.create_order("BTC/USDT", "market", "buy", 0.001)
+        venue_exchange.create_order("BTC/USDT", "limit", "buy", 0.001, 99000)
 
     assert len(venue_exchange.fetch_orders("BTC/USDT")) == 3
     assert venue_exchange.fetch_ticker("BTC/USDT")["bid"] > 0  # other requests still served

@@ -66,7 +66,7 @@ def test_spot_order_endpoint_shapes(venue_exchange, venue):
     check(full, shapes.SPOT_NEW_ORDER_FULL, "POST order")
     assert full["fills"]
     resting = venue_exchange.privatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                                               "quantity": "0.01", "price": "90000"})
+                                               "quantity": "0.01", "price": "96000"})
 
     check(venue_exchange.privateGetOrder({"symbol": "BTCUSDT", "orderId": resting["orderId"]}), shapes.SPOT_ORDER, "GET order")
     check_rows(venue_exchange.privateGetOpenOrders({"symbol": "BTCUSDT"}), shapes.SPOT_ORDER, "openOrders")
@@ -84,7 +84,7 @@ def test_futures_order_endpoint_shapes(venue_exchange, venue):
                                                   "newOrderRespType": "RESULT"})
     check(filled, shapes.FUTURES_NEW_ORDER, "POST order")
     resting = venue_exchange.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                                                   "quantity": "0.01", "price": "90000"})
+                                                   "quantity": "0.01", "price": "96000"})
 
     check(venue_exchange.fapiPrivateGetOrder({"symbol": "BTCUSDT", "orderId": resting["orderId"]}), shapes.FUTURES_ORDER, "GET")
     check_rows(venue_exchange.fapiPrivateGetOpenOrders({}), shapes.FUTURES_ORDER, "openOrders")

@@ -84,7 +84,7 @@ def test_drop_count_loses_one_event_of_the_chosen_market(venue):
         perp = asyncio.create_task(watch_until(lambda: ex.watch_orders(PERP), lambda os: len(os) > 0))
         await subscribed(venue, 2)
         spot_order = await ex.create_order("BTC/USDT", "limit", "buy", 0.01, 90000)
-        perp_order = await ex.create_order(PERP, "limit", "buy", 0.01, 90000)
+        perp_order = await ex.create_order(PERP, "limit", "buy", 0.01, 96000)
         await ex.cancel_order(perp_order["id"], PERP)
         return spot_order, perp_order, await spot, await perp
 
@@ -101,7 +101,7 @@ def test_duplicate_count_sends_an_event_twice(venue):
     trader = _trader(venue)
 
     def act():
-        order = trader.create_order(PERP, "limit", "buy", 0.01, 90000)
+        order = trader.create_order(PERP, "limit", "buy", 0.01, 96000)
         trader.cancel_order(order["id"], PERP)
 
     events = asyncio.run(futures_events(venue, act, 3))
@@ -118,7 +118,7 @@ def test_reorder_count_swaps_an_event_with_the_next_one(venue):
     placed = []
 
     def act():
-        placed.extend(trader.create_order(PERP, "limit", "buy", 0.01, price)["id"] for price in (90000, 90100, 90200))
+        placed.extend(trader.create_order(PERP, "limit", "buy", 0.01, price)["id"] for price in (96000, 96100, 96200))
 
     events = asyncio.run(futures_events(venue, act, 3))
 
@@ -133,7 +133,7 @@ def test_a_reordered_event_with_no_successor_still_arrives(venue):
     placed = []
 
     events = asyncio.run(futures_events(venue, lambda: placed.append(
-        trader.create_order(PERP, "limit", "buy", 0.01, 90000)["id"]), 1))
+        trader.create_order(PERP, "limit", "buy", 0.01, 96000)["id"]), 1))
 
     assert str(events[0]["o"]["i"]) == placed[0]
 

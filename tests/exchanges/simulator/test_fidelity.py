@@ -106,7 +106,7 @@ def answers(venue_exchange, venue) -> dict:
     out["spot_my_trade"] = ex.privateGetMyTrades({"symbol": "SOLUSDT"})[0]
     out["spot_account"] = ex.privateGetAccount()
     out["futures_new_order"] = ex.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT",
-                                                        "timeInForce": "GTC", "quantity": "0.2", "price": "110001",
+                                                        "timeInForce": "GTC", "quantity": "0.2", "price": "104001",
                                                         "newOrderRespType": "RESULT"})
     out["futures_get_order"] = ex.fapiPrivateGetOrder({"symbol": "BTCUSDT",
                                                        "orderId": out["futures_new_order"]["orderId"]})

@@ -5,6 +5,7 @@ import threading
 from django.conf import settings
 
 from exchanges import marketdata
+from infra.heartbeat import Heartbeat
 from oms_project.management.commands._ops import OpsCommand, number_check
 
 
@@ -23,4 +24,8 @@ class Command(OpsCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         self.stdout.write(f"publishing prices every {interval}s")
-        marketdata.run(interval=interval, stop=stop, rounds=rounds)
+        heartbeat = Heartbeat("marketdata").start()  # "alive" on the admin's overview
+        try:
+            marketdata.run(interval=interval, stop=stop, rounds=rounds)
+        finally:
+            heartbeat.stop()

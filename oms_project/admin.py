@@ -50,3 +50,4 @@ admin.site.index_template = "admin/oms/index.html"
 admin.site.site_header = "OMS operations"
 admin.site.site_title = "OMS admin"
 admin.site.index_title = "Home"
+admin.site.enable_nav_sidebar = False  # the lists get the width (every order column in view at 1400 px); Home navigates

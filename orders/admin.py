@@ -120,6 +120,12 @@ def _tick(row):
     return getattr(row, "oms_increments", (None, None))[1]
 
 
+def short_time(moment) -> str:
+    """12-07 19:16:06.123 in a list (the year and "UTC" in the tooltip)."""
+    full = utc_ms(moment)
+    return format_html('<span class="oms-time" title="{}">{}</span>', full, full[5:-4])
+
+
 def _pending_age(order: Order) -> str:
     since = selectors.pending_since(order)
     if since is None:
@@ -131,7 +137,7 @@ def _pending_age(order: Order) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
-    list_display = ["created", "account_name", "symbol", "side", "order_type", "quantity_col", "price_col", "filled_col",
+    list_display = ["created", "account_name", "symbol", "side", "type_col", "quantity_col", "price_col", "filled_col",
                     "average_col", "status_col", "pending_col"]
     list_display_links = ["created"]
     list_filter = [OpenFilter, PendingFilter, "status", "account", CatalogSymbolFilter, "market", "side", "order_type",
@@ -173,11 +179,15 @@ class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="time (UTC)", ordering="created_at")
     def created(self, order: Order) -> str:
-        return format_html('<span class="oms-time">{}</span>', utc_ms(order.created_at)[:-4])
+        return short_time(order.created_at)
 
     @admin.display(description="account", ordering="account__name")
     def account_name(self, order: Order) -> str:
         return order.account.name
+
+    @admin.display(description="type", ordering="order_type")
+    def type_col(self, order: Order) -> str:
+        return order.order_type
 
     @admin.display(description="quantity", ordering="quantity")
     def quantity_col(self, order: Order) -> str:
@@ -319,7 +329,7 @@ class FillAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="executed (UTC)", ordering="executed_at")
     def executed(self, fill: Fill) -> str:
-        return format_html('<span class="oms-time">{}</span>', utc_ms(fill.executed_at)[:-4])
+        return short_time(fill.executed_at)
 
     @admin.display(description="account", ordering="account__name")
     def account_name(self, fill: Fill) -> str:
@@ -380,7 +390,7 @@ class OrderEventAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="at (UTC)", ordering="at")
     def at_ms(self, event: OrderEvent) -> str:
-        return format_html('<span class="oms-time">{}</span>', utc_ms(event.at)[:-4])
+        return short_time(event.at)
 
     @admin.display(description="order")
     def order_col(self, event: OrderEvent) -> str:

@@ -35,7 +35,7 @@ def payload_summary(payload: dict | None, limit: int = 160) -> str:
         return ""
     parts = [f"{k}={payload[k]}" for k in _PAYLOAD_KEYS if payload.get(k) not in (None, "", [], {})]
     if not parts:
-        parts = [f"{k}={v}" for k, v in list(payload.items())[:4] if not isinstance(v, dict | list)]
+        parts = [f"{k}={v}" for k, v in list(payload.items())[:4] if v not in (None, "") and not isinstance(v, dict | list)]
     text = ", ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -55,13 +55,13 @@ def test_order_list_shows_what_operators_ask_first(admin_as, viewer, account):
     page = response.content.decode()
 
     headers = [str(h["text"]) for h in result_headers(response.context["cl"])]
-    assert headers == ["time (UTC)", "account", "symbol", "side", "order type", "quantity", "price",
+    assert headers == ["time (UTC)", "account", "symbol", "side", "type", "quantity", "price",
                                             "filled", "avg price", "status", "pending for"]
     assert 'title="0.05">0.0500</span>' in page and 'title="3000">3,000.00</span>' in page  # step, tick; exact in title
     assert "0.050000000000000000" not in page and "3000.000000000000000000" not in page
     assert re.search(r'class="oms-badge" style="background:#1a7f37">FILLED<', page)
     assert re.search(r'class="oms-bad">1 min 1\d s<', page)  # PENDING_NEW for 75 s, over the 10 s alert
-    assert utc_ms(filled.created_at)[:-4] in page
+    assert f'title="{utc_ms(filled.created_at)}">{utc_ms(filled.created_at)[5:-4]}<' in page
 
 
 def test_pending_filter_lists_orders_pending_longer_than_ten_seconds(admin_as, viewer, account):

@@ -123,7 +123,7 @@ def test_kill_switch_needs_a_confirmation_and_is_recorded(admin_as, operator, ac
 def test_a_viewer_sees_no_control_and_cannot_post_one(admin_as, viewer, account):
     client = admin_as(viewer)
     page = client.get(OVERVIEW).content.decode()
-    assert 'id="kill-switch-form"' not in page and "account-trading-form" not in page
+    assert 'id="kill-switch-form"' not in page and 'class="account-trading-form"' not in page
 
     assert client.post("/admin/overview/kill-switch/", {"on": "1", "reason": "x", "confirm": "yes"}).status_code == 403
     assert client.post(f"/admin/overview/accounts/{account.pk}/trading/", {"enabled": "0", "confirm": "yes"}).status_code == 403

@@ -151,7 +151,7 @@ class EstimatedCountPaginator(Paginator):
     """Never counts a whole table: an unfiltered list of a big table takes PostgreSQL's estimate, a filtered one
     counts at most COUNT_CAP + 1 rows (`capped` then says "more than COUNT_CAP")."""
 
-    COUNT_CAP = 10_000
+    COUNT_CAP = 1_000  # "more than 1,000" says as much to a person as the exact count, at a tenth of its cost
 
     @cached_property
     def estimated(self) -> bool:
@@ -165,7 +165,7 @@ class EstimatedCountPaginator(Paginator):
             return len(qs)
         if self.estimated:
             return table_estimate(qs.model)
-        return qs.order_by()[: self.COUNT_CAP + 1].count()  # SELECT COUNT(*) FROM (… LIMIT 10001)
+        return qs.order_by()[: self.COUNT_CAP + 1].count()  # SELECT COUNT(*) FROM (… LIMIT 1001)
 
     @property
     def capped(self) -> bool:

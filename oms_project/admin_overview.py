@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,14 +29,13 @@ from orders import services as order_services
 from orders.models import OPEN_STATUSES, Order
 from orders.models_reconcile import ReconciliationRun
 
-COUNT_CAP = 10_000  # counts shown on the overview stop here ("10,000+"): never a count over a whole table
 KILL_SWITCH_PERMISSION = "accounts.change_tradingswitch"
 ACCOUNT_PERMISSION = "accounts.change_account"
 
 
-def _capped_count(queryset) -> str:
-    n = queryset.order_by()[: COUNT_CAP + 1].count()
-    return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
+def _counts(orders) -> dict[int, int]:
+    """account id -> how many of these orders."""
+    return dict(orders.order_by().values_list("account_id").annotate(n=Count("id")))
 
 
 def _orders_url(**params) -> str:
@@ -52,19 +52,23 @@ def _venue_rows(now: float) -> list[dict]:
     except Exception:  # noqa: BLE001 - the page shows without the probes
         venues = {}
     found_problems = problems.current()
+    # Two grouped counts per account for the whole page, not two per row: open orders (a few percent of the ledger)
+    # from the open orders' partial index alone (an index-only scan), pending ones (a handful) through order_pending.
+    open_counts = _counts(Order.objects.filter(status__in=OPEN_STATUSES))
+    pending_counts = _counts(selectors.orders_pending_longer_than(selectors.PENDING_ALERT_SECONDS))
+    markets = Market.values
     rows = []
     for account in Account.objects.order_by("name"):
         root = health.venue_of(account)
         probe = venues.get(root) if root else None
-        for market in Market.values:
-            scope = Order.objects.filter(account=account, market=market)
-            open_count = _capped_count(scope.filter(status__in=OPEN_STATUSES))
-            pending = _capped_count(selectors.orders_pending_longer_than(selectors.PENDING_ALERT_SECONDS, orders=scope))
+        for market in markets:
+            open_count = f"{open_counts.get(account.pk, 0):,}"
+            pending = f"{pending_counts.get(account.pk, 0):,}"
             stream = stream_state.snapshot(account.pk, market)
             weight = ratelimit.weight_in_use(account.pk, market)
             run = ReconciliationRun.objects.filter(account=account, market=market).order_by("-started_at").first()
             rows.append({
-                "account": account, "market": market,
+                "account": account, "market": market, "first": market == markets[0], "span": len(markets),
                 "account_url": reverse("admin:accounts_account_change", args=[account.pk]),
                 "rest": ("unchecked" if probe is None else "up" if probe.get("ok") else
                          f"down ({probe.get('error') or probe.get('status')})"),
@@ -77,9 +81,9 @@ def _venue_rows(now: float) -> list[dict]:
                 "weight_share": f"{100 * weight['used'] / weight['capacity']:.0f} %" if weight["capacity"] else "",
                 "banned_for": weight["banned_for"],
                 "open": open_count,
-                "open_url": _orders_url(**{"account__id__exact": account.pk, "market__exact": market, "open": "yes"}),
+                "open_url": _orders_url(**{"account__id__exact": account.pk, "open": "yes"}),
                 "pending": pending, "pending_alert": pending != "0",
-                "pending_url": _orders_url(**{"account__id__exact": account.pk, "market__exact": market,
+                "pending_url": _orders_url(**{"account__id__exact": account.pk,
                                               "pending_over": int(selectors.PENDING_ALERT_SECONDS)}),
                 "run": run, "run_at": utc_s(run.started_at) if run else "never",
                 "run_url": reverse("admin:orders_reconciliationrun_change", args=[run.pk]) if run else

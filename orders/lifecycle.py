@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from infra.errors import FailedPrecondition, InvalidInput
-from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Status
+from orders.models import OPEN_STATUSES, PENDING_STATUSES, TERMINAL_STATUSES, Status
 
 # Where each status may go. Venue reports never produce PENDING_NEW/PENDING_CANCEL; those come
 # from our own actions (placement, cancel request).
@@ -55,9 +55,9 @@ RANK: dict[str, int] = {
 VENUE_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
 CANCELLABLE_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED)
 WORKING_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED)  # on the venue's book
-# Waiting for the venue's answer to our own request (a placement, a cancel): each such order needs its own look
-# at the venue (a sweep of open orders cannot tell "never received" from "not visible yet"); recovery settles them.
-PENDING_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+# PENDING_STATUSES (orders.models): waiting for the venue's answer to our own request (a placement, a cancel): each
+# such order needs its own look at the venue (a sweep of open orders cannot tell "never received" from "not visible
+# yet"); recovery settles them.
 
 
 class EventKind:

@@ -138,7 +138,7 @@ def test_order_list_never_counts_a_whole_table(params, admin_as, viewer, account
         assert client.get(CHANGELIST, params).status_code == 200
 
     counts = count_queries(ctx.captured_queries)
-    assert all("LIMIT 10001" in sql for sql in counts), counts  # bounded: at most 10,001 rows counted
+    assert all("LIMIT 1001" in sql for sql in counts), counts  # bounded: at most 1,001 rows counted
 
 
 def test_a_big_table_is_estimated_not_counted(admin_as, viewer, account):

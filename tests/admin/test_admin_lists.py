@@ -112,7 +112,8 @@ def test_csv_export_has_exactly_the_filtered_rows_with_exact_values_and_no_secre
 
 
 @pytest.mark.parametrize("path", ["/admin/orders/fill/", "/admin/orders/orderevent/", "/admin/accounts/balance/",
-                                  "/admin/accounts/position/", "/admin/accounts/controlchange/"])
+                                  "/admin/accounts/position/", "/admin/accounts/controlchange/",
+                                  "/admin/exchanges/instrument/"])
 def test_every_ledger_list_exports_csv(path, admin_as, account):
     order_filled(account, trade_id="t-csv")
     client = admin_as(factories.user_create(superuser=True))
@@ -123,6 +124,9 @@ def test_every_ledger_list_exports_csv(path, admin_as, account):
         assert [r["trade_id"] for r in rows] == ["t-csv"]
     if path == "/admin/orders/orderevent/":
         assert {r["kind"] for r in rows} >= {"PLACED", "ACCEPTED", "FILL"}
+    if path == "/admin/exchanges/instrument/":
+        assert {(r["symbol"], r["tick_size"], r["step_size"]) for r in rows} == {("BTCUSDT", "0.01", "0.00001"),
+                                                                                   ("ETHUSDT", "0.01", "0.0001")}
 
 
 def count_queries(queries) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingH
 from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from infra.errors import ServiceError
 
@@ -249,6 +251,13 @@ class OmsListAdmin(admin.ModelAdmin):
     change_list_template = "admin/oms/change_list.html"
     csv_fields: list[str] = []
     list_per_page = 50
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle" aria-label="Select all objects on '
+                                         'this page for an action">'))
+    def action_checkbox(self, obj):
+        """Django's checkbox, written out: its form widget renders a template per row (a third of a page's time)."""
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" '
+                           'aria-label="Select this object for an action - {}">', ACTION_CHECKBOX_NAME, obj.pk, obj.pk)
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_export"

@@ -4,7 +4,10 @@ coloured statuses, how long a pending order has waited), any order found by any 
 events are never edited here."""
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -120,10 +123,23 @@ def _tick(row):
     return getattr(row, "oms_increments", (None, None))[1]
 
 
-def short_time(moment) -> str:
-    """12-07 19:16:06.123 in a list (the year and "UTC" in the tooltip)."""
+def short_time(moment, link: str = "") -> str:
+    """12-07 19:16:06.123 in a list (the year and "UTC" in the tooltip), linked to `link` when given."""
     full = utc_ms(moment)
+    if link:
+        return format_html('<a class="oms-time" href="{}" title="{}">{}</a>', link, full, full[5:-4])
     return format_html('<span class="oms-time" title="{}">{}</span>', full, full[5:-4])
+
+
+def change_link(model_name: str, pk) -> str:
+    """The change page of a row, built from one reverse per process rather than a reverse (and a resolve of the
+    page's filters) per row: Django's own link column spends more time on that than on the rest of the row."""
+    return _change_base(model_name).replace("__pk__", quote(str(pk)))
+
+
+@cache
+def _change_base(model_name: str) -> str:
+    return reverse(f"admin:orders_{model_name}_change", args=["__pk__"])
 
 
 def _pending_age(order: Order) -> str:
@@ -139,7 +155,7 @@ def _pending_age(order: Order) -> str:
 class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_display = ["created", "account_name", "symbol", "side", "type_col", "quantity_col", "price_col", "filled_col",
                     "average_col", "status_col", "pending_col"]
-    list_display_links = ["created"]
+    list_display_links = None  # the time is the link (short_time): see change_link
     list_filter = [OpenFilter, PendingFilter, "status", "account", CatalogSymbolFilter, "market", "side", "order_type",
                    ("created_at", DateRangeFilter)]
     search_fields = ["id"]  # shows the search box; ExactIdSearch does the searching
@@ -179,7 +195,7 @@ class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="time (UTC)", ordering="created_at")
     def created(self, order: Order) -> str:
-        return short_time(order.created_at)
+        return short_time(order.created_at, change_link("order", order.pk))
 
     @admin.display(description="account", ordering="account__name")
     def account_name(self, order: Order) -> str:
@@ -308,14 +324,14 @@ class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
 
 def _order_link(order_id: str) -> str:
-    return format_html('<a href="{}">{}…</a>', reverse("admin:orders_order_change", args=[order_id]), order_id[:12])
+    return format_html('<a href="{}">{}…</a>', change_link("order", order_id), order_id[:12])
 
 
 @admin.register(Fill)
 class FillAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_display = ["executed", "account_name", "symbol", "side", "quantity_col", "price_col", "fee_col", "is_maker",
                     "order_col", "trade_id"]
-    list_display_links = ["executed"]
+    list_display_links = None  # the time is the link
     list_filter = ["account", "market", CatalogSymbolFilter, "is_maker", ("executed_at", DateRangeFilter)]
     search_fields = ["trade_id"]
     id_fields = ("trade_id", "order__id", "order__client_order_id", "order__exchange_order_id")
@@ -329,7 +345,7 @@ class FillAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="executed (UTC)", ordering="executed_at")
     def executed(self, fill: Fill) -> str:
-        return short_time(fill.executed_at)
+        return short_time(fill.executed_at, change_link("fill", fill.pk))
 
     @admin.display(description="account", ordering="account__name")
     def account_name(self, fill: Fill) -> str:
@@ -381,7 +397,7 @@ class ToStatusFilter(admin.SimpleListFilter):
 @admin.register(OrderEvent)
 class OrderEventAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_display = ["at_ms", "order_col", "sequence", "kind", "from_to", "source", "summary"]
-    list_display_links = ["at_ms"]
+    list_display_links = None  # the time is the link
     list_filter = [KindFilter, ToStatusFilter, "source", ("at", DateRangeFilter)]
     search_fields = ["order__id"]
     id_fields = ("order__id", "order__client_order_id", "order__exchange_order_id")
@@ -390,7 +406,7 @@ class OrderEventAdmin(ExactIdSearch, ReadOnlyListAdmin):
 
     @admin.display(description="at (UTC)", ordering="at")
     def at_ms(self, event: OrderEvent) -> str:
-        return short_time(event.at)
+        return short_time(event.at, change_link("orderevent", event.pk))
 
     @admin.display(description="order")
     def order_col(self, event: OrderEvent) -> str:

@@ -87,6 +87,9 @@ class CatalogSymbolFilter(admin.SimpleListFilter):
         symbols = sorted(set(Instrument.objects.values_list("symbol", flat=True)))
         return [(s, s) for s in symbols]
 
+    def has_output(self):
+        return True  # a symbol in the URL filters even when the catalog does not hold it (yet)
+
     def queryset(self, request, queryset):
         return queryset.filter(symbol=self.value()) if self.value() else queryset
 

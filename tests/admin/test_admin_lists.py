@@ -76,6 +76,16 @@ def test_pending_filter_lists_orders_pending_longer_than_ten_seconds(admin_as, v
     assert old.pk in page and young.pk not in page and acked.pk not in page
 
 
+def test_symbol_filter_filters_even_a_symbol_the_catalog_lacks(admin_as, viewer, account):
+    btc = order_acked(account)
+    Order.objects.filter(pk=btc.pk).update(symbol="NOTLISTED")
+    eth = order_acked(account, symbol="ETHUSDT", price=Decimal("3000"))
+
+    listed = admin_as(viewer).get(CHANGELIST, {"symbol": "NOTLISTED"}).context["cl"].result_list
+
+    assert [o.pk for o in listed] == [btc.pk] and eth.pk not in [o.pk for o in listed]
+
+
 def test_date_range_filter_takes_utc_days(admin_as, viewer, account):
     today = factories.order_place(account)
     earlier = factories.order_place(account, price=Decimal("20001"))

@@ -57,6 +57,8 @@ def _venue_rows(now: float) -> list[dict]:
     open_counts = _counts(Order.objects.filter(status__in=OPEN_STATUSES))
     pending_counts = _counts(selectors.orders_pending_longer_than(selectors.PENDING_ALERT_SECONDS))
     markets = Market.values
+    last_runs = {(r.account_id, r.market): r for r in  # the latest run of each account and market, in one query
+                 ReconciliationRun.objects.order_by("account_id", "market", "-started_at").distinct("account_id", "market")}
     rows = []
     for account in Account.objects.order_by("name"):
         root = health.venue_of(account)
@@ -66,7 +68,7 @@ def _venue_rows(now: float) -> list[dict]:
             pending = f"{pending_counts.get(account.pk, 0):,}"
             stream = stream_state.snapshot(account.pk, market)
             weight = ratelimit.weight_in_use(account.pk, market)
-            run = ReconciliationRun.objects.filter(account=account, market=market).order_by("-started_at").first()
+            run = last_runs.get((account.pk, market))
             rows.append({
                 "account": account, "market": market, "first": market == markets[0], "span": len(markets),
                 "account_url": reverse("admin:accounts_account_change", args=[account.pk]),

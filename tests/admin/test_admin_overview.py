@@ -70,13 +70,16 @@ def test_each_number_links_to_the_list_behind_it(admin_as, viewer, account):
 def test_weight_in_use_and_last_reconciliation_are_shown(admin_as, viewer, account):
     limiter = ratelimit.SharedLimiter(account.pk, "spot", ratelimit.DEFAULT_LIMITS["spot"])
     limiter.acquire(weight=120)
+    older = ReconciliationRun.objects.create(account=account, market="spot", outcome=ReconciliationRun.Outcome.AGREE)
+    ReconciliationRun.objects.filter(pk=older.pk).update(started_at=older.started_at - timedelta(minutes=5))
     run = ReconciliationRun.objects.create(account=account, market="spot", outcome=ReconciliationRun.Outcome.DRIFT,
                                            drift_count=3, fixed_count=1)
 
     row = row_of(admin_as(viewer).get(OVERVIEW).content.decode(), "main", "spot")
 
     assert re.search(r"1\d\d / 5,400 per 60 s", row), row  # 120 (+ a window boundary may split it: at least 100)
-    assert f'href="/admin/orders/reconciliationrun/{run.pk}/change/">3 found, 1 fixed</a>' in row
+    assert f'href="/admin/orders/reconciliationrun/{run.pk}/change/">3 found, 1 fixed</a>' in row  # the latest run
+    assert f"/reconciliationrun/{older.pk}/" not in row
 
 
 def test_processes_show_alive_or_not_reporting(admin_as, viewer, db):

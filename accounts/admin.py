@@ -27,7 +27,18 @@ from accounts.models import (
 from accounts.selectors import position_figures, position_last_price_lookup
 from exchanges import problems as account_problems
 from exchanges import stream_state
-from infra.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceErrorsAsMessages, permission_check, report_each
+from exchanges.increments import increments
+from infra.admin_base import (
+    DateRangeFilter,
+    ReadOnlyInline,
+    ReadOnlyListAdmin,
+    ServiceErrorsAsMessages,
+    number_html,
+    permission_check,
+    report_each,
+    utc_ms,
+    utc_s,
+)
 from infra.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
@@ -396,18 +407,23 @@ class TradingSwitchAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(ControlChange)
-class ControlChangeAdmin(ReadOnlyAdmin):
-    list_display = ["at", "what", "user", "account", "before", "after"]
-    list_filter = ["what", "account", "user"]
+class ControlChangeAdmin(ReadOnlyListAdmin):
+    list_display = ["at_ms", "what", "user", "account", "before", "after"]
+    list_display_links = ["at_ms"]
+    list_filter = ["what", "account", "user", ("at", DateRangeFilter)]
     search_fields = ["what", "account__name", "user__username"]
     list_select_related = ["user", "account"]
-    date_hierarchy = "at"
+    csv_fields = ["id", "at", "what", "user__username", "account__name", "before", "after"]
+
+    @admin.display(description="at (UTC)", ordering="at")
+    def at_ms(self, row: ControlChange) -> str:
+        return utc_ms(row.at)
 
 
 # ---- synced from the venue: read-only ---------------------------------------------------------------
 
 
-class SyncedAdmin(ReadOnlyAdmin):
+class SyncedAdmin(ReadOnlyListAdmin):
     actions = ["sync_now"]
     has_sync_permission = permission_check("accounts.change_account")
 
@@ -420,23 +436,61 @@ class SyncedAdmin(ReadOnlyAdmin):
 
 @admin.register(Balance)
 class BalanceAdmin(SyncedAdmin):
-    list_display = ["account", "market", "asset", "free", "locked", "total", "last_sync"]
+    list_display = ["account", "market", "asset", "free_col", "locked_col", "total_col", "last_sync"]
     list_filter = ["account", "market"]
     search_fields = ["asset", "account__name"]
     list_select_related = ["account"]
+    csv_fields = ["account__name", "market", "asset", "free", "locked", "updated_at"]
 
-    @admin.display(description="last sync", ordering="updated_at")
+    @admin.display(description="free", ordering="free")
+    def free_col(self, row):
+        return number_html(row.free)
+
+    @admin.display(description="locked", ordering="locked")
+    def locked_col(self, row):
+        return number_html(row.locked)
+
+    @admin.display(description="total")
+    def total_col(self, row):
+        return number_html(row.total)
+
+    @admin.display(description="last sync (UTC)", ordering="updated_at")
     def last_sync(self, row):
-        return row.updated_at
+        return utc_s(row.updated_at)
 
 
 @admin.register(Position)
 class PositionAdmin(SyncedAdmin):
-    list_display = ["account", "symbol", "side", "size", "entry_price", "mark", "pnl", "pnl_percentage", "leverage",
-                    "margin", "liquidation_price", "last_sync"]
+    list_display = ["account", "symbol", "side", "size_col", "entry_col", "mark", "pnl", "pnl_percentage", "leverage",
+                    "margin_col", "liquidation_col", "last_sync"]
     list_filter = ["account", "side"]
     search_fields = ["symbol", "account__name"]
     list_select_related = ["account"]
+    csv_fields = ["account__name", "symbol", "side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage",
+                  "margin", "liquidation_price", "updated_at"]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        found = increments()  # one catalog read per page
+        for row in changelist.result_list:
+            row.oms_increments = found.get((row.account.exchange, "futures", row.symbol), (None, None))
+        return changelist
+
+    @admin.display(description="size", ordering="size")
+    def size_col(self, row):
+        return number_html(row.size, getattr(row, "oms_increments", (None, None))[0])
+
+    @admin.display(description="entry price", ordering="entry_price")
+    def entry_col(self, row):
+        return number_html(row.entry_price, getattr(row, "oms_increments", (None, None))[1])
+
+    @admin.display(description="margin", ordering="margin")
+    def margin_col(self, row):
+        return number_html(row.margin)
+
+    @admin.display(description="liquidation price", ordering="liquidation_price")
+    def liquidation_col(self, row):
+        return number_html(row.liquidation_price, getattr(row, "oms_increments", (None, None))[1])
 
     @staticmethod
     def _figures(row):
@@ -448,16 +502,16 @@ class PositionAdmin(SyncedAdmin):
 
     @admin.display(description="mark price", ordering="mark_price")
     def mark(self, row):
-        return self._figures(row).mark_price
+        return number_html(self._figures(row).mark_price, getattr(row, "oms_increments", (None, None))[1])
 
     @admin.display(description="unrealized PnL", ordering="unrealized_pnl")
     def pnl(self, row):
-        return self._figures(row).unrealized_pnl
+        return number_html(self._figures(row).unrealized_pnl)
 
     @admin.display(description="PnL %")
     def pnl_percentage(self, row):
-        return self._figures(row).pnl_percentage
+        return number_html(self._figures(row).pnl_percentage)
 
-    @admin.display(description="last sync", ordering="updated_at")
+    @admin.display(description="last sync (UTC)", ordering="updated_at")
     def last_sync(self, row):
-        return row.updated_at
+        return utc_s(row.updated_at)

@@ -5,22 +5,40 @@ from django.contrib import admin
 
 from accounts.selectors import venue_accounts
 from exchanges.models import Instrument
-from infra.admin_base import ReadOnlyAdmin, permission_check, report_each
+from infra.admin_base import ReadOnlyListAdmin, number_html, permission_check, report_each, utc_s
 from orders import venue_requests
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(ReadOnlyAdmin):
-    list_display = ["symbol", "exchange", "market", "ccxt_symbol", "tick_size", "step_size", "min_quantity",
-                    "min_notional", "active", "last_sync"]
+class InstrumentAdmin(ReadOnlyListAdmin):
+    list_display = ["symbol", "exchange", "market", "ccxt_symbol", "tick", "step", "min_qty", "min_notional_col",
+                    "active", "last_sync"]
+    csv_fields = ["exchange", "market", "symbol", "ccxt_symbol", "base", "quote", "tick_size", "step_size",
+                  "min_quantity", "min_notional", "contract_size", "active", "updated_at"]
     list_filter = ["exchange", "market", "active", "quote"]
     search_fields = ["symbol", "ccxt_symbol", "base"]
     actions = ["sync_now"]
     has_sync_permission = permission_check("exchanges.change_instrument")
 
-    @admin.display(description="last sync", ordering="updated_at")
+    @admin.display(description="tick", ordering="tick_size")
+    def tick(self, row):
+        return number_html(row.tick_size)
+
+    @admin.display(description="step", ordering="step_size")
+    def step(self, row):
+        return number_html(row.step_size)
+
+    @admin.display(description="min quantity", ordering="min_quantity")
+    def min_qty(self, row):
+        return number_html(row.min_quantity, row.step_size)
+
+    @admin.display(description="min notional", ordering="min_notional")
+    def min_notional_col(self, row):
+        return number_html(row.min_notional)
+
+    @admin.display(description="last sync (UTC)", ordering="updated_at")
     def last_sync(self, row):
-        return row.updated_at
+        return utc_s(row.updated_at)
 
     @admin.action(description="Sync these venues' instrument catalogs now", permissions=["sync"])
     def sync_now(self, request, queryset):

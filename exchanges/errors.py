@@ -47,7 +47,7 @@ def classify(exc: BaseException) -> Outcome:
     """Anything that is not a ccxt error (a bug, a dropped socket below ccxt) counts as UNKNOWN: look it up."""
     if isinstance(exc, ccxt.ExchangeError) and isinstance(exc.__cause__, requests.RequestException):
         return Outcome.UNKNOWN  # ccxt's fallback for a transport failure it did not recognize: not a refusal
-    if isinstance(exc, ccxt.DDoSProtection) and _venue_body(exc).get("code") in KEY_REFUSED_CODES:
+    if isinstance(exc, ccxt.DDoSProtection) and venue_body(exc).get("code") in KEY_REFUSED_CODES:
         return Outcome.AUTH
     for cls, outcome in _TABLE:
         if isinstance(exc, cls):
@@ -62,7 +62,7 @@ def _venue_text(exc: BaseException) -> str:
     return parts[1] if len(parts) == 2 and parts[0].isidentifier() else text
 
 
-def _venue_body(exc: BaseException) -> dict:
+def venue_body(exc: BaseException) -> dict:
     """The venue's JSON answer carried in a ccxt exception, or {} when it was not JSON."""
     text = _venue_text(exc)
     if not text.startswith("{"):
@@ -96,7 +96,7 @@ def venue_reason(exc: BaseException, limit: int = 500) -> str:
     """The venue's own words (its `msg` and `code` when the answer was JSON), without ccxt's exchange-id
     prefix, after the rule they mean when they name it only by a filter or code (price band, too many open
     orders). Never carries secrets: ccxt messages hold only the exchange id, method, URL and the response body."""
-    body = _venue_body(exc)
+    body = venue_body(exc)
     if body.get("msg"):
         text = f"{body['msg']} (code {body['code']})" if "code" in body else str(body["msg"])
     else:

@@ -24,7 +24,8 @@ import ccxt.pro
 from django.conf import settings
 
 from accounts.models import Account, Credential
-from exchanges import logredact, ratelimit
+from exchanges import logredact, ratelimit, request_log
+from exchanges.errors import venue_body
 from exchanges.results import (
     VenueBalance,
     VenueFunding,
@@ -72,6 +73,22 @@ else:
     _Client = object
 
 
+def _answer_summary(answer) -> str:
+    """An order answer in a few words for the request log: "ok", with the venue's status and filled amount."""
+    if isinstance(answer, dict):
+        status = answer.get("status") or answer.get("X")
+        filled = answer.get("executedQty")
+        return "ok" + (f": {status}" if status else "") + (f", executed {filled}" if filled not in (None, "") else "")
+    return f"ok: {len(answer)} rows" if isinstance(answer, list) else "ok"
+
+
+def _error_summary(exc: BaseException) -> str:
+    """A failed request in a few words: the exception's class and the venue's own message when it answered JSON
+    (never the URL, which holds the request's signature)."""
+    body = venue_body(exc)
+    return type(exc).__name__ + (f": {body.get('msg')} (code {body.get('code')})" if body.get("msg") else "")
+
+
 class SharedLimitsMixin(_Client):
     """Routes every request through the account's shared limiter and turns 429/418 into a shared ban."""
 
@@ -93,13 +110,18 @@ class SharedLimitsMixin(_Client):
         offset = _clock_offsets.get(self.oms_account_id)
         if offset is not None:  # measured by another thread's client of this process
             self.options["timeDifference"] = offset
+        refs, started = request_log.references(params), time.time()  # an order's requests, for its admin story
         try:
-            return super().fetch2(path, api, method, params, config)
-        except ccxt.BaseError as exc:
-            metrics.venue_error(self.id, exc)
+            answer = super().fetch2(path, api, method, params, config)
+        except Exception as exc:
+            request_log.record(refs=refs, method=method, path=str(path), outcome=_error_summary(exc), started=started)
+            if isinstance(exc, ccxt.BaseError):
+                metrics.venue_error(self.id, exc)
             if isinstance(exc, ccxt.InvalidNonce):
                 self.oms_correct_clock()
             raise
+        request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer), started=started)
+        return answer
 
     def oms_correct_clock(self) -> None:
         """Binance -1021: the request's timestamp was outside recvWindow by the venue's clock (refused unprocessed).

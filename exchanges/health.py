@@ -53,6 +53,11 @@ def _venue_root(exchange: str, sandbox: bool, base_url: str) -> str | None:
     return _DEFAULT_HOSTS.get(exchange)
 
 
+def venue_of(account) -> str | None:
+    """The venue root check_venues() reports the account's venue under (None: not probed)."""
+    return _venue_root(account.exchange, account.sandbox, account.base_url)
+
+
 def _probe(root: str, exchange: str) -> dict:
     url = root + _PING_PATHS.get(exchange, "/")
     started = time.monotonic()

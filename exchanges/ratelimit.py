@@ -115,6 +115,18 @@ def clock_offset(account_id: int) -> int | None:
     return None if raw is None else int(raw)
 
 
+def weight_in_use(account_id: int, market: str) -> dict:
+    """The request weight counted in the current window of the account's weight limit (what every worker spent, as
+    SharedLimiter counts it), the limit we keep to, and the ban's seconds left: for the admin's overview."""
+    limits = [lim for lim in published_limits(account_id, market) if lim.kind == "weight"]
+    lim = min(limits, key=lambda x: x.window_seconds) if limits else Limit("weight", 60, usable(6000))
+    win_ms = lim.window_seconds * 1000
+    raw = pubsub.client().get(_key("w", account_id, market, lim.kind, lim.window_seconds, int(time.time() * 1000) // win_ms))
+    ban_ms = pubsub.client().pttl(_key("ban", account_id))
+    return {"used": float(raw or 0), "capacity": lim.capacity, "window_seconds": lim.window_seconds,
+            "banned_for": max(0, ban_ms) / 1000}
+
+
 class SharedLimiter:
     """Per venue account and market API. `acquire` blocks briefly when a window is full
     (up to OMS_RATE_LIMIT_MAX_WAIT_SECONDS), else raises VenueBackoff; a ban always raises."""

@@ -77,13 +77,8 @@ def ccxt_symbol_of(exchange: str, market: str, symbol: str) -> str:
 
 
 def _lookup_gate(order: Order) -> datetime:
-    """Before this moment a request we sent may still reach the venue; "not found" proves nothing yet.
-    The request is signed after the claim, once the shared rate limiter lets it go (at most
-    OMS_RATE_LIMIT_MAX_WAIT_SECONDS later), and the venue accepts it until recvWindow after that signature;
-    the grace covers clock skew and the way to the venue."""
-    sent = order.submitted_at or order.created_at
-    return sent + timedelta(milliseconds=settings.OMS_RECV_WINDOW_MS,
-                            seconds=settings.OMS_RATE_LIMIT_MAX_WAIT_SECONDS + settings.OMS_UNKNOWN_GRACE_SECONDS)
+    """Before this moment "not found" proves nothing yet (orders.lifecycle.lookup_gate)."""
+    return lifecycle.lookup_gate(submitted_at=order.submitted_at, created_at=order.created_at)
 
 
 def _auth_failed(account: Account, exc: BaseException) -> str:

@@ -33,3 +33,21 @@ for _model in (PeriodicTask, IntervalSchedule, CrontabSchedule, SolarSchedule, C
     admin.site.unregister(_model)
     admin.site.register(_model, type(f"Guarded{type(_registered).__name__}",
                                      (NeedsSchedulePermission, type(_registered)), {}))
+
+
+# ---- the overview, linked first on the admin's home page (oms_project/admin_overview.py) ----------------------
+
+def _with_overview(get_urls):
+    def urls():
+        from oms_project import admin_overview
+
+        return [*admin_overview.urls(), *get_urls()]
+    return urls
+
+
+admin.site.get_urls = _with_overview(admin.site.get_urls)  # type: ignore[method-assign]
+admin.site.index_template = "admin/oms/index.html"
+admin.site.site_header = "OMS operations"
+admin.site.site_title = "OMS admin"
+admin.site.index_title = "Home"
+admin.site.enable_nav_sidebar = False  # the lists get the width (every order column in view at 1400 px); Home navigates

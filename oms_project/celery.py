@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, task_postrun, task_prerun
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_project.settings")
@@ -14,6 +14,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add("execution.lane.LaneStep")  # order submits and cancels, off the task queue (execution/lane.py)
 app.steps["worker"].add("execution.user_streams.UserStreamStep")  # venues' user-data streams (execution/user_streams.py)
+app.steps["worker"].add("infra.heartbeat.WorkerHeartbeatStep")  # "alive" on the admin's overview (infra/heartbeat.py)
+
+
+@beat_init.connect(weak=False)
+def _beat_heartbeat(sender=None, **_kwargs) -> None:
+    """The beat process reports itself alive for the admin's overview (a daemon thread; gone when beat exits)."""
+    from infra.heartbeat import Heartbeat
+
+    Heartbeat("beat").start()
 
 
 @task_prerun.connect(weak=False)

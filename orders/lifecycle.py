@@ -12,10 +12,13 @@ decision under the order's row lock. Three outcomes besides applying a change:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+
 from infra.errors import FailedPrecondition, InvalidInput
-from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Status
+from orders.models import OPEN_STATUSES, PENDING_STATUSES, TERMINAL_STATUSES, Status
 
 # Where each status may go. Venue reports never produce PENDING_NEW/PENDING_CANCEL; those come
 # from our own actions (placement, cancel request).
@@ -52,9 +55,9 @@ RANK: dict[str, int] = {
 VENUE_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED, Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
 CANCELLABLE_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED)
 WORKING_STATUSES = (Status.NEW, Status.PARTIALLY_FILLED)  # on the venue's book
-# Waiting for the venue's answer to our own request (a placement, a cancel): each such order needs its own look
-# at the venue (a sweep of open orders cannot tell "never received" from "not visible yet"); recovery settles them.
-PENDING_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
+# PENDING_STATUSES (orders.models): waiting for the venue's answer to our own request (a placement, a cancel): each
+# such order needs its own look at the venue (a sweep of open orders cannot tell "never received" from "not visible
+# yet"); recovery settles them.
 
 
 class EventKind:
@@ -118,6 +121,16 @@ def working_status(filled: Decimal) -> str:
 
 def is_pending(status: str) -> bool:
     return status in PENDING_STATUSES
+
+
+def lookup_gate(*, submitted_at: datetime | None, created_at: datetime) -> datetime:
+    """Before this moment an order request we sent may still reach the venue, so "not found" by client order id
+    proves nothing yet. The request is signed after the claim, once the shared rate limiter lets it go (at most
+    OMS_RATE_LIMIT_MAX_WAIT_SECONDS later), and the venue accepts it until recvWindow after that signature; the
+    grace covers clock skew and the way to the venue. (The worker decides by it; the admin tells operators.)"""
+    sent = submitted_at or created_at
+    return sent + timedelta(milliseconds=settings.OMS_RECV_WINDOW_MS,
+                            seconds=settings.OMS_RATE_LIMIT_MAX_WAIT_SECONDS + settings.OMS_UNKNOWN_GRACE_SECONDS)
 
 
 def _working_status(filled: Decimal, quantity: Decimal) -> str:

@@ -41,6 +41,8 @@ class Status(models.TextChoices):
 # "OPEN" is a filter, not a status: every order still working (or possibly working) on the venue.
 OPEN_STATUSES = (Status.PENDING_NEW, Status.NEW, Status.PARTIALLY_FILLED, Status.PENDING_CANCEL)
 TERMINAL_STATUSES = (Status.FILLED, Status.CANCELLED, Status.REJECTED, Status.EXPIRED)
+# Not settled by the venue yet: sent (or about to be) and unanswered, or a cancel unanswered.
+PENDING_STATUSES = (Status.PENDING_NEW, Status.PENDING_CANCEL)
 
 
 def new_order_id() -> str:
@@ -104,6 +106,9 @@ class Order(models.Model):
             # order up to the page instead of filtering every order of the pair.
             models.Index(fields=["account", "symbol", "-created_at", "-id"], condition=Q(status__in=OPEN_STATUSES),
                          name="order_open_account_symbol"),
+            # Orders the venue has not settled yet: a handful among millions, found without reading the rest (the
+            # admin's "pending longer than" list and overview).
+            models.Index(fields=["-created_at"], condition=Q(status__in=PENDING_STATUSES), name="order_pending"),
         ]
 
     def __str__(self) -> str:

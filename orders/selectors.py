@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from infra.errors import InvalidInput, NotFound, echo
-from orders.models import OPEN_STATUSES, Order, OrderEvent, Status
+from orders.models import OPEN_STATUSES, PENDING_STATUSES, Order, OrderEvent, Status
 from venues.symbols import symbol_normalize
 
 if TYPE_CHECKING:
@@ -59,6 +61,30 @@ def order_filter(orders: QuerySet[Order], *, user=None, status: str = "", symbol
     if market:
         orders = orders.filter(market=market_clean(market))
     return orders
+
+
+# An order the venue has not settled (PENDING_NEW, PENDING_CANCEL) for longer than this needs a look (the admin's
+# overview counts them, its order list colours their age).
+PENDING_ALERT_SECONDS = 10.0
+
+
+def pending_since(order: Order) -> datetime | None:
+    """Since when the order waits for the venue: a PENDING_NEW order since it was placed, a PENDING_CANCEL one since
+    its last change (the cancel request); None when it is not pending."""
+    if order.status == Status.PENDING_NEW:
+        return order.created_at
+    if order.status == Status.PENDING_CANCEL:
+        return order.updated_at
+    return None
+
+
+def orders_pending_longer_than(seconds: float, *, orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """The orders (of `orders`, default all) that pending_since says have waited longer than `seconds`."""
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    orders = Order.objects.all() if orders is None else orders
+    # status IN (…) as well: the partial index of pending orders (order_pending) answers without reading the rest.
+    return orders.filter(status__in=PENDING_STATUSES).filter(Q(status=Status.PENDING_NEW, created_at__lt=cutoff)
+                                                             | Q(status=Status.PENDING_CANCEL, updated_at__lt=cutoff))
 
 
 def order_list(*, user=None, **filters: str) -> QuerySet[Order]:

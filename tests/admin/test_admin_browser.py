@@ -1,8 +1,11 @@
-"""A person in a real browser (headless Chromium): log in to the admin, find an order resting on the local
-venue, cancel it through the action, and see the worker's CANCELLED event in its timeline. Leaves a
-screenshot in test-artifacts/."""
+"""An operator in a real browser (headless Chromium, 1400×900) against the real worker and the local venue: logs in,
+reads the overview, finds an order in the list (every column in view without scrolling), reads the story of an order
+whose venue answer is late, looks it up on the venue, cancels it, turns the kill switch on and off and disables and
+enables an account, each through the buttons. Screenshots of each page go to test-artifacts/ (ARTIFACTS) after the key
+elements of that page were found on it; `OMS_SCREENSHOTS_DIR=docs/admin` writes the README's."""
 from __future__ import annotations
 
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -12,26 +15,31 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
+from accounts.models import Account, ControlChange, TradingSwitch
 from orders import services
 from orders.models import Order, Status
 from tests import factories
 from tests.waiting import wait_until
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("OMS_SCREENSHOTS_DIR") or ROOT / "test-artifacts")
+if not ARTIFACTS.is_absolute():
+    ARTIFACTS = ROOT / ARTIFACTS
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+WIDTH, HEIGHT = 1400, 900
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs Debian chromium + chromium-driver (make test installs them)")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                                  reason="needs Debian chromium + chromium-driver (make browser)")]
 
 
 @pytest.fixture
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-extensions", "--window-size=1400,1100"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+                "--disable-background-networking", "--disable-extensions", f"--window-size={WIDTH},{HEIGHT}"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -39,45 +47,117 @@ def browser():
     driver.quit()
 
 
-@pytest.fixture
-def working_order(venue, venue_account):
-    """A limit buy resting on the local venue, acknowledged through the real worker."""
-    venue.control.set_price("BTCUSDT", 100000, freeze=True)
-    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
-                                 price=Decimal("90000"), client_order_id="desk-order-1")
-    return wait_until(lambda: Order.objects.filter(pk=order.pk, status=Status.NEW).first(), what="NEW on the venue")
+def shot(browser, name: str, *key_ids: str) -> Path:
+    """Save the page as seen, once each key element is on it and shown."""
+    for key in key_ids:
+        assert browser.find_element(By.ID, key).is_displayed(), f"{key} not shown on {name}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    assert browser.save_screenshot(str(path)) and path.stat().st_size > 10_000
+    return path
 
 
-def timeline(browser) -> str:
-    return browser.find_element(By.ID, "events-group").text
+def click_and_read(browser, wait, element) -> str:
+    """Click a button that posts and redirects; the messages of the new page."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    if ec.alert_is_present()(browser):
+        browser.switch_to.alert.accept()  # the confirmation dialog
+    wait.until(ec.staleness_of(page))
+    return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist"))).text
 
 
-def test_operator_cancels_an_order_in_the_admin(browser, live_server, venue, working_order):
+def story_text(browser) -> str:
+    return browser.find_element(By.ID, "order-story").text
+
+
+def test_operator_walks_the_overview_an_orders_story_and_each_action(browser, live_server, venue, venue_account):
     factories.user_create(username="ops", superuser=True)
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    resting = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                   price=Decimal("90000"), client_order_id="desk-order-1")
+    wait_until(lambda: Order.objects.filter(pk=resting.pk, status=Status.NEW).exists(), what="NEW on the venue")
     wait = WebDriverWait(browser, 20)
+    url = live_server.url
 
-    browser.get(f"{live_server.url}/admin/login/?next=/admin/orders/order/")
+    # Log in; the home page leads to the overview first.
+    browser.get(f"{url}/admin/login/?next=/admin/")
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("pw-ops")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "overview-link"))).find_element(By.LINK_TEXT, "Overview").click()
 
-    search = wait.until(ec.presence_of_element_located((By.ID, "searchbar")))
-    search.send_keys("desk-order-1")
-    search.submit()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"input[value='{working_order.pk}']"))).click()
-    Select(browser.find_element(By.NAME, "action")).select_by_value("cancel_selected")
-    browser.find_element(By.NAME, "index").click()
+    # The overview: the account's rows, the kill switch, every process (the test worker reports itself).
+    wait.until(ec.presence_of_element_located((By.ID, "venues")))
+    wait_until(lambda: "alive" in browser.find_element(By.CSS_SELECTOR, "tr[data-process=worker]").text
+               or browser.refresh(), timeout=20, what="worker alive on the overview")
+    spot = browser.find_element(By.CSS_SELECTOR, "tr.venue-row[data-account=main][data-market=spot]")
+    assert spot.find_element(By.CSS_SELECTOR, "a.open-orders").text == "1"
+    assert "up" in spot.text and "enabled" in spot.text
+    assert browser.find_element(By.ID, "kill-switch-state").text.startswith("off")
+    shot(browser, "admin-overview", "venues", "kill-switch", "processes")
 
-    message = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist li"))).get_attribute("textContent")
-    assert message == f"Order {working_order.pk}: NEW → PENDING_CANCEL"
+    # The number links to the list behind it: that account's open orders, every column in view at 1400 px.
+    spot.find_element(By.CSS_SELECTOR, "a.open-orders").click()
+    row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#result_list tbody tr")))
+    assert "0.01000" in row.text and "90,000.00" in row.text and "NEW" in row.text
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= WIDTH
+    assert browser.execute_script("const r = document.querySelector('#changelist .results');"
+                                  "return r.scrollWidth <= r.clientWidth")  # no scroll inside the list either
+    last = browser.find_element(By.CSS_SELECTOR, "#result_list th.column-pending_col")
+    assert last.is_displayed() and last.rect["x"] + last.rect["width"] <= WIDTH
+    shot(browser, "admin-order-list", "result_list", "changelist-filter", "csv-export")
 
-    browser.find_element(By.LINK_TEXT, working_order.pk).click()
-    assert "CANCEL_REQUESTED" in wait.until(ec.presence_of_element_located((By.ID, "events-group"))).text
-    # The worker cancels on the venue; the operator reloads the page until the timeline shows it.
-    wait_until(lambda: "CANCELLED" in timeline(browser) or browser.refresh(), timeout=20, what="CANCELLED event")
-    assert Order.objects.get(pk=working_order.pk).status == "CANCELLED"
-    assert venue.control.audit(client_order_id=working_order.pk)  # the venue saw the order (and its cancel)
+    # An order whose placement the venue takes but never answers (and whose stream report is lost): its story says
+    # what the OMS waits for.
+    venue.control.set_faults(drop_response_count=1, drop_hold_ms=8000, endpoints=["POST /api/v3/order"],
+                             user_event_drop_count=1)
+    late = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.02"),
+                                price=Decimal("89000"), client_order_id="desk-order-2")
+    wait_until(lambda: Order.objects.filter(pk=late.pk, submitted_at__isnull=False).exists(), what="sent")
+    browser.get(f"{url}/admin/orders/order/{late.pk}/change/")
+    if Order.objects.get(pk=late.pk).status == Status.PENDING_NEW:  # the venue's late answer may already be in
+        assert "Waiting for the venue's answer" in browser.find_element(By.ID, "waiting").text
+        shot(browser, "admin-order-story-waiting", "waiting", "story-actions", "timeline")
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.find_element(By.ID, "events-group").location_once_scrolled_into_view  # noqa: B018 (scrolls)
-    assert browser.save_screenshot(str(ARTIFACTS / "admin-order-cancel.png"))
+    # Look it up on the venue now: a worker asks the venue, and the story shows the answer.
+    message = click_and_read(browser, wait, browser.find_element(By.ID, "lookup-now"))
+    assert f"A worker looks order {late.pk} up on the venue now" in message
+    wait_until(lambda: "ACCEPTED" in story_text(browser) or browser.refresh(), timeout=30, what="ACCEPTED")
+    wait_until(lambda: "GET order" in browser.find_element(By.ID, "venue-requests").text or browser.refresh(),
+               timeout=20, what="the look-up among the venue requests")
+
+    # Cancel, confirmed in the dialog: the worker cancels on the venue and the timeline shows it.
+    assert f"Order {late.pk}: NEW → PENDING_CANCEL" in click_and_read(browser, wait,
+                                                                       browser.find_element(By.ID, "cancel-order"))
+    wait_until(lambda: "CANCELLED" in story_text(browser) or browser.refresh(), timeout=20, what="CANCELLED event")
+    assert Order.objects.get(pk=late.pk).status == Status.CANCELLED
+    timeline = browser.find_element(By.ID, "timeline").text
+    assert "CANCEL_REQUESTED" in timeline and "admin" in timeline and "UTC" in timeline
+    wait_until(lambda: "DELETE order" in browser.find_element(By.ID, "venue-requests").text or browser.refresh(),
+               timeout=20, what="the cancel among the venue requests")  # the stream may report it first
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot(browser, "admin-order-story", "order-story", "timeline", "venue-requests")
+
+    # The kill switch, with a reason and a confirmation; recorded; then trading allowed again.
+    browser.get(f"{url}/admin/overview/")
+    browser.find_element(By.ID, "kill-switch-reason").send_keys("venue incident drill")
+    browser.find_element(By.ID, "kill-switch-confirm").click()
+    assert "Kill switch ON" in click_and_read(browser, wait, browser.find_element(By.ID, "kill-switch-submit"))
+    assert browser.find_element(By.ID, "kill-switch-state").text.startswith("ON")
+    assert TradingSwitch.current().kill_switch
+    shot(browser, "admin-kill-switch-on", "kill-switch", "kill-switch-state")
+    browser.find_element(By.ID, "kill-switch-confirm").click()
+    assert "Kill switch OFF" in click_and_read(browser, wait, browser.find_element(By.ID, "kill-switch-submit"))
+    assert not TradingSwitch.current().kill_switch
+    assert list(ControlChange.objects.filter(what="kill_switch_set").order_by("at").values_list("after__kill_switch",
+                                                                                                flat=True)) == [True, False]
+
+    # An account's trading, off and on again from its row.
+    for expected in (False, True):
+        form = browser.find_element(By.CSS_SELECTOR, "tr.venue-row[data-account=main] form.account-trading-form")
+        form.find_element(By.NAME, "confirm").click()
+        message = click_and_read(browser, wait, form.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+        assert f"Main: trading {'enabled' if expected else 'disabled'}" in message  # the admin capitalises messages
+        assert Account.objects.get(name="main").enabled is expected
+    assert venue.control.audit(client_order_id=late.pk)  # the venue saw the order and its cancel

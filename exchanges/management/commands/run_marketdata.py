@@ -6,6 +6,7 @@ from django.conf import settings
 
 from exchanges import marketdata
 from infra.commands import OpsCommand, number_check
+from infra.heartbeat import Heartbeat
 
 
 class Command(OpsCommand):
@@ -23,4 +24,8 @@ class Command(OpsCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         self.stdout.write(f"publishing prices every {interval}s")
-        marketdata.run(interval=interval, stop=stop, rounds=rounds)
+        heartbeat = Heartbeat("marketdata").start()  # "alive" on the admin's overview
+        try:
+            marketdata.run(interval=interval, stop=stop, rounds=rounds)
+        finally:
+            heartbeat.stop()

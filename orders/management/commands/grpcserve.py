@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from infra import metrics
+from infra.heartbeat import Heartbeat
 from orders.grpc.server import OMSGrpcServer
 
 
@@ -29,8 +30,10 @@ class Command(BaseCommand):
         if metrics_port:
             self.stdout.write(f"metrics on :{metrics_port}/metrics", ending="\n")
         self.stdout.flush()
+        heartbeat = Heartbeat("grpc").start()  # "alive" on the admin's overview
         while not stop.wait(1.0):  # wake up now and then so signal handlers run promptly
             pass
+        heartbeat.stop()
         self.stdout.write("shutting down: finishing in-flight calls, ending streams")
         server.stop()
         self.stdout.write("stopped")

@@ -1,0 +1,197 @@
+"""The admin's overview: is anything wrong, at a glance. Per account and market: the venue's REST health, the user-data
+stream, the request weight in use, open orders, orders pending longer than 10 s, the last reconciliation and its
+drift; the kill switch and each account's trading state with the controls to change them (through
+accounts.services, so each change is recorded under Control changes; a confirmation first); per process (worker,
+beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
+it. Reads go through the modules that own them (exchanges.health, exchanges.stream_state, exchanges.ratelimit,
+exchanges.problems, orders.selectors)."""
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from accounts import services as account_services
+from accounts.models import Account, Market, TradingSwitch
+from exchanges import health, problems, ratelimit, stream_state
+from infra import heartbeat
+from infra.admin_base import duration_text, utc_ms, utc_s
+from infra.errors import ServiceError
+from orders import selectors
+from orders import services as order_services
+from orders.models import OPEN_STATUSES, Order
+from orders.models_reconcile import ReconciliationRun
+
+KILL_SWITCH_PERMISSION = "accounts.change_tradingswitch"
+ACCOUNT_PERMISSION = "accounts.change_account"
+
+
+def _counts(orders) -> dict[int, int]:
+    """account id -> how many of these orders."""
+    return dict(orders.order_by().values_list("account_id").annotate(n=Count("id")))
+
+
+def _orders_url(**params) -> str:
+    return reverse("admin:orders_order_changelist") + "?" + urlencode(params)
+
+
+def _ago(stamp: float | None, now: float) -> str:
+    return "never" if stamp is None else f"{duration_text(now - stamp)} ago"
+
+
+def _venue_rows(now: float) -> list[dict]:
+    try:
+        venues = health.check_venues()
+    except Exception:  # noqa: BLE001 - the page shows without the probes
+        venues = {}
+    found_problems = problems.current()
+    # Two grouped counts per account for the whole page, not two per row: open orders (a few percent of the ledger)
+    # from the open orders' partial index alone (an index-only scan), pending ones (a handful) through order_pending.
+    open_counts = _counts(Order.objects.filter(status__in=OPEN_STATUSES))
+    pending_counts = _counts(selectors.orders_pending_longer_than(selectors.PENDING_ALERT_SECONDS))
+    markets = Market.values
+    last_runs = {(r.account_id, r.market): r for r in  # the latest run of each account and market, in one query
+                 ReconciliationRun.objects.order_by("account_id", "market", "-started_at").distinct("account_id", "market")}
+    rows = []
+    for account in Account.objects.order_by("name"):
+        root = health.venue_of(account)
+        probe = venues.get(root) if root else None
+        for market in markets:
+            open_count = f"{open_counts.get(account.pk, 0):,}"
+            pending = f"{pending_counts.get(account.pk, 0):,}"
+            stream = stream_state.snapshot(account.pk, market)
+            weight = ratelimit.weight_in_use(account.pk, market)
+            run = last_runs.get((account.pk, market))
+            rows.append({
+                "account": account, "market": market, "first": market == markets[0], "span": len(markets),
+                "account_url": reverse("admin:accounts_account_change", args=[account.pk]),
+                "rest": ("unchecked" if probe is None else "up" if probe.get("ok") else
+                         f"down ({probe.get('error') or probe.get('status')})"),
+                "rest_ok": None if probe is None else bool(probe.get("ok")),
+                "problems": [f"{p['where']}: {p['error']}" for p in found_problems.get(account.name, [])],
+                "stream": stream["state"] if stream["state"] == "live" or not stream["live"] else f"{stream['state']} (live)",
+                "stream_ok": stream["live"],
+                "stream_last_event": _ago(stream["last_event"], now),
+                "weight": f"{weight['used']:,.0f} / {weight['capacity']:,.0f} per {weight['window_seconds']} s",
+                "weight_share": f"{100 * weight['used'] / weight['capacity']:.0f} %" if weight["capacity"] else "",
+                "banned_for": weight["banned_for"],
+                "open": open_count,
+                "open_url": _orders_url(**{"account__id__exact": account.pk, "open": "yes"}),
+                "pending": pending, "pending_alert": pending != "0",
+                "pending_url": _orders_url(**{"account__id__exact": account.pk,
+                                              "pending_over": int(selectors.PENDING_ALERT_SECONDS)}),
+                "run": run, "run_at": utc_s(run.started_at) if run else "never",
+                "run_url": reverse("admin:orders_reconciliationrun_change", args=[run.pk]) if run else
+                reverse("admin:orders_reconciliationrun_changelist"),
+                "drift_alert": bool(run and run.drift_count and run.drift_count > run.fixed_count),
+            })
+    return rows
+
+
+def _process_rows(now: float) -> list[dict]:
+    try:
+        beats = heartbeat.current(now)
+    except Exception:  # noqa: BLE001 - Redis away: every process shows as unknown
+        beats = {name: [] for name in heartbeat.PROCESSES}
+    rows = []
+    for name, entries in beats.items():
+        alive = [e for e in entries if e["alive"]]
+        last = entries[0] if entries else None
+        rows.append({
+            "name": name, "alive": bool(alive), "instances": len(alive),
+            "last": f"{duration_text(last['age'])} ago ({last['host']} pid {last['pid']})" if last else "never",
+            "since": utc_s(datetime.fromtimestamp(alive[0]["started"], tz=UTC)) if alive else "",
+        })
+    return rows
+
+
+def overview_context(request) -> dict:
+    now = time.time()
+    switch = TradingSwitch.current()
+    return {
+        "title": "Overview",
+        "database": health.check_database(), "redis": health.check_redis(),
+        "switch": switch, "switch_at": utc_ms(switch.updated_at),
+        "venue_rows": _venue_rows(now), "process_rows": _process_rows(now),
+        "may_kill": request.user.has_perm(KILL_SWITCH_PERMISSION),
+        "may_trade": request.user.has_perm(ACCOUNT_PERMISSION),
+        "kill_switch_url": reverse("admin:oms_kill_switch"),
+        "kill_switch_changes_url": reverse("admin:accounts_controlchange_changelist") + "?what=kill_switch_set",
+        "now": utc_s(datetime.fromtimestamp(now, tz=UTC)),
+        "stale_after": duration_text(heartbeat.STALE_AFTER),
+    }
+
+
+def overview_view(request):
+    context = {**admin.site.each_context(request), **overview_context(request)}
+    return TemplateResponse(request, "admin/oms/overview.html", context)
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get("confirm") == "yes"
+
+
+def kill_switch_view(request):
+    """POST on=1|0, reason, cancel_open, confirm=yes: the kill switch through accounts.services (recorded)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.user.has_perm(KILL_SWITCH_PERMISSION):
+        raise PermissionDenied
+    on = request.POST.get("on") == "1"
+    reason = request.POST.get("reason", "").strip()
+    if not _confirmed(request):
+        messages.error(request, "Nothing changed: tick the confirmation box to change the kill switch.")
+    elif on and not reason:
+        messages.error(request, "Nothing changed: say why trading stops (the reason is recorded).")
+    else:
+        try:
+            account_services.kill_switch_set(on=on, reason=reason, user=request.user)
+            messages.warning(request, "Kill switch ON: every new order is refused." if on else
+                             "Kill switch OFF: trading allowed.")
+            if on and request.POST.get("cancel_open") == "1":
+                cancelled = order_services.order_cancel_all(
+                    source="admin", reason=f"kill switch by {request.user.get_username()}: {reason}")
+                messages.warning(request, f"Cancel requested for {len(cancelled)} open order(s).")
+        except ServiceError as exc:
+            messages.error(request, f"Refused: {exc.message}")
+    return HttpResponseRedirect(reverse("admin:oms_overview"))
+
+
+def account_trading_view(request, account_id: int):
+    """POST enabled=1|0, reason, confirm=yes: an account's trading through accounts.services (recorded)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.user.has_perm(ACCOUNT_PERMISSION):
+        raise PermissionDenied
+    account = Account.objects.filter(pk=account_id).first()
+    enabled = request.POST.get("enabled") == "1"
+    if account is None:
+        messages.error(request, "No such account.")
+    elif not _confirmed(request):
+        messages.error(request, f"Nothing changed on {account.name}: tick the confirmation box first.")
+    else:
+        reason = request.POST.get("reason", "").strip() or (
+            "" if enabled else f"disabled by {request.user.get_username()} on the overview")
+        try:
+            done = account_services.account_set_enabled(account=account.name, enabled=enabled, reason=reason,
+                                                        user=request.user)
+            messages.warning(request, f"{account.name}: trading {'enabled' if done.enabled else 'disabled'}.")
+        except ServiceError as exc:
+            messages.error(request, f"{account.name}: refused: {exc.message}")
+    return HttpResponseRedirect(reverse("admin:oms_overview"))
+
+
+def urls() -> list:
+    view = admin.site.admin_view
+    return [
+        path("overview/", view(overview_view), name="oms_overview"),
+        path("overview/kill-switch/", view(kill_switch_view), name="oms_kill_switch"),
+        path("overview/accounts/<int:account_id>/trading/", view(account_trading_view), name="oms_account_trading"),
+    ]

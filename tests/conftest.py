@@ -4,6 +4,7 @@ else the embedded servers under ./var/ (started on first use by the settings).
 Fixtures that start real parts live in tests/fixtures/ and are registered here."""
 
 pytest_plugins: list[str] = [
+    "tests.fixtures.database",
     "tests.fixtures.ledger",
     "tests.fixtures.worker",
     "tests.fixtures.processes",

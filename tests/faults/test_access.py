@@ -12,7 +12,7 @@ from orders import services as order_services
 from orders.models import Order, OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.grpc.conftest import StreamReader
+from tests.orders.grpc.conftest import StreamReader
 from tests.waiting import wait_until
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND

@@ -10,7 +10,7 @@ from infra import pubsub
 from orders import services
 from orders.models import Order
 from tests import factories
-from tests.grpc.conftest import VenueAnswer
+from tests.orders.grpc.conftest import VenueAnswer
 from tests.waiting import wait_until
 
 

@@ -101,7 +101,7 @@ def test_the_token_travels_from_the_sdk_and_the_cli(grpc_server_factory, funded,
     import sys
 
     from accounts import services as account_services
-    from tests.grpc.test_guide_python import CLI, ROOT
+    from tests.orders.grpc.test_guide_python import CLI, ROOT
     address = grpc_server_factory(require_auth=True)
     token = account_services.api_token_create(user=trader)
 

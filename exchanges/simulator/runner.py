@@ -24,6 +24,11 @@ def serve(server: VenueServer, host: str, port: int) -> None:
     web.run_app(server.app(), host=host, port=port, access_log=None, print=None)
 
 
+# On stop, how long requests in progress get to finish before they are cancelled: answers being written go out,
+# answers held back on purpose (latency, dropped connections) end at once instead of after aiohttp's 60 s.
+STOP_GRACE_SECONDS = 0.5
+
+
 class BackgroundVenue:
     """The venue on its own event loop in a daemon thread, bound to host:port (0 = a free port)."""
 
@@ -47,7 +52,8 @@ class BackgroundVenue:
     def _run(self, host: str, port: int) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False)
+            self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False,
+                                         shutdown_timeout=STOP_GRACE_SECONDS)
             self.loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, host, port, reuse_address=True)
             self.loop.run_until_complete(site.start())

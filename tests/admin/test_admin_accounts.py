@@ -11,7 +11,7 @@ from oms_project.celery import app as celery_app
 from orders import services as order_services
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import order_acked, token_client
+from tests.orders.api.conftest import order_acked, token_client
 
 SECRET, API_KEY = "very-secret-value-9876", "api-key-abcd1234"
 

@@ -18,7 +18,7 @@ from accounts import services as account_services
 from infra.admin_base import number_text, utc_ms
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
+from tests.orders.api.conftest import order_acked, order_filled
 
 CHANGELIST = "/admin/orders/order/"
 

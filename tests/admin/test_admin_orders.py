@@ -11,7 +11,7 @@ from oms_project.celery import app as celery_app
 from orders.models import Fill, Order, OrderEvent
 from orders.venue_requests import ORDER_SYNC_TASK
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
+from tests.orders.api.conftest import order_acked, order_filled
 
 CHANGELIST = "/admin/orders/order/"
 

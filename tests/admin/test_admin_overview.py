@@ -18,7 +18,7 @@ from infra import heartbeat, pubsub
 from orders.models import Order
 from orders.models_reconcile import ReconciliationRun
 from tests import factories
-from tests.api.conftest import order_acked
+from tests.orders.api.conftest import order_acked
 from tests.waiting import wait_until
 
 OVERVIEW = "/admin/overview/"

@@ -16,7 +16,7 @@ from orders.models import Order, OrderEvent
 from orders.models_reconcile import Drift, ReconciliationRun
 from orders.venue_requests import ORDER_SYNC_TASK
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
+from tests.orders.api.conftest import order_acked, order_filled
 from tests.waiting import wait_until
 
 

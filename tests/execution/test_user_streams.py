@@ -83,18 +83,19 @@ def _no_order_moved_backwards(order: Order) -> None:
 
 @pytest.mark.e2e
 def test_fills_the_stream_never_delivered_are_caught_up_page_by_page_when_it_reconnects(streaming, venue, settings):
-    # given a large BUY resting, a stream that loses every event, and trades read 500 at a time
-    settings.OMS_TRADES_PAGE = 500
-    order = _rest(streaming, quantity="0.6", price="99000")
+    # given a large BUY resting, a stream that loses every event, and trades read 50 at a time (the page size is a
+    # setting: 60 fills make two pages as 600 did at Binance's 500)
+    settings.OMS_TRADES_PAGE = 50
+    order = _rest(streaming, quantity="0.06", price="99000")
     venue.control.set_faults(user_event_drop_count=100_000, user_stream_markets=["spot"])
-    # when 600 takers fill it while the events are lost, and then the stream breaks and comes back
-    assert venue.control.trickle("BTCUSDT", "SELL", 600, "0.001")["fills"] == 600
+    # when 60 takers fill it while the events are lost, and then the stream breaks and comes back
+    assert venue.control.trickle("BTCUSDT", "SELL", 60, "0.001")["fills"] == 60
     before = stream_state.snapshot(streaming.pk, "spot")
     venue.control.clear_faults()
     venue.control.set_faults(user_stream_close_count=1, user_stream_markets=["spot"])
     # then the reconnect's catch-up finds every fill (two pages of trades): the ledger equals the venue, no poll
     wait_until(lambda: Order.objects.filter(pk=order.id, status=Status.FILLED).exists(), timeout=30, what="FILLED")
-    assert Fill.objects.filter(order_id=order.id).count() == 600
+    assert Fill.objects.filter(order_id=order.id).count() == 60
     assert _settled(venue, streaming).ok
     wait_until(lambda: stream_state.snapshot(streaming.pk, "spot")["catch_ups"] > before["catch_ups"], timeout=10,
                what="the catch-up counted")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -20,6 +18,7 @@ from infra import pubsub
 from infra.errors import InvalidInput
 from orders import services
 from orders.models import Order, Status
+from tests.execution import bursts
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
@@ -143,24 +142,9 @@ def _order_posts(venue, path="/api/v3/order") -> list[dict]:
     return [r for r in venue.control.audit() if r["method"] == "POST" and r["path"] == path]
 
 
-def test_with_responses_dropped_after_acceptance_100_placements_make_100_orders_each_sent_once(venue, venue_account,
+def test_with_responses_dropped_after_acceptance_every_order_is_found_by_its_lookup_and_sent_once(venue, venue_account,
                                                                                                venue_view):
-    venue.control.set_price("BTCUSDT", 100000, freeze=True)
-    venue.control.set_faults(drop_response_rate=1.0, endpoints=["POST /api/v3/order"])
-
-    placed = [_place(price=D("90000") + i, quantity=D("0.001")) for i in range(100)]
-    ids = {o.id for o in placed}
-    wait_until(lambda: not Order.objects.filter(status=Status.PENDING_NEW).exists(), timeout=60, interval=0.1,
-               what="every order resolved")
-
-    orders = list(Order.objects.all())
-    assert len(orders) == 100 and {o.status for o in orders} == {Status.NEW}
-    assert len({o.exchange_order_id for o in orders}) == 100
-    posts = _order_posts(venue)
-    assert sorted(r["client_order_id"] for r in posts) == sorted(ids)  # each sent exactly once
-    assert {r["outcome"] for r in posts} == {"fault:drop_response"}
-    on_venue = venue_view.fetch_open_orders("BTC/USDT")
-    assert {o["clientOrderId"]: o["id"] for o in on_venue} == {o.id: o.exchange_order_id for o in orders}
+    bursts.answers_dropped(venue, venue_view, placements=20)  # 200 in `make soak`
 
 
 def test_with_requests_dropped_before_processing_the_orders_end_rejected_after_lookup(venue, venue_account,
@@ -294,37 +278,9 @@ def test_a_balance_sync_is_one_request_per_balance_and_positions(polling_only, v
     assert paths == [("GET", "/api/v3/account"), ("GET", "/fapi/v3/account"), ("GET", "/fapi/v3/positionRisk")]
 
 
-def test_after_a_burst_of_200_random_orders_and_fills_the_ledger_balances_equal_the_venues(venue, venue_account,
-                                                                                            venue_view):
-    rng = random.Random(20261126)
-    mids = {"BTCUSDT": D("100000"), "ETHUSDT": D("4000")}
-    lots = {"BTCUSDT": (D("0.001"), D("0.01")), "ETHUSDT": (D("0.01"), D("0.01"))}
-    for symbol, mid in mids.items():
-        venue.control.set_price(symbol, mid)  # the walk goes on: resting orders fill as it passes them
-    for _ in range(200):
-        symbol = rng.choice(list(mids))
-        unit, tick = lots[symbol]
-        fields = {"symbol": symbol, "side": rng.choice(["BUY", "SELL"]), "quantity": unit * rng.randint(1, 5)}
-        if rng.random() < 0.4:
-            fields["order_type"] = "MARKET"
-        else:
-            offset = mids[symbol] * D(rng.uniform(-0.0005, 0.0005)).quantize(D("0.000001"))
-            fields["price"] = (mids[symbol] + offset).quantize(tick)
-        _place(**fields)
-    wait_until(lambda: not Order.objects.filter(status=Status.PENDING_NEW).exists(), timeout=90, interval=0.1,
-               what="every order acknowledged")
-    for symbol in mids:  # stop the market where it is: no more fills from here
-        venue.control.set_price(symbol, venue_view.fetch_ticker(f"{symbol[:-4]}/USDT")["last"], freeze=True)
-
-    balances = wait_until(lambda: _balances_match(venue_account, venue_view), timeout=30, interval=0.2, tick=sync_due,
-                          what="ledger balances = venue balances")
-    assert {"BTC", "ETH", "USDT"} <= set(balances)
-    assert Order.objects.filter(status=Status.FILLED).count() >= 80  # the market orders, at least
-    sent = Counter(r["client_order_id"] for r in _order_posts(venue))
-    assert sent == Counter({o.id: 1 for o in Order.objects.all()}), [
-        r for r in _order_posts(venue) if sent[r["client_order_id"]] > 1]  # every order sent exactly once
-    assert venue.control.fault_counts().get("burst_429", 0) == 0
-    assert not [r for r in venue.control.audit() if r["status"] in (418, 429)]  # the shared limiter kept us under
+def test_after_a_burst_of_random_orders_and_fills_the_ledger_balances_equal_the_venues(venue, venue_account,
+                                                                                       venue_view):
+    bursts.random_orders(venue, venue_account, venue_view, count=60)  # 200 in `make soak`
 
 
 def test_market_data_publishes_bid_ask_and_last_of_every_instrument(venue, venue_account):

@@ -12,7 +12,7 @@ from orders import services as order_services
 from orders.models import Order, OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.grpc.conftest import StreamReader
+from tests.orders.grpc.conftest import StreamReader
 from tests.waiting import wait_until
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -21,7 +21,6 @@ NOT_FOUND = grpc.StatusCode.NOT_FOUND
 @pytest.fixture
 def two_accounts(transactional_db, settings):
     settings.OMS_PLACE_WAIT_SECONDS = 0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     factories.instrument_create()
     alice, bob = factories.user_create(username="alice"), factories.user_create(username="bob")
     factories.account_create(name="acct-a", member=alice)

@@ -47,11 +47,13 @@ def test_a_418_ban_stops_every_request_until_retry_after_then_each_order_goes_ou
 
     first = _place("90000")
     banned = wait_until(lambda: _rate_limited(venue.control.audit()), what="the 418")
-    during_ban = [_place(str(90000 + i)) for i in range(1, 10)]  # queued while the account is banned
-    with grpc.insecure_channel(grpc_server) as channel:  # a client placing during the ban is answered, not failed
+    # A client placing during the ban is answered, not failed (first, while the ban surely lasts: on a loaded
+    # machine the nine placements below can take longer than the ban).
+    with grpc.insecure_channel(grpc_server) as channel:
         reply = oms_pb2_grpc.OrderServiceStub(channel).PlaceOrder(oms_pb2.PlaceOrderRequest(
             symbol="BTCUSDT", side="BUY", order_type="LIMIT", quantity_decimal="0.001", price_decimal="89000"), timeout=5)
     assert reply.status == Status.PENDING_NEW
+    during_ban = [_place(str(90000 + i)) for i in range(1, 10)]  # queued while the account is banned
     order_ids = [first.id, *(o.id for o in during_ban), reply.order_id]
     wait_until(_settled(order_ids), timeout=30, interval=0.1, what="every order answered")
 

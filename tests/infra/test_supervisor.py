@@ -7,6 +7,7 @@ import psutil
 import pytest
 
 from infra.supervisor import ChildFailed, Supervisor
+from tests.waiting import wait_until
 
 
 def test_a_child_that_keeps_dying_brings_the_tree_down():
@@ -35,16 +36,9 @@ def test_stop_kills_the_whole_process_group_even_grandchildren():
     sup.add("parent", [sys.executable, "-c", code], env={})
     sup.start()
     parent = psutil.Process(sup.children[0].proc.pid)
-    psutil.wait_procs([], timeout=0)
-    deadline_children = []
-    for _ in range(100):
-        deadline_children = parent.children(recursive=True)
-        if deadline_children:
-            break
-        threading.Event().wait(0.05)
-    assert deadline_children
+    grandchildren = wait_until(lambda: parent.children(recursive=True), timeout=10, what="the grandchild started")
     # when
     sup.stop()
     # then
-    gone, alive = psutil.wait_procs(deadline_children, timeout=5)
+    gone, alive = psutil.wait_procs(grandchildren, timeout=5)
     assert alive == []

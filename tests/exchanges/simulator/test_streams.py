@@ -5,7 +5,7 @@ import asyncio
 import ccxt
 import pytest
 
-from .helpers import hold_price, watch_until
+from .helpers import hold_price, subscribed, watch_until
 from .helpers import run_pro as run
 
 
@@ -41,7 +41,7 @@ def test_spot_order_updates_from_new_to_filled(venue):
     async def scenario(ex):
         watching = asyncio.create_task(watch_until(lambda: ex.watch_orders("BTC/USDT"),
                                                    lambda orders: any(o["status"] == "closed" for o in orders)))
-        await asyncio.sleep(0.3)
+        await subscribed(venue)  # the stream is open before the order it must report
         order = await ex.create_order("BTC/USDT", "limit", "buy", 0.01, 99000, params={"clientOrderId": "ws-1"})
         await asyncio.to_thread(venue.control.set_price, "BTCUSDT", 98000)
         return order, await watching
@@ -59,7 +59,7 @@ def test_futures_order_updates_through_the_listen_key(venue):
     async def scenario(ex):
         watching = asyncio.create_task(watch_until(lambda: ex.watch_orders("BTC/USDT:USDT"),
                                                    lambda orders: any(o["status"] == "canceled" for o in orders)))
-        await asyncio.sleep(0.3)
+        await subscribed(venue)  # the stream is open before the order it must report
         order = await ex.create_order("BTC/USDT:USDT", "limit", "sell", 0.01, 101000)
         await ex.cancel_order(order["id"], "BTC/USDT:USDT")
         return order, await watching

@@ -11,7 +11,7 @@ from accounts import services as account_services
 from orders.models import Order
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.api.conftest import token_client
+from tests.orders.api.conftest import token_client
 
 pytestmark = [pytest.mark.e2e]
 

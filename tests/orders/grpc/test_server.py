@@ -20,7 +20,7 @@ from tests import factories
 from tests.subprocess_env import database_url
 from tests.tls import self_signed_certificate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def stub_for(address):

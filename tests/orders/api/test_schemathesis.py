@@ -22,7 +22,7 @@ from infra import pubsub
 from oms_project.celery import app as celery_app
 from orders import services as order_services
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
+from tests.orders.api.conftest import order_acked, order_filled
 
 MAX_EXAMPLES = 10  # per operation and mode: bounded so the whole run stays well under a minute
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,

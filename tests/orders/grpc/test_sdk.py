@@ -1,6 +1,5 @@
 """The Python SDK's own promises: resuming streams, safe retries, rate limiting."""
 import threading
-import time
 
 import grpc
 import pytest
@@ -67,12 +66,30 @@ def test_retries_only_where_a_repeat_is_safe():
     assert attempts(lambda c: c.get_balance()) == 3
 
 
-def test_the_rate_limiter_spaces_calls(grpc_server, funded):
-    limiter = RateLimiter(rate=20, burst=1)
-    started = time.monotonic()
-    for _ in range(6):
-        limiter.acquire()
-    assert time.monotonic() - started >= 0.2  # five waits of 1/20 s after the first token
+class StoppedClock:
+    """Time that moves only when the limiter sleeps: what it waited is exact, whatever the machine's load."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1024.0, []  # binary fractions (rate 16: waits of 1/16 s) add up exactly
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_the_rate_limiter_spaces_calls(grpc_server, funded, monkeypatch):
+    from clients.python import oms_client
+
+    clock = StoppedClock()
+    with monkeypatch.context() as patched:
+        patched.setattr(oms_client, "time", clock)
+        limiter = RateLimiter(rate=16, burst=1)
+        for _ in range(6):
+            limiter.acquire()
+    assert clock.sleeps == [1 / 16] * 5  # one token every 1/16 s: a wait before each call after the first
 
     with OMSClient(grpc_server, rate_limit=50) as client:
         assert all(client.get_balance()["USDT"]["total"] == 10000 for _ in range(5))
@@ -84,7 +101,7 @@ def test_the_token_travels_from_the_sdk_and_the_cli(grpc_server_factory, funded,
     import sys
 
     from accounts import services as account_services
-    from tests.grpc.test_guide_python import CLI, ROOT
+    from tests.orders.grpc.test_guide_python import CLI, ROOT
     address = grpc_server_factory(require_auth=True)
     token = account_services.api_token_create(user=trader)
 

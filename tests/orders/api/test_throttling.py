@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from tests.api.conftest import error_of
+from tests.orders.api.conftest import error_of
 
 DOCS = "/api/docs/"  # open to anonymous callers, so the anonymous throttle applies
 

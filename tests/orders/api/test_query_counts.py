@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import services as order_services
 from tests import factories
-from tests.api.conftest import order_filled
+from tests.orders.api.conftest import order_filled
 
 # `?account=` costs one query on the lists that filter by it: the account is read first, so one the caller may
 # not see is a 404 (as on gRPC), not an empty page.

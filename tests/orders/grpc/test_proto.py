@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GENERATED = ("oms_pb2.py", "oms_pb2_grpc.py", "oms_pb2.pyi")
 
 

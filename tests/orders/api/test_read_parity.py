@@ -21,9 +21,9 @@ from orders import services as order_services
 from orders.models import OrderEvent, Status
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
-from tests.api.test_stream import read_until, sse_orders
-from tests.grpc.conftest import StreamReader
+from tests.orders.api.conftest import order_acked, order_filled
+from tests.orders.api.test_stream import read_until, sse_orders
+from tests.orders.grpc.conftest import StreamReader
 
 D = Decimal
 

@@ -1,5 +1,5 @@
 """The venue's bounds through REST, end to end (real worker, ccxt to the local venue): the same refusals as
-gRPC's (tests/grpc/test_venue_bounds.py), as REST errors naming the field and the rule, or REJECTED orders whose
+gRPC's (tests/orders/grpc/test_venue_bounds.py), as REST errors naming the field and the rule, or REJECTED orders whose
 reason names it when the venue refuses."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from exchanges.markets import sync_markets
 from infra import pubsub
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import token_client
+from tests.orders.api.conftest import token_client
 
 pytestmark = [pytest.mark.e2e]
 

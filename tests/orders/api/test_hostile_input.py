@@ -11,7 +11,7 @@ import pytest
 
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import error_of
+from tests.orders.api.conftest import error_of
 
 
 @pytest.fixture

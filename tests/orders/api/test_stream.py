@@ -12,8 +12,8 @@ from orders import services
 from orders.models import OrderEvent
 from orders.publish import publish_order_update
 from tests import factories
-from tests.api.conftest import order_acked, order_filled
 from tests.late_commit import placement_committed_late
+from tests.orders.api.conftest import order_acked, order_filled
 
 
 @pytest.fixture(autouse=True)

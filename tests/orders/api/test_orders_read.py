@@ -14,7 +14,7 @@ from orders import services as order_services
 from orders.api.serializers import OrderSerializer
 from orders.models import Order
 from tests import factories
-from tests.api.conftest import error_of, order_acked, order_filled
+from tests.orders.api.conftest import error_of, order_acked, order_filled
 
 URL = "/api/v1/orders/"
 

@@ -19,7 +19,7 @@ from orders import services as order_services
 from orders.models import Order, Status
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.api.conftest import token_client
+from tests.orders.api.conftest import token_client
 from tests.waiting import wait_until
 
 PLACE = {"account": "main", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.01", "price": "20000"}

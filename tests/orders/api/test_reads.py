@@ -11,7 +11,7 @@ from accounts.models import AccountMember
 from infra import pubsub
 from orders import services as order_services
 from tests import factories
-from tests.api.conftest import error_of, order_acked, order_filled
+from tests.orders.api.conftest import error_of, order_acked, order_filled
 
 
 def results(response) -> list[dict]:

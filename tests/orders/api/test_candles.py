@@ -8,7 +8,7 @@ import pytest
 
 from accounts import services as account_services
 from tests import factories
-from tests.api.conftest import token_client
+from tests.orders.api.conftest import token_client
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from orders import services
 from orders.models import OrderEvent
 from proto import oms_pb2, oms_pb2_grpc
 from tests import factories
-from tests.grpc.conftest import StreamReader
 from tests.late_commit import placement_committed_late
+from tests.orders.grpc.conftest import StreamReader
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from clients.python.oms_client import OMSClient
 from exchanges.marketdata import poll_venue
 from orders.models import Order
 from proto import oms_pb2, oms_pb2_grpc
-from tests.grpc.conftest import StreamReader
-from tests.grpc.test_guide_python import CLI, cli, guide_usage_started
+from tests.orders.grpc.conftest import StreamReader
+from tests.orders.grpc.test_guide_python import CLI, cli, guide_usage_started
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 GUIDE_INTEGRATION_TEST = '''
 # Python test example

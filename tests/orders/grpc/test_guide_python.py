@@ -17,7 +17,7 @@ from infra import pubsub
 from orders.models import Order
 from tests.waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CLI = ["python", "clients/python/oms_client.py"]
 
 GUIDE_USAGE = '''

@@ -43,12 +43,6 @@ class VenueAnswer(threading.Thread):
             connection.close()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Test users get passwords; the production hasher's deliberate slowness buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class StreamReader(threading.Thread):
     """Reads a server stream in the background; the test waits for what it expects, never sleeps."""
 

@@ -7,7 +7,7 @@ from accounts import services as account_services
 from accounts.models import AccountMember
 from orders.models import IdempotencyKey, Order, OrderEvent
 from tests import factories
-from tests.api.conftest import error_of, order_acked
+from tests.orders.api.conftest import error_of, order_acked
 
 URL = "/api/v1/orders/"
 BODY = {"account": "acct-a", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.01", "price": "20000"}
@@ -116,7 +116,7 @@ def test_cancel_moves_the_order_to_pending_cancel(client_a, acct_a):
 
 
 def test_cancel_a_terminal_order_is_409(client_a, acct_a):
-    from tests.api.conftest import order_filled
+    from tests.orders.api.conftest import order_filled
 
     order = order_filled(acct_a, trade_id="t-9")
 

@@ -14,8 +14,8 @@ import requests
 from accounts import services as account_services
 from accounts.models import AccountMember
 from tests import factories
-from tests.api.conftest import error_of
 from tests.fixtures.processes import ChildProcess
+from tests.orders.api.conftest import error_of
 from tests.subprocess_env import database_url
 from tests.waiting import wait_until
 

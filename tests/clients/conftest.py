@@ -28,6 +28,7 @@ GO_CLIENT = ROOT / "bin" / "oms-client"
 NODE_SDK = ROOT / "clients" / "javascript"
 ACCOUNT = "main"  # the account of the venue_account fixture
 RESTING_BUY_PRICE = "100000"  # BTCUSDT starts near 115000 on the venue: a BUY here rests as NEW
+FUTURES_RESTING_BUY_PRICE = "111000"  # USD-M BTCUSDT starts near 115020; its price band is 5% either side
 
 
 def _make(target: str) -> None:

@@ -13,6 +13,7 @@ from orders.grpc.server import OMSGrpcServer
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.clients.conftest import (
     ACCOUNT,
+    FUTURES_RESTING_BUY_PRICE,
     RESTING_BUY_PRICE,
     Running,
     client_env,
@@ -71,8 +72,8 @@ def test_orders_place_get_list_cancel(go_client, trading_stack):
     assert (market.order_type, market.side, market.filled_quantity) == ("MARKET", "SELL", Decimal("0.1"))
     assert sum(f.quantity for f in Fill.objects.filter(order=market)) == Decimal("0.1")
 
-    futures_row = parse_table(cli("place", "-symbol", "BTCUSDT", "-side", "BUY", "-quantity", "0.01", "-price", RESTING_BUY_PRICE,
-                                  "-market", "futures", "-leverage", "10").stdout)[0]
+    futures_row = parse_table(cli("place", "-symbol", "BTCUSDT", "-side", "BUY", "-quantity", "0.01",
+                                  "-price", FUTURES_RESTING_BUY_PRICE, "-market", "futures", "-leverage", "10").stdout)[0]
     futures = order_in_ledger(futures_row["ORDER ID"], Status.NEW)
     assert (futures.market, futures.leverage, futures.quantity) == (Market.FUTURES, 10, Decimal("0.01"))
     assert futures_row["MARKET"] == "futures"

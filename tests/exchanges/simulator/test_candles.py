@@ -88,7 +88,7 @@ def test_bad_kline_requests_get_binance_errors(venue_exchange, params, code, err
 
 
 def test_candles_are_the_trades_in_their_window_and_the_last_close_is_the_last_trade(venue_exchange, venue):
-    wait_until(lambda: len(venue_exchange.publicGetTrades({"symbol": "SOLUSDT"})) >= 5, what="the synthetic flow")
+    wait_until(lambda: len(venue_exchange.publicGetTrades({"symbol": "SOLUSDT"})) >= 5, what="the synthetic flow", interval=0.25)
     own = venue_exchange.create_order("SOL/USDT", "market", "buy", 2)
     hold_price(venue, "SOLUSDT", venue_exchange.fetch_ticker("SOL/USDT")["bid"])  # the flow stops: nothing moves on
     mine = venue_exchange.fetch_my_trades("SOL/USDT", params={"orderId": own["id"]})

@@ -14,9 +14,10 @@ from .helpers import hold_price
                                                       ("futures", "BTCUSDT", "BTC/USDT:USDT")])
 def test_own_fills_and_the_synthetic_flow_share_one_tape(venue_exchange, venue, market, symbol, unified):
     api = "publicGet" if market == "spot" else "fapiPublicGet"
-    wait_until(lambda: len(getattr(venue_exchange, api + "Trades")({"symbol": symbol})) >= 3, what="the flow")
+    # Polls of the trade lists (weight 25 a call) every 0.25 s keep a wait within the venue's weight limit.
+    wait_until(lambda: len(getattr(venue_exchange, api + "Trades")({"symbol": symbol})) >= 3, what="the flow", interval=0.25)
     order = venue_exchange.create_order(unified, "market", "buy", 0.05)
-    wait_until(lambda: len(getattr(venue_exchange, api + "Trades")({"symbol": symbol})) >= 8, what="more flow")
+    wait_until(lambda: len(getattr(venue_exchange, api + "Trades")({"symbol": symbol})) >= 8, what="more flow", interval=0.25)
     hold_price(venue, symbol, venue_exchange.fetch_ticker(unified)["last"], market=market)
     mine = venue_exchange.fetch_my_trades(unified, params={"orderId": order["id"]})
 
@@ -54,8 +55,8 @@ def test_own_fills_and_the_synthetic_flow_share_one_tape(venue_exchange, venue, 
 
 
 def test_trades_answer_in_binance_shapes(venue_exchange, venue):
-    wait_until(lambda: venue_exchange.publicGetTrades({"symbol": "ETHUSDT"}), what="a spot trade")
-    wait_until(lambda: venue_exchange.fapiPublicGetTrades({"symbol": "ETHUSDT"}), what="a futures trade")
+    wait_until(lambda: venue_exchange.publicGetTrades({"symbol": "ETHUSDT"}), what="a spot trade", interval=0.25)
+    wait_until(lambda: venue_exchange.fapiPublicGetTrades({"symbol": "ETHUSDT"}), what="a futures trade", interval=0.25)
     spot = venue_exchange.publicGetTrades({"symbol": "ETHUSDT", "limit": "1"})[0]
     perp = venue_exchange.fapiPublicGetTrades({"symbol": "ETHUSDT", "limit": "1"})[0]
     spot_agg = venue_exchange.publicGetAggTrades({"symbol": "ETHUSDT", "limit": "1"})[0]
@@ -87,7 +88,7 @@ def test_a_held_book_prints_nothing_while_the_others_trade(venue_exchange, venue
     walking = len(venue_exchange.publicGetTrades({"symbol": "BNBUSDT", "limit": "1000"}))
 
     wait_until(lambda: len(venue_exchange.publicGetTrades({"symbol": "BNBUSDT", "limit": "1000"})) >= walking + 5,
-               what="five prints on a walking book")
+               what="five prints on a walking book", interval=0.25)
 
     assert venue_exchange.publicGetTrades({"symbol": "XRPUSDT", "limit": "1000"}) == held
 

@@ -4,7 +4,6 @@ maker fee, the crossing order's as taker with the taker fee, both with the venue
 equals the venue (I3, I4) with balances that reconcile to its fills and fees. And self-trade prevention seen from
 the OMS: a resting order the venue expires in match (EXPIRED_IN_MATCH, Binance's default EXPIRE_MAKER) ends
 EXPIRED in the ledger with the fills it had."""
-import time
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from accounts.models import Account, Position
 from execution import venue_orders
 from orders import services
 from orders.models import Fill, Order, Status
-from tests.faults.ledger_venue import fill_totals, ledger_balances, settle, venue_balances
+from tests.faults.ledger_venue import at_most_every, fill_totals, ledger_balances, settle, venue_balances
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
@@ -35,17 +34,6 @@ def second_account(venue, venue_account) -> Account:
     return Account.objects.get(pk=account.pk)
 
 
-def every(seconds: float, step):
-    """`step` at most once every `seconds` (a beat's pace, not one call per poll)."""
-    last = [float("-inf")]
-
-    def tick() -> None:
-        if time.monotonic() - last[0] >= seconds:
-            last[0] = time.monotonic()
-            step()
-    return tick
-
-
 def place(account: Account, side: str, price: Decimal, market: str = "spot", quantity: str = "0.01") -> Order:
     return services.order_place(account=account.name, symbol="BTCUSDT", side=side, order_type="LIMIT",
                                 quantity=D(quantity), price=price, market=market)
@@ -53,7 +41,7 @@ def place(account: Account, side: str, price: Decimal, market: str = "spot", qua
 
 def status_is(order: Order, status: str) -> Order:
     return wait_until(lambda: Order.objects.filter(pk=order.id, status=status).first(), timeout=20,
-                      tick=every(0.5, sync_due), what=f"{order.id} {status}")
+                      tick=at_most_every(0.5, sync_due), what=f"{order.id} {status}")
 
 
 def balances_reconciled(venue, account: Account, api_key: str) -> bool:
@@ -92,7 +80,7 @@ def test_two_accounts_trade_with_each_other_and_each_ledger_has_its_side(venue, 
     if market == "spot":  # and the balances reconcile to the fills and fees of each account
         for account, key in ((venue_account, venue.api_key), (second_account, SECOND_KEY)):
             wait_until(lambda a=account, k=key: balances_reconciled(venue, a, k), timeout=20,
-                       tick=every(0.5, lambda a=account: venue_orders.account_sync(a.pk)), what=f"{account.name} balances")
+                       tick=at_most_every(0.5, lambda a=account: venue_orders.account_sync(a.pk)), what=f"{account.name} balances")
     else:  # and the positions are opposite
         def sizes():
             return {p.account.name: (p.side, p.size) for p in Position.objects.filter(symbol="BTCUSDT", market="futures")
@@ -102,7 +90,7 @@ def test_two_accounts_trade_with_each_other_and_each_ledger_has_its_side(venue, 
             venue_orders.account_sync(venue_account.pk)
             venue_orders.account_sync(second_account.pk)
         wait_until(lambda: sizes() == {"main": ("SHORT", D("0.01")), "second": ("LONG", D("0.01"))}, timeout=20,
-                   tick=every(0.5, sync_both), what="opposite positions")
+                   tick=at_most_every(0.5, sync_both), what="opposite positions")
 
 
 @pytest.mark.e2e
@@ -126,4 +114,4 @@ def test_an_order_expired_by_self_trade_prevention_is_expired_in_the_ledger_with
     assert Fill.objects.get(order_id=crossing.id).is_maker is False
     assert settle(venue, venue_account, window_ms=WINDOW_MS).ok
     wait_until(lambda: balances_reconciled(venue, venue_account, venue.api_key), timeout=20,
-               tick=every(0.5, lambda: venue_orders.account_sync(venue_account.pk)), what="balances")
+               tick=at_most_every(0.5, lambda: venue_orders.account_sync(venue_account.pk)), what="balances")

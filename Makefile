@@ -31,7 +31,7 @@ run: $(STAMP)
 test: $(STAMP) lint go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest
 
-# The long reliability runs (tests/soak, about 6 minutes on 2 cores): scenario 15 for 60 s, the state machine
+# The long reliability runs (tests/soak, about 11 minutes on 2 cores): scenario 15 for 60 s, the state machine
 # at 20 examples x 20 steps, scenario 1 at 200 placements (SDK and worker), 200 random orders and fills; the
 # figures table is printed at the end.
 soak: $(STAMP)

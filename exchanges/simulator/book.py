@@ -100,3 +100,15 @@ class Book:
         self.frozen = state.get("frozen", False)
         self.last_price = Decimal(state.get("last_price", state["mid"]))
         self.redraw()
+
+
+def level_take(price: Decimal, available: Decimal, left_qty: Decimal | None, left_quote: Decimal | None,
+               step: Decimal) -> Decimal:
+    """What a taker takes at one price level: all of it, or what its quantity left (or its quote amount left, at
+    the lot step) allows."""
+    take = available
+    if left_qty is not None:
+        take = min(take, left_qty)
+    if left_quote is not None:
+        take = min(take, round_to(left_quote / price, step, ROUND_DOWN))
+    return take

@@ -5,10 +5,10 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from . import funding, history, income, matching, price_bands, refusals
-from .book import Book, round_to
+from .book import Book, level_take, round_to
 from .fees import DEFAULT_FEES, FeeSchedule
 from .instruments import FUTURES, INSTRUMENTS, MARKETS, SPOT, Instrument, brackets_for, maint_margin, max_leverage
 from .refusals import VenueError
@@ -310,11 +310,7 @@ class Venue:
         for price, available in levels:
             if limit is not None and (price > limit if side == "BUY" else price < limit):
                 break
-            take = available
-            if left_qty is not None:
-                take = min(take, left_qty)
-            if left_quote is not None:
-                take = min(take, round_to(left_quote / price, step, ROUND_DOWN))
+            take = level_take(price, available, left_qty, left_quote, step)
             if take <= 0:
                 break
             fills.append((price, take))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
-from .book import round_to
+from .book import level_take, round_to
 from .instruments import FUTURES, INSTRUMENTS, SPOT, Instrument
 from .refusals import VenueError
 from .wallets import ZERO, Position
@@ -166,11 +166,7 @@ def plan(venue: Venue, market: str, instrument: Instrument, api_key: str, side: 
             if available <= 0:
                 result.steps.append(Stale(maker))
                 continue
-        take = available
-        if left_qty is not None:
-            take = min(take, left_qty)
-        if left_quote is not None:
-            take = min(take, round_to(left_quote / price, instrument.step, ROUND_DOWN))
+        take = level_take(price, available, left_qty, left_quote, instrument.step)
         if take <= 0:
             break
         result.steps.append(Leg(price, take, maker))

@@ -354,6 +354,11 @@ def _balance_sync_key(account_id: int, kind: str = "pending") -> str:
     return f"{settings.OMS_PUBSUB_PREFIX}:balance-sync-{kind}:{account_id}"
 
 
+def balance_sync_busy(account_id: int) -> bool:
+    """Whether a balance sync for the account is queued or asking the venue right now."""
+    return bool(pubsub.client().exists(_balance_sync_key(account_id), _balance_sync_key(account_id, "running")))
+
+
 def balance_rows(balances: list[VenueBalance]) -> list[dict]:
     return [b.row() for b in balances]
 
@@ -366,8 +371,17 @@ def position_rows(positions: list[VenuePosition]) -> list[dict]:
 def account_sync(account_id: int) -> None:
     """Replace the account's balances (spot, futures) and positions with the venue's."""
     redis = pubsub.client()
+    running = _balance_sync_key(account_id, "running")
+    redis.set(running, "1", ex=60)
     redis.delete(_balance_sync_key(account_id))  # fills from now on ask for another sync
     redis.set(_balance_sync_key(account_id, "last"), time.time(), ex=3600)
+    try:
+        _account_sync(account_id)
+    finally:
+        redis.delete(running)
+
+
+def _account_sync(account_id: int) -> None:
     account = Account.objects.get(pk=account_id)
     gateway = gateway_for(account)
     try:

@@ -8,7 +8,6 @@ import pytest
 
 from exchanges import stream_state
 from execution import sweeps, venue_orders
-from infra import pubsub
 from orders import services
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.faults.ledger_venue import compare, ledger_balances, venue_balances
@@ -156,8 +155,7 @@ def test_an_expired_listen_key_is_replaced_and_the_stream_goes_on(streaming, ven
 @pytest.mark.e2e
 def test_spot_balances_follow_the_streams_balance_events_without_asking_the_venue(streaming, venue):
     # given the ledger's spot balances as the venue has them, and the catch-ups' balance syncs done
-    wait_until(lambda: not pubsub.client().exists(venue_orders._balance_sync_key(streaming.pk)), timeout=15,
-               what="no balance sync pending")
+    wait_until(lambda: not venue_orders.balance_sync_busy(streaming.pk), timeout=15, what="no balance sync pending")
     wait_until(lambda: ledger_balances(streaming) == venue_balances(venue), timeout=15, what="balances synced")
     seen = len(venue.control.audit())
     # when an order is placed (funds locked) and then fills (funds moved)

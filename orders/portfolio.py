@@ -290,16 +290,15 @@ def adjustment_record(*, account: Account, market: str, key: str, field: str, le
         raise InvalidInput("an adjustment needs a reason", field="reason")
     ledger_value, venue_value = Decimal(ledger_value), Decimal(venue_value)
     with transaction.atomic():
+        _lock(account.pk, f"futures:{key}" if market == Market.FUTURES else "spot")
         row = PortfolioAdjustment.objects.create(
             account=account, market=market, symbol=key if market == Market.FUTURES else "",
             asset=key if market == Market.SPOT else "", field=field, ledger_value=ledger_value,
             venue_value=venue_value, delta=venue_value - ledger_value, price=price, reason=reason.strip(),
             source=source)
         if market == Market.FUTURES:
-            _lock(account.pk, f"futures:{key}")
             _position_refold(account.pk, key, account.exchange)
         else:
-            _lock(account.pk, "spot")
             _spot_refold(account.pk, account.exchange)
     return row
 

@@ -71,7 +71,8 @@ def _d(value) -> Decimal:
 
 
 def _same_price(ledger: Decimal, venue: Decimal) -> bool:
-    """Equal to the venue's precision (Binance sends entry prices to 8 decimals; the ledger keeps 18)."""
+    """Equal to the venue's precision (Binance sends entry prices to 8 decimals; the ledger's averages keep 28
+    significant digits)."""
     exponent = venue.as_tuple().exponent
     places = Decimal(1).scaleb(exponent if isinstance(exponent, int) and exponent < 0 else 0)
     return ledger.quantize(places, ROUND_HALF_UP) == venue or ledger == venue
@@ -432,7 +433,7 @@ class AccountReconciler:
         return portfolio.adjustment_record(account=self.account, market=Market.SPOT, key=asset, field="quantity",
                                            ledger_value=l_qty, venue_value=v_qty, price=price, reason=reason)
 
-    def books_opened(self) -> bool:
+    def _books_opened(self) -> bool:
         return self.open_books or PortfolioAdjustment.objects.filter(account=self.account, market=Market.SPOT).exists()
 
     def run(self, *, trades: bool = True) -> list[Finding]:
@@ -447,7 +448,7 @@ class AccountReconciler:
                 self.compare_funding()
                 if self._books_quiet():
                     self.compare_ledger_positions(positions)
-        elif trades and self.books_opened() and self._books_quiet():
+        elif trades and self._books_opened() and self._books_quiet():
             self.compare_ledger_holdings(balances)
         return self.findings
 

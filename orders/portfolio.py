@@ -2,10 +2,10 @@
 
 `fill_fold` runs inside `orders.services.fill_record`'s transaction and `funding_fold` inside `funding_record`'s, so
 a fill or a payment is folded exactly when it is recorded: never lost, never twice. Each fill folded leaves a
-FillPnl row (its realized PnL, fee, notional); folding it again finds the row and changes nothing. Fills are folded
-in (executed_at, id) order; one older than something already folded for its position (a trade a sweep or
-reconciliation found late) refolds that position from scratch, so the incremental books always equal a rebuild
-(`portfolio_rebuild`). The accounting itself is `orders.portfolio_fold`.
+FillPnl row (its realized PnL, fee, notional), the record that it was folded. Fills are folded in (executed_at, id)
+order; one older than something already folded for its position (a trade a sweep or reconciliation found late),
+or one folded already, refolds that position from scratch, so the incremental books always equal a rebuild
+(`portfolio_rebuild`) and folding a fill twice changes nothing. The accounting itself is `orders.portfolio_fold`.
 
 Locks: a transaction-scoped advisory lock per (account, futures symbol) and per account's spot books, taken before
 reading them, so concurrent fills of one position are folded one after the other.

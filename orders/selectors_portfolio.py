@@ -98,31 +98,26 @@ def portfolio(*, user=None, account: str = "", exchange: str = "", symbol: str =
 
 
 def _position_row(account: Account, ledger: LedgerPosition | None, venue: Position | None, last_price) -> PositionRow | None:
+    held: LedgerPosition | Position
     if ledger is not None and _is_open(ledger.side, ledger.size):
-        source, market, symbol, side, size, entry = LEDGER, ledger.market, ledger.symbol, ledger.side, ledger.size, \
-            ledger.entry_price
-        mark, notional, unrealized, pnl_percentage = (ledger.mark_price, ledger.notional, ledger.unrealized_pnl,
-                                                      ledger.pnl_percentage)
-        updated_at = ledger.updated_at
+        source, held, figures = LEDGER, ledger, (ledger.mark_price, ledger.notional, ledger.unrealized_pnl,
+                                                  ledger.pnl_percentage)
     elif venue is not None and _is_open(venue.side, venue.size):
-        figures = position_figures(venue, last_price=last_price(venue))
-        source, market, symbol, side, size, entry = VENUE, venue.market, venue.symbol, venue.side, venue.size, \
-            venue.entry_price
-        mark, notional, unrealized, pnl_percentage = (figures.mark_price, figures.notional, figures.unrealized_pnl,
-                                                      figures.pnl_percentage)
-        updated_at = venue.updated_at
+        now = position_figures(venue, last_price=last_price(venue))
+        source, held, figures = VENUE, venue, (now.mark_price, now.notional, now.unrealized_pnl, now.pnl_percentage)
     else:
         return None
+    mark, notional, unrealized, pnl_percentage = figures
     zero = Decimal(0)
     return PositionRow(
-        account=account.name, exchange=account.exchange, market=market, symbol=symbol, source=source, side=side,
-        size=size, entry_price=entry, mark_price=mark, notional=notional, unrealized_pnl=unrealized,
-        pnl_percentage=pnl_percentage, realized_pnl=ledger.realized_pnl if ledger else zero,
+        account=account.name, exchange=account.exchange, market=held.market, symbol=held.symbol, source=source,
+        side=held.side, size=held.size, entry_price=held.entry_price, mark_price=mark, notional=notional,
+        unrealized_pnl=unrealized, pnl_percentage=pnl_percentage, realized_pnl=ledger.realized_pnl if ledger else zero,
         fees=ledger.fees if ledger else zero, other_fees=dict(ledger.other_fees) if ledger else {},
         funding=ledger.funding if ledger else zero, venue_side=venue.side if venue else None,
         venue_size=venue.size if venue else None, venue_entry_price=venue.entry_price if venue else None,
         leverage=int(venue.leverage or 0) if venue else 0, margin=venue.margin if venue else zero,
-        liquidation_price=venue.liquidation_price if venue else None, updated_at=updated_at)
+        liquidation_price=venue.liquidation_price if venue else None, updated_at=held.updated_at)
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,36 @@ def test_spot_pnl_is_the_value_change_at_any_mark(sequence, mark):
     pnl = btc.realized + btc.amount * (mark - btc.entry) - btc.fees
     assert abs(pnl - (btc.amount * mark + usdt.amount)) <= D("0.00000002") * len(sequence) + D("1e-10")
     assert btc.other_fees.get("BNB", D(0)) == bnb == -books.get("BNB", Book()).amount
+
+
+@settings(max_examples=300, deadline=None)
+@given(trades)
+def test_futures_fold_equals_the_local_venues_futures_engine(sequence):
+    """Any sequence of USD-M fills: the fold's size, entry price (to the 8 decimals positionRisk shows) and realized
+    PnL (booked to 8 decimals per fill) equal what the local venue's futures engine holds after the same trades."""
+    from exchanges.simulator.engine import Venue
+    from exchanges.simulator.wallets import Account as VenueAccount
+
+    venue_account = VenueAccount("k", "s", 0)
+    book = Book()
+    for t, (side, qty, price) in enumerate(sequence):
+        signed = qty if side == "BUY" else -qty
+        venue_realized = Venue._apply_position(venue_account, "BTCUSDT", signed, price, t)
+        assert fut(book, side, qty, price).realized == venue_realized
+        venue = venue_account.position("BTCUSDT")
+        assert book.amount == venue.amt
+        assert book.entry.quantize(D("1e-8")) == venue.entry.quantize(D("1e-8"))
+    assert book.realized == venue_account.position("BTCUSDT").realized
+
+
+def test_the_readmes_worked_example():
+    book = Book()
+    fees = [fut(book, side, qty, price, fee=str(D(qty) * D(price) * D("0.0005"))).fee
+            for side, qty, price in [("BUY", "0.030", "100000"), ("BUY", "0.020", "101000"),
+                                     ("SELL", "0.040", "99000"), ("SELL", "0.030", "102000")]]
+    book.funding += D("0.020") * D(101000) * D("0.0001")
+    assert fees == [D("1.5"), D("1.01"), D("1.98"), D("1.53")]
+    assert (book.amount, book.entry, book.realized, book.fees, book.funding) == (
+        D("-0.02"), D(102000), D(-40), D("6.02"), D("0.202"))
+    assert book.realized - book.fees + book.funding == D("-45.818")
+    assert book.amount * (D(101500) - book.entry) == D(10)

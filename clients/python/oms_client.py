@@ -168,7 +168,7 @@ def pnl_row_dict(r) -> dict:
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def time_ms(value, *, now: float | None = None) -> int:
+def time_ms(value) -> int:
     """ms since 1970 of a datetime, a duration back from now ('24h', '90m', '7d', '2w'), an ISO time (UTC when it
     has no offset), or ms already; None or '' is 0 (the server's default)."""
     if value in (None, ""):
@@ -180,7 +180,7 @@ def time_ms(value, *, now: float | None = None) -> int:
     text = str(value).strip()
     number, unit = text[:-1], text[-1:]
     if unit in DURATION_UNITS and number.isascii() and number.isdigit():
-        return int(((time.time() if now is None else now) - int(number) * DURATION_UNITS[unit]) * 1000)
+        return int((time.time() - int(number) * DURATION_UNITS[unit]) * 1000)
     if text.isascii() and text.isdigit():
         return int(text)
     try:
@@ -474,10 +474,14 @@ def build_parser() -> argparse.ArgumentParser:
     bal.add_argument("--market", default="spot")
     bal.add_argument("--account", default="main")
 
-    pos = sub.add_parser("positions", help="show open positions (ledger and venue) and spot holdings")
+    pos = sub.add_parser("positions", help="show open positions (the ledger's beside the venue's)")
     pos.add_argument("--exchange", default="")
     pos.add_argument("--account", default="")
     pos.add_argument("--symbol", default="")
+
+    held = sub.add_parser("holdings", help="show spot holdings at their average cost")
+    held.add_argument("--exchange", default="")
+    held.add_argument("--account", default="")
 
     pnl = sub.add_parser("pnl", help="realized PnL, fees, funding, volume and trades over a time range")
     pnl.add_argument("--since", default="", help="24h, 7d, an ISO time or ms (default: today 00:00 UTC)")
@@ -531,16 +535,18 @@ def run(args, client: OMSClient, out) -> None:
         show(balances, "\n".join(f"{asset}: free {b['free_decimal']}  locked {b['locked_decimal']}  total {b['total']:.8f}"
                                  for asset, b in balances.items()) or "no balances")
     elif args.command == "positions":
-        reply = client._positions(args.exchange, args.account, args.symbol)
-        positions, holdings = [position_dict(p) for p in reply.positions], [holding_dict(h) for h in reply.holdings]
-        lines = [f"{p['account_id']} {p['symbol']} {p['side']} {p['size_decimal'] or p['size']} @ "
-                 f"{p['entry_price_decimal'] or p['entry_price']}  mark {p['mark_price']}  pnl {p['unrealized_pnl']:.2f} "
-                 f"({p['pnl_percentage']:.2f}%)  realized {p['realized_pnl_decimal']}  fees {p['fees_decimal']}  "
-                 f"funding {p['funding_decimal']}  x{p['leverage']}  [{p['source']}; venue "
-                 f"{p['venue_side'] or 'none'} {p['venue_size_decimal'] or ''}]" for p in positions]
-        lines += [f"{h['account_id']} {h['asset']} {h['quantity']} @ {h['average_cost']} {h['quote_asset']}  "
-                  f"last {h['last_price']}  pnl {h['unrealized_pnl']}  realized {h['realized_pnl']}" for h in holdings]
-        show({"positions": positions, "holdings": holdings}, "\n".join(lines) or "no positions")
+        positions = client.get_positions(exchange=args.exchange, account_id=args.account, symbol=args.symbol)
+        show(positions, "\n".join(
+            f"{p['account_id']} {p['symbol']} {p['side']} {p['size_decimal'] or p['size']} @ "
+            f"{p['entry_price_decimal'] or p['entry_price']}  mark {p['mark_price']}  pnl {p['unrealized_pnl']:.2f} "
+            f"({p['pnl_percentage']:.2f}%)  realized {p['realized_pnl_decimal']}  fees {p['fees_decimal']}  "
+            f"funding {p['funding_decimal']}  x{p['leverage']}  [{p['source']}; venue "
+            f"{p['venue_side'] or 'none'} {p['venue_size_decimal'] or ''}]" for p in positions) or "no positions")
+    elif args.command == "holdings":
+        holdings = client.get_holdings(exchange=args.exchange, account_id=args.account)
+        show(holdings, "\n".join(f"{h['account_id']} {h['asset']} {h['quantity']} @ {h['average_cost']} "
+                                 f"{h['quote_asset']}  last {h['last_price']}  pnl {h['unrealized_pnl']}  "
+                                 f"realized {h['realized_pnl']}" for h in holdings) or "no holdings")
     elif args.command == "pnl":
         report = client.get_pnl(since=args.since, until=args.until, group_by=args.group_by, account_id=args.account,
                                 exchange=args.exchange)

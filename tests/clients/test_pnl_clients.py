@@ -97,6 +97,13 @@ def test_python_sdk_and_cli(traded):
     printed = json.loads(out.getvalue())
     assert printed["total"]["trade_count"] == want["trades"] and D(printed["total"]["volume"]) == want["volume"]
     assert python_cli(["--server", stack.address, "--token", stack.token, "pnl", "--since", "soon"]) == 2
+    out = io.StringIO()
+    assert python_cli(["--server", stack.address, "--token", stack.token, "--json", "positions"], out=out) == 0
+    [printed_position] = json.loads(out.getvalue())  # a list, as before the ledger's figures were added to it
+    assert (printed_position["source"], printed_position["size_decimal"]) == ("ledger", "0.006")
+    out = io.StringIO()
+    assert python_cli(["--server", stack.address, "--token", stack.token, "--json", "holdings"], out=out) == 0
+    assert json.loads(out.getvalue()) == []  # futures fills hold no spot asset
 
 
 def test_go_cli_pnl_and_positions(go_client, traded):

@@ -2,7 +2,7 @@
 database, run the scenarios with each venue latency, print the table, write bench/results/latest.json.
 
 Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
-reads (6), reconcile (7), resting_fill (8), sync_cost (9). The defaults keep a full run under 20 minutes on a
+reads (6), reconcile (7), resting_fill (8), sync_cost (9), pnl (10). The defaults keep a full run under 20 minutes on a
 2-core machine (8 and 9 wait out minutes of resting orders)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BY_LATENCY = ("placement", "throughput", "updates")  # measured once per venue latency
-ONCE = ("resting_fill", "sync_cost", "streams", "reads", "reconcile")
+ONCE = ("resting_fill", "sync_cost", "streams", "reads", "reconcile", "pnl")
 SCENARIOS = BY_LATENCY + ONCE
 
 
@@ -35,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--stream-seconds", type=float, default=10, help="seconds of price updates (default 10)")
     p.add_argument("--orders", type=int, default=1_000_000, help="orders seeded for the reads (default 1,000,000)")
     p.add_argument("--queries", type=int, default=100, help="timed queries per read kind and API (default 100)")
+    p.add_argument("--pnl-fills", type=int, default=1_000_000, help="fills seeded for the PnL report (default 1,000,000)")
+    p.add_argument("--pnl-queries", type=int, default=40, help="timed PnL reports per kind (default 40)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
     p.add_argument("--resting", type=int, default=20, help="resting orders filled one by one (default 20)")
     p.add_argument("--rest-seconds", type=float, default=120, help="how long they rest first (default 120)")
@@ -141,6 +143,10 @@ def run(args: argparse.Namespace) -> dict:
             from bench.scenarios import reconcile
 
             attempt(f"7 reconcile {args.working}", lambda: reconcile.run(stack, args.working))
+        if "pnl" in chosen:
+            from bench.scenarios import pnl
+
+            attempt("10 PnL", lambda: {"_many": True, **pnl.run(stack, args.pnl_fills, args.pnl_queries)})
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     report.print_table(results, console)
     console.log(f"written {report.write(results)}")

@@ -48,6 +48,7 @@ class LedgerPosition:
     mark_price: Decimal | None
     unrealized_pnl: Decimal | None
     pnl_percentage: Decimal | None
+    notional: Decimal | None  # size × mark
     venue_side: str | None
     venue_size: Decimal | None
     venue_entry_price: Decimal | None
@@ -103,12 +104,13 @@ def _last_price(prices: dict[str, dict], exchange: str, market: str, symbol: str
 
 
 def _figures(*, side: str, size: Decimal, entry: Decimal, mark: Decimal | None, margin: Decimal = ZERO):
-    """position_figures of a computed position: marked at `mark` (None: unknown), PnL% over `margin` if given."""
+    """position_figures of a computed position: marked at `mark` (None: unknown), PnL% over `margin` if given:
+    (mark, unrealized PnL, PnL%, notional)."""
     if mark is None:
-        return None, None, None
+        return None, None, None, None
     figures = position_figures(Position(side=side, size=size, entry_price=entry, mark_price=ZERO,
                                         unrealized_pnl=ZERO, margin=margin), last_price=mark)
-    return figures.mark_price, figures.unrealized_pnl, figures.pnl_percentage
+    return figures.mark_price, figures.unrealized_pnl, figures.pnl_percentage, figures.notional
 
 
 def ledger_positions(*, account: Account, symbol: str = "", prices: dict[str, dict] | None = None) -> list[LedgerPosition]:
@@ -132,13 +134,13 @@ def ledger_positions(*, account: Account, symbol: str = "", prices: dict[str, di
         side, size, entry = _side(amount), abs(amount), book.entry_price if book else ZERO
         mark = _last_price(prices, account.exchange, Market.FUTURES, sym) or (v.mark_price if v and v.mark_price else None)
         same = v is not None and v.side == side and v.size == size
-        mark, unrealized, pct = _figures(side=side, size=size, entry=entry, mark=mark,
-                                         margin=v.margin if same and v is not None else ZERO)
+        mark, unrealized, pct, notional = _figures(side=side, size=size, entry=entry, mark=mark,
+                                                   margin=v.margin if same and v is not None else ZERO)
         out.append(LedgerPosition(
             account=account.name, exchange=account.exchange, market=Market.FUTURES, symbol=sym, side=side, size=size,
             entry_price=entry, realized_pnl=book.realized_pnl if book else ZERO, fees=book.fees if book else ZERO,
             other_fees=_fees(book.other_fees) if book else {}, funding=book.funding if book else ZERO,
-            mark_price=mark, unrealized_pnl=unrealized, pnl_percentage=pct,
+            mark_price=mark, unrealized_pnl=unrealized, pnl_percentage=pct, notional=notional,
             venue_side=v.side if v else None, venue_size=v.size if v else None,
             venue_entry_price=v.entry_price if v else None, updated_at=book.updated_at if book else None))
     return out
@@ -162,7 +164,7 @@ def holdings(*, account: Account, prices: dict[str, dict] | None = None) -> list
             sym = symbols.get((h.asset, h.quote_asset))
             last = _last_price(prices, account.exchange, Market.SPOT, sym) if sym else None
         side = _side(h.quantity)
-        last, unrealized, pct = _figures(side=side, size=abs(h.quantity), entry=h.average_cost, mark=last)
+        last, unrealized, pct, _ = _figures(side=side, size=abs(h.quantity), entry=h.average_cost, mark=last)
         out.append(Holding(account=account.name, exchange=account.exchange, asset=h.asset, quantity=h.quantity,
                            average_cost=h.average_cost, quote_asset=h.quote_asset, realized_pnl=h.realized_pnl,
                            fees=h.fees, other_fees=_fees(h.other_fees), last_price=last,

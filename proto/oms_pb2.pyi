@@ -219,7 +219,14 @@ class GetBalanceResponse(_message.Message):
     def __init__(self, balances: _Optional[_Iterable[_Union[Balance, _Mapping]]] = ..., account_id: _Optional[str] = ..., market: _Optional[str] = ...) -> None: ...
 
 class Position(_message.Message):
-    __slots__ = ("symbol", "side", "size", "entry_price", "mark_price", "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "account_id", "updated_at_ms")
+    __slots__ = ("symbol", "side", "size", "entry_price", "mark_price", "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "account_id", "updated_at_ms", "source", "realized_pnl", "fees", "funding", "other_fees", "venue_side", "venue_size", "venue_entry_price", "market", "exchange", "size_decimal", "entry_price_decimal", "mark_price_decimal", "unrealized_pnl_decimal", "pnl_percentage_decimal", "realized_pnl_decimal", "fees_decimal", "funding_decimal", "venue_size_decimal", "venue_entry_price_decimal")
+    class OtherFeesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     SIDE_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -232,6 +239,26 @@ class Position(_message.Message):
     LIQUIDATION_PRICE_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    FEES_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_FIELD_NUMBER: _ClassVar[int]
+    OTHER_FEES_FIELD_NUMBER: _ClassVar[int]
+    VENUE_SIDE_FIELD_NUMBER: _ClassVar[int]
+    VENUE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    VENUE_ENTRY_PRICE_FIELD_NUMBER: _ClassVar[int]
+    MARKET_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    MARK_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    PNL_PERCENTAGE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FEES_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    VENUE_SIZE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    VENUE_ENTRY_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     side: str
     size: float
@@ -244,21 +271,94 @@ class Position(_message.Message):
     liquidation_price: float
     account_id: str
     updated_at_ms: int
-    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., size: _Optional[float] = ..., entry_price: _Optional[float] = ..., mark_price: _Optional[float] = ..., unrealized_pnl: _Optional[float] = ..., pnl_percentage: _Optional[float] = ..., leverage: _Optional[int] = ..., margin: _Optional[float] = ..., liquidation_price: _Optional[float] = ..., account_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+    source: str
+    realized_pnl: float
+    fees: float
+    funding: float
+    other_fees: _containers.ScalarMap[str, str]
+    venue_side: str
+    venue_size: float
+    venue_entry_price: float
+    market: str
+    exchange: str
+    size_decimal: str
+    entry_price_decimal: str
+    mark_price_decimal: str
+    unrealized_pnl_decimal: str
+    pnl_percentage_decimal: str
+    realized_pnl_decimal: str
+    fees_decimal: str
+    funding_decimal: str
+    venue_size_decimal: str
+    venue_entry_price_decimal: str
+    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., size: _Optional[float] = ..., entry_price: _Optional[float] = ..., mark_price: _Optional[float] = ..., unrealized_pnl: _Optional[float] = ..., pnl_percentage: _Optional[float] = ..., leverage: _Optional[int] = ..., margin: _Optional[float] = ..., liquidation_price: _Optional[float] = ..., account_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., source: _Optional[str] = ..., realized_pnl: _Optional[float] = ..., fees: _Optional[float] = ..., funding: _Optional[float] = ..., other_fees: _Optional[_Mapping[str, str]] = ..., venue_side: _Optional[str] = ..., venue_size: _Optional[float] = ..., venue_entry_price: _Optional[float] = ..., market: _Optional[str] = ..., exchange: _Optional[str] = ..., size_decimal: _Optional[str] = ..., entry_price_decimal: _Optional[str] = ..., mark_price_decimal: _Optional[str] = ..., unrealized_pnl_decimal: _Optional[str] = ..., pnl_percentage_decimal: _Optional[str] = ..., realized_pnl_decimal: _Optional[str] = ..., fees_decimal: _Optional[str] = ..., funding_decimal: _Optional[str] = ..., venue_size_decimal: _Optional[str] = ..., venue_entry_price_decimal: _Optional[str] = ...) -> None: ...
 
 class GetPositionsRequest(_message.Message):
-    __slots__ = ("exchange", "account_id")
+    __slots__ = ("exchange", "account_id", "symbol")
     EXCHANGE_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
     exchange: str
     account_id: str
-    def __init__(self, exchange: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+    symbol: str
+    def __init__(self, exchange: _Optional[str] = ..., account_id: _Optional[str] = ..., symbol: _Optional[str] = ...) -> None: ...
 
 class GetPositionsResponse(_message.Message):
-    __slots__ = ("positions",)
+    __slots__ = ("positions", "holdings")
     POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    HOLDINGS_FIELD_NUMBER: _ClassVar[int]
     positions: _containers.RepeatedCompositeFieldContainer[Position]
-    def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ...) -> None: ...
+    holdings: _containers.RepeatedCompositeFieldContainer[Holding]
+    def __init__(self, positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., holdings: _Optional[_Iterable[_Union[Holding, _Mapping]]] = ...) -> None: ...
+
+class Holding(_message.Message):
+    __slots__ = ("account_id", "exchange", "asset", "quote_asset", "quantity", "average_cost", "realized_pnl", "fees", "last_price", "unrealized_pnl", "pnl_percentage", "other_fees", "quantity_decimal", "average_cost_decimal", "realized_pnl_decimal", "fees_decimal", "last_price_decimal", "unrealized_pnl_decimal", "pnl_percentage_decimal")
+    class OtherFeesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_ASSET_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_COST_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    FEES_FIELD_NUMBER: _ClassVar[int]
+    LAST_PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    PNL_PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    OTHER_FEES_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_COST_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FEES_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    LAST_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    PNL_PERCENTAGE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    exchange: str
+    asset: str
+    quote_asset: str
+    quantity: float
+    average_cost: float
+    realized_pnl: float
+    fees: float
+    last_price: float
+    unrealized_pnl: float
+    pnl_percentage: float
+    other_fees: _containers.ScalarMap[str, str]
+    quantity_decimal: str
+    average_cost_decimal: str
+    realized_pnl_decimal: str
+    fees_decimal: str
+    last_price_decimal: str
+    unrealized_pnl_decimal: str
+    pnl_percentage_decimal: str
+    def __init__(self, account_id: _Optional[str] = ..., exchange: _Optional[str] = ..., asset: _Optional[str] = ..., quote_asset: _Optional[str] = ..., quantity: _Optional[float] = ..., average_cost: _Optional[float] = ..., realized_pnl: _Optional[float] = ..., fees: _Optional[float] = ..., last_price: _Optional[float] = ..., unrealized_pnl: _Optional[float] = ..., pnl_percentage: _Optional[float] = ..., other_fees: _Optional[_Mapping[str, str]] = ..., quantity_decimal: _Optional[str] = ..., average_cost_decimal: _Optional[str] = ..., realized_pnl_decimal: _Optional[str] = ..., fees_decimal: _Optional[str] = ..., last_price_decimal: _Optional[str] = ..., unrealized_pnl_decimal: _Optional[str] = ..., pnl_percentage_decimal: _Optional[str] = ...) -> None: ...
 
 class StreamPricesRequest(_message.Message):
     __slots__ = ("symbols", "exchange", "market")
@@ -365,3 +465,74 @@ class GetCandlesResponse(_message.Message):
     CANDLES_FIELD_NUMBER: _ClassVar[int]
     candles: _containers.RepeatedCompositeFieldContainer[Candle]
     def __init__(self, candles: _Optional[_Iterable[_Union[Candle, _Mapping]]] = ...) -> None: ...
+
+class GetPnLRequest(_message.Message):
+    __slots__ = ("exchange", "account_id", "since_ms", "until_ms", "group_by")
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    exchange: str
+    account_id: str
+    since_ms: int
+    until_ms: int
+    group_by: str
+    def __init__(self, exchange: _Optional[str] = ..., account_id: _Optional[str] = ..., since_ms: _Optional[int] = ..., until_ms: _Optional[int] = ..., group_by: _Optional[str] = ...) -> None: ...
+
+class PnLRow(_message.Message):
+    __slots__ = ("key", "realized_pnl", "fees", "funding", "net_pnl", "unrealized_pnl", "volume", "trade_count", "other_fees", "realized_pnl_decimal", "fees_decimal", "funding_decimal", "net_pnl_decimal", "unrealized_pnl_decimal", "volume_decimal")
+    class OtherFeesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    FEES_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_FIELD_NUMBER: _ClassVar[int]
+    NET_PNL_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    TRADE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OTHER_FEES_FIELD_NUMBER: _ClassVar[int]
+    REALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FEES_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    FUNDING_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    NET_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    UNREALIZED_PNL_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    realized_pnl: float
+    fees: float
+    funding: float
+    net_pnl: float
+    unrealized_pnl: float
+    volume: float
+    trade_count: int
+    other_fees: _containers.ScalarMap[str, str]
+    realized_pnl_decimal: str
+    fees_decimal: str
+    funding_decimal: str
+    net_pnl_decimal: str
+    unrealized_pnl_decimal: str
+    volume_decimal: str
+    def __init__(self, key: _Optional[str] = ..., realized_pnl: _Optional[float] = ..., fees: _Optional[float] = ..., funding: _Optional[float] = ..., net_pnl: _Optional[float] = ..., unrealized_pnl: _Optional[float] = ..., volume: _Optional[float] = ..., trade_count: _Optional[int] = ..., other_fees: _Optional[_Mapping[str, str]] = ..., realized_pnl_decimal: _Optional[str] = ..., fees_decimal: _Optional[str] = ..., funding_decimal: _Optional[str] = ..., net_pnl_decimal: _Optional[str] = ..., unrealized_pnl_decimal: _Optional[str] = ..., volume_decimal: _Optional[str] = ...) -> None: ...
+
+class GetPnLResponse(_message.Message):
+    __slots__ = ("rows", "total", "since_ms", "until_ms", "group_by", "account_ids")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_IDS_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[PnLRow]
+    total: PnLRow
+    since_ms: int
+    until_ms: int
+    group_by: str
+    account_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rows: _Optional[_Iterable[_Union[PnLRow, _Mapping]]] = ..., total: _Optional[_Union[PnLRow, _Mapping]] = ..., since_ms: _Optional[int] = ..., until_ms: _Optional[int] = ..., group_by: _Optional[str] = ..., account_ids: _Optional[_Iterable[str]] = ...) -> None: ...

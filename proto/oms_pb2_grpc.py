@@ -79,6 +79,11 @@ class OrderServiceStub:
                 request_serializer=oms__pb2.GetCandlesRequest.SerializeToString,
                 response_deserializer=oms__pb2.GetCandlesResponse.FromString,
                 _registered_method=True)
+        self.GetPnL = channel.unary_unary(
+                '/oms.OrderService/GetPnL',
+                request_serializer=oms__pb2.GetPnLRequest.SerializeToString,
+                response_deserializer=oms__pb2.GetPnLResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -139,6 +144,13 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPnL(self, request, context):
+        """Extension: profit and loss of the ledger's fills and funding over a time range, as REST /api/v1/pnl.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -186,6 +198,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.GetCandles,
                     request_deserializer=oms__pb2.GetCandlesRequest.FromString,
                     response_serializer=oms__pb2.GetCandlesResponse.SerializeToString,
+            ),
+            'GetPnL': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPnL,
+                    request_deserializer=oms__pb2.GetPnLRequest.FromString,
+                    response_serializer=oms__pb2.GetPnLResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -431,6 +448,33 @@ class OrderService:
             '/oms.OrderService/GetCandles',
             oms__pb2.GetCandlesRequest.SerializeToString,
             oms__pb2.GetCandlesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPnL(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/GetPnL',
+            oms__pb2.GetPnLRequest.SerializeToString,
+            oms__pb2.GetPnLResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -138,10 +138,14 @@ declare namespace OMSClient {
     updatedAt: Date | null;
   }
 
+  /** side..pnlPercentage are the ledger's when source is 'ledger', the venue's for a position traded outside the OMS. */
   interface Position {
     accountId: string;
+    exchange: string;
+    market: Market | string;
     symbol: string;
-    side: 'LONG' | 'SHORT' | string;
+    source: 'ledger' | 'venue' | string;
+    side: 'LONG' | 'SHORT' | 'FLAT' | string;
     size: number;
     entryPrice: number;
     markPrice: number;
@@ -150,7 +154,95 @@ declare namespace OMSClient {
     leverage: number;
     margin: number;
     liquidationPrice: number;
+    /** Quote, before fees and funding. */
+    realizedPnl: number;
+    fees: number;
+    /** Fees in other assets, as charged: asset -> exact decimal string. */
+    otherFees: Record<string, string>;
+    /** Quote, received positive. */
+    funding: number;
+    /** The venue's last report ('' when it reports none). */
+    venueSide: 'LONG' | 'SHORT' | 'FLAT' | '' | string;
+    venueSize: number;
+    venueEntryPrice: number;
+    /** Exact decimal strings of the numbers above (pnlPercentageDecimal '' when unknown). */
+    sizeDecimal: string;
+    entryPriceDecimal: string;
+    markPriceDecimal: string;
+    unrealizedPnlDecimal: string;
+    pnlPercentageDecimal: string;
+    realizedPnlDecimal: string;
+    feesDecimal: string;
+    fundingDecimal: string;
+    venueSizeDecimal: string;
+    venueEntryPriceDecimal: string;
     updatedAt: Date | null;
+  }
+
+  interface Holding {
+    accountId: string;
+    exchange: string;
+    asset: string;
+    /** What averageCost and the PnL are in. */
+    quoteAsset: string;
+    quantity: number;
+    averageCost: number;
+    realizedPnl: number;
+    fees: number;
+    otherFees: Record<string, string>;
+    /** 0 (and '' below) when no price is known. */
+    lastPrice: number;
+    unrealizedPnl: number;
+    pnlPercentage: number;
+    quantityDecimal: string;
+    averageCostDecimal: string;
+    realizedPnlDecimal: string;
+    feesDecimal: string;
+    lastPriceDecimal: string;
+    unrealizedPnlDecimal: string;
+    pnlPercentageDecimal: string;
+  }
+
+  interface PnlRow {
+    /** '' for the total, 'YYYY-MM-DD' for a UTC day, the symbol for a symbol. */
+    key: string;
+    realizedPnl: number;
+    fees: number;
+    otherFees: Record<string, string>;
+    funding: number;
+    /** realized - fees + funding */
+    netPnl: number;
+    /** The open positions' now (the total and per-symbol rows; 0 per day). */
+    unrealizedPnl: number;
+    /** Quote notional traded. */
+    volume: number;
+    tradeCount: number;
+    realizedPnlDecimal: string;
+    feesDecimal: string;
+    fundingDecimal: string;
+    netPnlDecimal: string;
+    unrealizedPnlDecimal: string;
+    volumeDecimal: string;
+  }
+
+  interface PnlReport {
+    rows: PnlRow[];
+    total: PnlRow;
+    since: Date | null;
+    until: Date | null;
+    groupBy: '' | 'day' | 'symbol' | string;
+    accountIds: string[];
+  }
+
+  /** A Date, ms since 1970, a duration back from now ('24h', '90m', '7d', '2w') or an ISO time. */
+  type TimeArg = Date | number | string;
+
+  interface PnlParams {
+    since?: TimeArg; // default today 00:00 UTC
+    until?: TimeArg; // default now
+    groupBy?: 'day' | 'symbol' | '';
+    accountId?: string; // default: every account the caller may see
+    exchange?: string;
   }
 
   interface Candle {
@@ -226,7 +318,9 @@ declare class OMSClient {
   getOrder(orderId: string | { orderId: string }): Promise<OMSClient.Order>;
   listOrders(filters?: OMSClient.ListOrdersFilters): Promise<OMSClient.OrderList>;
   getBalance(params?: OMSClient.BalanceParams): Promise<Record<string, OMSClient.AssetBalance>>;
-  getPositions(params?: { exchange?: string; accountId?: string }): Promise<OMSClient.Position[]>;
+  getPositions(params?: { exchange?: string; accountId?: string; symbol?: string }): Promise<OMSClient.Position[]>;
+  getHoldings(params?: { exchange?: string; accountId?: string }): Promise<OMSClient.Holding[]>;
+  getPnl(params?: OMSClient.PnlParams): Promise<OMSClient.PnlReport>;
   getCandles(params: {
     symbol: string;
     interval?: string;

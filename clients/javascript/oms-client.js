@@ -135,6 +135,107 @@ function toPriceUpdate(u) {
   };
 }
 
+// Position: side..pnlPercentage are the ledger's when source is 'ledger', the venue's for a position traded outside
+// the OMS; venue* is what the venue last reported (venueSide '' when it reports none).
+function toPosition(p) {
+  return {
+    accountId: p.accountId,
+    exchange: p.exchange,
+    market: p.market,
+    symbol: p.symbol,
+    source: p.source,
+    side: p.side,
+    size: p.size,
+    entryPrice: p.entryPrice,
+    markPrice: p.markPrice,
+    unrealizedPnl: p.unrealizedPnl,
+    pnlPercentage: p.pnlPercentage,
+    leverage: p.leverage,
+    margin: p.margin,
+    liquidationPrice: p.liquidationPrice,
+    realizedPnl: p.realizedPnl,
+    fees: p.fees,
+    otherFees: { ...p.otherFees },
+    funding: p.funding,
+    venueSide: p.venueSide,
+    venueSize: p.venueSize,
+    venueEntryPrice: p.venueEntryPrice,
+    sizeDecimal: p.sizeDecimal,
+    entryPriceDecimal: p.entryPriceDecimal,
+    markPriceDecimal: p.markPriceDecimal,
+    unrealizedPnlDecimal: p.unrealizedPnlDecimal,
+    pnlPercentageDecimal: p.pnlPercentageDecimal,
+    realizedPnlDecimal: p.realizedPnlDecimal,
+    feesDecimal: p.feesDecimal,
+    fundingDecimal: p.fundingDecimal,
+    venueSizeDecimal: p.venueSizeDecimal,
+    venueEntryPriceDecimal: p.venueEntryPriceDecimal,
+    updatedAt: toDate(p.updatedAtMs, 0),
+  };
+}
+
+function toHolding(h) {
+  return {
+    accountId: h.accountId,
+    exchange: h.exchange,
+    asset: h.asset,
+    quoteAsset: h.quoteAsset,
+    quantity: h.quantity,
+    averageCost: h.averageCost,
+    realizedPnl: h.realizedPnl,
+    fees: h.fees,
+    otherFees: { ...h.otherFees },
+    lastPrice: h.lastPrice,
+    unrealizedPnl: h.unrealizedPnl,
+    pnlPercentage: h.pnlPercentage,
+    quantityDecimal: h.quantityDecimal,
+    averageCostDecimal: h.averageCostDecimal,
+    realizedPnlDecimal: h.realizedPnlDecimal,
+    feesDecimal: h.feesDecimal,
+    lastPriceDecimal: h.lastPriceDecimal,
+    unrealizedPnlDecimal: h.unrealizedPnlDecimal,
+    pnlPercentageDecimal: h.pnlPercentageDecimal,
+  };
+}
+
+function toPnlRow(r) {
+  return {
+    key: r.key,
+    realizedPnl: r.realizedPnl,
+    fees: r.fees,
+    otherFees: { ...r.otherFees },
+    funding: r.funding,
+    netPnl: r.netPnl,
+    unrealizedPnl: r.unrealizedPnl,
+    volume: r.volume,
+    tradeCount: r.tradeCount,
+    realizedPnlDecimal: r.realizedPnlDecimal,
+    feesDecimal: r.feesDecimal,
+    fundingDecimal: r.fundingDecimal,
+    netPnlDecimal: r.netPnlDecimal,
+    unrealizedPnlDecimal: r.unrealizedPnlDecimal,
+    volumeDecimal: r.volumeDecimal,
+  };
+}
+
+const DURATION_MS = { m: 60000, h: 3600000, d: 86400000, w: 7 * 86400000 };
+
+// ms since 1970 of a Date, ms, a duration back from now ('24h', '7d') or an ISO time; empty is 0 (server default).
+function timeMs(name, value) {
+  if (value === undefined || value === null || value === '') return 0;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  const text = String(value).trim();
+  const duration = /^(\d+)([mhdw])$/.exec(text);
+  if (duration) return Date.now() - Number(duration[1]) * DURATION_MS[duration[2]];
+  if (/^\d+$/.test(text)) return Number(text);
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) {
+    throw invalidArgument(`${name}: must be a Date, ms since 1970, a duration like 24h or 7d, or an ISO time, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
 function toOrderUpdate(u) {
   return {
     order: toOrder(u.order),
@@ -376,23 +477,42 @@ class OMSClient {
     return balances;
   }
 
-  /** Resolves to an array of open positions. */
+  /** Resolves to an array of open positions: the ledger's figures beside the venue's (params: exchange, accountId, symbol). */
   async getPositions(params = {}) {
-    const response = await this._unary('getPositions', { exchange: params.exchange || '', accountId: params.accountId || '' });
-    return response.positions.map((p) => ({
-      accountId: p.accountId,
-      symbol: p.symbol,
-      side: p.side,
-      size: p.size,
-      entryPrice: p.entryPrice,
-      markPrice: p.markPrice,
-      unrealizedPnl: p.unrealizedPnl,
-      pnlPercentage: p.pnlPercentage,
-      leverage: p.leverage,
-      margin: p.margin,
-      liquidationPrice: p.liquidationPrice,
-      updatedAt: toDate(p.updatedAtMs, 0),
-    }));
+    return (await this._positions(params)).positions.map(toPosition);
+  }
+
+  /** Resolves to the spot holdings with their average cost (params: exchange, accountId). */
+  async getHoldings(params = {}) {
+    return (await this._positions({ ...params, symbol: '' })).holdings.map(toHolding);
+  }
+
+  _positions(params) {
+    return this._unary('getPositions', { exchange: params.exchange || '', accountId: params.accountId || '', symbol: params.symbol || '' });
+  }
+
+  /**
+   * Resolves to the profit and loss of the ledger's fills and funding: { rows, total, since, until, groupBy,
+   * accountIds }. params: since, until (Date, ms, a duration back from now like '24h' or '7d', or an ISO time;
+   * default today 00:00 UTC to now), groupBy ('day' | 'symbol'), accountId (default every account you may see),
+   * exchange.
+   */
+  async getPnl(params = {}) {
+    const response = await this._unary('getPnL', {
+      exchange: params.exchange || '',
+      accountId: params.accountId || '',
+      sinceMs: timeMs('since', params.since),
+      untilMs: timeMs('until', params.until),
+      groupBy: params.groupBy || '',
+    });
+    return {
+      rows: response.rows.map(toPnlRow),
+      total: toPnlRow(response.total || {}),
+      since: toDate(response.sinceMs, 0),
+      until: toDate(response.untilMs, 0),
+      groupBy: response.groupBy,
+      accountIds: response.accountIds,
+    };
   }
 
   /**

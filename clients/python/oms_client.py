@@ -122,12 +122,71 @@ def price_dict(p) -> dict:
     }
 
 
+def _exacts(amounts) -> dict[str, Decimal]:
+    return {asset: Decimal(amount) for asset, amount in sorted(amounts.items())}
+
+
 def position_dict(p) -> dict:
+    """side..pnl_percentage are the ledger's when 'source' is 'ledger', the venue's for a position traded outside
+    the OMS ('venue'); 'venue_*' is what the venue last reported (venue_side '' when it reports none)."""
     return {
         "symbol": p.symbol, "side": p.side, "size": p.size, "entry_price": p.entry_price, "mark_price": p.mark_price,
         "unrealized_pnl": p.unrealized_pnl, "pnl_percentage": p.pnl_percentage, "leverage": p.leverage,
         "margin": p.margin, "liquidation_price": p.liquidation_price, "account_id": p.account_id,
+        "exchange": p.exchange, "market": p.market, "source": p.source, "realized_pnl": p.realized_pnl,
+        "fees": p.fees, "funding": p.funding, "other_fees": _exacts(p.other_fees), "venue_side": p.venue_side,
+        "venue_size": p.venue_size, "venue_entry_price": p.venue_entry_price,
+        "size_decimal": _exact(p.size_decimal), "entry_price_decimal": _exact(p.entry_price_decimal),
+        "mark_price_decimal": _exact(p.mark_price_decimal), "unrealized_pnl_decimal": _exact(p.unrealized_pnl_decimal),
+        "pnl_percentage_decimal": _exact(p.pnl_percentage_decimal), "realized_pnl_decimal": _exact(p.realized_pnl_decimal),
+        "fees_decimal": _exact(p.fees_decimal), "funding_decimal": _exact(p.funding_decimal),
+        "venue_size_decimal": _exact(p.venue_size_decimal), "venue_entry_price_decimal": _exact(p.venue_entry_price_decimal),
     }
+
+
+def holding_dict(h) -> dict:
+    """A spot holding; exact decimals (None when unknown: no price published yet)."""
+    return {
+        "account_id": h.account_id, "exchange": h.exchange, "asset": h.asset, "quote_asset": h.quote_asset,
+        "quantity": _exact(h.quantity_decimal), "average_cost": _exact(h.average_cost_decimal),
+        "realized_pnl": _exact(h.realized_pnl_decimal), "fees": _exact(h.fees_decimal),
+        "other_fees": _exacts(h.other_fees), "last_price": _exact(h.last_price_decimal),
+        "unrealized_pnl": _exact(h.unrealized_pnl_decimal), "pnl_percentage": _exact(h.pnl_percentage_decimal),
+    }
+
+
+def pnl_row_dict(r) -> dict:
+    """One row of a PnL report, exact decimals in quote ('key': a day, a symbol, or '' for the total)."""
+    return {
+        "key": r.key, "realized_pnl": _exact(r.realized_pnl_decimal), "fees": _exact(r.fees_decimal),
+        "other_fees": _exacts(r.other_fees), "funding": _exact(r.funding_decimal), "net_pnl": _exact(r.net_pnl_decimal),
+        "unrealized_pnl": _exact(r.unrealized_pnl_decimal), "volume": _exact(r.volume_decimal),
+        "trade_count": r.trade_count,
+    }
+
+
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def time_ms(value) -> int:
+    """ms since 1970 of a datetime, a duration back from now ('24h', '90m', '7d', '2w'), an ISO time (UTC when it
+    has no offset), or ms already; None or '' is 0 (the server's default)."""
+    if value in (None, ""):
+        return 0
+    if isinstance(value, datetime):
+        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp() * 1000)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    number, unit = text[:-1], text[-1:]
+    if unit in DURATION_UNITS and number.isascii() and number.isdigit():
+        return int((time.time() - int(number) * DURATION_UNITS[unit]) * 1000)
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        return time_ms(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(f"not a time: {value!r} (a duration like 24h or 7d, an ISO time, or ms since 1970)") from None
 
 
 def candle_dict(c) -> dict:
@@ -239,10 +298,29 @@ class OMSClient:
                           "free_decimal": _exact(b.free_decimal), "locked_decimal": _exact(b.locked_decimal)}
                 for b in response.balances}
 
-    def get_positions(self, exchange: str = "", account_id: str = "") -> list[dict]:
-        request = oms_pb2.GetPositionsRequest(exchange=exchange, account_id=account_id)
-        response = self._call(self.stub.GetPositions, request, READ_RETRY_CODES)
-        return [position_dict(p) for p in response.positions]
+    def get_positions(self, exchange: str = "", account_id: str = "", symbol: str = "") -> list[dict]:
+        """Open positions (position_dict: the ledger's figures beside the venue's)."""
+        return [position_dict(p) for p in self._positions(exchange, account_id, symbol).positions]
+
+    def get_holdings(self, exchange: str = "", account_id: str = "") -> list[dict]:
+        """Spot holdings with their average cost (holding_dict)."""
+        return [holding_dict(h) for h in self._positions(exchange, account_id, "").holdings]
+
+    def _positions(self, exchange: str, account_id: str, symbol: str):
+        request = oms_pb2.GetPositionsRequest(exchange=exchange, account_id=account_id, symbol=symbol)
+        return self._call(self.stub.GetPositions, request, READ_RETRY_CODES)
+
+    def get_pnl(self, since=None, until=None, group_by: str = "", account_id: str = "", exchange: str = "") -> dict:
+        """Profit and loss of the ledger's fills and funding from `since` to `until` (datetimes, ms, ISO times or
+        durations back from now like '24h'; default today 00:00 UTC to now), per 'day' or 'symbol' when
+        `group_by`: {'rows': [...], 'total': {...}, 'since', 'until', 'group_by', 'account_ids'} (pnl_row_dict)."""
+        request = oms_pb2.GetPnLRequest(exchange=exchange, account_id=account_id, since_ms=time_ms(since),
+                                        until_ms=time_ms(until), group_by=group_by)
+        response = self._call(self.stub.GetPnL, request, READ_RETRY_CODES)
+        return {"rows": [pnl_row_dict(r) for r in response.rows], "total": pnl_row_dict(response.total),
+                "since": datetime.fromtimestamp(response.since_ms / 1000, tz=UTC),
+                "until": datetime.fromtimestamp(response.until_ms / 1000, tz=UTC),
+                "group_by": response.group_by, "account_ids": list(response.account_ids)}
 
     # -- market data ----------------------------------------------------------------------------------
     def get_candles(self, symbol: str, interval: str = "1m", limit: int = 500, since=None, exchange: str = "binance",
@@ -396,9 +474,21 @@ def build_parser() -> argparse.ArgumentParser:
     bal.add_argument("--market", default="spot")
     bal.add_argument("--account", default="main")
 
-    pos = sub.add_parser("positions", help="show open positions")
+    pos = sub.add_parser("positions", help="show open positions (the ledger's beside the venue's)")
     pos.add_argument("--exchange", default="")
     pos.add_argument("--account", default="")
+    pos.add_argument("--symbol", default="")
+
+    held = sub.add_parser("holdings", help="show spot holdings at their average cost")
+    held.add_argument("--exchange", default="")
+    held.add_argument("--account", default="")
+
+    pnl = sub.add_parser("pnl", help="realized PnL, fees, funding, volume and trades over a time range")
+    pnl.add_argument("--since", default="", help="24h, 7d, an ISO time or ms (default: today 00:00 UTC)")
+    pnl.add_argument("--until", default="", help="as --since (default: now)")
+    pnl.add_argument("--group-by", default="", choices=["", "day", "symbol"], help="one row per UTC day or symbol")
+    pnl.add_argument("--account", default="", help="default: every account you may see")
+    pnl.add_argument("--exchange", default="")
 
     prices = sub.add_parser("stream", help="stream prices")
     prices.add_argument("--symbols", nargs="*", default=["BTCUSDT", "ETHUSDT"], help="symbols (none = all)")
@@ -445,10 +535,29 @@ def run(args, client: OMSClient, out) -> None:
         show(balances, "\n".join(f"{asset}: free {b['free_decimal']}  locked {b['locked_decimal']}  total {b['total']:.8f}"
                                  for asset, b in balances.items()) or "no balances")
     elif args.command == "positions":
-        positions = client.get_positions(exchange=args.exchange, account_id=args.account)
+        positions = client.get_positions(exchange=args.exchange, account_id=args.account, symbol=args.symbol)
         show(positions, "\n".join(
-            f"{p['account_id']} {p['symbol']} {p['side']} {p['size']} @ {p['entry_price']}  mark {p['mark_price']}  "
-            f"pnl {p['unrealized_pnl']:.2f} ({p['pnl_percentage']:.2f}%)  x{p['leverage']}" for p in positions) or "no positions")
+            f"{p['account_id']} {p['symbol']} {p['side']} {p['size_decimal'] or p['size']} @ "
+            f"{p['entry_price_decimal'] or p['entry_price']}  mark {p['mark_price']}  pnl {p['unrealized_pnl']:.2f} "
+            f"({p['pnl_percentage']:.2f}%)  realized {p['realized_pnl_decimal']}  fees {p['fees_decimal']}  "
+            f"funding {p['funding_decimal']}  x{p['leverage']}  [{p['source']}; venue "
+            f"{p['venue_side'] or 'none'} {p['venue_size_decimal'] or ''}]" for p in positions) or "no positions")
+    elif args.command == "holdings":
+        holdings = client.get_holdings(exchange=args.exchange, account_id=args.account)
+        show(holdings, "\n".join(f"{h['account_id']} {h['asset']} {h['quantity']} @ {h['average_cost']} "
+                                 f"{h['quote_asset']}  last {h['last_price']}  pnl {h['unrealized_pnl']}  "
+                                 f"realized {h['realized_pnl']}" for h in holdings) or "no holdings")
+    elif args.command == "pnl":
+        report = client.get_pnl(since=args.since, until=args.until, group_by=args.group_by, account_id=args.account,
+                                exchange=args.exchange)
+
+        def line(r: dict, key: str) -> str:
+            other = "".join(f" +{amount} {asset}" for asset, amount in r["other_fees"].items())
+            return (f"{key:<12} realized {r['realized_pnl']}  fees {r['fees']}{other}  funding {r['funding']}  "
+                    f"net {r['net_pnl']}  unrealized {r['unrealized_pnl']}  volume {r['volume']}  trades {r['trade_count']}")
+        show(report, "\n".join([f"pnl of {','.join(report['account_ids'])} from {report['since']:%Y-%m-%dT%H:%M:%SZ} "
+                                f"to {report['until']:%Y-%m-%dT%H:%M:%SZ}",
+                                *(line(r, r["key"]) for r in report["rows"]), line(report["total"], "TOTAL")]))
     elif args.command == "candles":
         rows = client.get_candles(args.symbol, interval=args.interval, limit=args.limit, since=args.since,
                                   exchange=args.exchange, market=args.market)

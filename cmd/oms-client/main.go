@@ -17,6 +17,7 @@ import (
 	"math/rand"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +45,8 @@ commands:
   list-orders    [-status OPEN|NEW|FILLED|CANCELLED|...] [-symbol BTCUSDT] [-exchange E] [-account A]
                  [-market M] [-limit N] [-page-token T]
   balance        [-exchange binance] [-market spot|futures] [-account A]
-  positions      [-exchange binance] [-account A]
+  positions      [-exchange binance] [-account A] [-symbol BTCUSDT]
+  pnl            [-since 24h|7d|RFC3339|MS] [-until ...] [-group-by day|symbol] [-account A] [-exchange E]
   stream-prices  [-symbols BTCUSDT,ETHUSDT,XRPUSDT] [-exchange E] [-market M] [-count N]
   stream-orders  [-account A] [-since SEQUENCE] [-count N]
   candles        -symbol BTCUSDT [-interval 1m] [-limit 100] [-since MS|RFC3339] [-market spot|futures]
@@ -160,6 +162,7 @@ var commands = map[string]command{
 	"stream-prices": {streamPricesFlags},
 	"stream-orders": {streamOrdersFlags},
 	"candles":       {candlesFlags},
+	"pnl":           {pnlFlags},
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
@@ -512,26 +515,162 @@ func candlesFlags(fs *flag.FlagSet) func(s *session) error {
 func positionsFlags(fs *flag.FlagSet) func(s *session) error {
 	exchange := fs.String("exchange", "", "exchange (server default: binance)")
 	account := fs.String("account", "", "account (empty: every account you may see)")
+	symbol := fs.String("symbol", "", "one symbol (empty: all)")
 	return func(s *session) error {
 		ctx, cancel := s.callContext(true)
 		defer cancel()
-		resp, err := s.client.GetPositions(ctx, &omspb.GetPositionsRequest{Exchange: *exchange, AccountId: *account})
+		resp, err := s.client.GetPositions(ctx, &omspb.GetPositionsRequest{Exchange: *exchange, AccountId: *account,
+			Symbol: strings.ToUpper(*symbol)})
 		if err != nil {
 			return err
 		}
 		if len(resp.Positions) == 0 {
 			fmt.Fprintln(s.out, "no open positions")
-			return nil
+		} else {
+			// SIDE..PNL % are the ledger's (from fills) when SOURCE is ledger, the venue's when the position was
+			// traded outside the OMS; VENUE is what the venue last reported, side by side.
+			w := table(s.out)
+			fmt.Fprintln(w, "ACCOUNT\tSYMBOL\tSOURCE\tSIDE\tSIZE\tENTRY\tMARK\tUNREALIZED PNL\tPNL %\tREALIZED PNL\tFEES\tFUNDING\tVENUE\tLEVERAGE\tMARGIN\tLIQUIDATION")
+			for _, p := range resp.Positions {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", orDash(p.AccountId), p.Symbol,
+					orDash(p.Source), p.Side, dec(p.SizeDecimal, p.Size), dec(p.EntryPriceDecimal, p.EntryPrice),
+					dec(p.MarkPriceDecimal, p.MarkPrice), dec(p.UnrealizedPnlDecimal, p.UnrealizedPnl),
+					percentText(p.PnlPercentageDecimal, p.PnlPercentage), dec(p.RealizedPnlDecimal, p.RealizedPnl),
+					feesText(p.FeesDecimal, p.Fees, p.OtherFees), dec(p.FundingDecimal, p.Funding), venueText(p),
+					p.Leverage, num(p.Margin), numOrDash(p.LiquidationPrice))
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
 		}
+		if len(resp.Holdings) > 0 {
+			fmt.Fprintln(s.out)
+			w := table(s.out)
+			fmt.Fprintln(w, "ACCOUNT\tASSET\tQUANTITY\tAVERAGE COST\tLAST PRICE\tUNREALIZED PNL\tPNL %\tREALIZED PNL\tFEES")
+			for _, h := range resp.Holdings {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", h.AccountId, h.Asset, dec(h.QuantityDecimal, h.Quantity),
+					dec(h.AverageCostDecimal, h.AverageCost), h.QuoteAsset, orDash(h.LastPriceDecimal),
+					orDash(h.UnrealizedPnlDecimal), percentText(h.PnlPercentageDecimal, 0),
+					dec(h.RealizedPnlDecimal, h.RealizedPnl), feesText(h.FeesDecimal, h.Fees, h.OtherFees))
+			}
+			return w.Flush()
+		}
+		return nil
+	}
+}
+
+func pnlFlags(fs *flag.FlagSet) func(s *session) error {
+	since := fs.String("since", "", "start: a duration back from now (24h, 90m, 7d, 2w), RFC 3339 or ms since 1970 (default: today 00:00 UTC)")
+	until := fs.String("until", "", "end, in the same forms (default: now)")
+	groupBy := fs.String("group-by", "", "day (UTC days) or symbol (default: the total only)")
+	account := fs.String("account", "", "account (empty: every account you may see)")
+	exchange := fs.String("exchange", "", "exchange (empty: all)")
+	return func(s *session) error {
+		now := time.Now()
+		sinceMs, err := timeFlag("pnl: -since", *since, now)
+		if err != nil {
+			return err
+		}
+		untilMs, err := timeFlag("pnl: -until", *until, now)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.GetPnL(ctx, &omspb.GetPnLRequest{Exchange: *exchange, AccountId: *account, SinceMs: sinceMs,
+			UntilMs: untilMs, GroupBy: strings.ToLower(*groupBy)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "pnl of %s from %s to %s\n", strings.Join(resp.AccountIds, ","), when(resp.SinceMs, 0), when(resp.UntilMs, 0))
 		w := table(s.out)
-		fmt.Fprintln(w, "ACCOUNT\tSYMBOL\tSIDE\tSIZE\tENTRY\tMARK\tUNREALIZED PNL\tPNL %\tLEVERAGE\tMARGIN\tLIQUIDATION")
-		for _, p := range resp.Positions {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\t%s\t%s\n", orDash(p.AccountId), p.Symbol, p.Side, num(p.Size),
-				num(p.EntryPrice), num(p.MarkPrice), num(p.UnrealizedPnl), p.PnlPercentage, p.Leverage, num(p.Margin), numOrDash(p.LiquidationPrice))
+		fmt.Fprintln(w, "KEY\tREALIZED PNL\tFEES\tFUNDING\tNET PNL\tUNREALIZED PNL\tVOLUME\tTRADES\tOTHER FEES")
+		rows := append(append([]*omspb.PnLRow{}, resp.Rows...), resp.GetTotal())
+		for i, r := range rows {
+			if r == nil {
+				continue
+			}
+			key := r.Key
+			if i == len(rows)-1 {
+				key = "TOTAL"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", key, dec(r.RealizedPnlDecimal, r.RealizedPnl),
+				dec(r.FeesDecimal, r.Fees), dec(r.FundingDecimal, r.Funding), dec(r.NetPnlDecimal, r.NetPnl),
+				dec(r.UnrealizedPnlDecimal, r.UnrealizedPnl), dec(r.VolumeDecimal, r.Volume), r.TradeCount, assetsText(r.OtherFees))
 		}
 		return w.Flush()
 	}
 }
+
+// timeFlag reads a time flag: a duration back from now (90m, 24h, 7d, 2w; Go durations like 1h30m too), an
+// RFC 3339 time or ms since 1970. Empty is 0: the server's default.
+func timeFlag(name, value string, now time.Time) (int64, error) {
+	if value == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(value, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	if t, err := time.Parse(time.RFC3339, value); err == nil {
+		return t.UnixMilli(), nil
+	}
+	if len(value) > 1 {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[value[len(value)-1]]
+		if n, err := strconv.ParseUint(value[:len(value)-1], 10, 31); err == nil && unit > 0 {
+			return now.Add(-time.Duration(n) * unit).UnixMilli(), nil
+		}
+	}
+	if d, err := time.ParseDuration(value); err == nil && d > 0 {
+		return now.Add(-d).UnixMilli(), nil
+	}
+	return 0, usageError{name + " must be a duration back from now (24h, 7d), an RFC 3339 time or ms since 1970, not " + strconv.Quote(value)}
+}
+
+// venueText is the venue's last report of a position: "LONG 0.01 @ 115000", or "-" when it reports none.
+func venueText(p *omspb.Position) string {
+	if p.VenueSide == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%s %s @ %s", p.VenueSide, dec(p.VenueSizeDecimal, p.VenueSize), dec(p.VenueEntryPriceDecimal, p.VenueEntryPrice))
+}
+
+// feesText is the quote fees, then any fees charged in other assets ("1.2 +0.001 BNB").
+func feesText(exact string, approx float64, other map[string]string) string {
+	text := dec(exact, approx)
+	if len(other) > 0 {
+		text += " +" + assetsText(other)
+	}
+	return text
+}
+
+// assetsText lists amounts per asset, sorted by asset ("0.001 BNB,2 XYZ"), or "-".
+func assetsText(amounts map[string]string) string {
+	if len(amounts) == 0 {
+		return "-"
+	}
+	assets := make([]string, 0, len(amounts))
+	for a := range amounts {
+		assets = append(assets, a)
+	}
+	sort.Strings(assets)
+	parts := make([]string, len(assets))
+	for i, a := range assets {
+		parts[i] = amounts[a] + " " + a
+	}
+	return strings.Join(parts, ",")
+}
+
+// percentText prefers the exact string; "-" when the server says it is unknown.
+func percentText(exact string, approx float64) string {
+	if exact != "" {
+		return exact
+	}
+	if approx == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(approx, 'f', 2, 64)
+}
+
 
 func streamPricesFlags(fs *flag.FlagSet) func(s *session) error {
 	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT,XRPUSDT", "comma-separated symbols; empty for all")

@@ -6,7 +6,7 @@ from datetime import UTC
 import django_filters as df
 from django import forms
 
-from accounts.models import Balance, Market, Position
+from accounts.models import Balance, Market
 from accounts.selectors import account_get
 from exchanges.models import Instrument
 from infra.errors import ServiceError
@@ -134,16 +134,6 @@ class BalanceFilter(df.FilterSet):
     class Meta:
         model = Balance
         fields = ["account", "market", "asset"]
-
-
-class PositionFilter(df.FilterSet):
-    account = AccountFilter()
-    exchange = df.CharFilter(field_name="account__exchange")
-    symbol = SymbolFilter()
-
-    class Meta:
-        model = Position
-        fields = ["account", "exchange", "symbol"]
 
 
 class InstrumentFilter(df.FilterSet):

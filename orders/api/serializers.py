@@ -8,10 +8,9 @@ from django.conf import settings
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from accounts.models import Account, Balance, Market, Position
-from accounts.selectors import position_figures, position_last_price_lookup
+from accounts.models import Account, Balance, Market
 from exchanges.models import Instrument
-from orders.api.fields import Money
+from orders.api.fields import Money, TimeOrDuration
 from orders.models import Fill, FundingPayment, Order, OrderEvent, OrderType, Side, TimeInForce
 
 # ---- input ----------------------------------------------------------------------------------------
@@ -162,31 +161,108 @@ class BalanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PositionSerializer(serializers.ModelSerializer):
-    account = serializers.CharField(source="account.name")
+class PortfolioQuerySerializer(serializers.Serializer):
+    account = serializers.CharField(required=False, default="", allow_blank=True, max_length=64,
+                                    help_text="account name (default: every account you may see); one you may not "
+                                              "see is 404")
+    exchange = serializers.CharField(required=False, default="", allow_blank=True, max_length=32)
+
+
+class PositionQuerySerializer(PortfolioQuerySerializer):
+    symbol = serializers.CharField(required=False, default="", allow_blank=True, max_length=64,
+                                   help_text="BTCUSDT or BTC/USDT, any case")
+
+
+class PnlQuerySerializer(PortfolioQuerySerializer):
+    since = TimeOrDuration(required=False, default=None, help_text="ISO 8601 (UTC without an offset) or a duration "
+                           "back from now (24h, 7d); default: the start of today, UTC")
+    until = TimeOrDuration(required=False, default=None, help_text="as since; default: now")
+    group_by = serializers.CharField(required=False, default="", allow_blank=True, max_length=16,
+                                     help_text="day (UTC days) or symbol; default: the total only")
+
+
+def _other_fees() -> serializers.DictField:
+    return serializers.DictField(child=Money(), help_text="fees charged in any other asset, as charged: asset -> amount")
+
+
+class PositionSerializer(serializers.Serializer):
+    """orders.selectors_portfolio.PositionRow: the ledger's figures beside the venue's."""
+
+    account = serializers.CharField()
+    exchange = serializers.CharField()
+    market = serializers.CharField()
+    symbol = serializers.CharField()
+    source = serializers.CharField(help_text="ledger: side..pnl_percentage computed from the ledger's fills; venue: "
+                                             "the venue's figures (a position the ledger does not hold)")
+    side = serializers.CharField()
     size = Money()
     entry_price = Money()
-    mark_price = Money(source="figures.mark_price", help_text="the venue's; else the latest traded price")
-    notional = Money(source="figures.notional", help_text="size × mark price")
-    unrealized_pnl = Money(source="figures.unrealized_pnl")
-    pnl_percentage = Money(source="figures.pnl_percentage", allow_null=True,
-                           help_text="unrealized PnL as % of the initial margin, else of the entry notional; "
-                                     "null when neither is known")
-    margin = Money()
-    liquidation_price = Money(allow_null=True)
+    mark_price = Money(allow_null=True, help_text="the venue's mark; else the latest traded price")
+    notional = Money(allow_null=True, help_text="size × mark price")
+    unrealized_pnl = Money(allow_null=True)
+    pnl_percentage = Money(allow_null=True, help_text="unrealized PnL as % of the initial margin, else of the entry "
+                                                      "notional; null when neither is known")
+    leverage = serializers.IntegerField(help_text="the venue's")
+    margin = Money(help_text="the venue's")
+    liquidation_price = Money(allow_null=True, help_text="the venue's")
+    realized_pnl = Money(help_text="quote, before fees and funding")
+    fees = Money(help_text="quote; fees in base or quote at the fill's price")
+    other_fees = _other_fees()
+    funding = Money(help_text="quote, received positive")
+    venue_side = serializers.CharField(allow_null=True, help_text="the venue's last report; null when it has none")
+    venue_size = Money(allow_null=True)
+    venue_entry_price = Money(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
 
-    class Meta:
-        model = Position
-        fields = ["account", "market", "symbol", "side", "size", "entry_price", "mark_price", "notional",
-                  "unrealized_pnl", "pnl_percentage", "leverage", "margin", "liquidation_price", "updated_at"]
-        read_only_fields = fields
 
-    def to_representation(self, position):
-        # The figures gRPC and the admin show too (accounts.selectors.position_figures); the view's lookup
-        # reads the price feed once per response, and only when a position has no mark price.
-        last_price = self.context.get("last_price") or position_last_price_lookup()
-        position.figures = position_figures(position, last_price=last_price(position))
-        return super().to_representation(position)
+class HoldingSerializer(serializers.Serializer):
+    """orders.selectors_pnl.Holding: a spot asset held, at its average cost."""
+
+    account = serializers.CharField()
+    exchange = serializers.CharField()
+    asset = serializers.CharField()
+    quantity = Money()
+    average_cost = Money(help_text="in quote_asset")
+    quote_asset = serializers.CharField()
+    realized_pnl = Money()
+    fees = Money()
+    other_fees = _other_fees()
+    last_price = Money(allow_null=True)
+    unrealized_pnl = Money(allow_null=True)
+    pnl_percentage = Money(allow_null=True)
+
+
+class PositionPageSerializer(serializers.Serializer):
+    """One page: every open position and holding of the accounts asked about (next and previous are always null;
+    they stay so that readers of the paginated list go on working)."""
+
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = PositionSerializer(many=True)
+    holdings = HoldingSerializer(many=True)
+
+
+class PnlRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="'' for the total, YYYY-MM-DD for a UTC day, the symbol for a symbol")
+    realized_pnl = Money(help_text="quote, before fees and funding")
+    fees = Money()
+    other_fees = _other_fees()
+    funding = Money(help_text="received positive")
+    net_pnl = Money(help_text="realized - fees + funding")
+    unrealized_pnl = Money(help_text="the open positions' now (the total and per-symbol rows; 0 per day)")
+    volume = Money(help_text="quote notional traded")
+    trade_count = serializers.IntegerField()
+
+
+class PnlSerializer(serializers.Serializer):
+    """orders.selectors_portfolio.PnlRead."""
+
+    accounts = serializers.ListField(child=serializers.CharField(), help_text="the accounts summed")
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    group_by = serializers.CharField()
+    rows = PnlRowSerializer(many=True, source="report.rows")
+    total = PnlRowSerializer(source="report.total")
 
 
 class AccountSerializer(serializers.ModelSerializer):

@@ -12,11 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Balance, Position
-from accounts.selectors import accounts_for_user, position_last_price_lookup, position_list
+from accounts.models import Balance
+from accounts.selectors import accounts_for_user
 from exchanges.models import Instrument
 from infra import ports, pubsub
-from orders import reporting, services
+from infra.errors import ServiceError
+from orders import reporting, selectors_portfolio, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s
 from orders.models import Fill, FundingPayment, Order, Status
@@ -148,19 +149,43 @@ class BalanceViewSet(mixins.ListModelMixin, ScopedViewSet):
         return Balance.objects.filter(account__in=accounts_for_user(user)).select_related("account")
 
 
-@extend_schema_view(list=extend_schema(summary="Positions with mark price and PnL"))
-class PositionViewSet(mixins.ListModelMixin, ScopedViewSet):
-    model = Position
-    serializer_class = s.PositionSerializer
-    filterset_class = filters.PositionFilter
-    ordering_fields = ["id"]
-    ordering = "id"
+def query_of(request, serializer_class) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
 
-    def scoped_queryset(self, user):
-        return position_list(user=user)
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "last_price": position_last_price_lookup()}
+class PositionListView(APIView):
+    @extend_schema(
+        summary="Open positions, the ledger's beside the venue's, and spot holdings",
+        description="Every open USD-M position of the accounts asked about, in one page (`next` is always null): "
+                    "side, size, entry, mark and PnL from the ledger's fills (`source` ledger) where the ledger holds "
+                    "the position, else the venue's (`source` venue: traded outside the OMS); `venue_*` is the "
+                    "venue's last report beside them. `holdings`: spot assets held, at their average cost.",
+        parameters=[s.PositionQuerySerializer], responses=s.PositionPageSerializer)
+    def get(self, request):
+        query = query_of(request, s.PositionQuerySerializer)
+        try:
+            book = selectors_portfolio.portfolio(user=request.user, **query)
+        except ServiceError as exc:
+            raise filters.as_query_parameter(exc) from None
+        return Response(s.PositionPageSerializer({"next": None, "previous": None, "results": book.positions,
+                                                  "holdings": book.holdings}).data)
+
+
+class PnlView(APIView):
+    @extend_schema(
+        summary="Profit and loss over a time range, from the ledger",
+        description="Realized PnL, fees (quote; `other_fees` per other asset), funding, net (realized - fees + "
+                    "funding), unrealized (open positions now), volume and trade count of the fills and funding "
+                    "payments from `since` to `until`, in total and per UTC day or symbol (`group_by`).",
+        parameters=[s.PnlQuerySerializer], responses=s.PnlSerializer)
+    def get(self, request):
+        try:
+            read = selectors_portfolio.pnl_read(user=request.user, **query_of(request, s.PnlQuerySerializer))
+        except ServiceError as exc:
+            raise filters.as_query_parameter(exc) from None
+        return Response(s.PnlSerializer(read).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Accounts the caller may see"),

@@ -3,7 +3,7 @@ the original fields, milliseconds on the extensions. Nothing past this module se
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from infra.errors import InvalidInput, echo
@@ -157,20 +157,93 @@ def candle_message(row: dict) -> oms_pb2.Candle:
     )
 
 
-def position_message(position, figures) -> oms_pb2.Position:
-    """A Position with its mark price and PnL as accounts.selectors.position_figures defines them (pnl_percentage 0
-    when neither margin nor entry notional is known: a double cannot say "unknown")."""
+def _double(value: Decimal | None) -> float:
+    return float(value) if value is not None else 0.0
+
+
+def _exacts(amounts: dict[str, Decimal]) -> dict[str, str]:
+    return {asset: text_decimal(amount) for asset, amount in amounts.items()}
+
+
+def position_message(row) -> oms_pb2.Position:
+    """A Position from orders.selectors_portfolio.PositionRow: the original fields carry its figures (the ledger's,
+    or the venue's for a position the ledger does not hold); pnl_percentage is 0 when unknown (a double cannot say
+    so; pnl_percentage_decimal is then "")."""
     return oms_pb2.Position(
-        symbol=position.symbol,
-        side=position.side,
-        size=float(position.size),
-        entry_price=float(position.entry_price),
-        mark_price=float(figures.mark_price),
-        unrealized_pnl=float(figures.unrealized_pnl),
-        pnl_percentage=float(figures.pnl_percentage or 0),
-        leverage=int(position.leverage or 0),
-        margin=float(position.margin),
-        liquidation_price=float(position.liquidation_price or 0),
-        account_id=position.account.name,
-        updated_at_ms=millis(position.updated_at),
+        symbol=row.symbol,
+        side=row.side,
+        size=float(row.size),
+        entry_price=float(row.entry_price),
+        mark_price=_double(row.mark_price),
+        unrealized_pnl=_double(row.unrealized_pnl),
+        pnl_percentage=_double(row.pnl_percentage),
+        leverage=row.leverage,
+        margin=float(row.margin),
+        liquidation_price=_double(row.liquidation_price),
+        account_id=row.account,
+        updated_at_ms=millis(row.updated_at),
+        source=row.source,
+        realized_pnl=float(row.realized_pnl),
+        fees=float(row.fees),
+        funding=float(row.funding),
+        other_fees=_exacts(row.other_fees),
+        venue_side=row.venue_side or "",
+        venue_size=_double(row.venue_size),
+        venue_entry_price=_double(row.venue_entry_price),
+        market=row.market,
+        exchange=row.exchange,
+        size_decimal=text_decimal(row.size),
+        entry_price_decimal=text_decimal(row.entry_price),
+        mark_price_decimal=text_decimal(row.mark_price),
+        unrealized_pnl_decimal=text_decimal(row.unrealized_pnl),
+        pnl_percentage_decimal=text_decimal(row.pnl_percentage),
+        realized_pnl_decimal=text_decimal(row.realized_pnl),
+        fees_decimal=text_decimal(row.fees),
+        funding_decimal=text_decimal(row.funding),
+        venue_size_decimal=text_decimal(row.venue_size),
+        venue_entry_price_decimal=text_decimal(row.venue_entry_price),
     )
+
+
+def holding_message(h) -> oms_pb2.Holding:
+    """A Holding from orders.selectors_pnl.Holding (unknown figures: 0 and "")."""
+    return oms_pb2.Holding(
+        account_id=h.account, exchange=h.exchange, asset=h.asset, quote_asset=h.quote_asset,
+        quantity=float(h.quantity), average_cost=float(h.average_cost), realized_pnl=float(h.realized_pnl),
+        fees=float(h.fees), last_price=_double(h.last_price), unrealized_pnl=_double(h.unrealized_pnl),
+        pnl_percentage=_double(h.pnl_percentage), other_fees=_exacts(h.other_fees),
+        quantity_decimal=text_decimal(h.quantity), average_cost_decimal=text_decimal(h.average_cost),
+        realized_pnl_decimal=text_decimal(h.realized_pnl), fees_decimal=text_decimal(h.fees),
+        last_price_decimal=text_decimal(h.last_price), unrealized_pnl_decimal=text_decimal(h.unrealized_pnl),
+        pnl_percentage_decimal=text_decimal(h.pnl_percentage),
+    )
+
+
+def pnl_row_message(r) -> oms_pb2.PnLRow:
+    """A PnLRow from orders.selectors_pnl.PnlRow."""
+    return oms_pb2.PnLRow(
+        key=r.key, realized_pnl=float(r.realized_pnl), fees=float(r.fees), funding=float(r.funding),
+        net_pnl=float(r.net_pnl), unrealized_pnl=float(r.unrealized_pnl), volume=float(r.volume),
+        trade_count=r.trade_count, other_fees=_exacts(r.other_fees), realized_pnl_decimal=text_decimal(r.realized_pnl),
+        fees_decimal=text_decimal(r.fees), funding_decimal=text_decimal(r.funding),
+        net_pnl_decimal=text_decimal(r.net_pnl), unrealized_pnl_decimal=text_decimal(r.unrealized_pnl),
+        volume_decimal=text_decimal(r.volume),
+    )
+
+
+def pnl_response(read) -> oms_pb2.GetPnLResponse:
+    """GetPnLResponse from orders.selectors_portfolio.PnlRead."""
+    return oms_pb2.GetPnLResponse(
+        rows=[pnl_row_message(r) for r in read.report.rows], total=pnl_row_message(read.report.total),
+        since_ms=millis(read.since), until_ms=millis(read.until), group_by=read.group_by, account_ids=read.accounts,
+    )
+
+
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last time Python and PostgreSQL both hold
+
+
+def time_in(field: str, ms: int) -> datetime | None:
+    """A request's ms since 1970 as a UTC time; 0 is "not given"."""
+    if ms < 0 or ms > MAX_MS:
+        raise InvalidInput(f"must be ms since 1970 from 0 (not given) to {MAX_MS}, got {ms}", field=field)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None

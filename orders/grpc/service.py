@@ -18,7 +18,7 @@ from django_grpc_framework.services import Service
 from accounts import selectors as account_selectors
 from infra import ports, pubsub
 from infra.errors import InvalidInput, ServiceError, Unavailable
-from orders import selectors, services
+from orders import selectors, selectors_portfolio, services
 from orders.grpc import convert
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
@@ -166,12 +166,24 @@ class OrderService(Service):
 
     @unary
     def GetPositions(self, request, context):
-        positions = account_selectors.position_list(account=request.account_id.strip(), exchange=request.exchange.strip(),
-                                                    user=context.user)
-        last_price = account_selectors.position_last_price_lookup()
-        out = [convert.position_message(p, account_selectors.position_figures(p, last_price=last_price(p)))
-               for p in positions]
-        return oms_pb2.GetPositionsResponse(positions=out)
+        """The ledger's positions beside the venue's, and spot holdings (orders.selectors_portfolio, as REST)."""
+        book = selectors_portfolio.portfolio(user=context.user, account=request.account_id.strip(),
+                                             exchange=request.exchange.strip(), symbol=request.symbol)
+        return oms_pb2.GetPositionsResponse(positions=[convert.position_message(p) for p in book.positions],
+                                            holdings=[convert.holding_message(h) for h in book.holdings])
+
+    @unary
+    def GetPnL(self, request, context):
+        try:
+            read = selectors_portfolio.pnl_read(
+                user=context.user, account=request.account_id.strip(), exchange=request.exchange.strip(),
+                since=convert.time_in("since_ms", request.since_ms), until=convert.time_in("until_ms", request.until_ms),
+                group_by=request.group_by)
+        except ServiceError as exc:
+            if exc.field in ("since", "until"):  # the selector names the range's ends; here they are in ms
+                exc.field = f"{exc.field}_ms"
+            raise
+        return convert.pnl_response(read)
 
     # -- market data ---------------------------------------------------------------------------------
     @unary

@@ -27,6 +27,8 @@ type OrderServiceClient interface {
 	StreamOrders(ctx context.Context, in *StreamOrdersRequest, opts ...grpc.CallOption) (OrderService_StreamOrdersClient, error)
 	// Extension (not in the original contract): candles of one instrument, read from the venue.
 	GetCandles(ctx context.Context, in *GetCandlesRequest, opts ...grpc.CallOption) (*GetCandlesResponse, error)
+	// Extension: profit and loss of the ledger's fills and funding over a time range, as REST /api/v1/pnl.
+	GetPnL(ctx context.Context, in *GetPnLRequest, opts ...grpc.CallOption) (*GetPnLResponse, error)
 }
 
 type orderServiceClient struct {
@@ -164,6 +166,15 @@ func (c *orderServiceClient) GetCandles(ctx context.Context, in *GetCandlesReque
 	return out, nil
 }
 
+func (c *orderServiceClient) GetPnL(ctx context.Context, in *GetPnLRequest, opts ...grpc.CallOption) (*GetPnLResponse, error) {
+	out := new(GetPnLResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/GetPnL", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -178,6 +189,8 @@ type OrderServiceServer interface {
 	StreamOrders(*StreamOrdersRequest, OrderService_StreamOrdersServer) error
 	// Extension (not in the original contract): candles of one instrument, read from the venue.
 	GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error)
+	// Extension: profit and loss of the ledger's fills and funding over a time range, as REST /api/v1/pnl.
+	GetPnL(context.Context, *GetPnLRequest) (*GetPnLResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -211,6 +224,9 @@ func (UnimplementedOrderServiceServer) StreamOrders(*StreamOrdersRequest, OrderS
 }
 func (UnimplementedOrderServiceServer) GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetCandles not implemented")
+}
+func (UnimplementedOrderServiceServer) GetPnL(context.Context, *GetPnLRequest) (*GetPnLResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPnL not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -393,6 +409,24 @@ func _OrderService_GetCandles_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_GetPnL_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPnLRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).GetPnL(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/GetPnL",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).GetPnL(ctx, req.(*GetPnLRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "oms.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -424,6 +458,10 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCandles",
 			Handler:    _OrderService_GetCandles_Handler,
+		},
+		{
+			MethodName: "GetPnL",
+			Handler:    _OrderService_GetPnL_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

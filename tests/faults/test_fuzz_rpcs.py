@@ -53,7 +53,12 @@ REQUESTS = {
     "GetBalance": requests(oms_pb2.GetBalanceRequest, {"account_id": "main"},
                            {"exchange": exchanges, "market": markets, "account_id": accounts}, max_fields=2),
     "GetPositions": requests(oms_pb2.GetPositionsRequest, {"account_id": "main"},
-                             {"exchange": exchanges, "account_id": accounts}, max_fields=1),
+                             {"exchange": exchanges, "account_id": accounts, "symbol": symbols}, max_fields=2),
+    "GetPnL": requests(oms_pb2.GetPnLRequest, {"account_id": "main", "group_by": "day"}, {
+        "exchange": exchanges, "account_id": accounts,
+        "since_ms": st.one_of(st.sampled_from(HOSTILE_INT64), st.integers(-(2**63), 2**63 - 1)),
+        "until_ms": st.one_of(st.sampled_from(HOSTILE_INT64), st.integers(-(2**63), 2**63 - 1)),
+        "group_by": text(["", "day", "symbol", "DAY", "week"])}, max_fields=2),
     "StreamPrices": requests(oms_pb2.StreamPricesRequest, {"symbols": ["BTCUSDT"]}, {
         "exchange": exchanges, "market": markets,
         "symbols": st.one_of(st.lists(symbols, max_size=5), st.just([f"S{i}USDT" for i in range(1001)]),

@@ -1,5 +1,6 @@
 """gRPC and REST asked the same questions on the same ledger, as the same user, answer alike, field by field:
-order lists under every filter (and the refusals), one order, balances, positions, and a resumed order stream.
+order lists under every filter (and the refusals), one order, balances, positions (the ledger's beside the venue's)
+and spot holdings, the PnL report, and a resumed order stream.
 
 Both adapters are thin over the same selectors; this is the test that notices when one of them grows a rule of
 its own. A real gRPC server on a real channel, the REST API through Django's test client, one database."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import grpc
@@ -198,22 +199,144 @@ def test_balances_agree(ledger):
                                                                                 {"account": "acct-b"}).status_code]
 
 
+def grpc_position(p) -> dict:
+    return {"account": p.account_id, "exchange": p.exchange, "market": p.market, "symbol": p.symbol, "source": p.source,
+            "side": p.side, **{k: _dec(getattr(p, f"{k}_decimal")) for k in POSITION_DECIMALS},
+            "leverage": p.leverage, "margin": p.margin, "liquidation_price": p.liquidation_price,
+            "other_fees": {a: D(v) for a, v in p.other_fees.items()}, "venue_side": p.venue_side or None,
+            "updated_at_ms": p.updated_at_ms,
+            "doubles": tuple(getattr(p, k) for k in POSITION_DOUBLES)}
+
+
+POSITION_DECIMALS = ("size", "entry_price", "mark_price", "unrealized_pnl", "pnl_percentage", "realized_pnl", "fees",
+                     "funding", "venue_size", "venue_entry_price")
+POSITION_DOUBLES = ("size", "entry_price", "mark_price", "unrealized_pnl", "pnl_percentage", "realized_pnl", "fees",
+                    "funding", "venue_size", "venue_entry_price")
+
+
+def rest_position(r: dict) -> dict:
+    return {"account": r["account"], "exchange": r["exchange"], "market": r["market"], "symbol": r["symbol"],
+            "source": r["source"], "side": r["side"], **{k: _dec(r[k]) for k in POSITION_DECIMALS},
+            "leverage": r["leverage"], "margin": float(D(r["margin"])),
+            "liquidation_price": float(D(r["liquidation_price"] or 0)),
+            "other_fees": {a: D(v) for a, v in r["other_fees"].items()}, "venue_side": r["venue_side"],
+            "updated_at_ms": _ms(r["updated_at"]) if r["updated_at"] else 0,
+            "doubles": tuple(float(D(r[k] or 0)) for k in POSITION_DOUBLES)}
+
+
+HOLDING_DECIMALS = ("quantity", "average_cost", "realized_pnl", "fees", "last_price", "unrealized_pnl", "pnl_percentage")
+
+
+def grpc_holding(h) -> dict:
+    return {"account": h.account_id, "exchange": h.exchange, "asset": h.asset, "quote_asset": h.quote_asset,
+            **{k: _dec(getattr(h, f"{k}_decimal")) for k in HOLDING_DECIMALS},
+            "other_fees": {a: D(v) for a, v in h.other_fees.items()},
+            "doubles": tuple(getattr(h, k) for k in HOLDING_DECIMALS)}
+
+
+def rest_holding(r: dict) -> dict:
+    return {"account": r["account"], "exchange": r["exchange"], "asset": r["asset"], "quote_asset": r["quote_asset"],
+            **{k: _dec(r[k]) for k in HOLDING_DECIMALS}, "other_fees": {a: D(v) for a, v in r["other_fees"].items()},
+            "doubles": tuple(float(D(r[k] or 0)) for k in HOLDING_DECIMALS)}
+
+
 def test_positions_agree(ledger):
     stub, auth, rest = ledger
-    for question in ({}, {"account": "acct-a"}, {"account": "acct-a2"}, {"exchange": "binance"}, {"exchange": "kraken"}):
+    questions = ({}, {"account": "acct-a"}, {"account": "acct-a2"}, {"exchange": "binance"}, {"exchange": "kraken"},
+                 {"symbol": "btc/usdt"}, {"account": "acct-a", "symbol": "ETHUSDT"})
+    for question in questions:
         reply = stub.GetPositions(oms_pb2.GetPositionsRequest(
-            account_id=question.get("account", ""), exchange=question.get("exchange", "")), metadata=auth, timeout=10)
-        rows = rest_json(rest.get("/api/v1/positions/", question))["results"]
-        assert sorted((p.account_id, p.symbol, p.side, p.size, p.entry_price, p.mark_price, p.unrealized_pnl,
-                       p.pnl_percentage, p.leverage, p.margin, p.liquidation_price, p.updated_at_ms)
-                      for p in reply.positions) == sorted(
-            (r["account"], r["symbol"], r["side"], *(float(D(r[k])) for k in (
-                "size", "entry_price", "mark_price", "unrealized_pnl")), float(D(r["pnl_percentage"] or 0)),
-             r["leverage"], float(D(r["margin"])), float(D(r["liquidation_price"] or 0)), _ms(r["updated_at"]))
-            for r in rows), question
-    everything = stub.GetPositions(oms_pb2.GetPositionsRequest(), metadata=auth, timeout=10).positions
-    assert sorted((p.account_id, p.symbol) for p in everything) == [
-        ("acct-a", "BTCUSDT"), ("acct-a", "ETHUSDT"), ("acct-a2", "BTCUSDT")]  # never the flat XRPUSDT
+            account_id=question.get("account", ""), exchange=question.get("exchange", ""),
+            symbol=question.get("symbol", "")), metadata=auth, timeout=10)
+        page = rest_json(rest.get("/api/v1/positions/", question))
+        assert page["next"] is None and page["previous"] is None
+        assert [grpc_position(p) for p in reply.positions] == [rest_position(r) for r in page["results"]], question
+        assert [grpc_holding(h) for h in reply.holdings] == [rest_holding(r) for r in page["holdings"]], question
+    everything = stub.GetPositions(oms_pb2.GetPositionsRequest(), metadata=auth, timeout=10)
+    assert [(p.account_id, p.symbol, p.source) for p in everything.positions] == [
+        ("acct-a", "BTCUSDT", "ledger"), ("acct-a", "ETHUSDT", "venue"), ("acct-a2", "BTCUSDT", "venue")]  # never XRPUSDT
+    btc = everything.positions[0]  # the ledger's 0.005 bought at 20000, beside the venue's 0.5
+    assert (btc.side, btc.size_decimal, btc.entry_price_decimal, btc.fees_decimal) == ("LONG", "0.005", "20000", "0.01")
+    assert (btc.venue_side, btc.venue_size_decimal, btc.venue_entry_price_decimal, btc.leverage) == (
+        "LONG", "0.5", "20000", 5)
+    assert [(h.account_id, h.asset, h.quantity_decimal, h.average_cost_decimal) for h in everything.holdings] == [
+        ("acct-a", "BTC", "0.01", "20001"), ("acct-a", "USDT", "-200.03", "1")]  # USDT: what the trade moved
+
+
+def test_position_refusals_agree(ledger):
+    stub, auth, rest = ledger
+    for name in ("acct-b", "no-such-desk"):
+        code = grpc_code(lambda name=name: stub.GetPositions(oms_pb2.GetPositionsRequest(account_id=name),
+                                                             metadata=auth, timeout=10))
+        response = rest.get("/api/v1/positions/", {"account": name})
+        assert REST_CODE.get(response.status_code) == code == grpc.StatusCode.NOT_FOUND, response.content
+        assert response.json()["error"]["field"] == "account"
+
+
+def grpc_pnl_row(r) -> dict:
+    return {"key": r.key, **{k: D(getattr(r, f"{k}_decimal")) for k in PNL_DECIMALS},
+            "other_fees": {a: D(v) for a, v in r.other_fees.items()}, "trade_count": r.trade_count,
+            "doubles": tuple(getattr(r, k) for k in PNL_DECIMALS)}
+
+
+PNL_DECIMALS = ("realized_pnl", "fees", "funding", "net_pnl", "unrealized_pnl", "volume")
+
+
+def rest_pnl_row(r: dict) -> dict:
+    return {"key": r["key"], **{k: D(r[k]) for k in PNL_DECIMALS},
+            "other_fees": {a: D(v) for a, v in r["other_fees"].items()}, "trade_count": r["trade_count"],
+            "doubles": tuple(float(D(r[k])) for k in PNL_DECIMALS)}
+
+
+def test_pnl_agrees(ledger):
+    stub, auth, rest = ledger
+    now = datetime.now(UTC)
+    day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    ranges = [(None, None), (now - timedelta(days=3), None), (day_start, now + timedelta(hours=1))]
+    nonzero = 0
+    for (since, until), group_by, account in itertools.product(ranges, ("", "day", "symbol"), ("", "acct-a", "acct-a2")):
+        query = {k: v for k, v in {"since": since and since.isoformat(), "until": until and until.isoformat(),
+                                   "group_by": group_by, "account": account}.items() if v}
+        reply = stub.GetPnL(oms_pb2.GetPnLRequest(
+            account_id=account, group_by=group_by, since_ms=int(since.timestamp() * 1000) if since else 0,
+            until_ms=int(until.timestamp() * 1000) if until else 0), metadata=auth, timeout=10)
+        body = rest_json(rest.get("/api/v1/pnl/", query))
+        assert [grpc_pnl_row(r) for r in reply.rows] == [rest_pnl_row(r) for r in body["rows"]], query
+        assert grpc_pnl_row(reply.total) == rest_pnl_row(body["total"]), query
+        assert (reply.since_ms, reply.group_by, list(reply.account_ids)) == (
+            _ms(body["since"]), body["group_by"], body["accounts"]), query
+        assert reply.since_ms == int((since or day_start).timestamp() * 1000)
+        if until:
+            assert reply.until_ms == _ms(body["until"]) == int(until.timestamp() * 1000)
+        assert list(reply.account_ids) == ([account] if account else ["acct-a", "acct-a2"])  # never bob's acct-b
+        nonzero += reply.total.trade_count > 0
+    assert nonzero >= 18  # acct-a traded today: every range of acct-a and of all accounts counts its fills
+
+
+def test_pnl_refusals_agree(ledger):
+    """A foreign account, a bad group_by, a bad or reversed range: the same refusal on both, naming the field, and
+    nothing read."""
+    stub, auth, rest = ledger
+    now_ms = int(time.time() * 1000)
+    cases = [({"account": "acct-b"}, {"account_id": "acct-b"}, 404, "account", "account_id"),
+             ({"account": "no-such-desk"}, {"account_id": "no-such-desk"}, 404, "account", "account_id"),
+             ({"group_by": "week"}, {"group_by": "week"}, 400, "group_by", "group_by"),
+             ({"since": "yesterday"}, None, 400, "since", None),
+             ({"since": "2026-02-31T00:00:00Z"}, None, 400, "since", None),
+             ({"until": "12x"}, None, 400, "until", None),
+             ({"since": "1h", "until": "2h"}, {"since_ms": now_ms - 3_600_000, "until_ms": now_ms - 7_200_000}, 400,
+              "since", "since_ms"),
+             (None, {"since_ms": -1}, 400, None, "since_ms")]
+    for query, request, status, rest_field, grpc_field in cases:
+        if query is not None:
+            response = rest.get("/api/v1/pnl/", query)
+            assert response.status_code == status, (query, response.content)
+            assert response.json()["error"]["field"] == rest_field, response.content
+        if request is not None:
+            with pytest.raises(grpc.RpcError) as err:
+                stub.GetPnL(oms_pb2.GetPnLRequest(**request), metadata=auth, timeout=10)
+            assert err.value.code() == {404: grpc.StatusCode.NOT_FOUND, 400: grpc.StatusCode.INVALID_ARGUMENT}[status]
+            assert err.value.details().startswith(f"{grpc_field}:"), err.value.details()
 
 
 def test_a_resumed_order_stream_agrees(ledger):

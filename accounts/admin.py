@@ -105,9 +105,9 @@ def _ago(stamp: float | None) -> str:
 @admin.register(Account)
 class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = AccountForm
-    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "problems",
-                    "updated_at"]
-    list_filter = ["exchange", "sandbox", "enabled"]
+    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "trading_state", "credentials",
+                    "problems", "updated_at"]
+    list_filter = ["exchange", "sandbox", "enabled", "trading_state"]
     search_fields = ["name"]
     inlines = [CredentialStatusInline, AccountMemberInline]
     actions = ["test_connectivity", "enable_trading", "disable_trading", "sync_now"]
@@ -120,14 +120,17 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "exchange", "sandbox", "base_url"]
-        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems",
-                "user_streams"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", *self.STATE_FIELDS,
+                "set_credentials", "problems", "user_streams"]
+
+    # Set on the overview, through the REST API or `manage.py trading_state` (accounts.services.trading_state_set).
+    STATE_FIELDS = ["trading_state", "trading_state_reason", "trading_state_at"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
-        return ["name", "exchange", *venue, "set_credentials", "problems", "user_streams"]
+        return ["name", "exchange", *venue, *self.STATE_FIELDS, "set_credentials", "problems", "user_streams"]
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -357,7 +360,7 @@ class RiskLimitForm(forms.ModelForm):
 class RiskLimitAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = RiskLimitForm
     list_display = ["account", "max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols",
-                    "price_band_pct", "updated_at", "updated_by"]
+                    "price_band_pct", "max_daily_loss", "updated_at", "updated_by"]
     list_select_related = ["account", "updated_by"]
     search_fields = ["account__name"]
     readonly_fields = ["updated_at", "updated_by"]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("prices/", views.PriceListView.as_view(), name="prices"),
     path("summary/", views.SummaryView.as_view(), name="summary"),
     path("candles/", views.CandleListView.as_view(), name="candles"),
+    path("trading-states/", views.TradingStateView.as_view(), name="trading-states"),
     path("stream/orders/", stream.OrderStreamView.as_view(), name="stream-orders"),
     path("stream/prices/", stream.PriceStreamView.as_view(), name="stream-prices"),
     *router.urls,

@@ -13,7 +13,7 @@ import redis
 from django.db.models import F, Sum
 
 from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingState
-from accounts.selectors import trading_state_effective
+from accounts.selectors import EffectiveState, trading_state_effective
 from exchanges.models import Instrument
 from infra import pubsub
 from infra.errors import FailedPrecondition, Unavailable
@@ -45,13 +45,17 @@ def kill_switch_check(on: bool | None, why: str | None) -> None:
         raise FailedPrecondition(f"trading is halted by the kill switch{reason}", field="kill_switch")
 
 
+def _governing_state(account: Account) -> EffectiveState:
+    # The global state is read with the account (orders.lock_objects.account_for_placement); no switch row yet: ACTIVE.
+    return trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
+                                   global_state=account.global_trading_state or TradingState.ACTIVE,
+                                   global_reason=account.global_trading_state_reason or "")
+
+
 def trading_state_check(account: Account, req: OrderRequest, inst: Instrument) -> None:
     """HALTED: no new order. REDUCING: only an order that reduces a position or holding (orders.reducing).
     The stricter of the account's state and the global one applies."""
-    # The global state is read with the account (orders.lock_objects.account_for_placement); no switch row yet: ACTIVE.
-    governing = trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
-                                        global_state=account.global_trading_state or TradingState.ACTIVE,
-                                        global_reason=account.global_trading_state_reason or "")
+    governing = _governing_state(account)
     if governing.state == TradingState.ACTIVE:
         return
     whose = f"account {account.name!r} is" if governing.scope == "account" else "trading is globally"
@@ -163,9 +167,12 @@ def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) 
 
 
 def counts_open_exposure(account: Account) -> bool:
-    """Whether the account's limits count its open orders or exposure (then placements must be serialised)."""
+    """Whether the account's limits count its open orders or exposure (then placements must be serialised): so does
+    REDUCING, where two orders that each reduce could together flip a position."""
     limit = getattr(account, "risk_limit", None)
-    return limit is not None and (limit.max_open_orders is not None or limit.max_position_notional is not None)
+    if limit is not None and (limit.max_open_orders is not None or limit.max_position_notional is not None):
+        return True
+    return _governing_state(account).state == TradingState.REDUCING
 
 
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:

@@ -145,3 +145,21 @@ def test_a_person_needs_the_permission(account):
     staff = type(staff).objects.get(pk=staff.pk)  # permissions are cached per user object
     account_services.trading_state_set(state="HALTED", reason="x", user=staff)
     assert ControlChange.objects.get(what="trading_state_set").user == staff
+
+
+def test_concurrent_reducing_orders_cannot_flip_the_position_together(order_lane, transactional_db, trader):
+    from tests.orders.test_services_place import placed_at_once
+
+    account = factories.account_create(name="main", member=trader)
+    factories.instrument_create(market="futures", tick_size="0.1", step_size="0.001", min_quantity="0.001",
+                                min_notional="100")
+    filled(account, side="BUY", quantity="0.5", trade_id="t-long", **FUTURES)
+    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.5",
+                                                            "entry_price": "20000", "mark_price": "20000"}])
+    account_services.trading_state_set(account="main", state="REDUCING", reason="unwind")
+    # when four SELLs of 0.2 are released at once against the long of 0.5
+    placed, refused = placed_at_once(4, lambda: factories.order_place(account, side="SELL", quantity=Decimal("0.2"),
+                                                                      **FUTURES).id)
+    # then the account's lock let two through (0.4); a third would have flipped it
+    assert (len(placed), len(refused)) == (2, 2)
+    assert all(isinstance(exc, FailedPrecondition) and "would flip the long of 0.5" in str(exc) for exc in refused)

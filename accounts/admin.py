@@ -113,6 +113,9 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     actions = ["test_connectivity", "enable_trading", "disable_trading", "sync_now"]
 
     has_act_permission = permission_check("accounts.change_account")
+    # Read-only here: set on the overview, through the REST API or `manage.py trading_state`
+    # (accounts.services.trading_state_set, which records the change).
+    STATE_FIELDS = ["trading_state", "trading_state_reason", "trading_state_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("credential")
@@ -122,9 +125,6 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             return ["name", "exchange", "sandbox", "base_url"]
         return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", *self.STATE_FIELDS,
                 "set_credentials", "problems", "user_streams"]
-
-    # Set on the overview, through the REST API or `manage.py trading_state` (accounts.services.trading_state_set).
-    STATE_FIELDS = ["trading_state", "trading_state_reason", "trading_state_at"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -5,13 +5,18 @@
   status / filled quantity / average price differences (ORDER_MISMATCH);
 - trades: venue trades in the look-back window missing from the ledger (FILL_MISSING);
 - balances (BALANCE) and futures positions (POSITION);
-- USD-M funding payments in the look-back window missing from the ledger (FUNDING_MISSING; the full pass only).
+- USD-M funding payments in the look-back window missing from the ledger (FUNDING_MISSING; the full pass only);
+- the positions the ledger computed from its own fills (`orders.portfolio`) against the venue's (LEDGER_POSITION),
+  and, once an account's spot books are opened (`--open-books`), its computed holdings against the venue's
+  balances (LEDGER_HOLDING); the full pass only, after missing trades and funding are in.
 
 Every difference is recorded (Drift rows of a ReconciliationRun, the admin shows them), logged and
 counted. With `fix`, the venue's truth is applied, only through `orders.services` with source
 "reconcile": unknown venue orders are adopted, missing trades recorded, statuses moved forward,
 balances and positions replaced. History is never deleted, and a terminal order never moves: such a
-difference stays reported for a person to judge. Orders changed within the settle window are left
+difference stays reported for a person to judge. The computed books are never rewritten either: a difference left
+once every trade and payment is in is booked as an adjustment (`orders.portfolio.adjustment_record`, with both
+numbers and the reason), which the fold includes. Orders changed within the settle window are left
 alone (a worker is handling them), so reconciliation never races the normal flow.
 """
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Q
@@ -30,12 +35,14 @@ from accounts.selectors import accounts_to_sync
 from exchanges import markets
 from exchanges.errors import VenueOrderNotFound, venue_reason
 from exchanges.gateway import Gateway, gateway_for
+from exchanges.models import Instrument
 from exchanges.results import VenueOrder, VenueStatus, VenueTrade
 from execution import venue_orders
-from infra import metrics
+from infra import metrics, pubsub
 from infra.jsonlog import log_context
-from orders import lifecycle, services
+from orders import lifecycle, portfolio, services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, FundingPayment, Order, Status
+from orders.models_portfolio import PortfolioAdjustment, PortfolioHolding, PortfolioPosition
 from orders.models_reconcile import Drift, ReconciliationRun
 
 log = logging.getLogger(__name__)
@@ -63,6 +70,13 @@ def _d(value) -> Decimal:
     return ZERO if value in (None, "") else Decimal(str(value))
 
 
+def _same_price(ledger: Decimal, venue: Decimal) -> bool:
+    """Equal to the venue's precision (Binance sends entry prices to 8 decimals; the ledger keeps 18)."""
+    exponent = venue.as_tuple().exponent
+    places = Decimal(1).scaleb(exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    return ledger.quantize(places, ROUND_HALF_UP) == venue or ledger == venue
+
+
 def _s(value) -> str:
     """A decimal as a short exact string for reports."""
     return format(_d(value).normalize(), "f") if value not in (None, "") else ""
@@ -71,12 +85,15 @@ def _s(value) -> str:
 class AccountReconciler:
     """One pass over one account and market. `run()` returns the findings; `fix` repairs as it goes."""
 
-    def __init__(self, account: Account, market: str, *, since: datetime, fix: bool, settle_seconds: float):
+    def __init__(self, account: Account, market: str, *, since: datetime, fix: bool, settle_seconds: float,
+                 open_books: bool = False):
         self.account = account
         self.market = market
         self.since = since
         self.fix = fix
-        self.settled_before = timezone.now() - timedelta(seconds=settle_seconds)
+        self.open_books = open_books
+        self.started_at = timezone.now()
+        self.settled_before = self.started_at - timedelta(seconds=settle_seconds)
         self.gateway: Gateway = gateway_for(account)
         self.findings: list[Finding] = []
 
@@ -229,8 +246,6 @@ class AccountReconciler:
         traded = (Order.objects.filter(account=self.account, market=self.market)
                   .filter(Q(created_at__gte=self.since) | Q(status__in=OPEN_STATUSES)).values_list("symbol", flat=True).distinct())
         symbols.update(self._ccxt(s) for s in traded)
-        from exchanges.models import Instrument
-
         catalog = Instrument.objects.filter(exchange=self.account.exchange, market=self.market, active=True)
         if catalog.count() <= settings.OMS_RECONCILE_CATALOG_SCAN_MAX:
             symbols.update(catalog.values_list("ccxt_symbol", flat=True))
@@ -285,7 +300,8 @@ class AccountReconciler:
             self._fixed(finding, f"recorded on order {order.id} ({order.status})")
 
     # -- balances and positions ----------------------------------------------------------------
-    def compare_balances(self) -> None:
+    def compare_balances(self) -> list[dict]:
+        """The ledger's synced balances against the venue's; returns the venue's rows."""
         rows = venue_orders.balance_rows(self.gateway.fetch_balance(self.market))
         venue = {r["asset"]: r for r in rows}
         ledger = {b.asset: b for b in Balance.objects.filter(account=self.account, market=self.market)}
@@ -302,9 +318,9 @@ class AccountReconciler:
             services.balances_replace(account=self.account.name, market=self.market, balances=rows)
             for finding in drift:
                 self._fixed(finding, "balances replaced with the venue's")
+        return rows
 
-    def compare_positions(self) -> None:
-        rows = venue_orders.position_rows(self.gateway.fetch_positions())
+    def compare_positions(self, rows: list[dict]) -> None:
         venue = {r["symbol"]: r for r in rows if r["side"] != "FLAT"}
         ledger = {p.symbol: p for p in Position.objects.filter(account=self.account, market=Market.FUTURES)
                   if p.side != Position.Side.FLAT}
@@ -342,15 +358,97 @@ class AccountReconciler:
             for finding in findings:
                 self._fixed(finding, "funding payment recorded")
 
+    # -- the ledger's computed books ----------------------------------------------------------------
+    def _books_quiet(self) -> bool:
+        """No order of the account and market changed in the settle window before this run: a trade the worker is
+        recording now is not mistaken for a difference (this run's own repairs come after it started)."""
+        return not Order.objects.filter(account=self.account, market=self.market, updated_at__gt=self.settled_before,
+                                        updated_at__lte=self.started_at).exists()
+
+    def compare_ledger_positions(self, rows: list[dict]) -> None:
+        """Each USD-M position the ledger computed from its fills against the venue's (signed size, entry price to
+        the venue's precision). With fix, the difference is booked as adjustments: the size (a size added enters
+        at the venue's entry price), then the entry price if it still differs."""
+        venue = {r["symbol"]: (_d(r["size"]) * (-1 if r["side"] == "SHORT" else 1), _d(r["entry_price"]))
+                 for r in rows if r["side"] != "FLAT" and _d(r["size"])}
+        ledger = {p.symbol: (p.amount, p.entry_price) for p in PortfolioPosition.objects.filter(account=self.account)
+                  if p.amount}
+        for symbol in sorted(set(venue) | set(ledger)):
+            (l_size, l_entry), (v_size, v_entry) = ledger.get(symbol, (ZERO, ZERO)), venue.get(symbol, (ZERO, ZERO))
+            if l_size == v_size and _same_price(l_entry, v_entry):
+                continue
+            finding = self._found(Finding(Kind.LEDGER_POSITION, symbol, symbol, None,
+                                          {"size": _s(l_size), "entry_price": _s(l_entry)},
+                                          {"size": _s(v_size), "entry_price": _s(v_entry)}))
+            if self.fix:
+                notes = self._position_adjust(symbol, l_size, v_size, v_entry)
+                self._fixed(finding, "; ".join(notes))
+
+    def _position_adjust(self, symbol: str, l_size: Decimal, v_size: Decimal, v_entry: Decimal) -> list[str]:
+        reason = "reconcile: the venue's position differs from the fold of the ledger's fills"
+        notes = []
+        if l_size != v_size:
+            adj = portfolio.adjustment_record(account=self.account, market=Market.FUTURES, key=symbol, field="size",
+                                              ledger_value=l_size, venue_value=v_size, price=v_entry or None,
+                                              reason=reason)
+            notes.append(f"adjustment {adj.pk}: size {_s(adj.delta)}")
+        entry = PortfolioPosition.objects.get(account=self.account, symbol=symbol).entry_price
+        if not _same_price(entry, v_entry):
+            adj = portfolio.adjustment_record(account=self.account, market=Market.FUTURES, key=symbol,
+                                              field="entry_price", ledger_value=entry, venue_value=v_entry, reason=reason)
+            notes.append(f"adjustment {adj.pk}: entry price {_s(adj.delta)}")
+        return notes
+
+    def compare_ledger_holdings(self, rows: list[dict]) -> None:
+        """Each spot holding the ledger computed (opening balances + fills - fees) against the venue's balance (free
+        + locked). With fix (or when opening the books), the difference is booked as a quantity adjustment valued at
+        the latest price, so the books equal the venue from then on."""
+        venue = {r["asset"]: _d(r["free"]) + _d(r["locked"]) for r in rows}
+        ledger = {h.asset: h.quantity for h in PortfolioHolding.objects.filter(account=self.account)}
+        opening = self.open_books and not PortfolioAdjustment.objects.filter(account=self.account,
+                                                                             market=Market.SPOT).exists()
+        for asset in sorted(set(venue) | set(ledger)):
+            l_qty, v_qty = ledger.get(asset, ZERO), venue.get(asset, ZERO)
+            if l_qty == v_qty:
+                continue
+            if opening:  # not a difference: the balance the books start from
+                self._holding_adjust(asset, l_qty, v_qty, "opening balance: what the venue held when the books opened")
+                continue
+            finding = self._found(Finding(Kind.LEDGER_HOLDING, "", asset, None, {"quantity": _s(l_qty)},
+                                          {"quantity": _s(v_qty)}))
+            if self.fix:
+                adj = self._holding_adjust(asset, l_qty, v_qty, "reconcile: the venue's balance differs from the "
+                                           "ledger's opening balance plus its fills and fees")
+                self._fixed(finding, f"adjustment {adj.pk}: quantity {_s(adj.delta)}")
+
+    def _holding_adjust(self, asset: str, l_qty: Decimal, v_qty: Decimal, reason: str) -> PortfolioAdjustment:
+        quote = portfolio.quote_of_asset(self.account.exchange, asset)
+        price = None
+        if quote != asset:
+            symbol = Instrument.objects.filter(exchange=self.account.exchange, market=Market.SPOT, base=asset,
+                                               quote=quote).values_list("symbol", flat=True).first()
+            last = (pubsub.latest_price(self.account.exchange, Market.SPOT, symbol) or {}).get("last_price") if symbol else None
+            price = _d(last) if last else None
+        return portfolio.adjustment_record(account=self.account, market=Market.SPOT, key=asset, field="quantity",
+                                           ledger_value=l_qty, venue_value=v_qty, price=price, reason=reason)
+
+    def books_opened(self) -> bool:
+        return self.open_books or PortfolioAdjustment.objects.filter(account=self.account, market=Market.SPOT).exists()
+
     def run(self, *, trades: bool = True) -> list[Finding]:
         symbols = self.compare_open_orders()
         if trades:
             self.compare_trades(self.scan_symbols(symbols))
-        self.compare_balances()
+        balances = self.compare_balances()
         if self.market == Market.FUTURES:
-            self.compare_positions()
+            positions = venue_orders.position_rows(self.gateway.fetch_positions())
+            self.compare_positions(positions)
             if trades:
                 self.compare_funding()
+                if self._books_quiet():
+                    self.compare_ledger_positions(positions)
+        elif trades and self.books_opened() and self._books_quiet():
+            self.compare_ledger_holdings(balances)
         return self.findings
 
 
@@ -368,7 +466,7 @@ def accounts_to_reconcile(account: str = ""):
 
 def reconcile_one(account: Account, market: str, *, since: datetime | None = None, fix: bool = False,
                   trigger: str = ReconciliationRun.Trigger.COMMAND, settle_seconds: float | None = None,
-                  trades: bool = True) -> ReconciliationRun:
+                  trades: bool = True, open_books: bool = False) -> ReconciliationRun:
     """Compare one account and market, record the run and its findings; errors end the run as "error".
     `trades=False` is the light pass (open orders, balances, positions), cheap enough to run often."""
     since = since or timezone.now() - timedelta(hours=settings.OMS_RECONCILE_LOOKBACK_HOURS)
@@ -377,7 +475,8 @@ def reconcile_one(account: Account, market: str, *, since: datetime | None = Non
     reconciler = None
     with log_context(account=account.name, market=market, reconcile_run=run.id):
         try:
-            reconciler = AccountReconciler(account, market, since=since, fix=fix, settle_seconds=settle)
+            reconciler = AccountReconciler(account, market, since=since, fix=fix, settle_seconds=settle,
+                                           open_books=open_books)
             reconciler.run(trades=trades)
         except Exception as exc:  # noqa: BLE001 - recorded on the run and reported; other accounts go on
             run.error = f"{type(exc).__name__}: {venue_reason(exc)}"
@@ -402,7 +501,7 @@ def reconcile_one(account: Account, market: str, *, since: datetime | None = Non
 
 def reconcile(*, account: str = "", market: str = "", since: datetime | None = None, fix: bool = False,
               trigger: str = ReconciliationRun.Trigger.COMMAND, settle_seconds: float | None = None,
-              trades: bool = True, progress=None) -> list[ReconciliationRun]:
+              trades: bool = True, open_books: bool = False, progress=None) -> list[ReconciliationRun]:
     """Every (account, market) to compare, one run each. `progress(done, total, label)` is told as it goes."""
     jobs = [(acct, m) for acct in accounts_to_reconcile(account) for m in ([market] if market else markets_of(acct))]
     runs = []
@@ -410,7 +509,7 @@ def reconcile(*, account: str = "", market: str = "", since: datetime | None = N
         if progress:
             progress(i, len(jobs), f"{acct.name} {m}")
         runs.append(reconcile_one(acct, m, since=since, fix=fix, trigger=trigger, settle_seconds=settle_seconds,
-                                  trades=trades))
+                                  trades=trades, open_books=open_books))
     if progress:
         progress(len(jobs), len(jobs), "done")
     return runs

@@ -247,4 +247,10 @@ class IdempotencyKey(models.Model):
         return f"{self.key} -> {self.order_id}"
 
 
+from orders.models_portfolio import (  # noqa: E402,F401  (registered with the orders app)
+    FillPnl,
+    PortfolioAdjustment,
+    PortfolioHolding,
+    PortfolioPosition,
+)
 from orders.models_reconcile import Drift, ReconciliationRun  # noqa: E402,F401  (registered with the orders app)

@@ -51,6 +51,8 @@ class Drift(models.Model):
         BALANCE = "balance", "Balance differs"
         POSITION = "position", "Position differs"
         FUNDING_MISSING = "funding_missing", "Venue funding payment missing from the ledger"
+        LEDGER_POSITION = "ledger_position", "Position computed from fills differs from the venue's"
+        LEDGER_HOLDING = "ledger_holding", "Holding computed from fills differs from the venue's balance"
 
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from infra.errors import Conflict, InvalidInput, NotFound, echo
-from orders import handoff, lifecycle, risk, validation
+from orders import handoff, lifecycle, portfolio, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
@@ -264,6 +264,7 @@ def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decim
                 return None
             raise
         _fill_totals_apply(order, fill, source=source)
+        portfolio.fill_fold(fill, side=order.side, exchange=order.exchange)
         return fill
 
 
@@ -402,8 +403,10 @@ def funding_record(*, account: str, payments: list[dict], source: str = FundingP
     with transaction.atomic():
         for row in rows:
             venue_id = row.pop("venue_id")
-            _, new = FundingPayment.objects.get_or_create(account=acct, venue_id=venue_id,
-                                                          defaults={**row, "source": source})
+            payment, new = FundingPayment.objects.get_or_create(account=acct, venue_id=venue_id,
+                                                                defaults={**row, "source": source})
+            if new:
+                portfolio.funding_fold(payment)
             created += new
     return created
 

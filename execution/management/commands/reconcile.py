@@ -66,6 +66,9 @@ class Command(OpsCommand):
         parser.add_argument("--fix", action="store_true", help="repair the ledger from the venue")
         parser.add_argument("--settle", type=float, default=None,
                             help="leave orders changed in the last N seconds alone (default OMS_RECONCILE_SETTLE_SECONDS)")
+        parser.add_argument("--open-books", action="store_true",
+                            help="spot: book each asset's venue balance as the opening balance of the ledger's computed "
+                                 "holdings (adjustments), once; later full runs then compare holdings with balances")
         parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     def handle(self, *args, **o):
@@ -73,7 +76,8 @@ class Command(OpsCommand):
             account_names_check([o["account"]], "--account")
         number_check("--settle", o["settle"], maximum=86400)
         since = since_arg(o["since"]) if o["since"] else None
-        kwargs = {"account": o["account"], "market": o["market"], "since": since, "fix": o["fix"], "settle_seconds": o["settle"]}
+        kwargs = {"account": o["account"], "market": o["market"], "since": since, "fix": o["fix"], "settle_seconds": o["settle"],
+                  "open_books": o["open_books"]}
         if o["json"]:
             runs = reconcile(**kwargs)
             self.stdout.write(json.dumps([self.as_dict(run) for run in runs], indent=2, default=str))

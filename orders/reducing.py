@@ -1,5 +1,6 @@
 """Whether an order only reduces what the account holds: the one answer the REDUCING trading state asks
-(orders.risk.trading_state_check).
+(orders.risk.trading_state_check). What is held is the ledger's own books (orders.selectors_pnl), computed from the
+account's fills, not the venue's last report.
 
 Futures (one-way): a reduce-only order, or an order against the position's side whose quantity, with the account's
 other open orders on that side and symbol, does not exceed the position, so it cannot flip it even if they all fill.
@@ -11,9 +12,10 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 
-from accounts.models import Account, Balance, Market, Position
+from accounts.models import Account, Market, Position
 from exchanges.models import Instrument
 from orders.models import OPEN_STATUSES, Order, Side
+from orders.selectors_pnl import holdings, ledger_positions
 from orders.validation import OrderRequest, num
 
 
@@ -32,17 +34,17 @@ def _working(account: Account, market: str, side: str, symbols: list[str]) -> De
 
 
 def _position_now(account: Account, symbol: str) -> Decimal:
-    """The signed USD-M position (long positive): the venue's last-reported one."""
-    pos = Position.objects.filter(account=account, market=Market.FUTURES, symbol=symbol).first()
-    if pos is None or pos.side == Position.Side.FLAT:
+    """The signed USD-M position (long positive) the ledger computed from the account's fills."""
+    # prices={}: only size and side are read here, no mark (and no read of the price feed).
+    position = next(iter(ledger_positions(account=account, symbol=symbol, prices={})), None)
+    if position is None or position.side == Position.Side.FLAT:
         return Decimal(0)
-    return -pos.size if pos.side == Position.Side.SHORT else pos.size
+    return -position.size if position.side == Position.Side.SHORT else position.size
 
 
 def _held_now(account: Account, asset: str) -> Decimal:
-    """The quantity of a spot asset the account holds."""
-    bal = Balance.objects.filter(account=account, market=Market.SPOT, asset=asset).first()
-    return bal.total if bal else Decimal(0)
+    """The quantity of a spot asset the ledger computed from the account's fills."""
+    return next((h.quantity for h in holdings(account=account, prices={}) if h.asset == asset), Decimal(0))
 
 
 def _futures(account: Account, req: OrderRequest) -> Reduction:

@@ -37,9 +37,10 @@ def filled(account, *, side: str, quantity: str, trade_id: str, **kw) -> Order:
 
 @pytest.fixture
 def long_half(account, btcusdt_futures, no_prices):
-    """A USD-M long of 0.5 BTCUSDT, bought through the ledger (and reported alike by the venue)."""
+    """A USD-M long of 0.5 BTCUSDT bought through the ledger; the venue's last report says 0.8 (what reduces is
+    measured against the ledger's own books)."""
     filled(account, side="BUY", quantity="0.5", trade_id="t-long", **FUTURES)
-    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.5",
+    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.8",
                                                             "entry_price": "20000", "mark_price": "20000"}])
     return account
 
@@ -88,8 +89,8 @@ def test_reducing_futures_without_a_position_takes_only_reduce_only(account, btc
 
 
 def test_reducing_spot_takes_sells_of_what_is_held(account, btcusdt, no_prices):
-    filled(account, side="BUY", quantity="0.05", trade_id="t-spot")
-    services.balances_replace(account="main", market="spot", balances=[{"asset": "BTC", "free": "0.05", "locked": "0"}])
+    filled(account, side="BUY", quantity="0.05", trade_id="t-spot")  # the ledger's holding; the venue says 1 BTC
+    services.balances_replace(account="main", market="spot", balances=[{"asset": "BTC", "free": "1", "locked": "0"}])
     account_services.trading_state_set(account="main", state="REDUCING", reason="unwind")
 
     refused(account, "on spot only SELLs of held assets reduce, not a BUY")
@@ -154,8 +155,6 @@ def test_concurrent_reducing_orders_cannot_flip_the_position_together(order_lane
     factories.instrument_create(market="futures", tick_size="0.1", step_size="0.001", min_quantity="0.001",
                                 min_notional="100")
     filled(account, side="BUY", quantity="0.5", trade_id="t-long", **FUTURES)
-    services.positions_replace(account="main", positions=[{"symbol": "BTCUSDT", "side": "LONG", "size": "0.5",
-                                                            "entry_price": "20000", "mark_price": "20000"}])
     account_services.trading_state_set(account="main", state="REDUCING", reason="unwind")
     # when four SELLs of 0.2 are released at once against the long of 0.5
     placed, refused = placed_at_once(4, lambda: factories.order_place(account, side="SELL", quantity=Decimal("0.2"),

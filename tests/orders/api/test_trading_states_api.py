@@ -12,7 +12,6 @@ from django.contrib.auth.models import Permission
 from accounts import services as account_services
 from accounts.models import Account, ControlChange
 from clients.python.oms_client import OMSClient
-from orders import services as order_services
 from orders.models import Order, Status
 from tests import factories
 from tests.orders.api.conftest import error_of, order_acked, order_filled, token_client
@@ -22,13 +21,11 @@ pytestmark = [pytest.mark.e2e]
 
 @pytest.fixture
 def holder(grpc_server, no_prices):
-    """A trader whose account `main` holds 0.05 BTC it bought (ledger fill; the venue's balance alike)."""
+    """A trader whose account `main` holds 0.05 BTC it bought (a ledger fill)."""
     user = factories.user_create(username="trader")
     factories.instrument_create()
     account = factories.account_create(name="main", member=user)
     order_filled(account, trade_id="t-1", quantity=Decimal("0.05"))
-    order_services.balances_replace(account="main", market="spot", balances=[
-        {"asset": "BTC", "free": "0.05", "locked": "0"}, {"asset": "USDT", "free": "1000", "locked": "0"}])
     return user
 
 

@@ -12,8 +12,9 @@ reading them, so concurrent fills of one position are folded one after the other
 """
 from __future__ import annotations
 
+import heapq
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -182,12 +183,12 @@ def funding_fold(payment: FundingPayment) -> None:
 # ---------------------------------------------------------------- from scratch
 
 
-def _events(fills, adjustments) -> list[tuple]:
+def _events(fills, adjustments) -> Iterator[tuple]:
     """Fills and adjustments in the one order the fold reads them: by time, a fill before an adjustment at the same
-    instant, then by id."""
-    events = [(f[1], 0, f[0], f) for f in fills] + [(a.at, 1, a.pk, a) for a in adjustments]
-    events.sort(key=lambda e: e[:3])
-    return events
+    instant, then by id. Fills are streamed from the database in that order (a rebuild may read millions)."""
+    fill_events = ((f[1], 0, f[0], f) for f in fills.order_by("executed_at", "id").iterator(chunk_size=BULK))
+    adjustment_events = sorted((a.at, 1, a.pk, a) for a in adjustments)
+    return heapq.merge(fill_events, adjustment_events, key=lambda e: e[:3])
 
 
 FILL_VALUES = ("id", "executed_at", "order__side", "quantity", "price", "fee", "fee_asset", "symbol")
@@ -199,18 +200,20 @@ def _position_refold(account_id: int, symbol: str, exchange: str) -> PortfolioPo
     adjustments = PortfolioAdjustment.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol)
     base, quote = pair_of(exchange, Market.FUTURES, symbol)
     book = Book()
-    pnls = []
-    for _, kind, _, item in _events(fills, adjustments):
-        if kind == 0:
-            fill_id, executed_at, side, quantity, price, fee, fee_asset, _ = item
-            effect = futures_fill(book, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
-                                  base=base, quote=quote)
-            pnls.append(_fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect))
-        else:
-            book.adjust(item.field, item.delta, item.price)
+
+    def pnls() -> Iterator[FillPnl]:
+        for _, kind, _, item in _events(fills, adjustments):
+            if kind == 0:
+                fill_id, executed_at, side, quantity, price, fee, fee_asset, _ = item
+                effect = futures_fill(book, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
+                                      base=base, quote=quote)
+                yield _fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect)
+            else:
+                book.adjust(item.field, item.delta, item.price)
+
+    _save_fill_pnls(pnls())
     book.funding += FundingPayment.objects.filter(account_id=account_id, symbol=symbol).aggregate(
         s=Sum("amount"))["s"] or ZERO
-    _save_fill_pnls(pnls)
     pos, _ = PortfolioPosition.objects.update_or_create(account_id=account_id, symbol=symbol,
                                                         defaults=_position_fields(book))
     return pos
@@ -222,23 +225,25 @@ def _spot_refold(account_id: int, exchange: str) -> None:
     adjustments = PortfolioAdjustment.objects.filter(account_id=account_id, market=Market.SPOT)
     pairs: dict[str, tuple[str, str]] = {}
     books: dict[str, Book] = {}
-    pnls = []
-    for _, kind, _, item in _events(fills, adjustments):
-        if kind == 0:
-            fill_id, executed_at, side, quantity, price, fee, fee_asset, symbol = item
-            if symbol not in pairs:
-                pairs[symbol] = pair_of(exchange, Market.SPOT, symbol)
-            base, quote = pairs[symbol]
-            effect = spot_fill(books, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
-                               base=base, quote=quote)
-            pnls.append(_fill_pnl(fill_id, account_id, Market.SPOT, symbol, executed_at, effect))
-        else:
-            quote = books[item.asset].quote if item.asset in books else quote_of_asset(exchange, item.asset)
-            holding(books, item.asset, quote).adjust(item.field, item.delta, item.price)
+
+    def pnls() -> Iterator[FillPnl]:
+        for _, kind, _, item in _events(fills, adjustments):
+            if kind == 0:
+                fill_id, executed_at, side, quantity, price, fee, fee_asset, symbol = item
+                if symbol not in pairs:
+                    pairs[symbol] = pair_of(exchange, Market.SPOT, symbol)
+                base, quote = pairs[symbol]
+                effect = spot_fill(books, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
+                                   base=base, quote=quote)
+                yield _fill_pnl(fill_id, account_id, Market.SPOT, symbol, executed_at, effect)
+            else:
+                quote = books[item.asset].quote if item.asset in books else quote_of_asset(exchange, item.asset)
+                holding(books, item.asset, quote).adjust(item.field, item.delta, item.price)
+
+    _save_fill_pnls(pnls())
     for h in PortfolioHolding.objects.filter(account_id=account_id).exclude(asset__in=list(books)):
         books[h.asset] = Book(quote=h.quote_asset, cash=h.asset == h.quote_asset,
                               entry=Decimal(1) if h.asset == h.quote_asset else ZERO)  # nothing left of it
-    _save_fill_pnls(pnls)
     _save_holdings(account_id, books)
 
 
@@ -285,16 +290,15 @@ def adjustment_record(*, account: Account, market: str, key: str, field: str, le
         raise InvalidInput("an adjustment needs a reason", field="reason")
     ledger_value, venue_value = Decimal(ledger_value), Decimal(venue_value)
     with transaction.atomic():
+        _lock(account.pk, f"futures:{key}" if market == Market.FUTURES else "spot")
         row = PortfolioAdjustment.objects.create(
             account=account, market=market, symbol=key if market == Market.FUTURES else "",
             asset=key if market == Market.SPOT else "", field=field, ledger_value=ledger_value,
             venue_value=venue_value, delta=venue_value - ledger_value, price=price, reason=reason.strip(),
             source=source)
         if market == Market.FUTURES:
-            _lock(account.pk, f"futures:{key}")
             _position_refold(account.pk, key, account.exchange)
         else:
-            _lock(account.pk, "spot")
             _spot_refold(account.pk, account.exchange)
     return row
 

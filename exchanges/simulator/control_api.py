@@ -88,8 +88,8 @@ def add_control_routes(app: web.Application, server) -> None:
         return _json(server.audit.query(request.query.get("client_order_id")))
 
     async def records(request):
-        """One key's orders (every one, open or closed), trades and balances of one market, as the venue holds
-        them: what tests compare the ledger with, without spending the key's request weight."""
+        """One key's orders (every one, open or closed), trades and balances of one market (USD-M: and positions), as
+        the venue holds them: what tests compare the ledger with, without spending the key's request weight."""
         api_key = request.query.get("api_key")
         account = venue.accounts.get(api_key)
         if account is None:
@@ -100,7 +100,11 @@ def add_control_routes(app: web.Application, server) -> None:
         trades = [t.state() for (m, key, _), rows in venue.trades.items() if (m, key) == (market, api_key) for t in rows]
         balances = ({asset: [str(free), str(locked)] for asset, (free, locked) in account.spot.items()} if market == SPOT
                     else {asset: [str(amount), "0"] for asset, amount in account.wallet.items()})  # futures: the wallet
-        return _json({"orders": orders, "trades": trades, "balances": balances})
+        records = {"orders": orders, "trades": trades, "balances": balances}
+        if market != SPOT:  # one-way positions: symbol -> [signed amount, average entry, realized]
+            records["positions"] = {symbol: [str(p.amt), str(p.entry), str(p.realized)]
+                                    for symbol, p in account.positions.items()}
+        return _json(records)
 
     async def set_price(request):
         data = await body(request)

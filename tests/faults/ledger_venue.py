@@ -8,7 +8,9 @@ audit trail of every request:
 (I3) every ledger status equals the venue's (a REJECTED order has no venue order), and the exchange ids agree;
 (I4) ledger fills equal the venue's trades by trade id (quantity, price, fee), and the filled quantity its sum;
 (I5) an order REJECTED as never received was looked up by client order id, and not found, no earlier than
-     recvWindow + grace after it was sent.
+     recvWindow + grace after it was sent;
+(I6) USD-M: each position the ledger computed from its fills (orders.portfolio) is the venue's: signed size, and
+     entry price to the 8 decimals positionRisk shows.
 """
 from __future__ import annotations
 
@@ -17,9 +19,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Sum
+
 from accounts.models import Account, Balance
 from execution.venue_orders import NEVER_RECEIVED
 from orders.models import Fill, FundingPayment, Order, Status
+from orders.models_portfolio import PortfolioPosition
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
@@ -120,6 +125,9 @@ def compare(venue, account: Account, *, intents: dict[str, str | None] | None = 
         result.lost += len(unknown)
         problem(f"I3: venue orders the ledger lacks: {sorted(unknown)}")
 
+    if market == "futures":
+        _check_positions(account, records.get("positions", {}), problem)
+
     # I1: one ledger order per intent, the one its placement named
     if intents is not None:
         per_client_id = Counter(o.client_order_id for o in ledger if o.client_order_id)
@@ -131,6 +139,20 @@ def compare(venue, account: Account, *, intents: dict[str, str | None] | None = 
         if len(ledger) != len(intents):
             problem(f"I1: {len(ledger)} ledger orders for {len(intents)} intents")
     return result
+
+
+def _entry(price) -> Decimal:
+    return D(price).quantize(D("1e-8"), ROUND_HALF_UP)
+
+
+def _check_positions(account: Account, venue_positions: dict[str, list[str]], problem) -> None:
+    """I6: the ledger's computed positions are the venue's (size, entry to 8 decimals)."""
+    venue = {s: (D(amt), _entry(entry)) for s, (amt, entry, _) in venue_positions.items() if D(amt)}
+    ledger = {p.symbol: (p.amount, _entry(p.entry_price))
+              for p in PortfolioPosition.objects.filter(account=account) if p.amount}
+    for symbol in sorted(set(venue) | set(ledger)):
+        if ledger.get(symbol) != venue.get(symbol):
+            problem(f"I6: {symbol} computed position {ledger.get(symbol)} != venue {venue.get(symbol)}")
 
 
 def _check_lookup(order: Order, audit: list[dict], window_ms: float, problem) -> None:
@@ -196,28 +218,10 @@ def futures_wallet(venue) -> Decimal:
 
 
 def futures_fill_totals(account: Account) -> tuple[Decimal, Decimal]:
-    """(realized PnL, fees) of the account's USD-M fills: each symbol's fills folded in trade order into a one-way
-    position at its average entry price; a fill that reduces exposure realizes (price - entry) x quantity closed
-    (the other way round for a short), booked to 8 decimals as the venue books it."""
-    realized, fees = D(0), D(0)
-    by_symbol: dict[str, list[Fill]] = defaultdict(list)
-    for f in Fill.objects.filter(account=account, market="futures").select_related("order"):
-        by_symbol[f.symbol].append(f)
-        fees += f.fee
-    for fills in by_symbol.values():
-        amount, entry = D(0), D(0)
-        for f in sorted(fills, key=lambda f: int(f.trade_id)):
-            signed = f.quantity if f.order.side == "BUY" else -f.quantity
-            if amount == 0 or (amount > 0) == (signed > 0):
-                entry = (abs(amount) * entry + abs(signed) * f.price) / (abs(amount) + abs(signed))
-                amount += signed
-                continue
-            closing, direction = min(abs(signed), abs(amount)), (1 if amount > 0 else -1)
-            realized += (closing * (f.price - entry) * direction).quantize(D("0.00000001"), ROUND_HALF_UP)
-            flipped = (amount + signed) != 0 and ((amount + signed) > 0) != (amount > 0)
-            amount += signed
-            entry = D(0) if amount == 0 else f.price if flipped else entry
-    return realized, fees
+    """(realized PnL, fees) of the account's USD-M fills as the ledger's own books hold them (orders.portfolio folds
+    each fill at the average entry, realized booked to 8 decimals as the venue books it)."""
+    books = PortfolioPosition.objects.filter(account=account).aggregate(realized=Sum("realized_pnl"), fees=Sum("fees"))
+    return books["realized"] or D(0), books["fees"] or D(0)
 
 
 def ledger_funding(account: Account) -> dict[str, Decimal]:

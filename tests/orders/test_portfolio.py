@@ -240,3 +240,44 @@ class TestAnyArrivalOrder(HypothesisTestCase):
             assert positions["BTCUSDT"][:4] == (futures.amount, futures.entry, futures.realized, futures.fees)
         if "BTC" in spot:
             assert holdings["BTC"][:4] == (spot["BTC"].amount, spot["BTC"].entry, spot["BTC"].realized, spot["BTC"].fees)
+
+
+def test_fills_of_one_position_recorded_at_once_are_each_folded_once(transactional_db, no_prices):
+    """Eight writers record fills of the same futures position and spot books at the same moment (separate orders, so
+    no order lock serialises them): the fold's lock makes the books what a rebuild says."""
+    import random
+    import threading
+
+    from django.db import connection
+
+    factories.instrument_create()
+    factories.instrument_create(market="futures", tick_size="0.1", step_size="0.001", min_quantity="0.001",
+                                min_notional="100")
+    desk = Desk(factories.account_create(name="busy"))
+    orders = {(m, s): desk.order(m, s) for m in ("futures", "spot") for s in ("BUY", "SELL")}
+    barrier, errors = threading.Barrier(8), []
+
+    def writer(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            barrier.wait(timeout=10)
+            for i in range(10):
+                market, side = rng.choice(list(orders))
+                services.fill_record(order_id=orders[(market, side)].id, trade_id=f"{n}-{i}",
+                                     price=D(rng.randrange(19000, 21000)), quantity=D("0.01"), fee=D("0.01"),
+                                     fee_asset="USDT", is_maker=False,
+                                     executed_at=T0 + timedelta(milliseconds=rng.randrange(100)))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and Fill.objects.filter(account=desk.account).count() == 80
+    assert FillPnl.objects.filter(account=desk.account).count() == 80
+    incremental = books(desk.account)
+    assert portfolio.portfolio_rebuild([desk.account]) == [] and books(desk.account) == incremental

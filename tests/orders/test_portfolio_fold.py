@@ -167,3 +167,16 @@ def test_futures_fold_equals_the_local_venues_futures_engine(sequence):
         assert book.amount == venue.amt
         assert book.entry.quantize(D("1e-8")) == venue.entry.quantize(D("1e-8"))
     assert book.realized == venue_account.position("BTCUSDT").realized
+
+
+def test_the_readmes_worked_example():
+    book = Book()
+    fees = [fut(book, side, qty, price, fee=str(D(qty) * D(price) * D("0.0005"))).fee
+            for side, qty, price in [("BUY", "0.030", "100000"), ("BUY", "0.020", "101000"),
+                                     ("SELL", "0.040", "99000"), ("SELL", "0.030", "102000")]]
+    book.funding += D("0.020") * D(101000) * D("0.0001")
+    assert fees == [D("1.5"), D("1.01"), D("1.98"), D("1.53")]
+    assert (book.amount, book.entry, book.realized, book.fees, book.funding) == (
+        D("-0.02"), D(102000), D(-40), D("6.02"), D("0.202"))
+    assert book.realized - book.fees + book.funding == D("-45.818")
+    assert book.amount * (D(101500) - book.entry) == D(10)

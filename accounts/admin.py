@@ -42,6 +42,7 @@ from infra.admin_base import (
 from infra.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
+from orders.admin_pnl import account_pnl_html
 from venues.supported import base_url_check, exchange_check
 
 
@@ -130,7 +131,19 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         if obj is None:
             return []
         venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
-        return ["name", "exchange", *venue, *self.STATE_FIELDS, "set_credentials", "problems", "user_streams"]
+        return ["name", "exchange", *venue, *self.STATE_FIELDS, "set_credentials", "problems", "user_streams",
+                "positions_and_pnl"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Positions and PnL (the ledger's books, computed from fills)",
+                             {"fields": ["positions_and_pnl"]})]
+
+    @admin.display(description="positions, holdings, daily PnL")
+    def positions_and_pnl(self, account: Account) -> str:
+        return account_pnl_html(account)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)

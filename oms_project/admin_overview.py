@@ -182,7 +182,7 @@ def trading_state_view(request):
     if not request.user.has_perm(TRADING_STATE_PERMISSION):
         raise PermissionDenied
     account_id = request.POST.get("account", "")
-    account = Account.objects.filter(pk=int(account_id)).first() if account_id.isdigit() else None
+    account = Account.objects.filter(pk=int(account_id)).first() if account_id.isdigit() and len(account_id) < 10 else None
     scope = account.name if account else "global"
     if account_id and account is None:
         messages.error(request, "No such account.")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Account, Market
 from exchanges import increments as catalog
+from infra import pubsub
 from infra.admin_base import number_html, utc_s
 from orders.selectors_pnl import holdings, ledger_positions, pnl_report
 
@@ -18,13 +20,14 @@ DAYS = 30
 
 def _fees(amount, other: dict) -> SafeString:
     """Quote fees, then fees kept in another asset (e.g. BNB) with that asset named."""
-    parts = [number_html(amount)] + [number_html(value) + f" {asset}" for asset, value in sorted(other.items()) if value]
-    return SafeString(" + ".join(parts))
+    parts = [number_html(amount), *(format_html("{} {}", number_html(value), asset)
+                                    for asset, value in sorted(other.items()) if value)]
+    return mark_safe(" + ".join(parts))  # each part is built by format_html (the asset escaped)
 
 
-def _position_rows(account: Account, steps: catalog.Increments) -> list[dict]:
+def _position_rows(account: Account, steps: catalog.Increments, prices: dict) -> list[dict]:
     rows = []
-    for p in ledger_positions(account=account):
+    for p in ledger_positions(account=account, prices=prices):
         step, tick = steps.get((p.exchange, Market.FUTURES, p.symbol), (None, None))
         rows.append({
             "symbol": p.symbol, "side": p.side, "size": number_html(p.size, step),
@@ -38,9 +41,9 @@ def _position_rows(account: Account, steps: catalog.Increments) -> list[dict]:
     return rows
 
 
-def _holding_rows(account: Account) -> list[dict]:
+def _holding_rows(account: Account, prices: dict) -> list[dict]:
     rows = []
-    for h in holdings(account=account):
+    for h in holdings(account=account, prices=prices):
         cash = h.asset == h.quote_asset  # the quote asset itself: no cost basis, nothing unrealized
         rows.append({
             "asset": h.asset, "quantity": number_html(h.quantity), "cost": "-" if cash else number_html(h.average_cost),
@@ -64,8 +67,9 @@ def account_pnl_html(account: Account, *, now: datetime | None = None) -> SafeSt
     now = now or datetime.now(UTC)
     since = (now - timedelta(days=DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     report = pnl_report(accounts=[account], since=since, until=now, group_by="day")
+    prices = pubsub.latest_prices()
     return render_to_string("admin/accounts/account/pnl.html", {
-        "positions": _position_rows(account, catalog.increments()), "holdings": _holding_rows(account),
+        "positions": _position_rows(account, catalog.increments(), prices), "holdings": _holding_rows(account, prices),
         "days": [_day_row(r) for r in sorted(report.rows, key=lambda r: r.key, reverse=True)],
         "total": _day_row(report.total), "since": since.date().isoformat(), "day_count": DAYS,
     })

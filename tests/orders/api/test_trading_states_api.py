@@ -100,3 +100,27 @@ def test_rest_refuses_without_the_permission_or_with_bad_input(holder, operator)
     no_reason = token_client(operator).post("/api/v1/trading-states/", {"state": "HALTED"}, format="json")
     assert error_of(no_reason)["field"] == "reason"
     assert not ControlChange.objects.filter(what="trading_state_set").exists()
+
+
+def test_reducing_futures_is_answered_alike_by_both(grpc_server, holder):
+    """A long of 0.5 from the ledger's fills: a SELL within it is taken, a BUY refused, by REST and gRPC alike."""
+    factories.instrument_create(market="futures", tick_size="0.1", step_size="0.001", min_quantity="0.001",
+                                min_notional="100")
+    order_filled(Account.objects.get(name="main"), trade_id="t-f", market="futures", quantity=Decimal("0.5"))
+    account_services.trading_state_set(state="REDUCING", reason="month end")
+    body = {"account": "main", "symbol": "BTCUSDT", "market": "futures", "quantity": "0.2", "price": "20000"}
+
+    rest_sell = token_client(holder).post("/api/v1/orders/", {**body, "side": "SELL"}, format="json")
+    rest_buy = token_client(holder).post("/api/v1/orders/", {**body, "side": "BUY"}, format="json")
+    with OMSClient(grpc_server, timeout=10, token=account_services.api_token_create(user=holder)) as client:
+        grpc_sell = client.place_order("BTCUSDT", "SELL", "0.2", price="20000", market="futures")
+        with pytest.raises(grpc.RpcError) as grpc_buy:
+            client.place_order("BTCUSDT", "BUY", "0.2", price="20000", market="futures")
+
+    assert rest_sell.status_code == 201 and grpc_sell["status"] == Status.PENDING_NEW
+    assert rest_buy.status_code == 409
+    refusal = error_of(rest_buy)
+    assert refusal["message"] == ("trading is globally REDUCING (month end): only orders that reduce a position or "
+                                  "holding are taken, and a BUY would add to the long of 0.5 BTCUSDT")
+    assert grpc_buy.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert grpc_buy.value.details() == f"trading_state: {refusal['message']}"

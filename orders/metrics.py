@@ -54,11 +54,13 @@ class PnlCollector(Collector):
       limit reads.
     oms_pnl_unrealized: unrealized PnL of the open USD-M positions and spot holdings at the latest prices.
     oms_exposure_notional: the open positions' |size| × mark plus the holdings (other than the quote asset itself)
-      at their last price; a figure without a price is left out.
+      at their last price; a figure without a price is left out (both gauges are, while Redis is unreachable).
 
     The price feed is read once per scrape; each account costs a few indexed queries on the books."""
 
     def collect(self):
+        import redis
+
         from accounts.models import Account
         from infra import pubsub
         from orders.daily_loss import start_of_day_utc
@@ -70,11 +72,17 @@ class PnlCollector(Collector):
                                        labels=["account"])
         exposure = GaugeMetricFamily("oms_exposure_notional", "Open positions and holdings at the latest prices, in "
                                      "quote", labels=["account"])
-        today, prices = start_of_day_utc(), pubsub.latest_prices()
+        today = start_of_day_utc()
+        try:
+            prices = pubsub.latest_prices()
+        except redis.RedisError:  # the price feed is away: no figure at a price, the rest of /metrics still answers
+            prices = None
         for account in Account.objects.order_by("name"):
+            realized.add_metric([account.name], float(realized_since(account=account, since=today)))
+            if prices is None:
+                continue
             positions = ledger_positions(account=account, prices=prices)
             held = [h for h in holdings(account=account, prices=prices) if h.asset != h.quote_asset]
-            realized.add_metric([account.name], float(realized_since(account=account, since=today)))
             unrealized.add_metric([account.name], float(sum(
                 (x.unrealized_pnl for x in [*positions, *held] if x.unrealized_pnl is not None), Decimal(0))))
             exposure.add_metric([account.name], float(

@@ -46,10 +46,16 @@ def _lock(account_id: int, key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"portfolio:{account_id}:{key}"])
 
 
+_pairs: dict[tuple[str, str, str], tuple[str, str]] = {}  # an instrument's base and quote never change
+
+
 def pair_of(exchange: str, market: str, symbol: str) -> tuple[str, str]:
     """(base, quote) of an instrument, from the catalog."""
+    if (exchange, market, symbol) in _pairs:
+        return _pairs[exchange, market, symbol]
     row = Instrument.objects.filter(exchange=exchange, market=market, symbol=symbol).values_list("base", "quote").first()
     if row is not None:
+        _pairs[exchange, market, symbol] = (row[0], row[1])
         return row[0], row[1]
     for quote in FALLBACK_QUOTES:
         if symbol.endswith(quote) and len(symbol) > len(quote):
@@ -129,15 +135,16 @@ def fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
 
 def _futures_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     _lock(fill.account_id, f"futures:{fill.symbol}")
-    if FillPnl.objects.filter(fill_id=fill.pk).exists():
-        return
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol,
                                                   at__gt=fill.executed_at)
-    if folded.filter(_later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+    # Folded already, or behind something folded: the position from scratch (the same books either way).
+    if folded.filter(Q(fill_id=fill.pk) | _later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
         _position_refold(fill.account_id, fill.symbol, exchange)
         return
-    pos, _ = PortfolioPosition.objects.get_or_create(account_id=fill.account_id, symbol=fill.symbol)
+    pos = PortfolioPosition.objects.filter(account_id=fill.account_id, symbol=fill.symbol).first()
+    if pos is None:
+        pos = PortfolioPosition.objects.create(account_id=fill.account_id, symbol=fill.symbol)
     book = _book_of_position(pos)
     base, quote = pair_of(exchange, Market.FUTURES, fill.symbol)
     effect = futures_fill(book, side=side, quantity=fill.quantity, price=fill.price, fee=fill.fee,
@@ -148,12 +155,10 @@ def _futures_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
 
 def _spot_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     _lock(fill.account_id, "spot")
-    if FillPnl.objects.filter(fill_id=fill.pk).exists():
-        return
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.SPOT)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.SPOT,
                                                   at__gt=fill.executed_at)
-    if folded.filter(_later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+    if folded.filter(Q(fill_id=fill.pk) | _later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
         _spot_refold(fill.account_id, exchange)
         return
     base, quote = pair_of(exchange, Market.SPOT, fill.symbol)

@@ -224,17 +224,17 @@ def _sums(account_ids: list[int], since: datetime, until: datetime, group_by: st
     """Realized, fees, volume and trades of the fills, funding and booked adjustments in [since, until), by key."""
     sums: dict[str, _Sums] = defaultdict(_Sums)
     fills = FillPnl.objects.filter(account_id__in=account_ids, executed_at__gte=since, executed_at__lt=until)
-    for r in (fills.annotate(k=_key_expr(group_by, "executed_at")).values("k").order_by()
-              .annotate(realized=Sum("realized_pnl"), fee=Sum("fee"), volume=Sum("notional"), n=Count("pk"))):
+    # One pass over the fills: by key and other-fee asset ("" for fills with none), summed up per key here.
+    for r in (fills.annotate(k=_key_expr(group_by, "executed_at")).values("k", "other_fee_asset").order_by()
+              .annotate(realized=Sum("realized_pnl"), fee=Sum("fee"), volume=Sum("notional"), n=Count("pk"),
+                        other=Sum("other_fee"))):
         s = sums[_key_text(r["k"])]
         s.realized += r["realized"] or ZERO
         s.fees += r["fee"] or ZERO
         s.volume += r["volume"] or ZERO
         s.count += r["n"]
-    for r in (fills.exclude(other_fee_asset="").annotate(k=_key_expr(group_by, "executed_at"))
-              .values("k", "other_fee_asset").order_by().annotate(amount=Sum("other_fee"))):
-        s = sums[_key_text(r["k"])]
-        s.other_fees[r["other_fee_asset"]] = s.other_fees.get(r["other_fee_asset"], ZERO) + r["amount"]
+        if r["other_fee_asset"]:
+            s.other_fees[r["other_fee_asset"]] = s.other_fees.get(r["other_fee_asset"], ZERO) + (r["other"] or ZERO)
     funding = FundingPayment.objects.filter(account_id__in=account_ids, paid_at__gte=since, paid_at__lt=until)
     for r in (funding.annotate(k=_key_expr(group_by, "paid_at")).values("k").order_by()
               .annotate(amount=Sum("amount"))):

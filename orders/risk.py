@@ -61,7 +61,8 @@ def trading_state_check(account: Account, req: OrderRequest, inst: Instrument) -
     whose = f"account {account.name!r} is" if governing.scope == "account" else "trading is globally"
     why = f" ({governing.reason})" if governing.reason else ""
     if governing.state == TradingState.HALTED:
-        raise FailedPrecondition(f"{whose} HALTED{why}: no new orders are taken; cancels are", field="trading_state")
+        raise FailedPrecondition(f"{whose} HALTED{why}: no new orders are taken (cancels still are)",
+                                 field="trading_state")
     reduction = reducing.order_reduces(account, req, inst)
     if not reduction.reduces:
         raise FailedPrecondition(f"{whose} REDUCING{why}: only orders that reduce a position or holding are taken, "

@@ -49,7 +49,8 @@ def test_halted_account_takes_no_order_but_cancels(account, btcusdt, no_prices):
     working = factories.order_place(account)
     account_services.trading_state_set(account="main", state="HALTED", reason="desk review")
 
-    err = refused(account, "account 'main' is HALTED \\(desk review\\): no new orders are taken; cancels are")
+    err = refused(account, "account 'main' is HALTED \\(desk review\\): no new orders are taken "
+                           "\\(cancels still are\\)")
     assert err.code == "failed_precondition"
     assert services.order_cancel(order_id=working.id).status == Status.PENDING_CANCEL
 

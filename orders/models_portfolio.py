@@ -101,6 +101,7 @@ class PortfolioAdjustment(models.Model):
         REALIZED_PNL = "realized_pnl", "Realized PnL"
         FEES = "fees", "Fees"
         FUNDING = "funding", "Funding"
+        WALLET = "wallet", "Futures wallet (an opening balance, a transfer)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     market = models.CharField(max_length=16, choices=Market.choices)

@@ -2,10 +2,10 @@
 
 `fill_fold` runs inside `orders.services.fill_record`'s transaction and `funding_fold` inside `funding_record`'s, so
 a fill or a payment is folded exactly when it is recorded: never lost, never twice. Each fill folded leaves a
-FillPnl row (its realized PnL, fee, notional); folding it again finds the row and changes nothing. Fills are folded
-in (executed_at, id) order; one older than something already folded for its position (a trade a sweep or
-reconciliation found late) refolds that position from scratch, so the incremental books always equal a rebuild
-(`portfolio_rebuild`). The accounting itself is `orders.portfolio_fold`.
+FillPnl row (its realized PnL, fee, notional), the record that it was folded. Fills are folded in (executed_at, id)
+order; one older than something already folded for its position (a trade a sweep or reconciliation found late),
+or one folded already, refolds that position from scratch, so the incremental books always equal a rebuild
+(`portfolio_rebuild`) and folding a fill twice changes nothing. The accounting itself is `orders.portfolio_fold`.
 
 Locks: a transaction-scoped advisory lock per (account, futures symbol) and per account's spot books, taken before
 reading them, so concurrent fills of one position are folded one after the other.
@@ -271,7 +271,7 @@ def spot_refold(account: Account) -> None:
 ADJUSTABLE: dict[str, tuple[str, ...]] = {
     Market.FUTURES: (PortfolioAdjustment.Field.SIZE, PortfolioAdjustment.Field.ENTRY_PRICE,
                      PortfolioAdjustment.Field.REALIZED_PNL, PortfolioAdjustment.Field.FEES,
-                     PortfolioAdjustment.Field.FUNDING),
+                     PortfolioAdjustment.Field.FUNDING, PortfolioAdjustment.Field.WALLET),
     Market.SPOT: (PortfolioAdjustment.Field.QUANTITY, PortfolioAdjustment.Field.AVERAGE_COST,
                   PortfolioAdjustment.Field.REALIZED_PNL, PortfolioAdjustment.Field.FEES),
 }
@@ -280,9 +280,9 @@ ADJUSTABLE: dict[str, tuple[str, ...]] = {
 def adjustment_record(*, account: Account, market: str, key: str, field: str, ledger_value: Decimal,
                       venue_value: Decimal, reason: str, price: Decimal | None = None,
                       source: str = "reconcile") -> PortfolioAdjustment:
-    """Book the difference between the computed books and the venue as an adjustment (`key`: the futures symbol or
-    the spot asset) and fold it in. History is not touched: the adjustment is a row of its own, and the books
-    then show ledger value + delta."""
+    """Book the difference between the computed books and the venue as an adjustment (`key`: the futures symbol,
+    the spot asset, or the asset of a futures wallet adjustment) and fold it in. History is not touched: the
+    adjustment is a row of its own, and the books then show ledger value + delta."""
     if market not in ADJUSTABLE:
         raise InvalidInput(f"market must be one of {', '.join(ADJUSTABLE)}, not {echo(market)}", field="market")
     if field not in ADJUSTABLE[market]:
@@ -294,16 +294,17 @@ def adjustment_record(*, account: Account, market: str, key: str, field: str, le
     if not (reason or "").strip():
         raise InvalidInput("an adjustment needs a reason", field="reason")
     ledger_value, venue_value = Decimal(ledger_value), Decimal(venue_value)
+    wallet = field == PortfolioAdjustment.Field.WALLET
+    position = market == Market.FUTURES and not wallet
     with transaction.atomic():
-        _lock(account.pk, f"futures:{key}" if market == Market.FUTURES else "spot")
+        _lock(account.pk, f"futures:{key}" if position else "wallet" if wallet else "spot")
         row = PortfolioAdjustment.objects.create(
-            account=account, market=market, symbol=key if market == Market.FUTURES else "",
-            asset=key if market == Market.SPOT else "", field=field, ledger_value=ledger_value,
-            venue_value=venue_value, delta=venue_value - ledger_value, price=price, reason=reason.strip(),
-            source=source)
-        if market == Market.FUTURES:
+            account=account, market=market, symbol=key if position else "", asset="" if position else key,
+            field=field, ledger_value=ledger_value, venue_value=venue_value, delta=venue_value - ledger_value,
+            price=price, reason=reason.strip(), source=source)
+        if position:
             _position_refold(account.pk, key, account.exchange)
-        else:
+        elif not wallet:  # a wallet adjustment is a sum of its own (selectors_pnl.futures_wallet)
             _spot_refold(account.pk, account.exchange)
     return row
 

@@ -170,6 +170,20 @@ def holdings(*, account: Account, prices: dict[str, dict] | None = None) -> list
     return out
 
 
+def futures_wallet(*, account: Account) -> dict[str, Decimal]:
+    """The USD-M wallet as the ledger's books compute it, per asset: its booked wallet adjustments (an opening
+    balance, transfers) + the positions' realized PnL - fees + funding (fees in other assets are not in it)."""
+    wallet: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for a in PortfolioAdjustment.objects.filter(account=account, market=Market.FUTURES,
+                                                field=PortfolioAdjustment.Field.WALLET):
+        wallet[a.asset] += a.delta
+    quotes = dict(Instrument.objects.filter(exchange=account.exchange, market=Market.FUTURES)
+                  .values_list("symbol", "quote"))
+    for p in PortfolioPosition.objects.filter(account=account):
+        wallet[quotes.get(p.symbol, "USDT")] += p.realized_pnl - p.fees + p.funding
+    return dict(wallet)
+
+
 # ---------------------------------------------------------------- PnL over time
 
 

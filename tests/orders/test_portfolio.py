@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -109,6 +110,9 @@ def test_rebuild_says_what_it_changed(desk, capsys):
     assert PortfolioPosition.objects.get(account=desk.account).amount == D(1)
     call_command("portfolio_rebuild")
     assert "no change" in capsys.readouterr().out
+    with pytest.raises(CommandError) as bad:
+        call_command("portfolio_rebuild", "--account", "nobody")
+    assert bad.value.returncode == 2 and "--account" in str(bad.value) and "nobody" in str(bad.value)
 
 
 def test_an_adjustment_is_recorded_with_both_numbers_and_folded(desk):

@@ -42,6 +42,7 @@ from infra.admin_base import (
 from infra.errors import ServiceError
 from orders import services as order_services
 from orders import venue_requests
+from orders.admin_pnl import account_pnl_html
 from venues.supported import base_url_check, exchange_check
 
 
@@ -105,14 +106,17 @@ def _ago(stamp: float | None) -> str:
 @admin.register(Account)
 class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = AccountForm
-    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "credentials", "problems",
-                    "updated_at"]
-    list_filter = ["exchange", "sandbox", "enabled"]
+    list_display = ["name", "exchange", "sandbox", "enabled", "disabled_reason", "trading_state", "credentials",
+                    "problems", "updated_at"]
+    list_filter = ["exchange", "sandbox", "enabled", "trading_state"]
     search_fields = ["name"]
     inlines = [CredentialStatusInline, AccountMemberInline]
     actions = ["test_connectivity", "enable_trading", "disable_trading", "sync_now"]
 
     has_act_permission = permission_check("accounts.change_account")
+    # Read-only here: set on the overview, through the REST API or `manage.py trading_state`
+    # (accounts.services.trading_state_set, which records the change).
+    STATE_FIELDS = ["trading_state", "trading_state_reason", "trading_state_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("credential")
@@ -120,14 +124,26 @@ class AccountAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "exchange", "sandbox", "base_url"]
-        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", "set_credentials", "problems",
-                "user_streams"]
+        return ["name", "exchange", "sandbox", "base_url", "enabled", "disabled_reason", *self.STATE_FIELDS,
+                "set_credentials", "problems", "user_streams"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         venue = [] if request.user.has_perm(services.VENUE_PERMISSION) else ["sandbox", "base_url"]
-        return ["name", "exchange", *venue, "set_credentials", "problems", "user_streams"]
+        return ["name", "exchange", *venue, *self.STATE_FIELDS, "set_credentials", "problems", "user_streams",
+                "positions_and_pnl"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Positions and PnL (the ledger's books, computed from fills)",
+                             {"fields": ["positions_and_pnl"]})]
+
+    @admin.display(description="positions, holdings, daily PnL")
+    def positions_and_pnl(self, account: Account) -> str:
+        return account_pnl_html(account)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -357,7 +373,7 @@ class RiskLimitForm(forms.ModelForm):
 class RiskLimitAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = RiskLimitForm
     list_display = ["account", "max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols",
-                    "price_band_pct", "updated_at", "updated_by"]
+                    "price_band_pct", "max_daily_loss", "updated_at", "updated_by"]
     list_select_related = ["account", "updated_by"]
     search_fields = ["account__name"]
     readonly_fields = ["updated_at", "updated_by"]

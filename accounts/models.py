@@ -16,6 +16,17 @@ class Market(models.TextChoices):
     FUTURES = "futures", "USD-M futures"
 
 
+class TradingState(models.TextChoices):
+    """What new orders an account (or every account) may place. Cancels are always allowed."""
+
+    ACTIVE = "ACTIVE", "Active: every order"
+    REDUCING = "REDUCING", "Reducing: only orders that reduce a position or holding"
+    HALTED = "HALTED", "Halted: no new orders"
+
+
+TRADING_STATE_STRICTNESS = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
 class Account(models.Model):
     """One set of credentials on one venue. `name` is what clients send as account_id (e.g. "main")."""
 
@@ -25,6 +36,9 @@ class Account(models.Model):
     base_url = models.URLField(blank=True, help_text="override the venue's API host (e.g. the local venue)")
     enabled = models.BooleanField(default=True, help_text="trading allowed")
     disabled_reason = models.TextField(blank=True, help_text="why trading was disabled (e.g. venue refused the API key)")
+    trading_state = models.CharField(max_length=16, choices=TradingState.choices, default=TradingState.ACTIVE)
+    trading_state_reason = models.TextField(blank=True)
+    trading_state_at = models.DateTimeField(null=True, blank=True, help_text="when the trading state last changed")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,6 +46,7 @@ class Account(models.Model):
         ordering = ["name"]
         permissions = [
             ("change_account_venue", "Can change an account's venue URL and sandbox flag"),
+            ("set_trading_state", "Can set trading states (ACTIVE, REDUCING, HALTED), per account and global"),
         ]
 
     def __str__(self) -> str:
@@ -167,6 +182,9 @@ class RiskLimit(models.Model):
     allowed_symbols = models.JSONField(default=list, blank=True, help_text="empty = every symbol")
     price_band_pct = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True,
                                          help_text="limit price must be within this % of the last price")
+    max_daily_loss = models.DecimalField(**MONEY, null=True, blank=True,
+                                         help_text="in quote: when today's (UTC) realized PnL after fees and funding "
+                                                   "falls below minus this, the account moves to REDUCING")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -175,12 +193,16 @@ class RiskLimit(models.Model):
 
 
 class TradingSwitch(models.Model):
-    """The global kill switch (a single row, pk=1)."""
+    """The global kill switch and the global trading state (a single row, pk=1). `updated_at`/`updated_by` are
+    the kill switch's; the trading state keeps its own time (who changed it is under Control changes)."""
 
     kill_switch = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    trading_state = models.CharField(max_length=16, choices=TradingState.choices, default=TradingState.ACTIVE)
+    trading_state_reason = models.TextField(blank=True)
+    trading_state_at = models.DateTimeField(null=True, blank=True, help_text="when the trading state last changed")
 
     @classmethod
     def current(cls) -> TradingSwitch:
@@ -192,7 +214,8 @@ class TradingSwitch(models.Model):
 
 
 class ControlChange(models.Model):
-    """Audit of every change to risk limits, the kill switch, and account enablement: who, when, what."""
+    """Audit of every change to risk limits, the kill switch, trading states and account enablement: who, when,
+    what."""
 
     at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

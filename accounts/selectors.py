@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from accounts.models import Account, AccountMember, Balance, Market, Position
+from accounts.models import (
+    TRADING_STATE_STRICTNESS,
+    Account,
+    AccountMember,
+    Balance,
+    Market,
+    Position,
+    TradingState,
+    TradingSwitch,
+)
 from infra import pubsub
 from infra.errors import InvalidInput, NotFound, PermissionDenied, echo
 
@@ -135,3 +145,40 @@ def position_last_price_lookup() -> Callable[[Position], Decimal | None]:
         last = (prices.get(f"{position.account.exchange}:{position.market}:{position.symbol}") or {}).get("last_price")
         return Decimal(str(last)) if last else None
     return last_price
+
+
+@dataclass(frozen=True)
+class EffectiveState:
+    state: str  # TradingState
+    scope: str  # "account" or "global": whose setting decided it
+    reason: str
+
+
+def trading_state_effective(*, own: str, own_reason: str, global_state: str, global_reason: str) -> EffectiveState:
+    """The state that governs an account's new orders: the stricter of its own and the global one (the account's
+    own when both are equal, so its reason is the one shown)."""
+    if TRADING_STATE_STRICTNESS[TradingState(global_state)] > TRADING_STATE_STRICTNESS[TradingState(own)]:
+        return EffectiveState(global_state, "global", global_reason)
+    return EffectiveState(own, "account", own_reason)
+
+
+@dataclass(frozen=True)
+class TradingStateRow:
+    account: str  # "" for the global state
+    state: str
+    reason: str
+    since: datetime | None
+    effective: EffectiveState
+
+
+def trading_states(user=None) -> list[TradingStateRow]:
+    """The global trading state, then each account's the user may see, with the state that governs it."""
+    switch = TradingSwitch.current()
+    rows = [TradingStateRow("", switch.trading_state, switch.trading_state_reason, switch.trading_state_at,
+                            EffectiveState(switch.trading_state, "global", switch.trading_state_reason))]
+    for account in accounts_for_user(user).order_by("name"):
+        rows.append(TradingStateRow(
+            account.name, account.trading_state, account.trading_state_reason, account.trading_state_at,
+            trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
+                                    global_state=switch.trading_state, global_reason=switch.trading_state_reason)))
+    return rows

@@ -13,13 +13,24 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from accounts.models import Account, AccountMember, ApiToken, ControlChange, Credential, RiskLimit, TradingSwitch
+from accounts.models import (
+    TRADING_STATE_STRICTNESS,
+    Account,
+    AccountMember,
+    ApiToken,
+    ControlChange,
+    Credential,
+    RiskLimit,
+    TradingState,
+    TradingSwitch,
+)
 from accounts.selectors import account_get
 from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, PermissionDenied, echo
 from venues.symbols import symbol_normalize
 
 TOKEN_PREFIX = "oms_"
-RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct")
+RISK_LIMIT_FIELDS = ("max_order_notional", "max_open_orders", "max_position_notional", "allowed_symbols", "price_band_pct",
+                     "max_daily_loss")
 
 
 def _actor(user):
@@ -280,6 +291,8 @@ def _limit_value(field: str, value):
         raise InvalidInput(f"{field} must be a number, not {echo(value)}", field=field) from None
     if not number.is_finite() or number < 0:
         raise InvalidInput(f"{field} must be a finite number >= 0, not {echo(value, quote=False)}", field=field)
+    if field == "max_daily_loss" and number == 0:  # a loss of nothing would stop the account at its first fee
+        raise InvalidInput("max_daily_loss must be a positive number (a loss in quote), not 0", field=field)
     return number
 
 
@@ -316,3 +329,53 @@ def kill_switch_set(*, on: bool, reason: str = "", user=None) -> TradingSwitch:
     switch.save()
     _change(what="kill_switch_set", user=user, before=before, after={"kill_switch": switch.kill_switch, "reason": reason})
     return switch
+
+
+TRADING_STATE_PERMISSION = "accounts.set_trading_state"
+REASON_MAX_CHARS = 1000
+
+
+def _trading_state_clean(state, reason) -> tuple[TradingState, str]:
+    value = state.strip().upper() if isinstance(state, str) else state
+    if value not in TradingState.values:
+        raise InvalidInput(f"state must be one of {', '.join(TradingState.values)}, not {echo(state)}", field="state")
+    if not isinstance(reason, str):
+        raise InvalidInput("reason must be text", field="reason")
+    reason = reason.strip()
+    if value != TradingState.ACTIVE and not reason:
+        raise InvalidInput(f"a reason is required to move to {value} (it is recorded and shown with the refusals)",
+                           field="reason")
+    if len(reason) > REASON_MAX_CHARS or not reason.isprintable():
+        raise InvalidInput(f"reason must be printable text of at most {REASON_MAX_CHARS} characters", field="reason")
+    return TradingState(value), reason
+
+
+@transaction.atomic
+def trading_state_set(*, state: str, account: str = "", reason: str = "", user=None,
+                      tighten_only: bool = False) -> Account | TradingSwitch:
+    """Set an account's trading state (`account`), or the global one (no account): ACTIVE, REDUCING (only orders
+    that reduce a position or holding) or HALTED (no new orders). Cancels are never affected. Recorded with before
+    and after (nothing is recorded when nothing changes).
+
+    `user` is the person acting (admin, REST) and needs the permission `accounts.set_trading_state`; None is the
+    system or the operator at the shell. `tighten_only` (automatic moves, e.g. the daily-loss limit) changes
+    nothing unless the new state is stricter than the current one, so nothing automatic ever loosens a state."""
+    new, reason = _trading_state_clean(state, reason)
+    if user is not None and not user.has_perm(TRADING_STATE_PERMISSION):
+        raise PermissionDenied("setting a trading state needs the permission 'Can set trading states'", field="state")
+    row: Account | TradingSwitch
+    if account:
+        row = Account.objects.select_for_update().get(pk=account_get(account).pk)
+    else:
+        TradingSwitch.objects.get_or_create(pk=1)
+        row = TradingSwitch.objects.select_for_update().get(pk=1)
+    before = {"state": row.trading_state, "reason": row.trading_state_reason}
+    if tighten_only and TRADING_STATE_STRICTNESS[new] <= TRADING_STATE_STRICTNESS[TradingState(row.trading_state)]:
+        return row
+    if before == {"state": new.value, "reason": reason}:
+        return row
+    row.trading_state, row.trading_state_reason, row.trading_state_at = new.value, reason, timezone.now()
+    row.save(update_fields=["trading_state", "trading_state_reason", "trading_state_at"])
+    _change(what="trading_state_set", user=user, account=row if isinstance(row, Account) else None, before=before,
+            after={"state": new.value, "reason": reason})  # no account: the global state
+    return row

@@ -1,8 +1,8 @@
 """The admin's overview: is anything wrong, at a glance. Per account and market: the venue's REST health, the user-data
 stream, the request weight in use, open orders, orders pending longer than 10 s, the last reconciliation and its
-drift; the kill switch and each account's trading state with the controls to change them (through
-accounts.services, so each change is recorded under Control changes; a confirmation first); per process (worker,
-beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
+drift; the kill switch, the global trading state and each account's (enabled, ACTIVE/REDUCING/HALTED) with the
+controls to change them (through accounts.services, so each change is recorded under Control changes; a confirmation
+first); per process (worker, beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
 it. Reads go through the modules that own them (exchanges.health, exchanges.stream_state, exchanges.ratelimit,
 exchanges.problems, orders.selectors)."""
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts import services as account_services
-from accounts.models import Account, Market, TradingSwitch
+from accounts.models import Account, Market, TradingState, TradingSwitch
+from accounts.selectors import trading_state_effective
 from exchanges import health, problems, ratelimit, stream_state
 from infra import heartbeat
 from infra.admin_base import duration_text, utc_ms, utc_s
@@ -31,6 +32,7 @@ from orders.models_reconcile import ReconciliationRun
 
 KILL_SWITCH_PERMISSION = "accounts.change_tradingswitch"
 ACCOUNT_PERMISSION = "accounts.change_account"
+TRADING_STATE_PERMISSION = account_services.TRADING_STATE_PERMISSION
 
 
 def _counts(orders) -> dict[int, int]:
@@ -46,7 +48,7 @@ def _ago(stamp: float | None, now: float) -> str:
     return "never" if stamp is None else f"{duration_text(now - stamp)} ago"
 
 
-def _venue_rows(now: float) -> list[dict]:
+def _venue_rows(now: float, switch: TradingSwitch) -> list[dict]:
     try:
         venues = health.check_venues()
     except Exception:  # noqa: BLE001 - the page shows without the probes
@@ -71,6 +73,9 @@ def _venue_rows(now: float) -> list[dict]:
             run = last_runs.get((account.pk, market))
             rows.append({
                 "account": account, "market": market, "first": market == markets[0], "span": len(markets),
+                "governing": trading_state_effective(
+                    own=account.trading_state, own_reason=account.trading_state_reason,
+                    global_state=switch.trading_state, global_reason=switch.trading_state_reason),
                 "account_url": reverse("admin:accounts_account_change", args=[account.pk]),
                 "rest": ("unchecked" if probe is None else "up" if probe.get("ok") else
                          f"down ({probe.get('error') or probe.get('status')})"),
@@ -119,11 +124,16 @@ def overview_context(request) -> dict:
         "title": "Overview",
         "database": health.check_database(), "redis": health.check_redis(),
         "switch": switch, "switch_at": utc_ms(switch.updated_at),
-        "venue_rows": _venue_rows(now), "process_rows": _process_rows(now),
+        "state_at": utc_ms(switch.trading_state_at) if switch.trading_state_at else "never",
+        "states": TradingState.choices,
+        "venue_rows": _venue_rows(now, switch), "process_rows": _process_rows(now),
         "may_kill": request.user.has_perm(KILL_SWITCH_PERMISSION),
         "may_trade": request.user.has_perm(ACCOUNT_PERMISSION),
+        "may_set_state": request.user.has_perm(TRADING_STATE_PERMISSION),
         "kill_switch_url": reverse("admin:oms_kill_switch"),
         "kill_switch_changes_url": reverse("admin:accounts_controlchange_changelist") + "?what=kill_switch_set",
+        "trading_state_url": reverse("admin:oms_trading_state"),
+        "trading_state_changes_url": reverse("admin:accounts_controlchange_changelist") + "?what=trading_state_set",
         "now": utc_s(datetime.fromtimestamp(now, tz=UTC)),
         "stale_after": duration_text(heartbeat.STALE_AFTER),
     }
@@ -164,6 +174,31 @@ def kill_switch_view(request):
     return HttpResponseRedirect(reverse("admin:oms_overview"))
 
 
+def trading_state_view(request):
+    """POST state, reason, account (an id; none: the global state), confirm=yes: a trading state through
+    accounts.services (which checks the permission and records the change)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.user.has_perm(TRADING_STATE_PERMISSION):
+        raise PermissionDenied
+    account_id = request.POST.get("account", "")
+    account = Account.objects.filter(pk=int(account_id)).first() if account_id.isdigit() and len(account_id) < 10 else None
+    scope = account.name if account else "global"
+    if account_id and account is None:
+        messages.error(request, "No such account.")
+    elif not _confirmed(request):
+        messages.error(request, f"Nothing changed ({scope}): tick the confirmation box to change the trading state.")
+    else:
+        try:
+            row = account_services.trading_state_set(state=request.POST.get("state", ""),
+                                                     account=account.name if account else "",
+                                                     reason=request.POST.get("reason", ""), user=request.user)
+            messages.warning(request, f"Trading state ({scope}): {row.trading_state}.")
+        except ServiceError as exc:
+            messages.error(request, f"Refused ({scope}): {exc.message}")
+    return HttpResponseRedirect(reverse("admin:oms_overview"))
+
+
 def account_trading_view(request, account_id: int):
     """POST enabled=1|0, reason, confirm=yes: an account's trading through accounts.services (recorded)."""
     if request.method != "POST":
@@ -193,5 +228,6 @@ def urls() -> list:
     return [
         path("overview/", view(overview_view), name="oms_overview"),
         path("overview/kill-switch/", view(kill_switch_view), name="oms_kill_switch"),
+        path("overview/trading-state/", view(trading_state_view), name="oms_trading_state"),
         path("overview/accounts/<int:account_id>/trading/", view(account_trading_view), name="oms_account_trading"),
     ]

@@ -23,9 +23,12 @@ def account_lock(account_id: int) -> Account:
 
 def account_for_placement(account_id: int) -> Account:
     """The account with what the pre-trade check needs (orders.risk), in one query and without a lock: its risk
-    limit (`risk_limit`) and the global kill switch (`kill_switch_on`, `kill_switch_reason`)."""
+    limit (`risk_limit`), the global kill switch (`kill_switch_on`, `kill_switch_reason`) and the global trading
+    state (`global_trading_state`, `global_trading_state_reason`; None before the switch row exists)."""
     switch = TradingSwitch.objects.filter(pk=1)
     return (Account.objects.select_related("risk_limit")
             .annotate(kill_switch_on=Subquery(switch.values("kill_switch")),
-                      kill_switch_reason=Subquery(switch.values("reason")))
+                      kill_switch_reason=Subquery(switch.values("reason")),
+                      global_trading_state=Subquery(switch.values("trading_state")),
+                      global_trading_state_reason=Subquery(switch.values("trading_state_reason")))
             .get(pk=account_id))

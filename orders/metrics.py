@@ -3,6 +3,7 @@ the database are not kept in process memory."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -44,3 +45,49 @@ class LedgerCollector(Collector):
         for (account, kind), n in drift_unresolved_counts().items():
             drift.add_metric([account, kind], n)
         yield drift
+
+
+class PnlCollector(Collector):
+    """Per-account PnL gauges read from the ledger's books on scrape, through orders.selectors_pnl (in quote):
+
+    oms_pnl_realized_today: net realized PnL since 00:00 UTC (realized − fees + funding), what the daily-loss
+      limit reads.
+    oms_pnl_unrealized: unrealized PnL of the open USD-M positions and spot holdings at the latest prices.
+    oms_exposure_notional: the open positions' |size| × mark plus the holdings (other than the quote asset itself)
+      at their last price; a figure without a price is left out (both gauges are, while Redis is unreachable).
+
+    The price feed is read once per scrape; each account costs a few indexed queries on the books."""
+
+    def collect(self):
+        import redis
+
+        from accounts.models import Account
+        from infra import pubsub
+        from orders.daily_loss import start_of_day_utc
+        from orders.selectors_pnl import holdings, ledger_positions, realized_since
+
+        realized = GaugeMetricFamily("oms_pnl_realized_today", "Net realized PnL since 00:00 UTC (after fees and "
+                                     "funding), in quote", labels=["account"])
+        unrealized = GaugeMetricFamily("oms_pnl_unrealized", "Unrealized PnL of open positions and holdings, in quote",
+                                       labels=["account"])
+        exposure = GaugeMetricFamily("oms_exposure_notional", "Open positions and holdings at the latest prices, in "
+                                     "quote", labels=["account"])
+        today = start_of_day_utc()
+        try:
+            prices = pubsub.latest_prices()
+        except redis.RedisError:  # the price feed is away: no figure at a price, the rest of /metrics still answers
+            prices = None
+        for account in Account.objects.order_by("name"):
+            realized.add_metric([account.name], float(realized_since(account=account, since=today)))
+            if prices is None:
+                continue
+            positions = ledger_positions(account=account, prices=prices)
+            held = [h for h in holdings(account=account, prices=prices) if h.asset != h.quote_asset]
+            unrealized.add_metric([account.name], float(sum(
+                (x.unrealized_pnl for x in [*positions, *held] if x.unrealized_pnl is not None), Decimal(0))))
+            exposure.add_metric([account.name], float(
+                sum((p.size * p.mark_price for p in positions if p.mark_price is not None), Decimal(0))
+                + sum((abs(h.quantity) * h.last_price for h in held if h.last_price is not None), Decimal(0))))
+        yield realized
+        yield unrealized
+        yield exposure

@@ -1,6 +1,7 @@
 """Pre-trade risk: one function per rule, each refusing with the field and the numbers involved.
 
-Limits come from the account's RiskLimit (a null field means no limit) and the global kill switch.
+Limits come from the account's RiskLimit (a null field means no limit), the global kill switch and the trading
+states (the account's and the global one).
 Run by `orders.services.order_place` inside its transaction; the account row is locked when its limits count
 open orders or exposure (`counts_open_exposure`)."""
 from __future__ import annotations
@@ -11,10 +12,12 @@ from decimal import Decimal
 import redis
 from django.db.models import F, Sum
 
-from accounts.models import Account, Balance, Market, Position, RiskLimit
+from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingState
+from accounts.selectors import EffectiveState, trading_state_effective
 from exchanges.models import Instrument
 from infra import pubsub
 from infra.errors import FailedPrecondition, Unavailable
+from orders import reducing
 from orders.models import OPEN_STATUSES, Order, OrderType, Side
 from orders.validation import OrderRequest, notional_of, num
 
@@ -40,6 +43,30 @@ def kill_switch_check(on: bool | None, why: str | None) -> None:
     if on:
         reason = f": {why}" if why else ""
         raise FailedPrecondition(f"trading is halted by the kill switch{reason}", field="kill_switch")
+
+
+def _governing_state(account: Account) -> EffectiveState:
+    # The global state is read with the account (orders.lock_objects.account_for_placement); no switch row yet: ACTIVE.
+    return trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
+                                   global_state=account.global_trading_state or TradingState.ACTIVE,
+                                   global_reason=account.global_trading_state_reason or "")
+
+
+def trading_state_check(account: Account, req: OrderRequest, inst: Instrument) -> None:
+    """HALTED: no new order. REDUCING: only an order that reduces a position or holding (orders.reducing).
+    The stricter of the account's state and the global one applies."""
+    governing = _governing_state(account)
+    if governing.state == TradingState.ACTIVE:
+        return
+    whose = f"account {account.name!r} is" if governing.scope == "account" else "trading is globally"
+    why = f" ({governing.reason})" if governing.reason else ""
+    if governing.state == TradingState.HALTED:
+        raise FailedPrecondition(f"{whose} HALTED{why}: no new orders are taken (cancels still are)",
+                                 field="trading_state")
+    reduction = reducing.order_reduces(account, req, inst)
+    if not reduction.reduces:
+        raise FailedPrecondition(f"{whose} REDUCING{why}: only orders that reduce a position or holding are taken, "
+                                 f"and {reduction.why}", field="trading_state")
 
 
 def venue_open_orders_check(account: Account, req: OrderRequest, inst: Instrument) -> None:
@@ -141,9 +168,12 @@ def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) 
 
 
 def counts_open_exposure(account: Account) -> bool:
-    """Whether the account's limits count its open orders or exposure (then placements must be serialised)."""
+    """Whether the account's limits count its open orders or exposure (then placements must be serialised): so does
+    REDUCING, where two orders that each reduce could together flip a position."""
     limit = getattr(account, "risk_limit", None)
-    return limit is not None and (limit.max_open_orders is not None or limit.max_position_notional is not None)
+    if limit is not None and (limit.max_open_orders is not None or limit.max_position_notional is not None):
+        return True
+    return _governing_state(account).state == TradingState.REDUCING
 
 
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
@@ -151,6 +181,7 @@ def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, la
     switch in the same query."""
     kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
     account_enabled_check(account)
+    trading_state_check(account, req, inst)
     venue_open_orders_check(account, req, inst)
     limit = getattr(account, "risk_limit", None)
     if limit is None:

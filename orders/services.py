@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
 from infra.errors import Conflict, InvalidInput, NotFound, echo
-from orders import handoff, lifecycle, portfolio, risk, validation
+from orders import daily_loss, handoff, lifecycle, portfolio, risk, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
@@ -265,6 +265,7 @@ def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decim
             raise
         _fill_totals_apply(order, fill, source=source)
         portfolio.fill_fold(fill, side=order.side, exchange=order.exchange)
+        _after_commit(daily_loss.daily_loss_check, order.account_id)  # reads the books this fold completed
         return fill
 
 
@@ -408,6 +409,8 @@ def funding_record(*, account: str, payments: list[dict], source: str = FundingP
             if new:
                 portfolio.funding_fold(payment)
             created += new
+        if created:
+            _after_commit(daily_loss.daily_loss_check, acct.pk)
     return created
 
 

@@ -344,3 +344,22 @@ class SummarySerializer(serializers.Serializer):
     balance_exposure = AmountSerializer(many=True, help_text="free + locked per asset over the caller's accounts")
     position_exposure = SymbolNotionalSerializer(many=True, help_text="signed size × mark price per symbol")
     unrealized_pnl = AccountPnlSerializer(many=True)
+
+
+class TradingStateInput(serializers.Serializer):
+    account = serializers.SlugField(max_length=64, required=False, allow_blank=True, default="",
+                                    help_text="the account to set; empty: the global state")
+    state = serializers.CharField(max_length=16, help_text="ACTIVE, REDUCING or HALTED")
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="why; required for REDUCING and HALTED")
+
+
+class TradingStateSerializer(serializers.Serializer):
+    account = serializers.CharField(help_text="empty for the global state")
+    state = serializers.CharField(help_text="ACTIVE, REDUCING or HALTED: this account's own (or the global) setting")
+    reason = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True, help_text="when it last changed; null: never set")
+    effective_state = serializers.CharField(source="effective.state",
+                                            help_text="what governs new orders: the stricter of the account's own "
+                                                      "state and the global one")
+    effective_scope = serializers.CharField(source="effective.scope", help_text="account or global: whose it is")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("positions/", views.PositionListView.as_view(), name="positions"),
     path("pnl/", views.PnlView.as_view(), name="pnl"),
     path("candles/", views.CandleListView.as_view(), name="candles"),
+    path("trading-states/", views.TradingStateView.as_view(), name="trading-states"),
     path("stream/orders/", stream.OrderStreamView.as_view(), name="stream-orders"),
     path("stream/prices/", stream.PriceStreamView.as_view(), name="stream-prices"),
     *router.urls,

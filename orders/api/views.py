@@ -12,8 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as account_services
 from accounts.models import Balance
-from accounts.selectors import accounts_for_user
+from accounts.selectors import accounts_for_user, trading_states
 from exchanges.models import Instrument
 from infra import ports, pubsub
 from infra.errors import ServiceError
@@ -252,3 +253,23 @@ class SummaryView(APIView):
                    responses={200: OpenApiResponse(s.SummarySerializer)})
     def get(self, request):
         return Response(s.SummarySerializer(reporting.dashboard_summary(user=request.user)).data)
+
+
+class TradingStateView(APIView):
+    @extend_schema(summary="Trading states", description="The global state first, then each account the caller may "
+                   "see: its own state and the one that governs its new orders (the stricter of the two).",
+                   responses=s.TradingStateSerializer(many=True))
+    def get(self, request):
+        return Response(s.TradingStateSerializer(trading_states(request.user), many=True).data)
+
+    @extend_schema(summary="Set a trading state (the global one, or an account's)",
+                   description="ACTIVE: every order; REDUCING: only orders that reduce a position or holding; HALTED: "
+                               "no new orders (cancels are always taken). Needs the permission 'Can set trading "
+                               "states' (operations staff); recorded under Control changes with the caller.",
+                   request=s.TradingStateInput, responses={200: s.TradingStateSerializer})
+    def post(self, request):
+        data = s.TradingStateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        account_services.trading_state_set(**data.validated_data, user=request.user)
+        changed = next(r for r in trading_states() if r.account == data.validated_data["account"])
+        return Response(s.TradingStateSerializer(changed).data)

@@ -63,3 +63,39 @@ def test_create_api_token_for_unknown_user_changes_nothing(db):
         run("create_api_token", "ghost")
     assert err.value.returncode == 2 and "ghost" in str(err.value)
     assert not get_user_model().objects.filter(username="ghost").exists()
+
+
+def test_trading_state_sets_prints_and_is_recorded(db):
+    Account.objects.create(name="main", exchange="binance")
+    Account.objects.create(name="second", exchange="binance")
+
+    assert "account main trading state: REDUCING: daily loss" in run(
+        "trading_state", "--account", "main", "reducing", "--reason", "daily loss")
+    assert "global trading state: HALTED: venue incident" in run("trading_state", "HALTED", "--reason",
+                                                                  "venue incident")
+
+    printed = run("trading_state").splitlines()
+    assert printed[0].startswith("global: HALTED: venue incident since ")
+    assert printed[1].startswith("main: REDUCING: daily loss since ") and printed[1].endswith(
+        "(effective HALTED: global)")
+    assert printed[2] == "second: ACTIVE (effective HALTED: global)"
+    assert [line.split(":")[0] for line in run("trading_state", "--account", "second").splitlines()] == [
+        "global", "second"]
+    changes = ControlChange.objects.filter(what="trading_state_set").order_by("at")
+    assert [(c.account.name if c.account else "", c.user, c.after["state"]) for c in changes] == [
+        ("main", None, "REDUCING"), ("", None, "HALTED")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["PAUSED", "--reason", "x"], "state: state must be one of ACTIVE, REDUCING, HALTED, not 'PAUSED'"),
+    (["HALTED"], "--reason: a reason is required to move to HALTED"),
+    (["HALTED", "--reason", "x", "--account", "nope"], "--account: account 'nope' not found"),
+    (["--account", "nope"], "--account: no account named 'nope'"),
+    (["--reason", "x"], "--reason: give a state to change as well"),
+])
+def test_trading_state_refuses_bad_arguments(db, args, message):
+    Account.objects.create(name="main", exchange="binance")
+    with pytest.raises(CommandError) as err:
+        run("trading_state", *args)
+    assert err.value.returncode == 2 and message in str(err.value)
+    assert not ControlChange.objects.filter(what="trading_state_set").exists()

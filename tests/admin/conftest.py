@@ -15,7 +15,7 @@ def operator(db):
         "view_credential", "add_credential", "change_credential", "view_tradingswitch", "change_tradingswitch",
         "view_controlchange", "view_risklimit", "change_risklimit", "add_risklimit", "view_balance", "view_position",
         "view_instrument", "change_instrument", "view_apitoken", "add_apitoken", "change_apitoken",
-        "view_accountmember", "add_accountmember", "change_accountmember"]))
+        "view_accountmember", "add_accountmember", "change_accountmember", "set_trading_state"]))
     return user
 
 

@@ -1,8 +1,9 @@
 """An operator in a real browser (headless Chromium, 1400×900) against the real worker and the local venue: logs in,
 reads the overview, finds an order in the list (every column in view without scrolling), reads the story of an order
-whose venue answer is late, looks it up on the venue, cancels it, turns the kill switch on and off and disables and
-enables an account, each through the buttons. Screenshots of each page go to test-artifacts/ (ARTIFACTS) after the key
-elements of that page were found on it; `OMS_SCREENSHOTS_DIR=docs/admin` writes the README's."""
+whose venue answer is late, looks it up on the venue, cancels it, turns the kill switch on and off, disables and
+enables an account, sets trading states and reads an account's positions and daily PnL, each through the buttons.
+Screenshots of each page go to test-artifacts/ (ARTIFACTS) after the key elements of that page were found on it;
+`OMS_SCREENSHOTS_DIR=docs/admin` writes the README's."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.models import Account, ControlChange, TradingSwitch
+from accounts.services import trading_state_set
 from orders import services
 from orders.models import Order, Status
 from tests import factories
@@ -160,4 +162,36 @@ def test_operator_walks_the_overview_an_orders_story_and_each_action(browser, li
         message = click_and_read(browser, wait, form.find_element(By.CSS_SELECTOR, "input[type=submit]"))
         assert f"Main: trading {'enabled' if expected else 'disabled'}" in message  # the admin capitalises messages
         assert Account.objects.get(name="main").enabled is expected
+
+    # Trading states: the account REDUCING from its row, the global state HALTED and back, each confirmed.
+    form = browser.find_element(By.CSS_SELECTOR, "tr.venue-row[data-account=main] form.account-state-form")
+    form.find_element(By.CSS_SELECTOR, "select[name=state] option[value=REDUCING]").click()
+    form.find_element(By.NAME, "reason").send_keys("unwind drill")
+    form.find_element(By.NAME, "confirm").click()
+    assert "Trading state (main): REDUCING" in click_and_read(
+        browser, wait, form.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    assert "REDUCING" in browser.find_element(By.CSS_SELECTOR, "tr.venue-row[data-account=main] .trading-state").text
+    for state, reason in (("HALTED", "venue incident drill"), ("ACTIVE", "")):
+        browser.find_element(By.CSS_SELECTOR, f"#trading-state-select option[value={state}]").click()
+        browser.find_element(By.ID, "trading-state-reason").send_keys(reason)
+        browser.find_element(By.ID, "trading-state-confirm").click()
+        assert f"Trading state (global): {state}" in click_and_read(
+            browser, wait, browser.find_element(By.ID, "trading-state-submit"))
+        assert browser.find_element(By.ID, "trading-state-global").text == state
+        if state == "HALTED":
+            shot(browser, "admin-trading-states", "trading-state", "venues")
+    assert list(ControlChange.objects.filter(what="trading_state_set").order_by("at").values_list(
+        "account__name", "after__state")) == [("main", "REDUCING"), (None, "HALTED"), (None, "ACTIVE")]
+
+    # The account's page: its positions beside the venue's, its holdings and its daily PnL, from the ledger's books.
+    trading_state_set(account="main", state="ACTIVE")
+    bought = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                  order_type="MARKET")
+    wait_until(lambda: Order.objects.filter(pk=bought.pk, status=Status.FILLED).exists(), what="the BUY filled")
+    browser.get(f"{url}/admin/accounts/account/{Account.objects.get(name='main').pk}/change/")
+    browser.execute_script("arguments[0].scrollIntoView()", wait.until(
+        ec.presence_of_element_located((By.ID, "account-positions"))))
+    assert browser.find_element(By.CSS_SELECTOR, "tr.holding-row[data-asset=BTC]").is_displayed()
+    assert browser.find_element(By.CSS_SELECTOR, "tr.day-row").text.split()[-1] == "1"  # today: one trade
+    shot(browser, "admin-account-pnl", "account-positions", "account-holdings", "account-daily-pnl")
     assert venue.control.audit(client_order_id=late.pk)  # the venue saw the order and its cancel

@@ -23,6 +23,9 @@ REFUSALS = {
     "allowed symbols": lambda: account_services.risk_limit_update(account="main", allowed_symbols=["ETHUSDT"]),
     "max open orders": lambda: account_services.risk_limit_update(account="main", max_open_orders=0),
     "account disabled": lambda: account_services.account_set_enabled(account="main", enabled=False, reason="audit"),
+    "account halted": lambda: account_services.trading_state_set(account="main", state="HALTED", reason="review"),
+    "globally halted": lambda: account_services.trading_state_set(state="HALTED", reason="venue incident"),
+    "account reducing": lambda: account_services.trading_state_set(account="main", state="REDUCING", reason="loss"),
 }
 
 

@@ -27,6 +27,10 @@ type OrderServiceClient interface {
 	StreamOrders(ctx context.Context, in *StreamOrdersRequest, opts ...grpc.CallOption) (OrderService_StreamOrdersClient, error)
 	// Extension (not in the original contract): candles of one instrument, read from the venue.
 	GetCandles(ctx context.Context, in *GetCandlesRequest, opts ...grpc.CallOption) (*GetCandlesResponse, error)
+	// Extensions: batches (up to 50 orders a call), a result per order; one refused order does not sink the others.
+	PlaceOrders(ctx context.Context, in *PlaceOrdersRequest, opts ...grpc.CallOption) (*PlaceOrdersResponse, error)
+	CancelOrders(ctx context.Context, in *CancelOrdersRequest, opts ...grpc.CallOption) (*CancelOrdersResponse, error)
+	CancelAllOrders(ctx context.Context, in *CancelAllOrdersRequest, opts ...grpc.CallOption) (*CancelAllOrdersResponse, error)
 }
 
 type orderServiceClient struct {
@@ -164,6 +168,33 @@ func (c *orderServiceClient) GetCandles(ctx context.Context, in *GetCandlesReque
 	return out, nil
 }
 
+func (c *orderServiceClient) PlaceOrders(ctx context.Context, in *PlaceOrdersRequest, opts ...grpc.CallOption) (*PlaceOrdersResponse, error) {
+	out := new(PlaceOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/PlaceOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) CancelOrders(ctx context.Context, in *CancelOrdersRequest, opts ...grpc.CallOption) (*CancelOrdersResponse, error) {
+	out := new(CancelOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/CancelOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) CancelAllOrders(ctx context.Context, in *CancelAllOrdersRequest, opts ...grpc.CallOption) (*CancelAllOrdersResponse, error) {
+	out := new(CancelAllOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/CancelAllOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -178,6 +209,10 @@ type OrderServiceServer interface {
 	StreamOrders(*StreamOrdersRequest, OrderService_StreamOrdersServer) error
 	// Extension (not in the original contract): candles of one instrument, read from the venue.
 	GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error)
+	// Extensions: batches (up to 50 orders a call), a result per order; one refused order does not sink the others.
+	PlaceOrders(context.Context, *PlaceOrdersRequest) (*PlaceOrdersResponse, error)
+	CancelOrders(context.Context, *CancelOrdersRequest) (*CancelOrdersResponse, error)
+	CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -211,6 +246,15 @@ func (UnimplementedOrderServiceServer) StreamOrders(*StreamOrdersRequest, OrderS
 }
 func (UnimplementedOrderServiceServer) GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetCandles not implemented")
+}
+func (UnimplementedOrderServiceServer) PlaceOrders(context.Context, *PlaceOrdersRequest) (*PlaceOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PlaceOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) CancelOrders(context.Context, *CancelOrdersRequest) (*CancelOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelAllOrders not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -393,6 +437,60 @@ func _OrderService_GetCandles_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_PlaceOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlaceOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).PlaceOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/PlaceOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).PlaceOrders(ctx, req.(*PlaceOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_CancelOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).CancelOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/CancelOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).CancelOrders(ctx, req.(*CancelOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_CancelAllOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelAllOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).CancelAllOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/CancelAllOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).CancelAllOrders(ctx, req.(*CancelAllOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "oms.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -424,6 +522,18 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCandles",
 			Handler:    _OrderService_GetCandles_Handler,
+		},
+		{
+			MethodName: "PlaceOrders",
+			Handler:    _OrderService_PlaceOrders_Handler,
+		},
+		{
+			MethodName: "CancelOrders",
+			Handler:    _OrderService_CancelOrders_Handler,
+		},
+		{
+			MethodName: "CancelAllOrders",
+			Handler:    _OrderService_CancelAllOrders_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -19,7 +19,7 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
-from orders.handoff import CANCEL, SUBMIT, lane_key, retry
+from orders.handoff import CANCEL, SUBMIT, SUBMIT_GROUP, lane_key, retry
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,8 @@ POP_TIMEOUT_SECONDS = 1  # how long a lane thread blocks before it looks whether
 
 
 def parse(item: bytes) -> tuple[str, str, str]:
-    """(action, order id, account name) of one lane item (order ids hold no colon; account names may)."""
+    """(action, order id, account name) of one lane item (order ids hold no colon; account names may). A group's
+    "order id" is its ids, comma-joined."""
     action, order_id, account = (item.decode().split(":", 2) + ["", ""])[:3]
     return action, order_id, account
 
@@ -43,6 +44,18 @@ def handle(action: str, order_id: str, account: str = "") -> None:
     from execution import tasks, venue_orders
     from infra import jsonlog
 
+    if action == SUBMIT_GROUP:  # each order of the group settles (or retries) on its own inside
+        jsonlog.bind(order_id=order_id, account=account, task=f"lane.{action}")
+        try:
+            venue_orders.submit_group(order_id.split(","))
+        except Exception:  # noqa: BLE001 - e.g. the database went away before any claim: each order on its own
+            close_old_connections()
+            log.exception("lane %s %s failed; each order continues as its own submit task", action, order_id)
+            for one in order_id.split(","):
+                retry(SUBMIT, one, countdown=1)
+        finally:
+            jsonlog.clear()
+        return
     step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel}.get(action)
     if step is None:
         log.warning("ignored a lane item with an unknown action %r", action)

@@ -1,6 +1,10 @@
 """Batches of placements and cancels: each order through the single-order service on its own, so one refused order
 never sinks the others and every refusal is the one a single placement or cancel would give.
 
+The placed orders reach the workers together once the batch is done: a USD-M account's in groups of five, which
+the worker sends as one Binance `batchOrders` request (each order still claimed, answered and, when the answer is
+lost, looked up on its own), the others one by one.
+
 A batch is checked whole only for its size (1..MAX_BATCH_ORDERS): a batch outside it is refused before anything is
 written. Past that, each item runs in its own transaction (`services.order_place` / `order_cancel`); a failure that
 is not a refusal (the database went away) stops the batch and reaches the caller as the single call's would, and
@@ -10,12 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
+from django.db import transaction
+
+from accounts.models import Market
 from infra.errors import InvalidInput, ServiceError, echo
-from orders import services
-from orders.models import Order
+from orders import handoff, services
+from orders.models import Order, Status
 
 MAX_BATCH_ORDERS = 50
+VENUE_GROUP = 5  # Binance USD-M batchOrders takes at most 5 orders a request
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,36 @@ def orders_place_batch(*, orders: Sequence[Mapping | ServiceError], user=None, s
             if first != index:
                 raise InvalidInput(f"client_order_id {echo(client_order_id)} is already used by order {first} of this "
                                    "batch; each order needs its own", field="client_order_id")
-        return services.order_place(**item, user=user, source=source)
+        order = services.order_place(**item, user=user, source=source, hand_off=False)
+        placed.append(order)
+        return order
 
-    return _each(orders, place)
+    placed: list[Order] = []
+    try:
+        return _each(orders, place)
+    finally:  # what committed is handed off even when a later order failed outright
+        transaction.on_commit(partial(_hand_off, placed), robust=True)
+
+
+def _hand_off(orders: list[Order]) -> None:
+    """The new orders to the workers: a USD-M account's in groups of up to VENUE_GROUP (one venue request each),
+    every other one alone. An order a repeated client order id returned was handed off when it was placed; handing
+    it again changes nothing (its send is claimed once)."""
+    groups: dict[int, list[Order]] = {}
+    for order in orders:
+        if order.status != Status.PENDING_NEW or order.submitted_at is not None:
+            continue
+        if order.exchange == "binance" and order.market == Market.FUTURES:
+            groups.setdefault(order.account_id, []).append(order)
+        else:
+            handoff.enqueue_submit(order)
+    for group in groups.values():
+        for start in range(0, len(group), VENUE_GROUP):
+            chunk = group[start:start + VENUE_GROUP]
+            if len(chunk) == 1:
+                handoff.enqueue_submit(chunk[0])
+            else:
+                handoff.enqueue_submit_group(chunk)
 
 
 def orders_cancel_batch(*, order_ids: Sequence[str], user=None, source: str = "api") -> list[ItemResult]:

@@ -1,7 +1,8 @@
 """The hand-off port: how a committed placement or cancel reaches the workers. The producer end only: the
 worker side (`execution.lane`) consumes it, and nothing here imports worker code.
 
-An item on the order lane (a Redis list of "<action>:<order id>:<account>") goes first; when a step has to
+An item on the order lane (a Redis list of "<action>:<order id>:<account>"; a group of orders is
+"submit-group:<id>,<id>,…:<account>") goes first; when a step has to
 wait and retry it continues as a Celery task, sent by name. Call `enqueue_*` from `transaction.on_commit`
 only, so a worker never sees an order that rolled back. A hand-off that failed leaves the order as it was;
 the poller finds it (`execution.venue_orders.HANDOFF_LOST_AFTER`).
@@ -12,6 +13,7 @@ from celery import current_app as app  # the project's app (oms_project.celery s
 from django.conf import settings
 
 SUBMIT, CANCEL = "submit", "cancel"
+SUBMIT_GROUP = "submit-group"  # a batch's USD-M placements of one account, sent in one venue request
 ORDERS_QUEUE = "orders"
 # Task names predate the execution app; queued messages and stored schedules refer to them.
 TASKS = {SUBMIT: "orders.tasks.order_submit", CANCEL: "orders.tasks.order_cancel"}
@@ -31,6 +33,12 @@ def push(action: str, order_id: str, account: str) -> None:
 def enqueue_submit(order) -> None:
     """`order` with its account loaded."""
     push(SUBMIT, order.id, order.account.name)
+
+
+def enqueue_submit_group(orders) -> None:
+    """Orders of one account (loaded with it) whose sends the worker may group: one item, their ids comma-joined.
+    What each order needs stays its own (its claim, its answer, its look-up when the answer is lost)."""
+    push(SUBMIT_GROUP, ",".join(order.id for order in orders), orders[0].account.name)
 
 
 def enqueue_cancel(order) -> None:

@@ -73,10 +73,12 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
 def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
                 price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
                 client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
-                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api") -> Order:
+                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api",
+                hand_off: bool = True) -> Order:
     """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
 
-    Repeating a client_order_id returns the order already placed under it and submits nothing."""
+    Repeating a client_order_id returns the order already placed under it and submits nothing. `hand_off=False`:
+    the caller hands the committed order to the workers itself (a batch, which groups its orders' sends)."""
     req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
                                    market=market, client_order_id=client_order_id, time_in_force=time_in_force,
                                    reduce_only=reduce_only, post_only=post_only, leverage=leverage)
@@ -120,7 +122,8 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         _after_commit(publish_order_update, order, event)
-        _after_commit(handoff.enqueue_submit, order)
+        if hand_off:
+            _after_commit(handoff.enqueue_submit, order)
     return order
 
 

@@ -473,15 +473,33 @@ class Gateway:
         return [self._refusal(raw) if isinstance(raw, dict) and "code" in raw and "orderId" not in raw
                 else venue_order(client.parse_order(raw, client.market(o.symbol))) for o, raw in zip(orders, answers, strict=True)]
 
-    def _refusal(self, raw: dict) -> ccxt.BaseError:
-        """The exception ccxt raises for this answer to a single USD-M placement (its error tables, by code)."""
+    def _refusal(self, raw: dict, method: str = "POST") -> ccxt.BaseError:
+        """The exception ccxt raises for this answer to a single USD-M order request (its error tables, by code)."""
         body = json.dumps(raw, separators=(",", ":"))
         url = f"{self.client.urls['api']['fapiPrivate']}/batchOrders"
         try:
-            self.client.handle_errors(400, "Bad Request", url, "POST", {}, body, raw, {}, "")
+            self.client.handle_errors(400, "Bad Request", url, method, {}, body, raw, {}, "")
         except ccxt.BaseError as exc:
             return exc
         return ccxt.ExchangeError(f"{self.client.id} {body}")
+
+    def cancel_all_orders(self, *, symbol: str) -> list[VenueOrder]:
+        """Cancel every open order of the account on one spot symbol (Binance `DELETE /api/v3/openOrders`): the orders
+        it cancelled, as the venue answered them."""
+        return [venue_order(o) for o in self.ready().cancel_all_orders(symbol)]
+
+    def cancel_orders(self, *, symbol: str, client_order_ids: list[str]) -> list[VenueOrder | ccxt.BaseError]:
+        """Cancel USD-M orders (2 to 10) of one symbol by client order id in one request (Binance `DELETE
+        /fapi/v1/batchOrders`): per order, in the request's order, the venue's answer or the exception its single
+        cancel would have raised. Read here rather than through ccxt's cancel_orders, which drops the refusals."""
+        client = self.ready()
+        market = client.market(symbol)
+        answers = client.fapiPrivateDeleteBatchOrders({"symbol": market["id"], "origClientOrderIdList": client_order_ids})
+        if not isinstance(answers, list) or len(answers) != len(client_order_ids):
+            raise ccxt.BadResponse(f"{client.id} batch cancel answered {len(answers or [])} results for "
+                                   f"{len(client_order_ids)} orders")
+        return [self._refusal(raw, "DELETE") if isinstance(raw, dict) and "code" in raw and "orderId" not in raw
+                else venue_order(client.parse_order(raw, market)) for raw in answers]
 
     def set_leverage(self, *, symbol: str, leverage: int) -> None:
         self.ready().set_leverage(leverage, symbol)

@@ -19,10 +19,12 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
-from orders.handoff import CANCEL, SUBMIT, SUBMIT_GROUP, lane_key, retry
+from orders.handoff import CANCEL, CANCEL_GROUP, SUBMIT, SUBMIT_GROUP, lane_key, retry
 
 log = logging.getLogger(__name__)
 
+# A group item's worker step, and the task each of its orders continues as when the step fails as a whole.
+GROUPS = {SUBMIT_GROUP: ("submit_group", SUBMIT), CANCEL_GROUP: ("cancel_group", CANCEL)}
 POP_TIMEOUT_SECONDS = 1  # how long a lane thread blocks before it looks whether the worker is stopping
 
 
@@ -44,15 +46,16 @@ def handle(action: str, order_id: str, account: str = "") -> None:
     from execution import tasks, venue_orders
     from infra import jsonlog
 
-    if action == SUBMIT_GROUP:  # each order of the group settles (or retries) on its own inside
+    if action in GROUPS:  # each order of the group settles (or retries) on its own inside
+        step, alone = GROUPS[action]
         jsonlog.bind(order_id=order_id, account=account, task=f"lane.{action}")
         try:
-            venue_orders.submit_group(order_id.split(","))
-        except Exception:  # noqa: BLE001 - e.g. the database went away before any claim: each order on its own
+            getattr(venue_orders, step)(order_id.split(","))
+        except Exception:  # noqa: BLE001 - e.g. the database went away first: each order on its own
             close_old_connections()
-            log.exception("lane %s %s failed; each order continues as its own submit task", action, order_id)
+            log.exception("lane %s %s failed; each order continues as its own %s task", action, order_id, alone)
             for one in order_id.split(","):
-                retry(SUBMIT, one, countdown=1)
+                retry(alone, one, countdown=1)
         finally:
             jsonlog.clear()
         return

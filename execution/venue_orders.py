@@ -281,16 +281,16 @@ def _send_claimed(order: Order, gateway: Gateway) -> None:
     apply_venue_order(gateway, order, vo, symbol=_ccxt_symbol(order))
 
 
-def _alone(order_id: str, step) -> None:
-    """One order's step within a group; what has to wait, or failed, continues as the order's own submit task (its
-    claim tells that task to look the order up rather than send it again)."""
+def _alone(order_id: str, step, *, action: str = handoff.SUBMIT) -> None:
+    """One order's step within a group; what has to wait, or failed, continues as the order's own task (a submit's
+    claim tells that task to look the order up rather than send it again; a cancel is safe to send again)."""
     try:
         step()
     except RetryLater as exc:
-        handoff.retry(handoff.SUBMIT, order_id, countdown=exc.countdown)
+        handoff.retry(action, order_id, countdown=exc.countdown)
     except Exception:  # noqa: BLE001 - one order's failure must not leave the group's others unsettled
-        log.exception("order %s: its step in a group failed; it continues as its own submit task", order_id)
-        handoff.retry(handoff.SUBMIT, order_id, countdown=1)
+        log.exception("order %s: its step in a group failed; it continues as its own %s task", order_id, action)
+        handoff.retry(action, order_id, countdown=1)
 
 
 def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
@@ -350,15 +350,74 @@ def cancel(order_id: str) -> None:
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001
-        outcome = classify(exc)
-        log.info("order %s: venue error on cancel (%s): %s", order.id, outcome, venue_reason(exc))
-        if outcome == Outcome.AUTH:
-            _auth_failed(order.account, exc)
-            return
-        if outcome == Outcome.BACKOFF:
-            raise RetryLater(1, venue_reason(exc)) from exc
-        return _cancel_unsettled(order_id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
+        return _cancel_failed(order, exc)
     apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+
+
+def _cancel_failed(order: Order, exc: BaseException) -> None:
+    """The venue's error for this order's cancel, as its single cancel meets it."""
+    outcome = classify(exc)
+    log.info("order %s: venue error on cancel (%s): %s", order.id, outcome, venue_reason(exc))
+    if outcome == Outcome.AUTH:
+        _auth_failed(order.account, exc)
+        return
+    if outcome == Outcome.BACKOFF:
+        raise RetryLater(1, venue_reason(exc)) from exc
+    _cancel_unsettled(order.id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
+
+
+def cancel_group(order_ids: list[str]) -> None:
+    """Cancel a cancel-all's orders of one account, market and symbol in as few venue requests as the venue allows,
+    each order recorded from the venue's answer about it as its single cancel's answer would be:
+
+    - spot: the venue's cancel-all for the symbol (`DELETE /api/v3/openOrders`, whose answer lists every order it
+      cancelled), only while the ledger holds no other working order there that the call would take too;
+    - USD-M: Binance's batch cancel by client order id (`DELETE /fapi/v1/batchOrders`, up to 10, an answer per
+      order). Its cancel-all (`allOpenOrders`) answers no orders, so recording them would cost a lookup each.
+
+    Whatever the grouped request cannot settle (an order not yet acknowledged, one missing from the answer, a request
+    that failed) goes through the order's own cancel, which looks the order up when in doubt."""
+    pending = [order for order in (load(order_id) for order_id in order_ids) if order.status == Status.PENDING_CANCEL]
+    grouped = [order for order in pending if order.exchange_order_id]
+    alone = [order for order in pending if not order.exchange_order_id]
+    scopes = {(order.account_id, order.market, order.symbol) for order in grouped}
+    if len(grouped) < 2 or len(scopes) > 1 or (grouped[0].market == Market.SPOT and _others_working(grouped)):
+        alone, grouped = pending, []
+    for order in alone:
+        _cancel_alone(order.id)
+    if not grouped:
+        return
+    gateway = _gateway(grouped[0])
+    symbol = _ccxt_symbol(grouped[0])
+    try:
+        if grouped[0].market == Market.SPOT:
+            by_id = {vo.id: vo for vo in gateway.cancel_all_orders(symbol=symbol)}
+            answers: list = [by_id.get(order.exchange_order_id) for order in grouped]
+        else:
+            answers = gateway.cancel_orders(symbol=symbol, client_order_ids=[order.id for order in grouped])
+    except Exception as exc:  # noqa: BLE001 - nothing recorded yet: each order's own cancel settles it
+        log.info("cancel-all of %s on %s: %s; cancelling one by one", symbol, grouped[0].account.name, exc)
+        answers = [None] * len(grouped)
+    for order, answer in zip(grouped, answers, strict=True):
+        if isinstance(answer, VenueOrder):
+            _alone(order.id, lambda order=order, vo=answer: apply_venue_order(gateway, order, vo, symbol=symbol,
+                                                                            cancel_answer=True), action=handoff.CANCEL)
+        elif answer is not None:
+            _alone(order.id, lambda order=order, exc=answer: _cancel_failed(order, exc), action=handoff.CANCEL)
+        else:
+            _cancel_alone(order.id)
+
+
+def _others_working(orders: list[Order]) -> bool:
+    """Whether the account has working orders on the symbol besides these (a venue cancel-all would take them too)."""
+    first = orders[0]
+    return (Order.objects.filter(account_id=first.account_id, market=first.market, symbol=first.symbol,
+                                 status__in=lifecycle.CANCELLABLE_STATUSES)
+            .exclude(id__in=[order.id for order in orders]).exists())
+
+
+def _cancel_alone(order_id: str) -> None:
+    _alone(order_id, lambda: cancel(order_id), action=handoff.CANCEL)
 
 
 def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:

@@ -18,13 +18,11 @@ from functools import partial
 
 from django.db import transaction
 
-from accounts.models import Market
 from infra.errors import InvalidInput, ServiceError, echo
 from orders import handoff, services
-from orders.models import Order, Status
+from orders.models import Order
 
 MAX_BATCH_ORDERS = 50
-VENUE_GROUP = 5  # Binance USD-M batchOrders takes at most 5 orders a request
 
 
 @dataclass(frozen=True)
@@ -84,28 +82,7 @@ def orders_place_batch(*, orders: Sequence[Mapping | ServiceError], user=None, s
     try:
         return _each(orders, place)
     finally:  # what committed is handed off even when a later order failed outright
-        transaction.on_commit(partial(_hand_off, placed), robust=True)
-
-
-def _hand_off(orders: list[Order]) -> None:
-    """The new orders to the workers: a USD-M account's in groups of up to VENUE_GROUP (one venue request each),
-    every other one alone. An order a repeated client order id returned was handed off when it was placed; handing
-    it again changes nothing (its send is claimed once)."""
-    groups: dict[int, list[Order]] = {}
-    for order in orders:
-        if order.status != Status.PENDING_NEW or order.submitted_at is not None:
-            continue
-        if order.exchange == "binance" and order.market == Market.FUTURES:
-            groups.setdefault(order.account_id, []).append(order)
-        else:
-            handoff.enqueue_submit(order)
-    for group in groups.values():
-        for start in range(0, len(group), VENUE_GROUP):
-            chunk = group[start:start + VENUE_GROUP]
-            if len(chunk) == 1:
-                handoff.enqueue_submit(chunk[0])
-            else:
-                handoff.enqueue_submit_group(chunk)
+        transaction.on_commit(partial(handoff.enqueue_submits, placed), robust=True)
 
 
 def orders_cancel_batch(*, order_ids: Sequence[str], user=None, source: str = "api") -> list[ItemResult]:

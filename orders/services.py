@@ -130,7 +130,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
 # ---------------------------------------------------------------- cancelling
 
 
-def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
+def _cancel_locked(order: Order, *, source: str, reason: str = "", hand_off: bool = True) -> Order:
     if not lifecycle.request_cancel(order.status):
         return order  # already PENDING_CANCEL: the cancel is on its way
     from_status = order.status
@@ -139,7 +139,8 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    _after_commit(handoff.enqueue_cancel, order)
+    if hand_off:
+        _after_commit(handoff.enqueue_cancel, order)
     return order
 
 
@@ -154,7 +155,8 @@ def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str =
 
 def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: str = "api",
                      reason: str = "") -> list[Order]:
-    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them."""
+    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them.
+    The workers get them together (`handoff.enqueue_cancels`), so a venue's cancel-all or batch cancel can take them."""
     accounts = accounts_for_user(user, trade=True)
     if account:
         accounts = accounts.filter(pk=account_get(account, user, trade=True).pk)
@@ -162,7 +164,9 @@ def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: 
         qs = order_qs_for_update().filter(account__in=accounts, status__in=lifecycle.CANCELLABLE_STATUSES)
         if symbol:
             qs = qs.filter(symbol=symbol_normalize(symbol))
-        return [_cancel_locked(order, source=source, reason=reason) for order in qs]
+        orders = [_cancel_locked(order, source=source, reason=reason, hand_off=False) for order in qs]
+        _after_commit(handoff.enqueue_cancels, orders)
+        return orders
 
 
 # ---------------------------------------------------------------- venue reports

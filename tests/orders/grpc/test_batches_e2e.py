@@ -1,5 +1,6 @@
 """PlaceOrders end to end: a real gRPC server and worker, ccxt over HTTP to the local venue. Of a batch of 50, the
-45 valid orders are placed and filled on the venue, once each; the 5 refused never reach it."""
+45 valid orders are placed and filled on the venue, once each (USD-M's five to a batchOrders request); the 5
+refused never reach it."""
 from decimal import Decimal
 
 import pytest
@@ -13,34 +14,47 @@ pytestmark = [pytest.mark.e2e]
 REFUSED = {  # index -> the field its refusal names
     4: "quantity", 13: "price", 21: "symbol", 33: "side", 49: "quantity",
 }
+QUANTITY = {"spot": "0.001", "futures": "0.01"}
 
 
-def order(index: int) -> dict:
-    base = {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.001", "order_type": "MARKET",
+def order(index: int, market: str) -> dict:
+    base = {"symbol": "BTCUSDT", "side": "BUY", "quantity": QUANTITY[market], "order_type": "MARKET", "market": market,
             "client_order_id": f"e2e-{index}"}
     return {4: {**base, "quantity": "0"}, 13: {**base, "order_type": "LIMIT", "price": "0.001"},
             21: {**base, "symbol": "NOPEUSDT"}, 33: {**base, "side": "BOTH"},
             49: {**base, "quantity": "0.0000001"}}.get(index, base)
 
 
-def test_a_batch_of_50_with_5_refused_fills_the_45_on_the_venue_once_each(grpc_server, venue, venue_account, venue_view,
-                                                                           settings):
+def venue_requests(venue, method: str, path: str) -> list[dict]:
+    return [row for row in venue.control.audit() if row["method"] == method and row["path"] == path]
+
+
+@pytest.mark.parametrize("market", ["spot", "futures"])
+def test_a_batch_of_50_with_5_refused_fills_the_45_on_the_venue_once_each(grpc_server, venue, venue_account, settings,
+                                                                           market):
     settings.OMS_PLACE_WAIT_SECONDS = 10
-    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    venue.control.set_price("BTCUSDT", 100000, market=market, freeze=True)
 
     with OMSClient(grpc_server, timeout=30) as client:
-        result = client.place_orders([order(i) for i in range(50)])
+        result = client.place_orders([order(i, market) for i in range(50)])
 
     assert (result["accepted"], result["refused"]) == (45, 5)
     assert {r["index"]: r["error"]["field"] for r in result["results"] if not r["ok"]} == REFUSED
     placed = {r["index"]: r["order"]["order_id"] for r in result["results"] if r["ok"]}
     wait_until(lambda: Order.objects.filter(status="FILLED").count() == 45, timeout=60, what="45 orders FILLED")
     assert Order.objects.count() == 45
+    on_venue: dict[str, list[dict]] = {}
+    for row in venue.control.records(venue.api_key, market=market)["orders"]:
+        on_venue.setdefault(row["client_order_id"], []).append(row)
+    assert sorted(on_venue) == sorted(placed.values())  # nothing else reached the venue
     for index, order_id in placed.items():
-        on_venue = venue_view.fetch_order(None, "BTC/USDT", {"clientOrderId": order_id})
-        assert on_venue["status"] == "closed" and Decimal(on_venue["info"]["executedQty"]) == Decimal("0.001")
+        [row] = on_venue[order_id]  # sent once
         filled = Order.objects.get(pk=order_id)
-        assert filled.client_order_id == f"e2e-{index}" and filled.exchange_order_id == on_venue["id"]
-        assert sum(f.quantity for f in Fill.objects.filter(order=filled)) == Decimal("0.001")
-    sends = [row for row in venue.control.audit() if row["method"] == "POST" and row["path"] == "/api/v3/order"]
-    assert sorted(row["client_order_id"] for row in sends) == sorted(placed.values())  # each sent once, no other
+        assert row["status"] == "FILLED" and Decimal(row["executed_qty"]) == Decimal(QUANTITY[market])
+        assert filled.client_order_id == f"e2e-{index}" and filled.exchange_order_id == str(row["order_id"])
+        assert sum(f.quantity for f in Fill.objects.filter(order=filled)) == Decimal(QUANTITY[market])
+    if market == "futures":
+        assert len(venue_requests(venue, "POST", "/fapi/v1/batchOrders")) == 9  # 45 orders, five a request
+        assert venue_requests(venue, "POST", "/fapi/v1/order") == []
+    else:
+        assert len(venue_requests(venue, "POST", "/api/v3/order")) == 45

@@ -408,13 +408,13 @@ PLACE_KEYS = ("symbol", "side", "quantity", "order_type", "price", "exchange", "
 
 
 def _orders_file(path: str) -> list[dict]:
-    """A JSON list of orders (place_order's keyword arguments; numbers best given as strings) from a file or stdin."""
+    """A JSON list of orders (place_order's keyword arguments) from a file or stdin; numbers are read exactly."""
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
         raise ValueError(f"{path}: {exc.strerror}") from None
     try:
-        orders = json.loads(text)
+        orders = json.loads(text, parse_float=Decimal)  # 0.001 stays exactly 0.001 on the wire
     except ValueError as exc:
         raise ValueError(f"{path}: not JSON: {exc}") from None
     if not isinstance(orders, list) or not all(isinstance(o, dict) for o in orders):

@@ -117,11 +117,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
                     "does not sink the others); each result carries the order or the error and HTTP status the single "
                     "call would have answered. 200 when every order was placed, 207 when some were refused; an empty "
                     "batch or one of more than 50 is refused whole (400, field `orders`) and places nothing. A "
-                    "client_order_id repeated within the batch is refused for the later order.",
+                    "client_order_id repeated within the batch is refused for the later order. Retries are made safe "
+                    "by each order's client_order_id; an Idempotency-Key header is refused (400).",
         request=s.OrderBatchInput, responses={200: s.BatchResultSerializer, 207: s.BatchResultSerializer},
     )
     @action(detail=False, methods=["post"], url_path="batch", filterset_class=None, pagination_class=None)
     def batch(self, request):
+        if request.headers.get(idempotency.HEADER) is not None:  # it names one order; a retried batch would place anew
+            raise InvalidInput("is not taken by batches: give each order a client_order_id, and a retried batch "
+                               "returns the orders already placed", field=idempotency.HEADER)
         items = request.data.get("orders") if isinstance(request.data, dict) else None
         if not isinstance(items, list):
             raise InvalidInput("must be a list of orders", field="orders")

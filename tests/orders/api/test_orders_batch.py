@@ -62,6 +62,14 @@ def test_batches_outside_1_to_50_are_400_and_write_nothing(client_a, acct_a):
     assert not Order.objects.exists()
 
 
+def test_an_idempotency_key_on_a_batch_is_refused_and_places_nothing(client_a, acct_a):
+    response = client_a.post(f"{URL}batch/", {"orders": [BODY]}, format="json", HTTP_IDEMPOTENCY_KEY="k-batch")
+
+    assert response.status_code == 400 and error_of(response)["field"] == "Idempotency-Key"
+    assert "client_order_id" in error_of(response)["message"]
+    assert not Order.objects.exists()
+
+
 def test_a_client_order_id_twice_in_a_batch_refuses_the_later_one(client_a, acct_a):
     orders = [{**BODY, "client_order_id": "same"}, {**BODY, "price": "20001", "client_order_id": "same"}]
 

@@ -2,7 +2,7 @@
 database, run the scenarios with each venue latency, print the table, write bench/results/latest.json.
 
 Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
-reads (6), reconcile (7), resting_fill (8), sync_cost (9), pnl (10). The defaults keep a full run under 20 minutes on a
+reads (6), reconcile (7), resting_fill (8), sync_cost (9), pnl (10), batches (11). The defaults keep a full run under 20 minutes on a
 2-core machine (8 and 9 wait out minutes of resting orders)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BY_LATENCY = ("placement", "throughput", "updates")  # measured once per venue latency
-ONCE = ("resting_fill", "sync_cost", "streams", "reads", "reconcile", "pnl")
+ONCE = ("batches", "resting_fill", "sync_cost", "streams", "reads", "reconcile", "pnl")
 SCENARIOS = BY_LATENCY + ONCE
 
 
@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--pnl-fills", type=int, default=1_000_000, help="fills seeded for the PnL report (default 1,000,000)")
     p.add_argument("--pnl-queries", type=int, default=40, help="timed PnL reports per kind (default 40)")
     p.add_argument("--working", type=int, default=10_000, help="working orders to reconcile (default 10,000)")
+    p.add_argument("--batch-rounds", type=int, default=5, help="rounds of a 50-order batch against 50 single "
+                                                               "placements, per market (default 5)")
     p.add_argument("--resting", type=int, default=20, help="resting orders filled one by one (default 20)")
     p.add_argument("--rest-seconds", type=float, default=120, help="how long they rest first (default 120)")
     p.add_argument("--sync-orders", type=int, default=2000, help="orders resting for the sync cost (default 2,000)")
@@ -118,6 +120,10 @@ def run(args: argparse.Namespace) -> dict:
                         return order_updates.fill_to_stream(stack, args.fills)
                 attempt(f"5 fill->stream {tag}", updates)
         stack.set_venue_latency(0)
+        if "batches" in chosen:
+            from bench.scenarios import batches
+
+            attempt("10 batches", lambda: batches.run(stack, args.batch_rounds))
         # Before the scenarios that seed many orders on other accounts, which the sweeps would then cover too.
         if "resting_fill" in chosen:
             from bench.scenarios import resting_fill

@@ -19,16 +19,19 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
-from orders.handoff import CANCEL, SUBMIT, lane_key, retry
+from orders.handoff import CANCEL, CANCEL_GROUP, SUBMIT, SUBMIT_GROUP, lane_key, retry
 
 log = logging.getLogger(__name__)
 
+# A group item's worker step, and the task each of its orders continues as when the step fails as a whole.
+GROUPS = {SUBMIT_GROUP: ("submit_group", SUBMIT), CANCEL_GROUP: ("cancel_group", CANCEL)}
 POP_TIMEOUT_SECONDS = 1  # how long a lane thread blocks before it looks whether the worker is stopping
 
 
 
 def parse(item: bytes) -> tuple[str, str, str]:
-    """(action, order id, account name) of one lane item (order ids hold no colon; account names may)."""
+    """(action, order id, account name) of one lane item (order ids hold no colon; account names may). A group's
+    "order id" is its ids, comma-joined."""
     action, order_id, account = (item.decode().split(":", 2) + ["", ""])[:3]
     return action, order_id, account
 
@@ -43,6 +46,19 @@ def handle(action: str, order_id: str, account: str = "") -> None:
     from execution import tasks, venue_orders
     from infra import jsonlog
 
+    if action in GROUPS:  # each order of the group settles (or retries) on its own inside
+        step, alone = GROUPS[action]
+        jsonlog.bind(order_id=order_id, account=account, task=f"lane.{action}")
+        try:
+            getattr(venue_orders, step)(order_id.split(","))
+        except Exception:  # noqa: BLE001 - e.g. the database went away first: each order on its own
+            close_old_connections()
+            log.exception("lane %s %s failed; each order continues as its own %s task", action, order_id, alone)
+            for one in order_id.split(","):
+                retry(alone, one, countdown=1)
+        finally:
+            jsonlog.clear()
+        return
     step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel}.get(action)
     if step is None:
         log.warning("ignored a lane item with an unknown action %r", action)

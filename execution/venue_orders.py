@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import Account, Credential, Market
 from exchanges import markets, stream_state
 from exchanges.errors import Outcome, VenueAuthError, VenueBackoff, VenueError, classify, venue_reason
-from exchanges.gateway import Gateway, gateway_for
+from exchanges.gateway import Gateway, OrderSpec, gateway_for
 from exchanges.results import VenueBalance, VenueOrder, VenuePosition, VenueStatus, VenueTrade
 from infra import pubsub
 from orders import handoff, lifecycle, services
@@ -185,39 +185,112 @@ def _apply_report(order: Order, vo: VenueOrder, status: str, filled: Decimal, *,
 def submit(order_id: str) -> None:
     """Send a PENDING_NEW order once and record the answer. Safe to run again for the same order."""
     order = load(order_id)
+    gateway = _claim_send(order)
+    if gateway is not None:
+        _send_claimed(order, gateway)
+
+
+def _spec(order: Order) -> OrderSpec:
+    return OrderSpec(symbol=_ccxt_symbol(order), side=order.side, order_type=order.order_type, amount=order.quantity,
+                     price=order.price, client_order_id=order.id, time_in_force=order.time_in_force,
+                     reduce_only=order.reduce_only, post_only=order.post_only)
+
+
+def _claim_send(order: Order) -> Gateway | None:
+    """Everything before an order's send: the gateway once this worker holds the order's one send, else None (the
+    order was settled here: not pending, refused, or looked up because an earlier attempt may have sent it)."""
     if order.status != Status.PENDING_NEW:
-        return
+        return None
     if order.submitted_at is not None:
-        return resolve_unknown(order_id)  # an earlier attempt may have reached the venue
+        resolve_unknown(order.id)  # an earlier attempt may have reached the venue
+        return None
     account = order.account
     if not account.enabled:
-        return _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
+        _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
+        return None
     gateway = _gateway(order)
-    symbol = _ccxt_symbol(order)
     if order.market == Market.FUTURES and order.leverage:
         try:
-            gateway.set_leverage(symbol=symbol, leverage=order.leverage)
+            gateway.set_leverage(symbol=_ccxt_symbol(order), leverage=order.leverage)
         except VenueBackoff as exc:
             raise RetryLater(exc.retry_after, str(exc)) from exc
         except VenueError as exc:  # nothing was placed: safe to retry or refuse
             outcome = classify(exc)
             if outcome == Outcome.AUTH:
-                return _reject(order, _auth_failed(account, exc))
+                _reject(order, _auth_failed(account, exc))
+                return None
             if outcome in (Outcome.REJECTED, Outcome.NOT_FOUND):
-                return _reject(order, f"leverage {order.leverage} refused: {venue_reason(exc)}")
+                _reject(order, f"leverage {order.leverage} refused: {venue_reason(exc)}")
+                return None
             raise RetryLater(1, f"setting leverage: {exc}") from exc
     if not services.order_submission_claim(order_id=order.id):
-        return resolve_unknown(order_id)
+        resolve_unknown(order.id)
+        return None
+    return gateway
+
+
+def submit_group(order_ids: list[str]) -> None:
+    """Send a batch's USD-M orders of one account in one venue request (Binance batchOrders, at most 5) with every
+    guarantee of a single send: each order is claimed on its own first, each answer is recorded as its single
+    placement's would be, and when the request's answer is lost (or the request failed as a whole) each order is
+    settled as a lost single placement is: looked up by its client order id, never sent again. An order that has to
+    wait (a rate-limit ban, a lookup too early to trust) continues alone as its own submit task."""
+    claimed: list[tuple[Order, Gateway]] = []
+    for order_id in order_ids:
+        _alone(order_id, lambda order_id=order_id: _claimed_into(claimed, order_id))
+    if len(claimed) < 2 or len({gateway for _, gateway in claimed}) > 1 or any(
+            order.market != Market.FUTURES for order, _ in claimed):
+        for order, gateway in claimed:  # nothing to group (or not groupable): each is sent as a single placement
+            _alone(order.id, lambda order=order, gateway=gateway: _send_claimed(order, gateway))
+        return
+    gateway = claimed[0][1]
     try:
-        vo = gateway.create_order(symbol=symbol, side=order.side, order_type=order.order_type, amount=order.quantity,
-                                  price=order.price, client_order_id=order.id, time_in_force=order.time_in_force,
-                                  reduce_only=order.reduce_only, post_only=order.post_only)
+        answers = gateway.create_orders([_spec(order) for order, _ in claimed])
+    except VenueBackoff as exc:  # our limiter refused before anything was sent
+        for order, _ in claimed:
+            services.order_submission_release(order_id=order.id)
+            handoff.retry(handoff.SUBMIT, order.id, countdown=exc.retry_after)
+        return
+    except Exception as exc:  # noqa: BLE001 - the request as a whole: each order as if its own send had met it
+        for order, _ in claimed:
+            _alone(order.id, lambda order=order, exc=exc: _submit_failed(order, gateway, exc))
+        return
+    for (order, _), answer in zip(claimed, answers, strict=True):
+        if isinstance(answer, VenueOrder):
+            _alone(order.id, lambda order=order, vo=answer: apply_venue_order(gateway, order, vo, symbol=_ccxt_symbol(order)))
+        else:
+            _alone(order.id, lambda order=order, exc=answer: _submit_failed(order, gateway, exc))
+
+
+def _claimed_into(claimed: list, order_id: str) -> None:
+    order = load(order_id)
+    gateway = _claim_send(order)
+    if gateway is not None:
+        claimed.append((order, gateway))
+
+
+def _send_claimed(order: Order, gateway: Gateway) -> None:
+    """The one send of an order this worker has claimed, and its answer recorded."""
+    try:
+        vo = gateway.create_order(**dataclasses.asdict(_spec(order)))
     except VenueBackoff as exc:  # our limiter refused before anything was sent
         services.order_submission_release(order_id=order.id)
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - every failure is classified; unknown ones mean "look it up"
         return _submit_failed(order, gateway, exc)
-    apply_venue_order(gateway, order, vo, symbol=symbol)
+    apply_venue_order(gateway, order, vo, symbol=_ccxt_symbol(order))
+
+
+def _alone(order_id: str, step, *, action: str = handoff.SUBMIT) -> None:
+    """One order's step within a group; what has to wait, or failed, continues as the order's own task (a submit's
+    claim tells that task to look the order up rather than send it again; a cancel is safe to send again)."""
+    try:
+        step()
+    except RetryLater as exc:
+        handoff.retry(action, order_id, countdown=exc.countdown)
+    except Exception:  # noqa: BLE001 - one order's failure must not leave the group's others unsettled
+        log.exception("order %s: its step in a group failed; it continues as its own %s task", order_id, action)
+        handoff.retry(action, order_id, countdown=1)
 
 
 def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
@@ -277,15 +350,74 @@ def cancel(order_id: str) -> None:
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001
-        outcome = classify(exc)
-        log.info("order %s: venue error on cancel (%s): %s", order.id, outcome, venue_reason(exc))
-        if outcome == Outcome.AUTH:
-            _auth_failed(order.account, exc)
-            return
-        if outcome == Outcome.BACKOFF:
-            raise RetryLater(1, venue_reason(exc)) from exc
-        return _cancel_unsettled(order_id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
+        return _cancel_failed(order, exc)
     apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+
+
+def _cancel_failed(order: Order, exc: BaseException) -> None:
+    """The venue's error for this order's cancel, as its single cancel meets it."""
+    outcome = classify(exc)
+    log.info("order %s: venue error on cancel (%s): %s", order.id, outcome, venue_reason(exc))
+    if outcome == Outcome.AUTH:
+        _auth_failed(order.account, exc)
+        return
+    if outcome == Outcome.BACKOFF:
+        raise RetryLater(1, venue_reason(exc)) from exc
+    _cancel_unsettled(order.id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
+
+
+def cancel_group(order_ids: list[str]) -> None:
+    """Cancel a cancel-all's orders of one account, market and symbol in as few venue requests as the venue allows,
+    each order recorded from the venue's answer about it as its single cancel's answer would be:
+
+    - spot: the venue's cancel-all for the symbol (`DELETE /api/v3/openOrders`, whose answer lists every order it
+      cancelled), only while the ledger holds no other working order there that the call would take too;
+    - USD-M: Binance's batch cancel by client order id (`DELETE /fapi/v1/batchOrders`, up to 10, an answer per
+      order). Its cancel-all (`allOpenOrders`) answers no orders, so recording them would cost a lookup each.
+
+    Whatever the grouped request cannot settle (an order not yet acknowledged, one missing from the answer, a request
+    that failed) goes through the order's own cancel, which looks the order up when in doubt."""
+    pending = [order for order in (load(order_id) for order_id in order_ids) if order.status == Status.PENDING_CANCEL]
+    grouped = [order for order in pending if order.exchange_order_id]
+    alone = [order for order in pending if not order.exchange_order_id]
+    scopes = {(order.account_id, order.market, order.symbol) for order in grouped}
+    if len(grouped) < 2 or len(scopes) > 1 or (grouped[0].market == Market.SPOT and _others_working(grouped)):
+        alone, grouped = pending, []
+    for order in alone:
+        _cancel_alone(order.id)
+    if not grouped:
+        return
+    gateway = _gateway(grouped[0])
+    symbol = _ccxt_symbol(grouped[0])
+    try:
+        if grouped[0].market == Market.SPOT:
+            by_id = {vo.id: vo for vo in gateway.cancel_all_orders(symbol=symbol)}
+            answers: list = [by_id.get(order.exchange_order_id) for order in grouped]
+        else:
+            answers = gateway.cancel_orders(symbol=symbol, client_order_ids=[order.id for order in grouped])
+    except Exception as exc:  # noqa: BLE001 - nothing recorded yet: each order's own cancel settles it
+        log.info("cancel-all of %s on %s: %s; cancelling one by one", symbol, grouped[0].account.name, exc)
+        answers = [None] * len(grouped)
+    for order, answer in zip(grouped, answers, strict=True):
+        if isinstance(answer, VenueOrder):
+            _alone(order.id, lambda order=order, vo=answer: apply_venue_order(gateway, order, vo, symbol=symbol,
+                                                                            cancel_answer=True), action=handoff.CANCEL)
+        elif answer is not None:
+            _alone(order.id, lambda order=order, exc=answer: _cancel_failed(order, exc), action=handoff.CANCEL)
+        else:
+            _cancel_alone(order.id)
+
+
+def _others_working(orders: list[Order]) -> bool:
+    """Whether the account has working orders on the symbol besides these (a venue cancel-all would take them too)."""
+    first = orders[0]
+    return (Order.objects.filter(account_id=first.account_id, market=first.market, symbol=first.symbol,
+                                 status__in=lifecycle.CANCELLABLE_STATUSES)
+            .exclude(id__in=[order.id for order in orders]).exists())
+
+
+def _cancel_alone(order_id: str) -> None:
+    _alone(order_id, lambda: cancel(order_id), action=handoff.CANCEL)
 
 
 def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:

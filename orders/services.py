@@ -73,10 +73,12 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
 def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
                 price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
                 client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
-                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api") -> Order:
+                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api",
+                hand_off: bool = True) -> Order:
     """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
 
-    Repeating a client_order_id returns the order already placed under it and submits nothing."""
+    Repeating a client_order_id returns the order already placed under it and submits nothing. `hand_off=False`:
+    the caller hands the committed order to the workers itself (a batch, which groups its orders' sends)."""
     req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
                                    market=market, client_order_id=client_order_id, time_in_force=time_in_force,
                                    reduce_only=reduce_only, post_only=post_only, leverage=leverage)
@@ -120,14 +122,15 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                           to_status=order.status, source=source,
                                           payload={"last_price": str(last) if last is not None else None})
         _after_commit(publish_order_update, order, event)
-        _after_commit(handoff.enqueue_submit, order)
+        if hand_off:
+            _after_commit(handoff.enqueue_submit, order)
     return order
 
 
 # ---------------------------------------------------------------- cancelling
 
 
-def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
+def _cancel_locked(order: Order, *, source: str, reason: str = "", hand_off: bool = True) -> Order:
     if not lifecycle.request_cancel(order.status):
         return order  # already PENDING_CANCEL: the cancel is on its way
     from_status = order.status
@@ -136,7 +139,8 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
         order.reason = reason
     _event_append(order, kind=EventKind.CANCEL_REQUESTED, from_status=from_status, source=source,
                   payload={"reason": reason} if reason else {})
-    _after_commit(handoff.enqueue_cancel, order)
+    if hand_off:
+        _after_commit(handoff.enqueue_cancel, order)
     return order
 
 
@@ -151,7 +155,8 @@ def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str =
 
 def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: str = "api",
                      reason: str = "") -> list[Order]:
-    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them."""
+    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them.
+    The workers get them together (`handoff.enqueue_cancels`), so a venue's cancel-all or batch cancel can take them."""
     accounts = accounts_for_user(user, trade=True)
     if account:
         accounts = accounts.filter(pk=account_get(account, user, trade=True).pk)
@@ -159,7 +164,9 @@ def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: 
         qs = order_qs_for_update().filter(account__in=accounts, status__in=lifecycle.CANCELLABLE_STATUSES)
         if symbol:
             qs = qs.filter(symbol=symbol_normalize(symbol))
-        return [_cancel_locked(order, source=source, reason=reason) for order in qs]
+        orders = [_cancel_locked(order, source=source, reason=reason, hand_off=False) for order in qs]
+        _after_commit(handoff.enqueue_cancels, orders)
+        return orders
 
 
 # ---------------------------------------------------------------- venue reports

@@ -55,6 +55,17 @@ def order_answered(order: Order, *, pending: str, source: AnswerSource | None = 
     return order_get(order.pk)
 
 
+def orders_answered(orders: list[Order], *, pending: str, source: AnswerSource | None = None,
+                    deadline_seconds: float | None = None) -> list[Order]:
+    """A batch's orders, each as `order_answered` gives it, within one wait for the whole batch: the single call's
+    OMS_PLACE_WAIT_SECONDS (capped by the caller's deadline) is shared, not granted per order."""
+    budget = settings.OMS_PLACE_WAIT_SECONDS if deadline_seconds is None else min(settings.OMS_PLACE_WAIT_SECONDS,
+                                                                                  deadline_seconds)
+    ends = time.monotonic() + budget
+    return [order_answered(order, pending=pending, source=source, deadline_seconds=ends - time.monotonic())
+            for order in orders]
+
+
 class ChannelSource:
     """One request's own subscription to the account's order channel (a process without a hub)."""
 

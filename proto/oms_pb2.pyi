@@ -536,3 +536,67 @@ class GetPnLResponse(_message.Message):
     group_by: str
     account_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, rows: _Optional[_Iterable[_Union[PnLRow, _Mapping]]] = ..., total: _Optional[_Union[PnLRow, _Mapping]] = ..., since_ms: _Optional[int] = ..., until_ms: _Optional[int] = ..., group_by: _Optional[str] = ..., account_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PlaceOrdersRequest(_message.Message):
+    __slots__ = ("orders",)
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[PlaceOrderRequest]
+    def __init__(self, orders: _Optional[_Iterable[_Union[PlaceOrderRequest, _Mapping]]] = ...) -> None: ...
+
+class OrderResult(_message.Message):
+    __slots__ = ("index", "ok", "order", "error_code", "error_message", "error_field")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    ok: bool
+    order: Order
+    error_code: str
+    error_message: str
+    error_field: str
+    def __init__(self, index: _Optional[int] = ..., ok: _Optional[bool] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., error_field: _Optional[str] = ...) -> None: ...
+
+class PlaceOrdersResponse(_message.Message):
+    __slots__ = ("results", "accepted", "refused")
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[OrderResult]
+    accepted: int
+    refused: int
+    def __init__(self, results: _Optional[_Iterable[_Union[OrderResult, _Mapping]]] = ..., accepted: _Optional[int] = ..., refused: _Optional[int] = ...) -> None: ...
+
+class CancelOrdersRequest(_message.Message):
+    __slots__ = ("order_ids",)
+    ORDER_IDS_FIELD_NUMBER: _ClassVar[int]
+    order_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CancelOrdersResponse(_message.Message):
+    __slots__ = ("results", "accepted", "refused")
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[OrderResult]
+    accepted: int
+    refused: int
+    def __init__(self, results: _Optional[_Iterable[_Union[OrderResult, _Mapping]]] = ..., accepted: _Optional[int] = ..., refused: _Optional[int] = ...) -> None: ...
+
+class CancelAllOrdersRequest(_message.Message):
+    __slots__ = ("account_id", "symbol", "exchange")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    symbol: str
+    exchange: str
+    def __init__(self, account_id: _Optional[str] = ..., symbol: _Optional[str] = ..., exchange: _Optional[str] = ...) -> None: ...
+
+class CancelAllOrdersResponse(_message.Message):
+    __slots__ = ("orders",)
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    orders: _containers.RepeatedCompositeFieldContainer[Order]
+    def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ...) -> None: ...

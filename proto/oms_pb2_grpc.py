@@ -84,6 +84,21 @@ class OrderServiceStub:
                 request_serializer=oms__pb2.GetPnLRequest.SerializeToString,
                 response_deserializer=oms__pb2.GetPnLResponse.FromString,
                 _registered_method=True)
+        self.PlaceOrders = channel.unary_unary(
+                '/oms.OrderService/PlaceOrders',
+                request_serializer=oms__pb2.PlaceOrdersRequest.SerializeToString,
+                response_deserializer=oms__pb2.PlaceOrdersResponse.FromString,
+                _registered_method=True)
+        self.CancelOrders = channel.unary_unary(
+                '/oms.OrderService/CancelOrders',
+                request_serializer=oms__pb2.CancelOrdersRequest.SerializeToString,
+                response_deserializer=oms__pb2.CancelOrdersResponse.FromString,
+                _registered_method=True)
+        self.CancelAllOrders = channel.unary_unary(
+                '/oms.OrderService/CancelAllOrders',
+                request_serializer=oms__pb2.CancelAllOrdersRequest.SerializeToString,
+                response_deserializer=oms__pb2.CancelAllOrdersResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -151,6 +166,25 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlaceOrders(self, request, context):
+        """Extensions: batches (up to 50 orders a call), a result per order; one refused order does not sink the others.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOrders(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelAllOrders(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +237,21 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.GetPnL,
                     request_deserializer=oms__pb2.GetPnLRequest.FromString,
                     response_serializer=oms__pb2.GetPnLResponse.SerializeToString,
+            ),
+            'PlaceOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceOrders,
+                    request_deserializer=oms__pb2.PlaceOrdersRequest.FromString,
+                    response_serializer=oms__pb2.PlaceOrdersResponse.SerializeToString,
+            ),
+            'CancelOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrders,
+                    request_deserializer=oms__pb2.CancelOrdersRequest.FromString,
+                    response_serializer=oms__pb2.CancelOrdersResponse.SerializeToString,
+            ),
+            'CancelAllOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAllOrders,
+                    request_deserializer=oms__pb2.CancelAllOrdersRequest.FromString,
+                    response_serializer=oms__pb2.CancelAllOrdersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -475,6 +524,87 @@ class OrderService:
             '/oms.OrderService/GetPnL',
             oms__pb2.GetPnLRequest.SerializeToString,
             oms__pb2.GetPnLResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/PlaceOrders',
+            oms__pb2.PlaceOrdersRequest.SerializeToString,
+            oms__pb2.PlaceOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/CancelOrders',
+            oms__pb2.CancelOrdersRequest.SerializeToString,
+            oms__pb2.CancelOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelAllOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/CancelAllOrders',
+            oms__pb2.CancelAllOrdersRequest.SerializeToString,
+            oms__pb2.CancelAllOrdersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -110,6 +110,24 @@ declare namespace OMSClient {
     order: Order | null;
   }
 
+  /** One order of a batch: placed (or cancelled), or refused with the error the single call would raise. */
+  type BatchItem =
+    | { index: number; ok: true; order: Order }
+    | { index: number; ok: false; error: { code: string; message: string; field: string } };
+
+  interface BatchResult {
+    /** One per order, in the request's order. */
+    results: BatchItem[];
+    accepted: number;
+    refused: number;
+  }
+
+  interface CancelAllParams {
+    accountId?: string; // server default 'main'
+    symbol?: string; // default every symbol
+    exchange?: string; // default the account's
+  }
+
   interface ListOrdersFilters {
     /** A status, or 'OPEN' for every working order. */
     status?: OrderStatus | 'OPEN' | string;
@@ -315,6 +333,12 @@ declare class OMSClient {
   timeoutMs: number;
   placeOrder(params: OMSClient.PlaceOrderParams): Promise<OMSClient.PlaceOrderResult>;
   cancelOrder(orderId: string | { orderId: string }): Promise<OMSClient.CancelOrderResult>;
+  /** Up to 50 orders, each placed on its own. */
+  placeOrders(orders: OMSClient.PlaceOrderParams[]): Promise<OMSClient.BatchResult>;
+  /** Up to 50 ids, each cancelled on its own. */
+  cancelOrders(orderIds: string[]): Promise<OMSClient.BatchResult>;
+  /** The orders now pending cancel. */
+  cancelAllOrders(params?: OMSClient.CancelAllParams): Promise<OMSClient.Order[]>;
   getOrder(orderId: string | { orderId: string }): Promise<OMSClient.Order>;
   listOrders(filters?: OMSClient.ListOrdersFilters): Promise<OMSClient.OrderList>;
   getBalance(params?: OMSClient.BalanceParams): Promise<Record<string, OMSClient.AssetBalance>>;

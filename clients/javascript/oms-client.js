@@ -259,6 +259,39 @@ function decimalField(name, value, required) {
   return { number, exact: typeof value === 'string' ? value.trim() : String(value) };
 }
 
+// A PlaceOrderRequest from placeOrder's params (one order of placeOrders too).
+function placementRequest(params = {}) {
+  const quantity = decimalField('quantity', params.quantity, true);
+  const price = decimalField('price', params.price, false);
+  return {
+    symbol: requiredString('symbol', params.symbol),
+    side: requiredString('side', params.side).toUpperCase(),
+    orderType: (params.orderType || 'LIMIT').toUpperCase(),
+    quantity: quantity.number,
+    quantityDecimal: quantity.exact,
+    price: price.number,
+    priceDecimal: price.exact,
+    exchange: params.exchange || '',
+    market: params.market || '',
+    accountId: params.accountId || '',
+    leverage: params.leverage || 0,
+    clientOrderId: params.clientOrderId || '',
+    timeInForce: params.timeInForce || '',
+    reduceOnly: Boolean(params.reduceOnly),
+    postOnly: Boolean(params.postOnly),
+  };
+}
+
+function toBatch(response) {
+  return {
+    results: response.results.map((r) => (r.ok
+      ? { index: r.index, ok: true, order: toOrder(r.order) }
+      : { index: r.index, ok: false, error: { code: r.errorCode, message: r.errorMessage, field: r.errorField } })),
+    accepted: response.accepted,
+    refused: response.refused,
+  };
+}
+
 function requiredString(name, value) {
   if (typeof value !== 'string' || value === '') throw invalidArgument(`${name}: is required`);
   return value;
@@ -389,25 +422,7 @@ class OMSClient {
 
   /** Places an order; resolves to { orderId, exchangeOrderId, status, createdAt, reason, order }. */
   async placeOrder(params = {}) {
-    const quantity = decimalField('quantity', params.quantity, true);
-    const price = decimalField('price', params.price, false);
-    const response = await this._unary('placeOrder', {
-      symbol: requiredString('symbol', params.symbol),
-      side: requiredString('side', params.side).toUpperCase(),
-      orderType: (params.orderType || 'LIMIT').toUpperCase(),
-      quantity: quantity.number,
-      quantityDecimal: quantity.exact,
-      price: price.number,
-      priceDecimal: price.exact,
-      exchange: params.exchange || '',
-      market: params.market || '',
-      accountId: params.accountId || '',
-      leverage: params.leverage || 0,
-      clientOrderId: params.clientOrderId || '',
-      timeInForce: params.timeInForce || '',
-      reduceOnly: Boolean(params.reduceOnly),
-      postOnly: Boolean(params.postOnly),
-    });
+    const response = await this._unary('placeOrder', placementRequest(params));
     return {
       orderId: response.orderId,
       exchangeOrderId: response.exchangeOrderId,
@@ -416,6 +431,32 @@ class OMSClient {
       reason: response.reason,
       order: toOrder(response.order),
     };
+  }
+
+  /**
+   * Places up to 50 orders in one call, each on its own (placeOrder's params per order); resolves to
+   * { results: [{ index, ok, order } | { index, ok: false, error: { code, message, field } }], accepted, refused }.
+   * A refused order leaves the others placed; a batch of none or more than 50 rejects whole (INVALID_ARGUMENT).
+   */
+  async placeOrders(orders) {
+    if (!Array.isArray(orders)) throw invalidArgument('orders: must be an array of orders');
+    return toBatch(await this._unary('placeOrders', { orders: orders.map(placementRequest) }));
+  }
+
+  /** Asks to cancel up to 50 orders by id; resolves to a result per id, as placeOrders. */
+  async cancelOrders(orderIds) {
+    if (!Array.isArray(orderIds)) throw invalidArgument('orderIds: must be an array of order ids');
+    return toBatch(await this._unary('cancelOrders', { orderIds: orderIds.map(String) }));
+  }
+
+  /** Cancels every working order of an account (one symbol if given); resolves to the orders now pending cancel. */
+  async cancelAllOrders(params = {}) {
+    const response = await this._unary('cancelAllOrders', {
+      accountId: params.accountId || '',
+      symbol: params.symbol || '',
+      exchange: params.exchange || '',
+    });
+    return response.orders.map(toOrder);
   }
 
   /** Asks to cancel an order; resolves to { orderId, status, cancelledAt, order }. */

@@ -114,6 +114,29 @@ def order_dict(o) -> dict:
     }
 
 
+def placement_request(symbol: str, side: str, quantity, order_type: str = "LIMIT", price=0, exchange: str = "binance",
+                      market: str = "spot", account_id: str = "main", leverage: int = 0, client_order_id: str = "",
+                      time_in_force: str = "", reduce_only: bool = False, post_only: bool = False):
+    qty, qty_exact = _number(quantity)
+    px, px_exact = _number(price)
+    return oms_pb2.PlaceOrderRequest(
+        symbol=symbol, side=side, order_type=order_type, quantity=qty, price=px, exchange=exchange, market=market,
+        account_id=account_id, leverage=leverage or 0, client_order_id=client_order_id, time_in_force=time_in_force,
+        reduce_only=reduce_only, post_only=post_only, quantity_decimal=qty_exact, price_decimal=px_exact)
+
+
+def batch_dict(response) -> dict:
+    results = []
+    for r in response.results:
+        item: dict = {"index": r.index, "ok": r.ok}
+        if r.ok:
+            item["order"] = order_dict(r.order)
+        else:
+            item["error"] = {"code": r.error_code, "message": r.error_message, "field": r.error_field}
+        results.append(item)
+    return {"results": results, "accepted": response.accepted, "refused": response.refused}
+
+
 def price_dict(p) -> dict:
     return {
         "exchange": p.exchange, "market": p.market, "symbol": p.symbol,
@@ -254,12 +277,10 @@ class OMSClient:
                     post_only: bool = False) -> dict:
         """Place an order; returns {'order_id', 'exchange_order_id', 'status', 'created_at', 'reason', 'order'}.
         The server waits briefly for the venue: a resting limit order comes back NEW, a slow venue PENDING_NEW."""
-        qty, qty_exact = _number(quantity)
-        px, px_exact = _number(price)
-        request = oms_pb2.PlaceOrderRequest(
-            symbol=symbol, side=side, order_type=order_type, quantity=qty, price=px, exchange=exchange, market=market,
-            account_id=account_id, leverage=leverage or 0, client_order_id=client_order_id, time_in_force=time_in_force,
-            reduce_only=reduce_only, post_only=post_only, quantity_decimal=qty_exact, price_decimal=px_exact)
+        request = placement_request(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
+                                    exchange=exchange, market=market, account_id=account_id, leverage=leverage,
+                                    client_order_id=client_order_id, time_in_force=time_in_force,
+                                    reduce_only=reduce_only, post_only=post_only)
         response = self._call(self.stub.PlaceOrder, request, PLACE_RETRY_CODES if client_order_id else frozenset())
         return {"order_id": response.order_id, "exchange_order_id": response.exchange_order_id,
                 "status": response.status, "created_at": _utc(response.created_at), "reason": response.reason,
@@ -269,6 +290,24 @@ class OMSClient:
         response = self._call(self.stub.CancelOrder, oms_pb2.CancelOrderRequest(order_id=order_id))
         return {"order_id": response.order_id, "status": response.status, "cancelled_at": _utc(response.cancelled_at),
                 "order": order_dict(response.order) if response.HasField("order") else None}
+
+    # -- batches --------------------------------------------------------------------------------------
+    def place_orders(self, orders: list[dict]) -> dict:
+        """Place up to 50 orders in one call, each on its own (the keyword arguments of place_order per order).
+        Returns {'results': [{'index', 'ok', 'order' | 'error': {'code', 'message', 'field'}}], 'accepted',
+        'refused'}; a refused order leaves the others placed. Retried only when every order has a client_order_id."""
+        request = oms_pb2.PlaceOrdersRequest(orders=[placement_request(**order) for order in orders])
+        retry = PLACE_RETRY_CODES if orders and all(o.get("client_order_id") for o in orders) else frozenset()
+        return batch_dict(self._call(self.stub.PlaceOrders, request, retry))
+
+    def cancel_orders(self, order_ids: list[str]) -> dict:
+        """Request cancellation of up to 50 orders; a result per id (NOT_FOUND / FAILED_PRECONDITION when refused)."""
+        return batch_dict(self._call(self.stub.CancelOrders, oms_pb2.CancelOrdersRequest(order_ids=list(order_ids))))
+
+    def cancel_all_orders(self, account_id: str = "main", symbol: str = "", exchange: str = "") -> list[dict]:
+        """Cancel every working order of the account (of one symbol if given); returns the orders now pending cancel."""
+        request = oms_pb2.CancelAllOrdersRequest(account_id=account_id, symbol=symbol, exchange=exchange)
+        return [order_dict(o) for o in self._call(self.stub.CancelAllOrders, request).orders]
 
     def get_order(self, order_id: str) -> dict:
         response = self._call(self.stub.GetOrder, oms_pb2.GetOrderRequest(order_id=order_id), READ_RETRY_CODES)
@@ -435,6 +474,39 @@ def _fmt_order(o: dict) -> str:
             + (f"  ({o['reason']})" if o["reason"] else ""))
 
 
+def _fmt_result(item: dict) -> str:
+    if item["ok"]:
+        return f"[{item['index']}] {_fmt_order(item['order'])}"
+    error = item["error"]
+    return f"[{item['index']}] refused {error['code']}: {error['message']}"
+
+
+PLACE_KEYS = ("symbol", "side", "quantity", "order_type", "price", "exchange", "market", "account_id", "leverage",
+              "client_order_id", "time_in_force", "reduce_only", "post_only")
+
+
+def _orders_file(path: str) -> list[dict]:
+    """A JSON list of orders (place_order's keyword arguments) from a file or stdin; numbers are read exactly."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc.strerror}") from None
+    try:
+        orders = json.loads(text, parse_float=Decimal)  # 0.001 stays exactly 0.001 on the wire
+    except ValueError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(orders, list) or not all(isinstance(o, dict) for o in orders):
+        raise ValueError(f"{path}: expected a JSON list of orders (objects)")
+    for index, order in enumerate(orders):
+        unknown = sorted(set(order) - set(PLACE_KEYS))
+        if unknown:
+            raise ValueError(f"{path}: order {index}: unknown keys {', '.join(unknown)} (known: {', '.join(PLACE_KEYS)})")
+        missing = [key for key in ("symbol", "side", "quantity") if key not in order]
+        if missing:
+            raise ValueError(f"{path}: order {index}: {', '.join(missing)} required")
+    return orders
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oms_client.py", description="OMS gRPC client")
     parser.add_argument("--server", default=os.environ.get("OMS_SERVER", DEFAULT_ADDRESS), help="host:port (env OMS_SERVER)")
@@ -457,6 +529,16 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument("--account", default="main")
     place.add_argument("--client-order-id", default="", help="idempotency key: a repeat returns the first order")
     place.add_argument("--tif", default="", help="time in force: GTC, IOC or FOK")
+
+    batch = sub.add_parser("place-batch", help="place up to 50 orders from a JSON file (- for stdin), each on its own")
+    batch.add_argument("file", help='a JSON list of orders, e.g. [{"symbol": "BTCUSDT", "side": "BUY", "quantity": '
+                                    '"0.001", "price": "115000"}] (keys as place_order takes them)')
+    cancel_batch = sub.add_parser("cancel-batch", help="cancel up to 50 orders by id")
+    cancel_batch.add_argument("--ids", required=True, nargs="+", help="order ids")
+    cancel_all = sub.add_parser("cancel-all", help="cancel every working order of an account (one symbol if given)")
+    cancel_all.add_argument("--account", default="main")
+    cancel_all.add_argument("--symbol", default="")
+    cancel_all.add_argument("--exchange", default="")
 
     for name, text in (("cancel", "cancel an order"), ("get", "show an order")):
         p = sub.add_parser(name, help=text)
@@ -520,6 +602,14 @@ def run(args, client: OMSClient, out) -> None:
         show(r, f"Order placed: {r['order_id']}  status {r['status']}"
                 + (f"  exchange id {r['exchange_order_id']}" if r["exchange_order_id"] else "")
                 + (f"  ({r['reason']})" if r["reason"] else ""))
+    elif args.command in ("place-batch", "cancel-batch"):
+        r = (client.place_orders(_orders_file(args.file)) if args.command == "place-batch"
+             else client.cancel_orders(args.ids))
+        show(r, "\n".join(_fmt_result(item) for item in r["results"])
+             + f"\n{r['accepted']} accepted, {r['refused']} refused")
+    elif args.command == "cancel-all":
+        orders = client.cancel_all_orders(account_id=args.account, symbol=args.symbol, exchange=args.exchange)
+        show(orders, "\n".join(_fmt_order(o) for o in orders) + f"\n{len(orders)} orders pending cancel")
     elif args.command == "cancel":
         r = client.cancel_order(args.id)
         show(r, f"Order {r['order_id']}: {r['status']}")

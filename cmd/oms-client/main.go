@@ -6,9 +6,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +43,10 @@ commands:
                  [-market spot|futures] [-leverage 10] [-exchange binance] [-account main]
                  [-client-id ID] [-tif GTC|IOC|FOK] [-post-only] [-reduce-only]
   cancel         -id ORDER_ID
+  place-batch    [-file orders.json|-]  up to 50 orders, a JSON list of objects with the keys symbol, side,
+                 quantity, price, order_type, market, leverage, exchange, account_id, client_order_id,
+                 time_in_force, post_only, reduce_only (numbers as strings keep every digit); stdin by default
+  cancel-all     [-account main] [-symbol BTCUSDT] [-exchange binance]
   get-order      -id ORDER_ID
   list-orders    [-status OPEN|NEW|FILLED|CANCELLED|...] [-symbol BTCUSDT] [-exchange E] [-account A]
                  [-market M] [-limit N] [-page-token T]
@@ -155,6 +161,8 @@ type command struct {
 var commands = map[string]command{
 	"place":         {placeFlags},
 	"cancel":        {cancelFlags},
+	"place-batch":   {placeBatchFlags},
+	"cancel-all":    {cancelAllFlags},
 	"get-order":     {getOrderFlags},
 	"list-orders":   {listOrdersFlags},
 	"balance":       {balanceFlags},
@@ -356,6 +364,127 @@ func cancelFlags(fs *flag.FlagSet) func(s *session) error {
 		fmt.Fprintln(w, "ORDER ID\tSTATUS\tCANCELLED")
 		fmt.Fprintf(w, "%s\t%s\t%s\n", resp.OrderId, resp.Status, when(resp.CancelledAtMs, resp.CancelledAt))
 		return w.Flush()
+	}
+}
+
+// jsonDecimal is a number of a batch file, given as a JSON number or string and kept as written.
+type jsonDecimal struct{ decimalValue }
+
+func (d *jsonDecimal) UnmarshalJSON(b []byte) error {
+	text := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+	}
+	if err := d.Set(text); err != nil {
+		return fmt.Errorf("%q is %v", text, err)
+	}
+	return nil
+}
+
+// batchOrder is one order of a place-batch file (the keys the Python SDK's place_order takes).
+type batchOrder struct {
+	Symbol        string      `json:"symbol"`
+	Side          string      `json:"side"`
+	Quantity      jsonDecimal `json:"quantity"`
+	Price         jsonDecimal `json:"price"`
+	OrderType     string      `json:"order_type"`
+	Market        string      `json:"market"`
+	Leverage      int32       `json:"leverage"`
+	Exchange      string      `json:"exchange"`
+	AccountID     string      `json:"account_id"`
+	ClientOrderID string      `json:"client_order_id"`
+	TimeInForce   string      `json:"time_in_force"`
+	PostOnly      bool        `json:"post_only"`
+	ReduceOnly    bool        `json:"reduce_only"`
+}
+
+func (o batchOrder) request() *omspb.PlaceOrderRequest {
+	return &omspb.PlaceOrderRequest{
+		Symbol: strings.ToUpper(o.Symbol), Side: strings.ToUpper(o.Side), OrderType: strings.ToUpper(o.OrderType),
+		Quantity: o.Quantity.value, QuantityDecimal: o.Quantity.text, Price: o.Price.value, PriceDecimal: o.Price.text,
+		Exchange: o.Exchange, Market: strings.ToLower(o.Market), AccountId: o.AccountID, Leverage: o.Leverage,
+		ClientOrderId: o.ClientOrderID, TimeInForce: strings.ToUpper(o.TimeInForce), PostOnly: o.PostOnly, ReduceOnly: o.ReduceOnly,
+	}
+}
+
+// readBatch reads a JSON list of orders; unknown keys are refused, so a typo never places a different order.
+func readBatch(path string, stdin io.Reader) ([]*omspb.PlaceOrderRequest, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = io.ReadAll(stdin)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("place-batch: %v", err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var orders []batchOrder
+	if err := dec.Decode(&orders); err != nil {
+		return nil, usageError{fmt.Sprintf("place-batch: %s: not a JSON list of orders: %v", path, err)}
+	}
+	reqs := make([]*omspb.PlaceOrderRequest, len(orders))
+	for i, o := range orders {
+		reqs[i] = o.request()
+	}
+	return reqs, nil
+}
+
+var batchInput io.Reader = os.Stdin
+
+func placeBatchFlags(fs *flag.FlagSet) func(s *session) error {
+	file := fs.String("file", "-", "JSON list of orders; - reads stdin")
+	return func(s *session) error {
+		orders, err := readBatch(*file, batchInput)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.PlaceOrders(ctx, &omspb.PlaceOrdersRequest{Orders: orders})
+		if err != nil {
+			return err
+		}
+		printResults(s.out, resp.Results)
+		fmt.Fprintf(s.out, "%d accepted, %d refused\n", resp.Accepted, resp.Refused)
+		return nil
+	}
+}
+
+// printResults lists a batch's results in the request's order: the order, or why it was refused.
+func printResults(out io.Writer, results []*omspb.OrderResult) {
+	w := table(out)
+	fmt.Fprintln(w, "#\tORDER ID\tSYMBOL\tSIDE\tQUANTITY\tPRICE\tSTATUS\tERROR")
+	for _, r := range results {
+		if o := r.GetOrder(); r.Ok && o != nil {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t-\n", r.Index, o.OrderId, o.Symbol, o.Side,
+				dec(o.QuantityDecimal, o.Quantity), priceText(o.PriceDecimal, o.Price), o.Status)
+		} else {
+			fmt.Fprintf(w, "%d\t-\t-\t-\t-\t-\tREFUSED\t%s: %s\n", r.Index, r.ErrorCode, oneLine(r.ErrorMessage))
+		}
+	}
+	w.Flush()
+}
+
+func cancelAllFlags(fs *flag.FlagSet) func(s *session) error {
+	account := fs.String("account", "", "account (server default: main)")
+	symbol := fs.String("symbol", "", "only this symbol (default: every symbol)")
+	exchange := fs.String("exchange", "", "exchange (default: the account's)")
+	return func(s *session) error {
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.CancelAllOrders(ctx, &omspb.CancelAllOrdersRequest{
+			AccountId: *account, Symbol: strings.ToUpper(*symbol), Exchange: *exchange})
+		if err != nil {
+			return err
+		}
+		printOrders(s.out, resp.Orders)
+		fmt.Fprintf(s.out, "%d orders pending cancel\n", len(resp.Orders))
+		return nil
 	}
 }
 

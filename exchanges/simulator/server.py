@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import income, market_routes, matching, refusals, render
+from . import batch_orders, income, market_routes, matching, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
@@ -51,7 +51,7 @@ class Route:
     market: str
     weight: int | Callable[[dict], int]
     signed: bool = False
-    order: bool = False
+    order: bool | dict[str, int] = False  # counts toward the key's order limits: 1 per window, or per window
     keyed: bool = False  # API key header only, no signature (listenKey calls)
 
 
@@ -218,6 +218,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/order"): Route(futures_get_order, FUTURES, 1, signed=True),
     ("DELETE", "/fapi/v1/order"): Route(futures_cancel, FUTURES, 1, signed=True),
     ("DELETE", "/fapi/v1/allOpenOrders"): Route(futures_cancel_all, FUTURES, 1, signed=True),
+    ("POST", "/fapi/v1/batchOrders"): Route(batch_orders.place, FUTURES, 5, signed=True,
+                                            order=batch_orders.PLACE_ORDER_COUNTS),
+    ("DELETE", "/fapi/v1/batchOrders"): Route(batch_orders.cancel, FUTURES, 1, signed=True),
     ("GET", "/fapi/v1/openOrders"): Route(open_orders, FUTURES, _by_symbol(1, 40), signed=True),
     ("GET", "/fapi/v1/allOrders"): Route(all_orders, FUTURES, 5, signed=True),
     ("GET", "/fapi/v1/userTrades"): Route(my_trades, FUTURES, 5, signed=True),
@@ -323,7 +326,7 @@ class VenueServer:
         route = ROUTES.get((request.method, request.path))
         body = await request.text() if request.can_read_body else ""
         params = dict(parse_qsl(body, keep_blank_values=True)) if body else {}
-        params.update(parse_qsl(request.query_string, keep_blank_values=True))  # Binance: the query string wins
+        params.update(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))  # Binance: the query string wins
         row = {"ts": self.venue.now(), "method": request.method, "path": request.path,
                "api_key": request.headers.get("X-MBX-APIKEY"), "symbol": params.get("symbol"),
                "client_order_id": params.get("newClientOrderId") if request.method == "POST" and request.path.endswith("/order") else None,
@@ -379,7 +382,8 @@ class VenueServer:
             if route.keyed:
                 account = self._account(request)
             if route.order:
-                headers.update(self.limiter.order(route.market, account.api_key, self.venue.now()))
+                counts = route.order if isinstance(route.order, dict) else None
+                headers.update(self.limiter.order(route.market, account.api_key, self.venue.now(), counts))
             result = route.handler(Ctx(route.market, params, account, self.venue, self.streams, self.limiter.limits))
         except VenueError as exc:
             exc.headers = {**headers, **exc.headers}
@@ -429,7 +433,7 @@ class VenueServer:
 
     def _authenticate(self, request: web.Request, params: dict, body: str, market: str):
         account = self._account(request)
-        query = request.query_string
+        query = request.rel_url.raw_query_string  # signed as sent, percent-encoding and all (ccxt's batch cancel lists)
         payload = query + body if query and body else (query or body)
         cut = payload.rfind("&signature=")
         if cut < 0 and payload.startswith("signature="):

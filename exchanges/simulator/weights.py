@@ -108,10 +108,12 @@ class RateLimiter:
             if row is not None and row[0] == now - now % size and row[1] > 0:
                 row[1] -= 1
 
-    def order(self, market: str, api_key: str, now: int) -> dict[str, str]:
+    def order(self, market: str, api_key: str, now: int, counts: dict[str, int] | None = None) -> dict[str, str]:
+        """Count one order request toward the key's order limits: 1 in each window, or `counts` per window (a
+        USD-M batch counts 5 in 10 s and 1 in the minute)."""
         headers, refused = {}, None
         for window, limit in self.limits.order_limits(market).items():
-            used, resets = self._add(("o", market, api_key), window, 1, now)
+            used, resets = self._add(("o", market, api_key), window, (counts or {}).get(window, 1), now)
             headers[f"X-MBX-ORDER-COUNT-{window}"] = str(used)
             if self.limits.enabled and used > limit and refused is None:
                 label = {"10S": "10 SECOND", "1M": "1 MINUTE", "1D": "1 DAY"}[window]

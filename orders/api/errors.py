@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from infra.errors import ServiceError
+from infra.errors import InvalidInput, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,17 @@ def _first_error(detail, path: str = "") -> tuple[str | None, str]:
     return path or None, str(detail)
 
 
+def validation_refusal(detail) -> InvalidInput:
+    """A DRF validation detail as the refusal the handler below renders for it (message "field: rule")."""
+    field, message = _first_error(detail)
+    return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+def refusal_item(exc: ServiceError) -> tuple[int, dict]:
+    """(HTTP status, error detail) of a refusal, as the single call would answer it (a batch's item)."""
+    return SERVICE_STATUS.get(exc.code, 400), error_body(exc.code, exc.message, exc.field)["error"]
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.code, exc.message, exc.field), status=SERVICE_STATUS.get(exc.code, 400))
@@ -72,8 +83,8 @@ def exception_handler(exc, context):
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     code = next((c for cls, c in DRF_CODES if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
-        field, message = _first_error(exc.detail)
-        response.data = error_body(code, f"{field}: {message}" if field else message, field)
+        refusal = validation_refusal(exc.detail)
+        response.data = error_body(code, refusal.message, refusal.field)
     else:
         response.data = error_body(code, str(exc.detail))
     return response

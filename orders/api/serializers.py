@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 from accounts.models import Account, Balance, Market
 from exchanges.models import Instrument
 from orders.api.fields import Money, TimeOrDuration
+from orders.api.schema import ErrorDetailSerializer
 from orders.models import Fill, FundingPayment, Order, OrderEvent, OrderType, Side, TimeInForce
 
 # ---- input ----------------------------------------------------------------------------------------
@@ -42,6 +43,16 @@ class OrderCancelAllInput(serializers.Serializer):
         if not attrs["account"] and not attrs["symbol"]:
             raise serializers.ValidationError({"account": "Give an account, a symbol, or both."})
         return attrs
+
+
+class OrderBatchInput(serializers.Serializer):
+    """The body of POST /orders/batch/ as documented; each order is read on its own (views.OrderViewSet.batch)."""
+    orders = OrderPlaceInput(many=True, help_text="1 to 50 orders, each as POST /orders/ takes it")
+
+
+class OrderCancelBatchInput(serializers.Serializer):
+    order_ids = serializers.ListField(child=serializers.CharField(allow_blank=True), allow_empty=True,
+                                      help_text="1 to 50 order ids")
 
 
 # ---- output ---------------------------------------------------------------------------------------
@@ -147,6 +158,20 @@ class OrderDetailSerializer(OrderSerializer):
 
 class CancelAllResultSerializer(serializers.Serializer):
     orders = OrderSerializer(many=True, help_text="the orders now pending cancel")
+
+
+class BatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="the order's position in the request, from 0")
+    status = serializers.IntegerField(help_text="the HTTP status the single call would have answered (201/200, or "
+                                                "400, 404, 409...)")
+    order = OrderSerializer(required=False, help_text="when placed or cancelled")
+    error = ErrorDetailSerializer(required=False, help_text="when refused: the single call's error")
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = BatchItemSerializer(many=True, help_text="one per order, in the request's order")
+    accepted = serializers.IntegerField()
+    refused = serializers.IntegerField()
 
 
 class BalanceSerializer(serializers.ModelSerializer):

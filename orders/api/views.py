@@ -17,13 +17,14 @@ from accounts.models import Balance
 from accounts.selectors import accounts_for_user, trading_states
 from exchanges.models import Instrument
 from infra import ports, pubsub
-from infra.errors import ServiceError
-from orders import reporting, selectors_portfolio, services
+from infra.errors import InvalidInput, ServiceError
+from orders import batches, reporting, selectors_portfolio, services
 from orders.api import filters, idempotency
 from orders.api import serializers as s
+from orders.api.errors import refusal_item, validation_refusal
 from orders.models import Fill, FundingPayment, Order, Status
 from orders.selectors import order_list
-from orders.venue_wait import order_answered
+from orders.venue_wait import order_answered, orders_answered
 from venues.symbols import symbol_normalize
 
 
@@ -110,6 +111,67 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def cancel_all(self, request):
         orders = services.order_cancel_all(**self.validated(s.OrderCancelAllInput), user=request.user, source="api")
         return Response({"orders": s.OrderSerializer(orders, many=True).data})
+
+    @extend_schema(
+        summary="Place up to 50 orders, each on its own",
+        description="Each order is read, validated, risk-checked and placed as POST /orders/ would (one refused order "
+                    "does not sink the others); each result carries the order or the error and HTTP status the single "
+                    "call would have answered. 200 when every order was placed, 207 when some were refused; an empty "
+                    "batch or one of more than 50 is refused whole (400, field `orders`) and places nothing. A "
+                    "client_order_id repeated within the batch is refused for the later order. Retries are made safe "
+                    "by each order's client_order_id; an Idempotency-Key header is refused (400).",
+        request=s.OrderBatchInput, responses={200: s.BatchResultSerializer, 207: s.BatchResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="batch", filterset_class=None, pagination_class=None)
+    def batch(self, request):
+        if request.headers.get(idempotency.HEADER) is not None:  # it names one order; a retried batch would place anew
+            raise InvalidInput("is not taken by batches: give each order a client_order_id, and a retried batch "
+                               "returns the orders already placed", field=idempotency.HEADER)
+        items = request.data.get("orders") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise InvalidInput("must be a list of orders", field="orders")
+        results = batches.orders_place_batch(orders=[_placement(item) for item in items], user=request.user,
+                                             source="api")
+        return _batch_response(results, pending=Status.PENDING_NEW, ok_status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Request cancellation of up to 50 orders by id, each on its own",
+        description="Each result is the order (PENDING_CANCEL, or as the venue answered) or the error a single "
+                    "cancel gives (404 not found, 409 no longer cancellable). 200 when every order was cancellable, "
+                    "207 otherwise; an empty list or one of more than 50 is refused whole (400, field `order_ids`).",
+        request=s.OrderCancelBatchInput, responses={200: s.BatchResultSerializer, 207: s.BatchResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="cancel-batch", filterset_class=None, pagination_class=None)
+    def cancel_batch(self, request):
+        ids = self.validated(s.OrderCancelBatchInput)["order_ids"]
+        results = batches.orders_cancel_batch(order_ids=ids, user=request.user, source="api")
+        return _batch_response(results, pending=Status.PENDING_CANCEL, ok_status=status.HTTP_200_OK)
+
+
+def _placement(data) -> dict | InvalidInput:
+    """One order of a batch as POST /orders/ reads it, or the refusal it would answer."""
+    serializer = s.OrderPlaceInput(data=data)
+    if not serializer.is_valid():
+        return validation_refusal(serializer.errors)
+    placement = dict(serializer.validated_data)
+    placement["exchange"] = placement["exchange"] or None
+    return placement
+
+
+def _batch_response(results, *, pending: str, ok_status: int) -> Response:
+    """A result per item, the accepted orders as the venue answered them within one shared wait; 207 when some item
+    was refused."""
+    answered = iter(orders_answered([r.order for r in results if r.ok], pending=pending))
+    items = []
+    for result in results:
+        if result.ok:
+            items.append({"index": result.index, "status": ok_status, "order": s.OrderSerializer(next(answered)).data})
+        else:
+            code, error = refusal_item(result.error)
+            items.append({"index": result.index, "status": code, "error": error})
+    accepted = sum(r.ok for r in results)
+    body = {"results": items, "accepted": accepted, "refused": len(results) - accepted}
+    return Response(body, status=status.HTTP_200_OK if accepted == len(results) else status.HTTP_207_MULTI_STATUS)
 
 
 @extend_schema_view(list=extend_schema(summary="List fills", description="Newest first."))

@@ -18,14 +18,14 @@ from django_grpc_framework.services import Service
 from accounts import selectors as account_selectors
 from infra import ports, pubsub
 from infra.errors import InvalidInput, ServiceError, Unavailable
-from orders import selectors, selectors_portfolio, services
+from orders import batches, selectors, selectors_portfolio, services
 from orders.grpc import convert
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
 from orders.models import Status
 from orders.publish import updates_to_resume
 from orders.validation import exchange_check
-from orders.venue_wait import order_answered
+from orders.venue_wait import order_answered, orders_answered
 from proto import oms_pb2
 from venues.symbols import symbol_normalize
 
@@ -80,6 +80,34 @@ def required(field: str, value: str) -> str:
     return value
 
 
+def placement_of(request) -> dict:
+    """The keyword arguments of services.order_place from a PlaceOrderRequest, with the contract's defaults."""
+    return dict(
+        account=request.account_id.strip() or DEFAULT_ACCOUNT,
+        symbol=request.symbol.strip(),
+        side=request.side.strip(),
+        quantity=convert.decimal_in("quantity", request.quantity, request.quantity_decimal),
+        order_type=request.order_type.strip() or DEFAULT_ORDER_TYPE,
+        price=convert.optional_decimal_in("price", request.price, request.price_decimal),
+        market=request.market.strip() or DEFAULT_MARKET,
+        exchange=request.exchange.strip() or DEFAULT_EXCHANGE,
+        client_order_id=request.client_order_id.strip() or None,
+        time_in_force=request.time_in_force.strip(),
+        reduce_only=request.reduce_only,
+        post_only=request.post_only,
+        leverage=request.leverage or None,
+    )
+
+
+def _parsed(parse, item):
+    """parse(item), or the refusal it raised: one unreadable item of a batch is that item's result alone."""
+    try:
+        refuse_nul_characters(item)
+        return parse(item)
+    except ServiceError as exc:
+        return exc
+
+
 class OrderService(Service):
     hub: Hub | None = None
 
@@ -94,22 +122,7 @@ class OrderService(Service):
     # -- orders --------------------------------------------------------------------------------------
     @unary
     def PlaceOrder(self, request, context):
-        order = services.order_place(
-            account=request.account_id.strip() or DEFAULT_ACCOUNT,
-            symbol=request.symbol.strip(),
-            side=request.side.strip(),
-            quantity=convert.decimal_in("quantity", request.quantity, request.quantity_decimal),
-            order_type=request.order_type.strip() or DEFAULT_ORDER_TYPE,
-            price=convert.optional_decimal_in("price", request.price, request.price_decimal),
-            market=request.market.strip() or DEFAULT_MARKET,
-            exchange=request.exchange.strip() or DEFAULT_EXCHANGE,
-            client_order_id=request.client_order_id.strip() or None,
-            time_in_force=request.time_in_force.strip(),
-            reduce_only=request.reduce_only,
-            post_only=request.post_only,
-            leverage=request.leverage or None,
-            user=context.user,
-        )
+        order = services.order_place(**placement_of(request), user=context.user)
         message = convert.order_of(self._await_venue(order, Status.PENDING_NEW, context))
         return oms_pb2.PlaceOrderResponse(
             order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
@@ -152,6 +165,41 @@ class OrderService(Service):
         remaining = context.time_remaining()
         return order_answered(order, pending=pending, source=self.hub,
                               deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+
+    # -- batches -------------------------------------------------------------------------------------
+    @unary
+    def PlaceOrders(self, request, context):
+        items = [_parsed(placement_of, item) for item in request.orders]
+        results = batches.orders_place_batch(orders=items, user=context.user)
+        return oms_pb2.PlaceOrdersResponse(**self._batch_answer(results, Status.PENDING_NEW, context))
+
+    @unary
+    def CancelOrders(self, request, context):
+        results = batches.orders_cancel_batch(order_ids=list(request.order_ids), user=context.user)
+        return oms_pb2.CancelOrdersResponse(**self._batch_answer(results, Status.PENDING_CANCEL, context))
+
+    @unary
+    def CancelAllOrders(self, request, context):
+        name = request.account_id.strip() or DEFAULT_ACCOUNT
+        exchange_check(request.exchange.strip() or None, account_selectors.account_get(name, context.user))
+        orders = services.order_cancel_all(account=name, symbol=request.symbol.strip(), user=context.user)
+        return oms_pb2.CancelAllOrdersResponse(orders=[convert.order_of(o) for o in orders])
+
+    def _batch_answer(self, results, pending: str, context) -> dict:
+        """A result per item; the accepted orders as the venue answered them within one wait for the whole batch."""
+        remaining = context.time_remaining()
+        answered = iter(orders_answered([r.order for r in results if r.ok], pending=pending, source=self.hub,
+                                        deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS))
+        out = []
+        for result in results:
+            if result.ok:
+                out.append(oms_pb2.OrderResult(index=result.index, ok=True, order=convert.order_of(next(answered))))
+            else:
+                code, details = status_for(result.error)
+                out.append(oms_pb2.OrderResult(index=result.index, ok=False, error_code=code.name, error_message=details,
+                                               error_field=result.error.field or ""))
+        accepted = sum(r.ok for r in results)
+        return {"results": out, "accepted": accepted, "refused": len(results) - accepted}
 
     # -- account -------------------------------------------------------------------------------------
     @unary

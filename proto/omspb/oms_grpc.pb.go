@@ -29,6 +29,10 @@ type OrderServiceClient interface {
 	GetCandles(ctx context.Context, in *GetCandlesRequest, opts ...grpc.CallOption) (*GetCandlesResponse, error)
 	// Extension: profit and loss of the ledger's fills and funding over a time range, as REST /api/v1/pnl.
 	GetPnL(ctx context.Context, in *GetPnLRequest, opts ...grpc.CallOption) (*GetPnLResponse, error)
+	// Extensions: batches (up to 50 orders a call), a result per order; one refused order does not sink the others.
+	PlaceOrders(ctx context.Context, in *PlaceOrdersRequest, opts ...grpc.CallOption) (*PlaceOrdersResponse, error)
+	CancelOrders(ctx context.Context, in *CancelOrdersRequest, opts ...grpc.CallOption) (*CancelOrdersResponse, error)
+	CancelAllOrders(ctx context.Context, in *CancelAllOrdersRequest, opts ...grpc.CallOption) (*CancelAllOrdersResponse, error)
 }
 
 type orderServiceClient struct {
@@ -175,6 +179,33 @@ func (c *orderServiceClient) GetPnL(ctx context.Context, in *GetPnLRequest, opts
 	return out, nil
 }
 
+func (c *orderServiceClient) PlaceOrders(ctx context.Context, in *PlaceOrdersRequest, opts ...grpc.CallOption) (*PlaceOrdersResponse, error) {
+	out := new(PlaceOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/PlaceOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) CancelOrders(ctx context.Context, in *CancelOrdersRequest, opts ...grpc.CallOption) (*CancelOrdersResponse, error) {
+	out := new(CancelOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/CancelOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *orderServiceClient) CancelAllOrders(ctx context.Context, in *CancelAllOrdersRequest, opts ...grpc.CallOption) (*CancelAllOrdersResponse, error) {
+	out := new(CancelAllOrdersResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/CancelAllOrders", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -191,6 +222,10 @@ type OrderServiceServer interface {
 	GetCandles(context.Context, *GetCandlesRequest) (*GetCandlesResponse, error)
 	// Extension: profit and loss of the ledger's fills and funding over a time range, as REST /api/v1/pnl.
 	GetPnL(context.Context, *GetPnLRequest) (*GetPnLResponse, error)
+	// Extensions: batches (up to 50 orders a call), a result per order; one refused order does not sink the others.
+	PlaceOrders(context.Context, *PlaceOrdersRequest) (*PlaceOrdersResponse, error)
+	CancelOrders(context.Context, *CancelOrdersRequest) (*CancelOrdersResponse, error)
+	CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -227,6 +262,15 @@ func (UnimplementedOrderServiceServer) GetCandles(context.Context, *GetCandlesRe
 }
 func (UnimplementedOrderServiceServer) GetPnL(context.Context, *GetPnLRequest) (*GetPnLResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetPnL not implemented")
+}
+func (UnimplementedOrderServiceServer) PlaceOrders(context.Context, *PlaceOrdersRequest) (*PlaceOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PlaceOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) CancelOrders(context.Context, *CancelOrdersRequest) (*CancelOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelAllOrders not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -427,6 +471,60 @@ func _OrderService_GetPnL_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_PlaceOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlaceOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).PlaceOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/PlaceOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).PlaceOrders(ctx, req.(*PlaceOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_CancelOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).CancelOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/CancelOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).CancelOrders(ctx, req.(*CancelOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrderService_CancelAllOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelAllOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).CancelAllOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/CancelAllOrders",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).CancelAllOrders(ctx, req.(*CancelAllOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "oms.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -462,6 +560,18 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPnL",
 			Handler:    _OrderService_GetPnL_Handler,
+		},
+		{
+			MethodName: "PlaceOrders",
+			Handler:    _OrderService_PlaceOrders_Handler,
+		},
+		{
+			MethodName: "CancelOrders",
+			Handler:    _OrderService_CancelOrders_Handler,
+		},
+		{
+			MethodName: "CancelAllOrders",
+			Handler:    _OrderService_CancelAllOrders_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

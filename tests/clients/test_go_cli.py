@@ -277,5 +277,5 @@ def test_server_down_is_one_line(go_client, free_port, command):
 def test_help_lists_every_command(go_client):
     out = ok(run_cli(go_client, "-h"))
     for command in ("place", "cancel", "get-order", "list-orders", "balance", "positions", "stream-prices", "stream-orders",
-                    "candles"):
+                    "candles", "place-batch", "cancel-all"):
         assert f"\n  {command} " in out.stdout

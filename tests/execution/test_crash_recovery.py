@@ -59,3 +59,42 @@ def test_orders_in_flight_when_the_worker_dies_are_settled_by_recovery(venue, ac
             assert order.status == Status.NEW
             assert order.exchange_order_id == venue_open[order.id].id
     assert {o.id for o in Order.objects.filter(pk__in=ids, status=Status.NEW)} == set(venue_open) & set(ids)
+
+
+def test_a_group_in_flight_when_the_worker_dies_is_settled_order_by_order(venue, account_on_venue, worker_processes):
+    """A batch's USD-M group: the venue takes the one batchOrders request (4 placed, 1 refused) and holds the answer;
+    the worker dies. Recovery looks each order up by client order id: the 4 NEW, the refused one REJECTED as never
+    received, none sent again."""
+    from orders import batches
+
+    venue.control.set_price("BTCUSDT", 100000, market="futures", freeze=True)
+    venue.control.set_faults(endpoints=["POST /fapi/v1/batchOrders"], drop_response_count=1, drop_hold_ms=120_000)
+    first = worker_processes(env={"OMS_USER_STREAMS": "0"})
+    prices = [D("99000"), D("99100"), D("90000"), D("99200"), D("99300")]  # 90000: under the 95 % band, refused
+    results = batches.orders_place_batch(orders=[
+        {"account": "main", "symbol": "BTCUSDT", "side": "BUY", "quantity": D("0.01"), "price": price,
+         "market": "futures"} for price in prices])
+    ids = [r.order.id for r in results]
+
+    def batch_posts() -> list[dict]:
+        return [r for r in venue.control.audit() if r["method"] == "POST" and r["path"] == "/fapi/v1/batchOrders"]
+
+    wait_until(lambda: batch_posts(), timeout=30, what="the group's request at the venue")
+    wait_until(lambda: Order.objects.filter(pk__in=ids, submitted_at__isnull=False).count() == 5, timeout=10,
+               what="the five claimed")
+
+    first.kill()
+    venue.control.clear_faults()
+    assert Order.objects.filter(pk__in=ids, status=Status.PENDING_NEW).count() == 5  # nobody heard back
+
+    worker_processes()
+    wait_until(lambda: not Order.objects.filter(pk__in=ids, status=Status.PENDING_NEW).exists(), timeout=45,
+               interval=0.2, what="no order left pending")
+
+    assert len(batch_posts()) == 1
+    assert not [r for r in venue.control.audit() if r["method"] == "POST" and r["path"] == "/fapi/v1/order"]
+    statuses = dict(Order.objects.filter(pk__in=ids).values_list("id", "status"))
+    assert [statuses[i] for i in ids] == [Status.NEW, Status.NEW, Status.REJECTED, Status.NEW, Status.NEW]
+    assert Order.objects.get(pk=ids[2]).reason == NEVER_RECEIVED
+    on_venue = [row["client_order_id"] for row in venue.control.records(venue.api_key, market="futures")["orders"]]
+    assert sorted(on_venue) == sorted(ids[:2] + ids[3:])  # each once

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from accounts import services as account_services
+from orders.models import Order
 from tests import factories
 from tests.orders.api.conftest import token_client
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e]
 
@@ -46,3 +48,25 @@ def test_market_order_comes_back_filled_with_its_fills(desk):
     assert sum(float(f["quantity"]) for f in detail["fills"]) == pytest.approx(0.01)
     assert [f["trade_id"] for f in desk.get("/api/v1/fills/", {"order": placed["id"]}).json()["results"]] == [
         f["trade_id"] for f in reversed(detail["fills"])]
+
+
+def test_a_batch_rests_on_the_venue_and_cancel_all_leaves_nothing_open(desk, venue_view):
+    orders = [{"account": "main", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.001", "price": str(90000 + i)}
+              for i in range(6)] + [{"account": "main", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.001",
+                                     "price": "90000.001"}]  # off the tick: refused, never sent
+
+    placed = desk.post("/api/v1/orders/batch/", {"orders": orders}, format="json")
+
+    assert placed.status_code == 207, placed.content
+    results = placed.json()["results"]
+    assert [r["order"]["status"] for r in results[:6]] == ["NEW"] * 6
+    assert results[6]["status"] == 400 and results[6]["error"]["field"] == "price"
+    ids = {r["order"]["id"] for r in results[:6]}
+    assert {o["clientOrderId"] for o in venue_view.fetch_open_orders("BTC/USDT")} == ids
+
+    cancelled = desk.post("/api/v1/orders/cancel-all/", {"account": "main", "symbol": "BTCUSDT"}, format="json")
+
+    assert {o["id"] for o in cancelled.json()["orders"]} == ids
+    wait_until(lambda: Order.objects.filter(id__in=ids, status="CANCELLED").count() == 6, timeout=30,
+               what="the six orders CANCELLED")
+    assert venue_view.fetch_open_orders("BTC/USDT") == []

@@ -146,7 +146,12 @@ class Fill(models.Model):
             models.UniqueConstraint(fields=["account", "market", "symbol", "trade_id"], name="uniq_fill_symbol_trade"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
         ]
-        indexes = [models.Index(fields=["account", "-executed_at"], name="fill_account_time")]
+        indexes = [
+            models.Index(fields=["account", "-executed_at"], name="fill_account_time"),
+            # The admin's fill list, newest first, read in order up to the page; and a venue trade id looked up alone.
+            models.Index(fields=["-executed_at", "-id"], name="fill_time"),
+            models.Index(fields=["trade_id"], name="fill_trade_id"),
+        ]
 
     def __str__(self) -> str:
         return f"fill {self.trade_id} {self.quantity}@{self.price}"

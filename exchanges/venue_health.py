@@ -83,4 +83,6 @@ def recorded(pairs: list[tuple[int, str]], roots: list[str]) -> tuple[dict, dict
 
 def forget(account_id: int) -> None:
     """Drop the account's answers (a test database that reuses ids)."""
-    pubsub.client().delete(*[_key("rest", f"{account_id}:{market}") for market in ("spot", "futures")])
+    for market in ("spot", "futures"):
+        _answers_written.pop((account_id, market), None)
+        pubsub.client().delete(_key("rest", f"{account_id}:{market}"))

@@ -1,10 +1,11 @@
 """The admin's overview: is anything wrong, at a glance. Per account and market: the venue's REST health (as the
-processes recorded it: the page asks the venue nothing while it renders), the user-data stream, the request weight in use, open orders, orders pending longer than 10 s, the last reconciliation and its
-drift; the kill switch and each account's trading state with the controls to change them (through
-accounts.services, so each change is recorded under Control changes; a confirmation first); per process (worker,
-beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
-it. Reads go through the modules that own them (exchanges.venue_health, exchanges.stream_state, exchanges.ratelimit,
-exchanges.problems, orders.selectors, orders.selectors_reconcile)."""
+processes recorded it: the page asks the venue nothing while it renders), the user-data stream, the request weight
+in use, open orders, orders pending longer than 10 s, the last reconciliation and its drift; the kill switch and
+each account's trading state with the controls to change them (through accounts.services, so each change is
+recorded under Control changes; a confirmation first); per process (worker, beat, gRPC, market data): alive and when
+it last reported (infra.heartbeat). Each number links to the list behind it. Reads go through the modules that own
+them (exchanges.venue_health, exchanges.stream_state, exchanges.ratelimit, exchanges.problems, orders.selectors,
+orders.selectors_reconcile)."""
 from __future__ import annotations
 
 import time

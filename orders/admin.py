@@ -432,6 +432,7 @@ class OrderEventAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_filter = [KindFilter, ToStatusFilter, "source", ("at", DateRangeFilter)]
     search_fields = ["order__id"]
     order_field = "order_id"
+    ordering = ["-at", "-id"]  # the latest first, read from an index with each filter (event_kind, …)
     search_help_text = "An order id, client order id or exchange order id (exact)."
     csv_fields = ["id", "order__id", "sequence", "kind", "from_status", "to_status", "source", "at", "payload"]
 

@@ -41,6 +41,8 @@ class ReconciliationRun(models.Model):
             # and the newest runs of all (the admin's list) are read from the top of an index, never sorted.
             models.Index(fields=["account", "market", "-started_at", "-id"], name="recon_run_latest"),
             models.Index(fields=["-started_at", "-id"], name="recon_run_time"),
+            models.Index(fields=["outcome", "-started_at", "-id"], name="recon_run_outcome"),
+            models.Index(fields=["trigger", "-started_at", "-id"], name="recon_run_trigger"),
         ]
 
     def __str__(self) -> str:

@@ -99,12 +99,16 @@ def _pages(rng: random.Random, desks: list[str], symbols: list[str]) -> dict:
         "orders filled, account": lambda: (orders, {"status__exact": "FILLED", "account__id__exact": desk()}),
         "orders by symbol": lambda: (orders, {"symbol": rng.choice(symbols)}),
         "orders pending > 10 s": lambda: (orders, {"pending_over": "10"}),
+        "orders by type": lambda: (orders, {"order_type__exact": rng.choice(("LIMIT", "MARKET"))}),  # none MARKET
         "orders search by id": lambda: (orders, {"q": rng.choice(some_ids)}),
         "fills": lambda: (fills, {}),
         "fills, account": lambda: (fills, {"account__id__exact": desk()}),
         "fills search by order id": lambda: (fills, {"q": rng.choice(filled_ids)}),
+        "fills by market": lambda: (fills, {"market__exact": rng.choice(("spot", "futures"))}),  # none futures
         "events": lambda: (events, {}),
-        "events, kind": lambda: (events, {"kind": rng.choice(("PLACED", "FILLED", "CANCELLED"))}),
+        # Common kinds and rare ones (1 % EXPIRED, no ADOPTED): a rare value must not mean reading every event.
+        "events, kind": lambda: (events, {"kind": rng.choice(("PLACED", "FILLED", "CANCELLED", "EXPIRED", "ADOPTED"))}),
+        "events, new status": lambda: (events, {"to_status": rng.choice(("NEW", "REJECTED", "PENDING_CANCEL"))}),
         "events search by order id": lambda: (events, {"q": rng.choice(some_ids)}),
         "balances": lambda: ("/admin/accounts/balance/", {}),
         "positions": lambda: ("/admin/accounts/position/", {}),
@@ -113,6 +117,8 @@ def _pages(rng: random.Random, desks: list[str], symbols: list[str]) -> dict:
         "funding, account": lambda: ("/admin/orders/fundingpayment/", {"account__id__exact": desk()}),
         "reconciliation runs": lambda: ("/admin/orders/reconciliationrun/", {}),
         "reconciliation runs, account": lambda: ("/admin/orders/reconciliationrun/", {"account__id__exact": desk()}),
+        "reconciliation runs, outcome": lambda: ("/admin/orders/reconciliationrun/",
+                                                 {"outcome__exact": rng.choice(("drift", "error"))}),  # 2 %, none
         "drifts": lambda: ("/admin/orders/drift/", {}),
         "overview": lambda: ("/admin/overview/", {}),
     }

@@ -95,8 +95,8 @@ def open_order_counts(cap: int) -> dict[int, int]:
     statuses = list(OPEN_STATUSES)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.id, (SELECT COUNT(*) FROM (SELECT 1 FROM orders_order o WHERE o.account_id = a.id"
-            f" AND o.status IN ({', '.join(['%s'] * len(statuses))}) LIMIT %s) capped) FROM accounts_account a",
+            f"SELECT a.id, (SELECT COUNT(*) FROM (SELECT 1 FROM {Order._meta.db_table} o WHERE o.account_id = a.id"
+            f" AND o.status IN ({', '.join(['%s'] * len(statuses))}) LIMIT %s) capped) FROM {Account._meta.db_table} a",
             [*statuses, cap + 1])
         return dict(cursor.fetchall())
 

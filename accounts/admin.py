@@ -488,8 +488,10 @@ class PositionAdmin(SyncedAdmin):
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         found = increments()  # one catalog read per page
+        last_price = position_last_price_lookup()  # and at most one read of the price feed
         for row in changelist.result_list:
             row.oms_increments = found.get((row.account.exchange, "futures", row.symbol), (None, None))
+            row._figures = position_figures(row, last_price=last_price(row))
         return changelist
 
     @admin.display(description="size", ordering="size")
@@ -511,7 +513,7 @@ class PositionAdmin(SyncedAdmin):
     @staticmethod
     def _figures(row):
         # As gRPC and REST show them (accounts.selectors.position_figures); the price feed only without a mark.
-        # Worked out once per row for its three columns.
+        # Worked out once per row for its three columns (for the whole page at once in get_changelist_instance).
         if not hasattr(row, "_figures"):
             row._figures = position_figures(row, last_price=position_last_price_lookup()(row))
         return row._figures

@@ -2,8 +2,9 @@
 database, run the scenarios with each venue latency, print the table, write bench/results/latest.json.
 
 Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
-reads (6), reconcile (7), resting_fill (8), sync_cost (9), pnl (10), batches (11). The defaults keep a full run under 20 minutes on a
-2-core machine (8 and 9 wait out minutes of resting orders)."""
+reads (6, the admin's pages included; `admin` runs those alone), reconcile (7), resting_fill (8), sync_cost (9),
+pnl (10), batches (11). The defaults keep a full run under 20 minutes on a 2-core machine (8 and 9 wait out minutes
+of resting orders)."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BY_LATENCY = ("placement", "throughput", "updates")  # measured once per venue latency
-ONCE = ("batches", "resting_fill", "sync_cost", "streams", "reads", "reconcile", "pnl")
+ONCE = ("batches", "resting_fill", "sync_cost", "streams", "reads", "admin", "reconcile", "pnl")
 SCENARIOS = BY_LATENCY + ONCE
 
 
@@ -145,6 +146,10 @@ def run(args: argparse.Namespace) -> dict:
             from bench.scenarios import reads
 
             attempt("6 reads", lambda: {"_many": True, **reads.run(stack, args.orders, args.queries)})
+        elif "admin" in chosen:
+            from bench.scenarios import reads
+
+            attempt("6 admin", lambda: {"_many": True, **reads.admin(args.orders, max(10, args.queries // 5))})
         if "reconcile" in chosen:
             from bench.scenarios import reconcile
 

@@ -26,7 +26,7 @@ import ccxt.pro
 from django.conf import settings
 
 from accounts.models import Account, Credential
-from exchanges import logredact, ratelimit, request_log
+from exchanges import logredact, ratelimit, request_log, venue_health
 from exchanges.errors import venue_body
 from exchanges.results import (
     VenueBalance,
@@ -94,6 +94,12 @@ def _error_summary(exc: BaseException) -> str:
     return type(exc).__name__ + (f": {body.get('msg')} (code {body.get('code')})" if body.get("msg") else "")
 
 
+def _unanswered(exc: BaseException) -> bool:
+    """The venue did not answer (no connection, a timeout, a 5xx or maintenance); an error it sent back (a refusal, a
+    rate limit, a bad nonce) is an answer: it is up."""
+    return type(exc) is ccxt.NetworkError or isinstance(exc, ccxt.RequestTimeout | ccxt.ExchangeNotAvailable)
+
+
 class SharedLimitsMixin(_Client):
     """Routes every request through the account's shared limiter and turns 429/418 into a shared ban."""
 
@@ -115,7 +121,8 @@ class SharedLimitsMixin(_Client):
             orders = 1
         elif method == "POST" and path == "batchOrders":
             orders = BATCH_ORDER_COUNT
-        self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=orders)
+        market = self.oms_market_of(api)
+        self.oms_limiters[market].acquire(weight=self.oms_weight(api, cost), orders=orders)
         offset = _clock_offsets.get(self.oms_account_id)
         if offset is not None:  # measured by another thread's client of this process
             self.options["timeDifference"] = offset
@@ -124,12 +131,17 @@ class SharedLimitsMixin(_Client):
             answer = super().fetch2(path, api, method, params, config)
         except Exception as exc:
             request_log.record(refs=refs, method=method, path=str(path), outcome=_error_summary(exc), started=started)
+            if _unanswered(exc):
+                venue_health.not_answered(self.oms_account_id, market, exc)
+            elif isinstance(exc, ccxt.BaseError):
+                venue_health.answered(self.oms_account_id, market)
             if isinstance(exc, ccxt.BaseError):
                 metrics.venue_error(self.id, exc)
             if isinstance(exc, ccxt.InvalidNonce):
                 self.oms_correct_clock()
             raise
         request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer), started=started)
+        venue_health.answered(self.oms_account_id, market)
         return answer
 
     def oms_correct_clock(self) -> None:

@@ -95,7 +95,10 @@ def store_published_limits(account_id: int, market: str, limits: tuple[Limit, ..
 
 
 def published_limits(account_id: int, market: str) -> tuple[Limit, ...]:
-    raw = pubsub.client().get(_key("published", account_id, market))
+    return _limits_stored(pubsub.client().get(_key("published", account_id, market)), market)
+
+
+def _limits_stored(raw: bytes | None, market: str) -> tuple[Limit, ...]:
     if raw:
         return tuple(Limit(k, int(w), float(c)) for k, w, c in json.loads(raw))
     return DEFAULT_LIMITS.get(market, DEFAULT_LIMITS["spot"])
@@ -115,16 +118,23 @@ def clock_offset(account_id: int) -> int | None:
     return None if raw is None else int(raw)
 
 
-def weight_in_use(account_id: int, market: str) -> dict:
-    """The request weight counted in the current window of the account's weight limit (what every worker spent, as
-    SharedLimiter counts it), the limit we keep to, and the ban's seconds left: for the admin's overview."""
-    limits = [lim for lim in published_limits(account_id, market) if lim.kind == "weight"]
-    lim = min(limits, key=lambda x: x.window_seconds) if limits else Limit("weight", 60, usable(6000))
-    win_ms = lim.window_seconds * 1000
-    raw = pubsub.client().get(_key("w", account_id, market, lim.kind, lim.window_seconds, int(time.time() * 1000) // win_ms))
-    ban_ms = pubsub.client().pttl(_key("ban", account_id))
-    return {"used": float(raw or 0), "capacity": lim.capacity, "window_seconds": lim.window_seconds,
-            "banned_for": max(0, ban_ms) / 1000}
+def weights_in_use(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """Per (account id, market): the request weight counted in the current window of the account's weight limit (what
+    every worker spent, as SharedLimiter counts it), the limit we keep to, and the ban's seconds left: for the admin's
+    overview, in two Redis round trips for all of them."""
+    redis = pubsub.client()
+    stored = redis.mget([_key("published", account_id, market) for account_id, market in pairs]) if pairs else []
+    now_ms, limit_of, pipe = int(time.time() * 1000), {}, redis.pipeline(transaction=False)
+    for (account_id, market), raw in zip(pairs, stored, strict=True):
+        limits = [lim for lim in _limits_stored(raw, market) if lim.kind == "weight"]
+        lim = limit_of[(account_id, market)] = (min(limits, key=lambda x: x.window_seconds) if limits else
+                                                Limit("weight", 60, usable(6000)))
+        pipe.get(_key("w", account_id, market, lim.kind, lim.window_seconds, now_ms // (lim.window_seconds * 1000)))
+        pipe.pttl(_key("ban", account_id))
+    found = pipe.execute()
+    return {pair: {"used": float(found[2 * i] or 0), "capacity": limit_of[pair].capacity,
+                   "window_seconds": limit_of[pair].window_seconds, "banned_for": max(0, found[2 * i + 1]) / 1000}
+            for i, pair in enumerate(pairs)}
 
 
 class SharedLimiter:

@@ -98,7 +98,21 @@ def forget(account_id: int) -> None:
 def snapshot(account_id: int, market: str) -> dict:
     """The stream's figures as plain values: state, since, last_event (unix seconds), reconnects, catch_ups,
     sync_weight, holder, live."""
-    raw = {k.decode(): v.decode() for k, v in pubsub.client().hgetall(_key("state", account_id, market)).items()}
+    return snapshots([(account_id, market)])[(account_id, market)]
+
+
+def snapshots(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """snapshot() of each (account id, market), in one Redis round trip."""
+    pipe = pubsub.client().pipeline(transaction=False)
+    for account_id, market in pairs:
+        pipe.hgetall(_key("state", account_id, market))
+        pipe.exists(_key("live", account_id, market))
+    found = pipe.execute()
+    return {pair: _figures(found[2 * i], found[2 * i + 1]) for i, pair in enumerate(pairs)}
+
+
+def _figures(state: dict, live: int) -> dict:
+    raw = {k.decode(): v.decode() for k, v in state.items()}
     return {
         "state": raw.get("state", "down" if settings.OMS_USER_STREAMS else "off"),
         "since": float(raw["since"]) if "since" in raw else None,
@@ -107,5 +121,5 @@ def snapshot(account_id: int, market: str) -> dict:
         "catch_ups": int(raw.get("catch_ups", 0)),
         "sync_weight": float(raw.get("sync_weight", 0)),
         "holder": raw.get("holder", ""),
-        "live": is_live(account_id, market),
+        "live": bool(live),
     }

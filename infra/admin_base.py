@@ -36,10 +36,6 @@ class NoWritePermissions:
         return False
 
 
-class ReadOnlyAdmin(NoWritePermissions, admin.ModelAdmin):
-    pass
-
-
 class ReadOnlyInline(NoWritePermissions, admin.TabularInline):
     extra = 0
     can_delete = False

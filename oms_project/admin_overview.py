@@ -1,10 +1,11 @@
-"""The admin's overview: is anything wrong, at a glance. Per account and market: the venue's REST health, the user-data
-stream, the request weight in use, open orders, orders pending longer than 10 s, the last reconciliation and its
-drift; the kill switch, the global trading state and each account's (enabled, ACTIVE/REDUCING/HALTED) with the
-controls to change them (through accounts.services, so each change is recorded under Control changes; a confirmation
-first); per process (worker, beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
-it. Reads go through the modules that own them (exchanges.health, exchanges.stream_state, exchanges.ratelimit,
-exchanges.problems, orders.selectors)."""
+"""The admin's overview: is anything wrong, at a glance. Per account and market: the venue's REST health (as the
+processes recorded it: the page asks the venue nothing while it renders), the user-data stream, the request weight
+in use, open orders, orders pending longer than 10 s, the last reconciliation and its drift; the kill switch, the
+global trading state and each account's (enabled, ACTIVE/REDUCING/HALTED) with the controls to change them (through
+accounts.services, so each change is recorded under Control changes; a confirmation first); per process (worker,
+beat, gRPC, market data): alive and when it last reported (infra.heartbeat). Each number links to the list behind
+it. Reads go through the modules that own them (exchanges.venue_health, exchanges.stream_state, exchanges.ratelimit,
+exchanges.problems, orders.selectors, orders.selectors_reconcile)."""
 from __future__ import annotations
 
 import time
@@ -21,18 +22,20 @@ from django.urls import path, reverse
 from accounts import services as account_services
 from accounts.models import Account, Market, TradingState, TradingSwitch
 from accounts.selectors import trading_state_effective
-from exchanges import health, problems, ratelimit, stream_state
+from exchanges import health, problems, ratelimit, stream_state, venue_health
 from infra import heartbeat
 from infra.admin_base import duration_text, utc_ms, utc_s
 from infra.errors import ServiceError
 from orders import selectors
 from orders import services as order_services
-from orders.models import OPEN_STATUSES, Order
-from orders.models_reconcile import ReconciliationRun
+from orders.selectors_reconcile import latest_runs
 
 KILL_SWITCH_PERMISSION = "accounts.change_tradingswitch"
 ACCOUNT_PERMISSION = "accounts.change_account"
 TRADING_STATE_PERMISSION = account_services.TRADING_STATE_PERMISSION
+
+
+OPEN_COUNT_CAP = 1_000  # past this, "more than 1,000" says as much as the exact number (the list counts alike)
 
 
 def _counts(orders) -> dict[int, int]:
@@ -48,28 +51,50 @@ def _ago(stamp: float | None, now: float) -> str:
     return "never" if stamp is None else f"{duration_text(now - stamp)} ago"
 
 
+def _rest_health(answers: dict, probe: dict | None, now: float) -> dict:
+    """The venue's REST health from what was recorded (exchanges.venue_health), never from a request made now: the
+    newest of the account's last answer, its last unanswered request and the latest /healthz probe decides up or
+    down; `healthy` says when it was last known up."""
+    seen = []  # (time, up, what)
+    if answers["ok_at"]:
+        seen.append((answers["ok_at"], True, "answered"))
+    if answers["failed_at"]:
+        seen.append((answers["failed_at"], False, f"no answer ({answers['error']})"))
+    if probe and probe["at"]:
+        result = probe["result"] or {}
+        seen.append((probe["at"], bool(result.get("ok")), "probe up" if result.get("ok") else
+                     f"probe down ({result.get('error') or result.get('status')})"))
+    if not seen:
+        return {"rest": "unknown", "rest_ok": None, "rest_seen": "no request recorded", "rest_healthy": ""}
+    at, up, what = max(seen, key=lambda s: s[0])
+    healthy = max([a for a in (answers["ok_at"], probe and probe["ok_at"]) if a], default=None)
+    return {"rest": "up" if up else "down", "rest_ok": up, "rest_seen": f"{what} {_ago(at, now)}",
+            "rest_healthy": "" if up else f"last healthy {_ago(healthy, now)}"}
+
+
+def _count_text(n: int) -> str:
+    return f"more than {OPEN_COUNT_CAP:,}" if n > OPEN_COUNT_CAP else f"{n:,}"
+
+
 def _venue_rows(now: float, switch: TradingSwitch) -> list[dict]:
-    try:
-        venues = health.check_venues()
-    except Exception:  # noqa: BLE001 - the page shows without the probes
-        venues = {}
     found_problems = problems.current()
-    # Two grouped counts per account for the whole page, not two per row: open orders (a few percent of the ledger)
-    # from the open orders' partial index alone (an index-only scan), pending ones (a handful) through order_pending.
-    open_counts = _counts(Order.objects.filter(status__in=OPEN_STATUSES))
+    # One query for the page, not one per row: open orders counted up to the cap per account (the open orders'
+    # partial index), pending ones (a handful) through order_pending, the latest run per account and market.
+    open_counts = selectors.open_order_counts(OPEN_COUNT_CAP)
     pending_counts = _counts(selectors.orders_pending_longer_than(selectors.PENDING_ALERT_SECONDS))
     markets = Market.values
-    last_runs = {(r.account_id, r.market): r for r in  # the latest run of each account and market, in one query
-                 ReconciliationRun.objects.order_by("account_id", "market", "-started_at").distinct("account_id", "market")}
+    last_runs = {(r.account_id, r.market): r for r in latest_runs()}
+    accounts = list(Account.objects.order_by("name"))
+    roots = {account.pk: health.venue_of(account) for account in accounts}
+    pairs = [(a.pk, m) for a in accounts for m in markets]
+    # Redis: a round trip or two for the whole page, not five per row.
+    answers, probes = venue_health.recorded(pairs, sorted({r for r in roots.values() if r}))
+    streams, weights = stream_state.snapshots(pairs), ratelimit.weights_in_use(pairs)
     rows = []
-    for account in Account.objects.order_by("name"):
-        root = health.venue_of(account)
-        probe = venues.get(root) if root else None
+    for account in accounts:
         for market in markets:
-            open_count = f"{open_counts.get(account.pk, 0):,}"
             pending = f"{pending_counts.get(account.pk, 0):,}"
-            stream = stream_state.snapshot(account.pk, market)
-            weight = ratelimit.weight_in_use(account.pk, market)
+            stream, weight = streams[(account.pk, market)], weights[(account.pk, market)]
             run = last_runs.get((account.pk, market))
             rows.append({
                 "account": account, "market": market, "first": market == markets[0], "span": len(markets),
@@ -77,9 +102,7 @@ def _venue_rows(now: float, switch: TradingSwitch) -> list[dict]:
                     own=account.trading_state, own_reason=account.trading_state_reason,
                     global_state=switch.trading_state, global_reason=switch.trading_state_reason),
                 "account_url": reverse("admin:accounts_account_change", args=[account.pk]),
-                "rest": ("unchecked" if probe is None else "up" if probe.get("ok") else
-                         f"down ({probe.get('error') or probe.get('status')})"),
-                "rest_ok": None if probe is None else bool(probe.get("ok")),
+                **_rest_health(answers[(account.pk, market)], probes.get(roots[account.pk]), now),
                 "problems": [f"{p['where']}: {p['error']}" for p in found_problems.get(account.name, [])],
                 "stream": stream["state"] if stream["state"] == "live" or not stream["live"] else f"{stream['state']} (live)",
                 "stream_ok": stream["live"],
@@ -87,7 +110,7 @@ def _venue_rows(now: float, switch: TradingSwitch) -> list[dict]:
                 "weight": f"{weight['used']:,.0f} / {weight['capacity']:,.0f} per {weight['window_seconds']} s",
                 "weight_share": f"{100 * weight['used'] / weight['capacity']:.0f} %" if weight["capacity"] else "",
                 "banned_for": weight["banned_for"],
-                "open": open_count,
+                "open": _count_text(open_counts.get(account.pk, 0)),
                 "open_url": _orders_url(**{"account__id__exact": account.pk, "open": "yes"}),
                 "pending": pending, "pending_alert": pending != "0",
                 "pending_url": _orders_url(**{"account__id__exact": account.pk,

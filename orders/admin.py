@@ -96,9 +96,11 @@ class CatalogSymbolFilter(admin.SimpleListFilter):
 
 class ExactIdSearch:
     """Search by any id, exact and case-sensitive, so each term is one index look-up (the admin's "=field" is
-    iexact: UPPER(...) over every row)."""
+    iexact: UPPER(...) over every row). `id_fields` are the row's own columns; `order_field` names the row's order,
+    found by any of the order's ids (selectors.order_ids_matching)."""
 
     id_fields: tuple[str, ...] = ()
+    order_field = ""
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -107,6 +109,8 @@ class ExactIdSearch:
         match = Q()
         for field in self.id_fields:
             match |= Q(**{field: term})
+        if self.order_field:
+            match |= Q(**{f"{self.order_field}__in": selectors.order_ids_matching(term)})
         return queryset.filter(match), False
 
 
@@ -155,14 +159,13 @@ def _pending_age(order: Order) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
+class OrderAdmin(ReadOnlyListAdmin):
     list_display = ["created", "account_name", "symbol", "side", "type_col", "quantity_col", "price_col", "filled_col",
                     "average_col", "status_col", "pending_col"]
     list_display_links = None  # the time is the link (short_time): see change_link
     list_filter = [OpenFilter, PendingFilter, "status", "account", CatalogSymbolFilter, "market", "side", "order_type",
                    ("created_at", DateRangeFilter)]
-    search_fields = ["id"]  # shows the search box; ExactIdSearch does the searching
-    id_fields = ("id", "client_order_id", "exchange_order_id")
+    search_fields = ["id"]  # shows the search box; get_search_results does the searching
     search_help_text = "An order id, client order id or exchange order id (exact)."
     list_select_related = ["account"]
     actions = ["cancel_selected", "resync_selected"]
@@ -184,6 +187,10 @@ class OrderAdmin(ExactIdSearch, ReadOnlyListAdmin):
     # Actions act on the venue, so they need the change permission; viewers only look.
     has_cancel_permission = permission_check("orders.change_order")
     has_resync_permission = permission_check("orders.change_order")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        return (queryset.filter(selectors.order_any_id(term)) if term else queryset), False
 
     def get_changelist_instance(self, request):
         return _with_increments(super().get_changelist_instance(request), lambda o: (o.exchange, o.market, o.symbol))
@@ -337,9 +344,10 @@ class FillAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_display_links = None  # the time is the link
     list_filter = ["account", "market", CatalogSymbolFilter, "is_maker", ("executed_at", DateRangeFilter)]
     search_fields = ["trade_id"]
-    id_fields = ("trade_id", "order__id", "order__client_order_id", "order__exchange_order_id")
+    id_fields, order_field = ("trade_id",), "order_id"
     search_help_text = "A venue trade id, or an order id, client order id or exchange order id (exact)."
     list_select_related = ["account", "order"]
+    ordering = ["-executed_at", "-id"]  # the latest first (index fill_time), like every other list
     csv_fields = ["trade_id", "order__id", "account__name", "market", "symbol", "order__side", "quantity", "price",
                   "fee", "fee_asset", "is_maker", "executed_at"]
 
@@ -423,7 +431,8 @@ class OrderEventAdmin(ExactIdSearch, ReadOnlyListAdmin):
     list_display_links = None  # the time is the link
     list_filter = [KindFilter, ToStatusFilter, "source", ("at", DateRangeFilter)]
     search_fields = ["order__id"]
-    id_fields = ("order__id", "order__client_order_id", "order__exchange_order_id")
+    order_field = "order_id"
+    ordering = ["-at", "-id"]  # the latest first, read from an index with each filter (event_kind, …)
     search_help_text = "An order id, client order id or exchange order id (exact)."
     csv_fields = ["id", "order__id", "sequence", "kind", "from_status", "to_status", "source", "at", "payload"]
 

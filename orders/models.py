@@ -109,6 +109,9 @@ class Order(models.Model):
             # Orders the venue has not settled yet: a handful among millions, found without reading the rest (the
             # admin's "pending longer than" list and overview).
             models.Index(fields=["-created_at"], condition=Q(status__in=PENDING_STATUSES), name="order_pending"),
+            # The admin's order list by type or market alone, newest first (a rare value is not a scan of the ledger).
+            models.Index(fields=["order_type", "-created_at", "-id"], name="order_type_created"),
+            models.Index(fields=["market", "-created_at", "-id"], name="order_market_created"),
         ]
 
     def __str__(self) -> str:
@@ -146,7 +149,13 @@ class Fill(models.Model):
             models.UniqueConstraint(fields=["account", "market", "symbol", "trade_id"], name="uniq_fill_symbol_trade"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
         ]
-        indexes = [models.Index(fields=["account", "-executed_at"], name="fill_account_time")]
+        indexes = [
+            models.Index(fields=["account", "-executed_at"], name="fill_account_time"),
+            # The admin's fill list, newest first, read in order up to the page; and a venue trade id looked up alone.
+            models.Index(fields=["-executed_at", "-id"], name="fill_time"),
+            models.Index(fields=["trade_id"], name="fill_trade_id"),
+            models.Index(fields=["market", "-executed_at", "-id"], name="fill_market_time"),
+        ]
 
     def __str__(self) -> str:
         return f"fill {self.trade_id} {self.quantity}@{self.price}"
@@ -224,7 +233,14 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["order", "sequence"]
         constraints = [models.UniqueConstraint(fields=["order", "sequence"], name="uniq_event_sequence")]
-        indexes = [models.Index(fields=["at"], name="event_at"), models.Index(fields=["txid"], name="event_txid")]
+        indexes = [
+            models.Index(fields=["at"], name="event_at"), models.Index(fields=["txid"], name="event_txid"),
+            # The admin's event list by kind, new status or source, newest first: a rare value (an adopted order, a
+            # reconcile event) is found from the index instead of reading millions of events for it.
+            models.Index(fields=["kind", "-at", "-id"], name="event_kind"),
+            models.Index(fields=["to_status", "-at", "-id"], name="event_to_status"),
+            models.Index(fields=["source", "-at", "-id"], name="event_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}#{self.sequence} {self.kind} {self.from_status}->{self.to_status}"

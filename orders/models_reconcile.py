@@ -35,7 +35,15 @@ class ReconciliationRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["account", "-started_at"], name="recon_run_account")]
+        indexes = [
+            models.Index(fields=["account", "-started_at"], name="recon_run_account"),
+            # A run every few minutes per account and market piles up: the latest of each pair (overview, metrics)
+            # and the newest runs of all (the admin's list) are read from the top of an index, never sorted.
+            models.Index(fields=["account", "market", "-started_at", "-id"], name="recon_run_latest"),
+            models.Index(fields=["-started_at", "-id"], name="recon_run_time"),
+            models.Index(fields=["outcome", "-started_at", "-id"], name="recon_run_outcome"),
+            models.Index(fields=["trigger", "-started_at", "-id"], name="recon_run_trigger"),
+        ]
 
     def __str__(self) -> str:
         return f"reconcile {self.account_id} {self.market} {self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"

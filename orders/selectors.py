@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -85,6 +86,30 @@ def orders_pending_longer_than(seconds: float, *, orders: QuerySet[Order] | None
     # status IN (…) as well: the partial index of pending orders (order_pending) answers without reading the rest.
     return orders.filter(status__in=PENDING_STATUSES).filter(Q(status=Status.PENDING_NEW, created_at__lt=cutoff)
                                                              | Q(status=Status.PENDING_CANCEL, updated_at__lt=cutoff))
+
+
+def open_order_counts(cap: int) -> dict[int, int]:
+    """account id -> how many orders it has open, counted up to cap + 1 (more than `cap` says enough), in one query:
+    each account's count stops after cap + 1 rows of the open orders' partial index, where a grouped COUNT would read
+    every open order of the ledger."""
+    statuses = list(OPEN_STATUSES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, (SELECT COUNT(*) FROM (SELECT 1 FROM {Order._meta.db_table} o WHERE o.account_id = a.id"
+            f" AND o.status IN ({', '.join(['%s'] * len(statuses))}) LIMIT %s) capped) FROM {Account._meta.db_table} a",
+            [*statuses, cap + 1])
+        return dict(cursor.fetchall())
+
+
+def order_any_id(term: str) -> Q:
+    """Orders whose id, client order id or venue order id is exactly `term` (each an index look-up)."""
+    return Q(id=term) | Q(client_order_id=term) | Q(exchange_order_id=term)
+
+
+def order_ids_matching(term: str) -> list[str]:
+    """The ids of the orders order_any_id finds: rows that belong to an order (fills, events) are then matched by their
+    own order_id index rather than by an OR across the join, which PostgreSQL answers by reading both tables."""
+    return list(Order.objects.filter(order_any_id(term)).values_list("id", flat=True))
 
 
 def order_list(*, user=None, **filters: str) -> QuerySet[Order]:

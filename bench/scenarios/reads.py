@@ -1,8 +1,8 @@
 """Scenario 6: ledger reads with a million orders. The orders are written with COPY straight into the
 table (never through the API), then filtered pages are read through gRPC ListOrders and, when the REST
 API is present, GET /api/v1/orders/. Baseline: the same SQL the selector builds, run on the database.
-The admin's order list pages and overview are read too, in this process (Django's test client: the server's
-time without the network), against the ≤ 300 ms target of issue 20."""
+The admin's list pages and overview are read too (bench.scenarios.admin_pages), against the ≤ 300 ms target of
+issue 20."""
 from __future__ import annotations
 
 import io
@@ -126,64 +126,6 @@ def _measure(kind: str, make, call, queries: int) -> tuple[dict, dict]:
     return oms, {"raw": raw, **compare(oms, raw)}
 
 
-def _admin_queries(rng: random.Random) -> dict:
-    """What operators open: the list as it comes, a desk's open orders, a desk's filled ones, a symbol, the orders
-    pending > 10 s, an order looked up by id, and the overview; each with its selector twin for the baseline."""
-    from accounts.models import Account
-    from orders.models import Order
-
-    desk_ids = dict(Account.objects.filter(name__in=DESKS).values_list("name", "pk"))
-    some_ids = list(Order.objects.order_by("-created_at").values_list("id", flat=True)[:1000])
-
-    def desk():
-        name = rng.choice(DESKS)
-        return name, desk_ids[name]
-
-    def make(kind):
-        if kind == "list":
-            return "/admin/orders/order/", {}, {}
-        if kind == "open, account":
-            name, pk = desk()
-            return "/admin/orders/order/", {"open": "yes", "account__id__exact": pk}, {"status": "OPEN", "account_id": name}
-        if kind == "filled, account":
-            name, pk = desk()
-            return "/admin/orders/order/", {"status__exact": "FILLED", "account__id__exact": pk}, {"status": "FILLED", "account_id": name}
-        if kind == "by symbol":
-            symbol = rng.choice(SYMBOLS)
-            return "/admin/orders/order/", {"symbol": symbol}, {"symbol": symbol}
-        if kind == "pending > 10 s":
-            return "/admin/orders/order/", {"pending_over": "10"}, {"status": "OPEN"}
-        if kind == "search by id":
-            return "/admin/orders/order/", {"q": rng.choice(some_ids)}, {}
-        return "/admin/overview/", {}, {"status": "OPEN"}
-
-    return {k: (lambda k=k: make(k)) for k in ("list", "open, account", "filled, account", "by symbol", "pending > 10 s",
-                                              "search by id", "overview")}
-
-
-def _admin_measure(queries: int, note: str) -> dict:
-    from django.test import Client
-
-    from tests.factories import user_create
-
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(user_create(username="bench-operator", superuser=True, is_staff=True))
-    out = {}
-    for kind, make in _admin_queries(random.Random(8)).items():
-        page_ms, sql_ms = [], []
-        for i in range(queries + 5):
-            path, params, filters = make()
-            ms, response = timed(lambda path=path, params=params: client.get(path, params, secure=True))
-            assert response.status_code == 200, (path, params, response.status_code)
-            if i >= 5:
-                page_ms.append(ms)
-                sql_ms.append(_sql_baseline(filters))
-        oms, raw = summary(page_ms), summary(sql_ms)
-        out[f"6 admin {kind}"] = {"oms": oms, "raw": raw, **compare(oms, raw),
-                                  "note": f"{note}; in-process server time, target ≤ 300 ms"}
-    return out
-
-
 def run(stack: Stack, count: int, queries: int) -> dict:
     from clients.python.oms_client import OMSClient
 
@@ -201,5 +143,19 @@ def run(stack: Stack, count: int, queries: int) -> dict:
     for kind, make in _queries(rng).items():
         oms, rest = _measure(kind, make, lambda f: _rest_list(session, url, f), queries)
         out[f"6 REST orders {kind}"] = {"oms": oms, **rest, "note": note}
-    out.update(_admin_measure(max(10, queries // 5), note))
+    out.update(admin(count, max(10, queries // 5), seeded=True))
     return out
+
+
+def admin(count: int, pages: int, *, seeded: bool = False) -> dict:
+    """The admin's part of scenario 6 (`python -m bench admin` runs it alone): the orders (unless `seeded`) and the
+    rest of a ledger of their size, then every list page and the overview (bench.scenarios.admin_pages)."""
+    from bench.scenarios import admin_pages
+
+    started = time.monotonic()
+    if not seeded:
+        seed(count)
+    rows = admin_pages.seed_ledger(DESKS, SYMBOLS)
+    note = (f"{count:,} orders, {rows['orders_fill']:,} fills, {rows['orders_orderevent']:,} events, "
+            f"{rows['orders_reconciliationrun']:,} runs (seeded in {time.monotonic() - started:.0f} s), pages of 50")
+    return admin_pages.measure(DESKS, SYMBOLS, pages, note)

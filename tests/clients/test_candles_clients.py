@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+from datetime import datetime
 from decimal import Decimal as D
 
 import grpc
@@ -68,8 +69,10 @@ def test_go_cli_candles(go_client, chart_stack, venue_view):
 
     assert out.returncode == 0, out.stderr
     rows = parse_table(out.stdout)
-    raw = venue_klines(venue_view, "BTCUSDT", "1m", 100)
     assert len(rows) == 100
+    # the venue's candles of the same windows (a minute may have turned since the CLI asked)
+    first_open = datetime.fromisoformat(rows[0]["OPEN TIME"].replace("Z", "+00:00"))
+    raw = venue_klines(venue_view, "BTCUSDT", "1m", 100, startTime=int(first_open.timestamp() * 1000))
     assert [(D(r["OPEN"]), D(r["HIGH"]), D(r["LOW"]), D(r["VOLUME"])) for r in rows[:-1]] == \
         [(D(k[1]), D(k[2]), D(k[3]), D(k[5])) for k in raw[:-1]]
     assert rows[-1]["OPEN TIME"].endswith("Z") and D(rows[-1]["CLOSE"]) > 0

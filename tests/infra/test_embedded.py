@@ -111,14 +111,13 @@ RUN_ENV = ("OMS_PUBSUB_PREFIX", "OMS_TEST_OWN_PREFIX", "PYTEST_XDIST_WORKER")  #
 def test_each_test_run_has_a_key_prefix_of_its_own():
     # given a run started without OMS_PUBSUB_PREFIX (the plugin tests/isolation.py is what pytest loads first)
     env = {k: v for k, v in os.environ.items() if k not in RUN_ENV}
-    probe = PREFIX_PROBE
     # when two runs start
-    prefixes = [subprocess.run(probe, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    prefixes = [subprocess.run(PREFIX_PROBE, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
                 for _ in range(2)]
     # then each has its own prefix, and neither is the one `make run` uses
     assert prefixes[0] != prefixes[1] and "oms" not in prefixes
     # and a prefix given to the run is kept
-    given = subprocess.run(probe, cwd=ROOT, env={**env, "OMS_PUBSUB_PREFIX": "given"}, capture_output=True, text=True,
+    given = subprocess.run(PREFIX_PROBE, cwd=ROOT, env={**env, "OMS_PUBSUB_PREFIX": "given"}, capture_output=True, text=True,
                            check=True).stdout.strip()
     assert given == "given"
 

@@ -28,8 +28,12 @@ requirements: $(STAMP)
 run: $(STAMP)
 	OMS_DEV=1 $(BIN)/python manage.py up
 
+# The suite runs in TEST_PROCESSES pytest-xdist workers (0: in this process alone): its tests mostly wait on sockets
+# and child processes (one serial run keeps a third of one core busy), so 3 workers suit 2 cores. Each worker has its
+# own test database and Redis key prefix (tests/isolation.py); worksteal evens out the few long tests.
+TEST_PROCESSES ?= 3
 test: $(STAMP) lint go-client node-deps browser
-	OMS_DEV=1 $(BIN)/python -m pytest
+	OMS_DEV=1 $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 # The long reliability runs (tests/soak, about 11 minutes on 2 cores): scenario 15 for 60 s, the state machine
 # at 20 examples x 20 steps, scenario 1 at 200 placements (SDK and worker), 200 random orders and fills; the

@@ -30,7 +30,9 @@ def fast_password_hashing(django_test_environment):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Stop the embedded servers this run started (a server that was already running is left alone)."""
+    """Stop the embedded servers this run started (a server that was already running is left alone). Under
+    pytest-xdist that is the controller: it reads the settings, hence starts the servers, before it starts the
+    workers, which reuse them and stop nothing."""
     from django.db import connections
 
     from infra import embedded

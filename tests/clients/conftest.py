@@ -3,6 +3,7 @@ feed and a gRPC server requiring tokens, with one trader's account on the venue.
 subprocesses; the tests check what they print against the ledger."""
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 GO_CLIENT = ROOT / "bin" / "oms-client"
 NODE_SDK = ROOT / "clients" / "javascript"
+BUILD_LOCK = ROOT / "build" / "clients.lock"
 ACCOUNT = "main"  # the account of the venue_account fixture
 RESTING_BUY_PRICE = "100000"  # BTCUSDT starts near 115000 on the venue: a BUY here rests as NEW
 FUTURES_RESTING_BUY_PRICE = "111000"  # USD-M BTCUSDT starts near 115020; its price band is 5% either side
@@ -33,10 +35,15 @@ FUTURES_RESTING_BUY_PRICE = "111000"  # USD-M BTCUSDT starts near 115020; its pr
 
 def _make(target: str) -> None:
     """Build through the Makefile (as `make test` does first), so a run of pytest alone never
-    tests a stale build or silently skips a client whose toolchain is missing."""
+    tests a stale build or silently skips a client whose toolchain is missing. One build at a time in this
+    checkout: xdist workers each build (a no-op after the first), and must not rewrite the generated Go
+    sources while another one compiles them."""
     if shutil.which("make") is None:
         pytest.fail("`make` is needed to build the clients")
-    out = subprocess.run(["make", "-s", target], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    BUILD_LOCK.parent.mkdir(exist_ok=True)
+    with open(BUILD_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        out = subprocess.run(["make", "-s", target], cwd=ROOT, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         pytest.fail(f"make {target} failed:\n{out.stdout}\n{out.stderr}")
 

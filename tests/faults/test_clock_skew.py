@@ -2,7 +2,10 @@
 (1 s in these tests) the venue answers -1021 as Binance does, before it looks at the order. The OMS takes that as
 a refusal of the request alone (nothing reached the book: no lookup, no REJECTED order), measures the offset
 (ccxt's load_time_difference), shares it with every client of the account, and sends the order again: one order
-on the venue per intent. Within recvWindow nothing is refused at all."""
+on the venue per intent. Within recvWindow nothing is refused at all.
+
+The tests that name the request refused first run without user-data streams (`polling_only`): a stream's catch-up
+(a sweep, a balance sync) when it connects would otherwise race the order to meet the skew and measure the offset."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -35,8 +38,8 @@ def _refused_for_time(rows: list[dict]) -> list[dict]:
 
 
 @pytest.mark.parametrize("skew_ms", [2000, -2000, 30_000])
-def test_a_skewed_clock_is_refused_with_1021_corrected_and_every_order_placed_once(skew_ms, venue, venue_account,
-                                                                                   venue_view):
+def test_a_skewed_clock_is_refused_with_1021_corrected_and_every_order_placed_once(skew_ms, venue, polling_only,
+                                                                                   venue_account, venue_view):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     venue.control.set_faults(clock_skew_ms=skew_ms)
 
@@ -62,7 +65,8 @@ def test_a_skewed_clock_is_refused_with_1021_corrected_and_every_order_placed_on
     assert on_venue == {o.id: Order.objects.get(pk=o.id).exchange_order_id for o in orders}
 
 
-def test_a_clock_that_drifts_the_other_way_is_corrected_again_and_a_cancel_goes_through(venue, venue_account):
+def test_a_clock_that_drifts_the_other_way_is_corrected_again_and_a_cancel_goes_through(venue, polling_only,
+                                                                                         venue_account):
     venue.control.set_price("BTCUSDT", 100000, freeze=True)
     venue.control.set_faults(clock_skew_ms=3000)
     order = wait_until(_status_is(_place("90000").id, Status.NEW), timeout=20, what="NEW")

@@ -64,7 +64,9 @@ def test_redis_restart_with_open_streams_and_queued_tasks_loses_nothing(
     env = {"REDIS_URL": private_redis.url, "OMS_PLACE_WAIT_SECONDS": "1", "OMS_RECOVERY_MIN_AGE_SECONDS": "0",
            "OMS_RECV_WINDOW_MS": "1000", "OMS_UNKNOWN_GRACE_SECONDS": "0.2"}
     server = oms_processes.grpc(env=env)
-    oms_processes.manage("run_marketdata", "--interval", "0.2", env=env)
+    # Every 2 s: polled every 0.2 s the feed spends the account's request weight for a minute in about 10 s and
+    # then waits (the OMS's limiter) for the next minute, which may come after the wait for prices below.
+    oms_processes.manage("run_marketdata", "--interval", "2", env=env)
     worker = oms_processes.worker(env=env)
     broker = redis.Redis.from_url(private_redis.url)
     client = OMSClient(server.address, timeout=10)

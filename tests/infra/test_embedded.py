@@ -104,19 +104,39 @@ def test_two_checkouts_get_their_own_postgres_on_a_socket_in_their_data_dir():
             shutil.rmtree(root, ignore_errors=True)
 
 
+PREFIX_PROBE = [sys.executable, "-c", "import os, tests.isolation; print(os.environ['OMS_PUBSUB_PREFIX'])"]
+RUN_ENV = ("OMS_PUBSUB_PREFIX", "OMS_TEST_OWN_PREFIX", "PYTEST_XDIST_WORKER")  # what this run (or worker) set
+
+
 def test_each_test_run_has_a_key_prefix_of_its_own():
     # given a run started without OMS_PUBSUB_PREFIX (the plugin tests/isolation.py is what pytest loads first)
-    env = {k: v for k, v in os.environ.items() if k != "OMS_PUBSUB_PREFIX"}
-    probe = [sys.executable, "-c", "import os, tests.isolation; print(os.environ['OMS_PUBSUB_PREFIX'])"]
+    env = {k: v for k, v in os.environ.items() if k not in RUN_ENV}
     # when two runs start
-    prefixes = [subprocess.run(probe, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    prefixes = [subprocess.run(PREFIX_PROBE, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
                 for _ in range(2)]
     # then each has its own prefix, and neither is the one `make run` uses
     assert prefixes[0] != prefixes[1] and "oms" not in prefixes
     # and a prefix given to the run is kept
-    given = subprocess.run(probe, cwd=ROOT, env={**env, "OMS_PUBSUB_PREFIX": "given"}, capture_output=True, text=True,
+    given = subprocess.run(PREFIX_PROBE, cwd=ROOT, env={**env, "OMS_PUBSUB_PREFIX": "given"}, capture_output=True, text=True,
                            check=True).stdout.strip()
     assert given == "given"
+
+
+def test_each_xdist_worker_of_a_run_has_a_key_prefix_of_its_own():
+    # given a run that chose its prefix, as its xdist workers inherit it
+    env = {k: v for k, v in os.environ.items() if k not in RUN_ENV}
+    run = subprocess.run([sys.executable, "-c", "import os, tests.isolation; print(os.environ['OMS_TEST_OWN_PREFIX'])"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    inherited = {**env, "OMS_PUBSUB_PREFIX": run, "OMS_TEST_OWN_PREFIX": run}
+    # when two workers start
+    workers = [subprocess.run(PREFIX_PROBE, cwd=ROOT, env={**inherited, "PYTEST_XDIST_WORKER": worker},
+                              capture_output=True, text=True, check=True).stdout.strip() for worker in ("gw0", "gw1")]
+    # then each has a prefix of its own under the run's (no Celery queue or lane shared between them)
+    assert workers == [f"{run}-gw0", f"{run}-gw1"]
+    # and a worker of a run whose prefix was given gets it with its id too
+    given = subprocess.run(PREFIX_PROBE, cwd=ROOT, env={**env, "OMS_PUBSUB_PREFIX": "given", "PYTEST_XDIST_WORKER": "gw0"},
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert given == "given-gw0"
 
 
 def test_this_runs_redis_keys_lane_and_celery_queues_carry_its_prefix():

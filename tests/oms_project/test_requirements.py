@@ -77,8 +77,8 @@ def test_both_sets_are_pinned_with_hashes_and_dev_builds_on_runtime():
     assert {name: version for name, version in dev.items() if name in runtime} == \
         {name: runtime[name] for name in dev if name in runtime}
     # the tools are development-only
-    for tool in ("pytest", "pytest-django", "hypothesis", "schemathesis", "selenium", "ruff", "import-linter", "py-spy",
-                 "mypy", "django-stubs", "pip-tools"):
+    for tool in ("pytest", "pytest-django", "pytest-xdist", "hypothesis", "schemathesis", "selenium", "ruff",
+                 "import-linter", "py-spy", "mypy", "django-stubs", "pip-tools"):
         assert tool in dev and tool not in runtime, tool
 
 

@@ -75,6 +75,13 @@ class FillPnl(models.Model):
     other_fee = models.DecimalField(**MONEY, default=0, help_text="a fee in any other asset, as charged")
     other_fee_asset = models.CharField(max_length=16, blank=True, default="")
     notional = models.DecimalField(**MONEY, default=0, help_text="price x quantity, in quote")
+    # USD-M: the position's books right after this fill, where a fill that arrives late resumes the fold from
+    # (spot: null).
+    amount_after = models.DecimalField(**MONEY, null=True, blank=True)
+    entry_after = models.DecimalField(**AVERAGE, null=True, blank=True)
+    realized_after = models.DecimalField(**MONEY, null=True, blank=True)
+    fees_after = models.DecimalField(**MONEY, null=True, blank=True)
+    other_fees_after = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

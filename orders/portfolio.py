@@ -4,7 +4,8 @@
 a fill or a payment is folded exactly when it is recorded: never lost, never twice. Each fill folded leaves a
 FillPnl row (its realized PnL, fee, notional), the record that it was folded. Fills are folded in (executed_at, id)
 order; one older than something already folded for its position (a trade a sweep or reconciliation found late),
-or one folded already, refolds that position from scratch, so the incremental books always equal a rebuild
+or one folded already, refolds that position from the fill before it (USD-M; spot books from scratch), so the
+incremental books always equal a rebuild
 (`portfolio_rebuild`) and folding a fill twice changes nothing. The accounting itself is `orders.portfolio_fold`.
 
 Locks: a transaction-scoped advisory lock per (account, futures symbol) and per account's spot books, taken before
@@ -102,15 +103,23 @@ def _holding_fields(book: Book) -> dict:
             "realized_pnl": book.realized, "fees": book.fees, "other_fees": _fees_json(book.other_fees)}
 
 
-def _later_than(executed_at: datetime, fill_id: int) -> Q:
-    return Q(executed_at__gt=executed_at) | Q(executed_at=executed_at, fill_id__gt=fill_id)
+def _from(executed_at: datetime, fill_id: int, *, id_field: str = "fill_id", inclusive: bool = True) -> Q:
+    """Fills at or after (executed_at, id) in the fold's order (after only, when not `inclusive`), written so the
+    (…, executed_at) indexes bound the scan."""
+    return Q(executed_at__gte=executed_at) & (
+        Q(executed_at__gt=executed_at) | Q(**{f"{id_field}__{'gte' if inclusive else 'gt'}": fill_id}))
 
 
 def _fill_pnl(fill_id: int, account_id: int, market: str, symbol: str, executed_at: datetime,
-              effect: FillEffect) -> FillPnl:
+              effect: FillEffect, after: Book | None = None) -> FillPnl:
     return FillPnl(fill_id=fill_id, account_id=account_id, market=market, symbol=symbol, executed_at=executed_at,
                    realized_pnl=effect.realized, fee=effect.fee, other_fee=effect.other_fee,
-                   other_fee_asset=effect.other_fee_asset, notional=effect.notional)
+                   other_fee_asset=effect.other_fee_asset, notional=effect.notional,
+                   **({"amount_after": after.amount, "entry_after": after.entry, "realized_after": after.realized,
+                       "fees_after": after.fees, "other_fees_after": _fees_json(after.other_fees)} if after else {}))
+
+
+AFTER_FIELDS = ("amount_after", "entry_after", "realized_after", "fees_after", "other_fees_after")
 
 
 def _save_fill_pnls(rows: Iterable[FillPnl]) -> None:
@@ -118,7 +127,7 @@ def _save_fill_pnls(rows: Iterable[FillPnl]) -> None:
     while chunk := list(islice(it, BULK)):
         FillPnl.objects.bulk_create(chunk, update_conflicts=True, unique_fields=["fill"],
                                     update_fields=["executed_at", "realized_pnl", "fee", "other_fee", "other_fee_asset",
-                                                   "notional"])
+                                                   "notional", *AFTER_FIELDS])
 
 
 # ---------------------------------------------------------------- incremental: one fill, one payment
@@ -138,9 +147,9 @@ def _futures_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol,
                                                   at__gt=fill.executed_at)
-    # Folded already, or behind something folded: the position from scratch (the same books either way).
-    if folded.filter(Q(fill_id=fill.pk) | _later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
-        _position_refold(fill.account_id, fill.symbol, exchange)
+    # Folded already, or behind something folded: the position again from before this fill (the same books).
+    if folded.filter(_from(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+        _position_refold(fill.account_id, fill.symbol, exchange, resume_before=(fill.executed_at, fill.pk))
         return
     pos = PortfolioPosition.objects.filter(account_id=fill.account_id, symbol=fill.symbol).first()
     if pos is None:
@@ -150,7 +159,8 @@ def _futures_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     effect = futures_fill(book, side=side, quantity=fill.quantity, price=fill.price, fee=fill.fee,
                           fee_asset=fill.fee_asset, base=base, quote=quote)
     PortfolioPosition.objects.filter(pk=pos.pk).update(**_position_fields(book), updated_at=fill.created_at)
-    _fill_pnl(fill.pk, fill.account_id, fill.market, fill.symbol, fill.executed_at, effect).save(force_insert=True)
+    _fill_pnl(fill.pk, fill.account_id, fill.market, fill.symbol, fill.executed_at, effect, book).save(
+        force_insert=True)
 
 
 def _spot_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
@@ -158,7 +168,7 @@ def _spot_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.SPOT)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.SPOT,
                                                   at__gt=fill.executed_at)
-    if folded.filter(Q(fill_id=fill.pk) | _later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+    if folded.filter(_from(fill.executed_at, fill.pk)).exists() or adjusted.exists():
         _spot_refold(fill.account_id, exchange)
         return
     base, quote = pair_of(exchange, Market.SPOT, fill.symbol)
@@ -199,12 +209,30 @@ def _events(fills, adjustments) -> Iterator[tuple]:
 FILL_VALUES = ("id", "executed_at", "order__side", "quantity", "price", "fee", "fee_asset", "symbol")
 
 
-def _position_refold(account_id: int, symbol: str, exchange: str) -> PortfolioPosition:
-    """Recompute one futures position from all its fills, funding and adjustments (the caller holds its lock)."""
+def _resume_point(account_id: int, symbol: str, before: tuple[datetime, int]) -> tuple[Book, FillPnl] | None:
+    """The position's books as they stood after the last folded fill before `before`, or None when there is none to
+    resume from."""
+    prior = (FillPnl.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol)
+             .exclude(_from(*before)).order_by("-executed_at", "-fill_id").first())
+    if prior is None or any(getattr(prior, f) is None for f in AFTER_FIELDS):
+        return None
+    return Book(amount=prior.amount_after, entry=prior.entry_after, realized=prior.realized_after,  # type: ignore[arg-type]
+                fees=prior.fees_after, other_fees=_fees_of(prior.other_fees_after or {})), prior  # type: ignore[arg-type]
+
+
+def _position_refold(account_id: int, symbol: str, exchange: str,
+                     resume_before: tuple[datetime, int] | None = None) -> PortfolioPosition:
+    """Recompute one futures position from its fills, funding and adjustments (the caller holds its lock): from
+    scratch, or, for a fill arriving late (`resume_before` its place in the order), from the fill folded just before
+    it, when no adjustment was ever booked to the position (then from scratch too)."""
     fills = Fill.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol).values_list(*FILL_VALUES)
     adjustments = PortfolioAdjustment.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol)
     base, quote = pair_of(exchange, Market.FUTURES, symbol)
     book = Book()
+    resumed = _resume_point(account_id, symbol, resume_before) if resume_before and not adjustments.exists() else None
+    if resumed is not None:
+        book, prior = resumed
+        fills = fills.filter(_from(prior.executed_at, prior.fill_id, id_field="id", inclusive=False))
 
     def pnls() -> Iterator[FillPnl]:
         for _, kind, _, item in _events(fills, adjustments):
@@ -212,7 +240,7 @@ def _position_refold(account_id: int, symbol: str, exchange: str) -> PortfolioPo
                 fill_id, executed_at, side, quantity, price, fee, fee_asset, _ = item
                 effect = futures_fill(book, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
                                       base=base, quote=quote)
-                yield _fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect)
+                yield _fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect, book)
             else:
                 book.adjust(item.field, item.delta, item.price)
 

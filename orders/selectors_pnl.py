@@ -286,7 +286,7 @@ def _unrealized_by_symbol(accounts: Iterable[Account]) -> dict[str, Decimal]:
 
 def pnl_report(*, accounts: list[Account], since: datetime, until: datetime, group_by: str = "") -> PnlReport:
     """PnL of the accounts over [since, until): realized (before fees), fees in quote and in other assets as
-    charged, funding, net = realized - fees + funding, volume and trade count, by UTC day or by symbol (or one row
+    charged, funding, net = realized - fees + funding, volume and trade count, by UTC day or by symbol (no rows
     with group_by ""), and the total. Unrealized is the open positions' now: in the total and per symbol."""
     if group_by not in GROUP_BY:
         raise PnlQueryError(f"group_by must be one of {', '.join(repr(g) for g in GROUP_BY)}, not {echo(group_by)}",

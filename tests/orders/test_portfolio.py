@@ -52,7 +52,8 @@ def books(account):
     return ({p.symbol: tuple(getattr(p, f) for f in fields) for p in PortfolioPosition.objects.filter(account=account)},
             {h.asset: (h.quantity, h.average_cost, h.realized_pnl, h.fees, h.other_fees, h.quote_asset)
              for h in PortfolioHolding.objects.filter(account=account) if h.quantity or h.realized_pnl or h.fees},
-            {r.fill_id: (r.realized_pnl, r.fee, r.other_fee, r.other_fee_asset, r.notional)
+            {r.fill_id: (r.realized_pnl, r.fee, r.other_fee, r.other_fee_asset, r.notional, r.amount_after,
+                         r.entry_after, r.realized_after, r.fees_after, r.other_fees_after)
              for r in FillPnl.objects.filter(account=account)})
 
 

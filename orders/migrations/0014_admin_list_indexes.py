@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('orders', '0012_portfolio_wallet_adjustments'),
+        ('orders', '0013_fillpnl_books_after'),
     ]
 
     operations = [

@@ -40,6 +40,7 @@ from exchanges.results import (
     venue_trade,
 )
 from infra import metrics
+from infra.cpu_stages import stage
 from venues.supported import base_url_check, exchange_check
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
@@ -106,7 +107,8 @@ class SharedLimitsMixin(_Client):
         config = {} if config is None else config
         cost = self.calculate_rate_limiter_cost(api, method, path, params, config)
         is_order = method == "POST" and path in ("order", "orders")
-        self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=int(is_order))
+        with stage("limit"):
+            self.oms_limiters[self.oms_market_of(api)].acquire(weight=self.oms_weight(api, cost), orders=int(is_order))
         offset = _clock_offsets.get(self.oms_account_id)
         if offset is not None:  # measured by another thread's client of this process
             self.options["timeDifference"] = offset
@@ -120,8 +122,23 @@ class SharedLimitsMixin(_Client):
             if isinstance(exc, ccxt.InvalidNonce):
                 self.oms_correct_clock()
             raise
-        request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer), started=started)
+        with stage("log"):
+            request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer),
+                               started=started)
         return answer
+
+    # The stages of a request in the benchmark's CPU breakdown (infra.cpu_stages; nothing when it is off).
+    def sign(self, *args, **kwargs):
+        with stage("sign"):
+            return super().sign(*args, **kwargs)
+
+    def fetch(self, *args, **kwargs):
+        with stage("send"):
+            return super().fetch(*args, **kwargs)
+
+    def parse_order(self, *args, **kwargs):
+        with stage("parse"):
+            return super().parse_order(*args, **kwargs)
 
     def oms_correct_clock(self) -> None:
         """Binance -1021: the request's timestamp was outside recvWindow by the venue's clock (refused unprocessed).
@@ -421,16 +438,20 @@ class Gateway:
             params["reduceOnly"] = True
         if post_only:
             params["postOnly"] = True
-        return venue_order(self.ready().create_order(
-            symbol, order_type.lower(), side.lower(), str(amount),
-            None if order_type.upper() == "MARKET" or price is None else str(price), params))
+        answer = self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
+                                           None if order_type.upper() == "MARKET" or price is None else str(price),
+                                           params)
+        with stage("parse"):
+            return venue_order(answer)
 
     def set_leverage(self, *, symbol: str, leverage: int) -> None:
         self.ready().set_leverage(leverage, symbol)
 
     def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> VenueOrder:
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return venue_order(self.ready().cancel_order(exchange_order_id or None, symbol, params))
+        answer = self.ready().cancel_order(exchange_order_id or None, symbol, params)
+        with stage("parse"):
+            return venue_order(answer)
 
     def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> VenueOrder:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""

@@ -37,6 +37,7 @@ from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
 from exchanges.errors import VenueError
 from exchanges.results import VenueOrder
+from infra.cpu_stages import staged
 from infra.jsonlog import log_context
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def stream_targets() -> list[tuple[int, str]]:
 
 # ------------------------------------------------------------------------------------ ledger side (sync)
 
+@staged("stream.order")
 def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     """One order report from the stream, applied like any other venue report; orders not ours are ignored
     (reconciliation adopts them)."""
@@ -99,6 +101,7 @@ def funding_paid(account_id: int) -> None:
     funding.sync_soon(account_id)
 
 
+@staged("stream.balance")
 def balances_changed(account_id: int, rows: list[dict]) -> None:
     """A balance event: spot's carries the assets' amounts, applied as they are; USD-M's (wallet and
     positions, in the venue's own terms) asks for the account's balance sync instead."""

@@ -28,6 +28,7 @@ from exchanges.errors import Outcome, VenueAuthError, VenueBackoff, VenueError, 
 from exchanges.gateway import Gateway, gateway_for
 from exchanges.results import VenueBalance, VenueOrder, VenuePosition, VenueStatus, VenueTrade
 from infra import pubsub
+from infra.cpu_stages import stage
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
@@ -184,7 +185,8 @@ def _apply_report(order: Order, vo: VenueOrder, status: str, filled: Decimal, *,
 
 def submit(order_id: str) -> None:
     """Send a PENDING_NEW order once and record the answer. Safe to run again for the same order."""
-    order = load(order_id)
+    with stage("claim"):
+        order = load(order_id)
     if order.status != Status.PENDING_NEW:
         return
     if order.submitted_at is not None:
@@ -192,8 +194,9 @@ def submit(order_id: str) -> None:
     account = order.account
     if not account.enabled:
         return _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
-    gateway = _gateway(order)
-    symbol = _ccxt_symbol(order)
+    with stage("build"):
+        gateway = _gateway(order)
+        symbol = _ccxt_symbol(order)
     if order.market == Market.FUTURES and order.leverage:
         try:
             gateway.set_leverage(symbol=symbol, leverage=order.leverage)
@@ -206,18 +209,23 @@ def submit(order_id: str) -> None:
             if outcome in (Outcome.REJECTED, Outcome.NOT_FOUND):
                 return _reject(order, f"leverage {order.leverage} refused: {venue_reason(exc)}")
             raise RetryLater(1, f"setting leverage: {exc}") from exc
-    if not services.order_submission_claim(order_id=order.id):
+    with stage("claim"):
+        claimed = services.order_submission_claim(order_id=order.id)
+    if not claimed:
         return resolve_unknown(order_id)
     try:
-        vo = gateway.create_order(symbol=symbol, side=order.side, order_type=order.order_type, amount=order.quantity,
-                                  price=order.price, client_order_id=order.id, time_in_force=order.time_in_force,
-                                  reduce_only=order.reduce_only, post_only=order.post_only)
+        with stage("build"):  # ccxt's own work; its signing, sending and parsing are stages of their own
+            vo = gateway.create_order(symbol=symbol, side=order.side, order_type=order.order_type,
+                                      amount=order.quantity, price=order.price, client_order_id=order.id,
+                                      time_in_force=order.time_in_force, reduce_only=order.reduce_only,
+                                      post_only=order.post_only)
     except VenueBackoff as exc:  # our limiter refused before anything was sent
         services.order_submission_release(order_id=order.id)
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - every failure is classified; unknown ones mean "look it up"
         return _submit_failed(order, gateway, exc)
-    apply_venue_order(gateway, order, vo, symbol=symbol)
+    with stage("record"):
+        apply_venue_order(gateway, order, vo, symbol=symbol)
 
 
 def _submit_failed(order: Order, gateway: Gateway, exc: BaseException) -> None:
@@ -263,17 +271,21 @@ def resolve_unknown(order_id: str) -> None:
 
 def cancel(order_id: str) -> None:
     """Cancel a PENDING_CANCEL order on the venue: CANCELLED, or whatever the venue says won the race."""
-    order = load(order_id)
+    with stage("claim"):
+        order = load(order_id)
     if order.status != Status.PENDING_CANCEL:
         return
     if order.submitted_at is None and services.order_submission_claim(order_id=order.id):
         # Never sent, and now it never will be: the submit task finds it claimed and not PENDING_NEW.
         services.order_apply_venue_update(order_id=order.id, status=Status.CANCELLED, reason="cancelled before it was sent")
         return
-    gateway = _gateway(order)
-    symbol = _ccxt_symbol(order)
+    with stage("build"):
+        gateway = _gateway(order)
+        symbol = _ccxt_symbol(order)
     try:
-        vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
+        with stage("build"):
+            vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id,
+                                      client_order_id=order.id)
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001
@@ -285,7 +297,8 @@ def cancel(order_id: str) -> None:
         if outcome == Outcome.BACKOFF:
             raise RetryLater(1, venue_reason(exc)) from exc
         return _cancel_unsettled(order_id, refused=outcome in (Outcome.REJECTED, Outcome.NOT_FOUND), why=venue_reason(exc))
-    apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+    with stage("record"):
+        apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
 
 
 def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:

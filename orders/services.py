@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, accounts_for_user, market_clean
+from infra.cpu_stages import stage
 from infra.errors import Conflict, InvalidInput, NotFound, echo
 from orders import handoff, lifecycle, risk, validation
 from orders.lifecycle import EventKind
@@ -77,23 +78,24 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
 
     Repeating a client_order_id returns the order already placed under it and submits nothing."""
-    req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
-                                   market=market, client_order_id=client_order_id, time_in_force=time_in_force,
-                                   reduce_only=reduce_only, post_only=post_only, leverage=leverage)
-    acct = account_get(account, user, trade=True)
-    validation.exchange_check(exchange, acct)
-    existing = _existing_for_client_id(acct, req)
-    if existing is not None:
-        return existing
+    with stage("validate"):
+        req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
+                                       market=market, client_order_id=client_order_id, time_in_force=time_in_force,
+                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage)
+        acct = account_get(account, user, trade=True)
+        validation.exchange_check(exchange, acct)
+        existing = _existing_for_client_id(acct, req)
+        if existing is not None:
+            return existing
 
-    inst = validation.instrument_for(acct, req)
-    validation.quantity_check(req, inst)
-    validation.price_check(req, inst)
-    last = risk.last_price(acct.exchange, req.market, req.symbol)
-    validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
-    validation.price_band_check(req, inst, last)
+        inst = validation.instrument_for(acct, req)
+        validation.quantity_check(req, inst)
+        validation.price_check(req, inst)
+        last = risk.last_price(acct.exchange, req.market, req.symbol)
+        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+        validation.price_band_check(req, inst, last)
 
-    with transaction.atomic():
+    with stage("write"), transaction.atomic():
         acct = account_for_placement(acct.pk)
         if risk.counts_open_exposure(acct):
             # Limits that count open orders or exposure: placements on the account wait for each other, so two
@@ -143,9 +145,10 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "") -> Order:
 def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str = "") -> Order:
     """Ask the venue to cancel: PENDING_CANCEL now, the worker cancels after commit.
     A terminal order cannot be cancelled (FailedPrecondition); a second request changes nothing."""
-    visible = order_get(order_id, user)
-    account_get(visible.account.name, user, trade=True)
-    with transaction.atomic():
+    with stage("validate"):
+        visible = order_get(order_id, user)
+        account_get(visible.account.name, user, trade=True)
+    with stage("write"), transaction.atomic():
         return _cancel_locked(order_lock(visible.pk), source=source, reason=reason)
 
 

@@ -17,6 +17,7 @@ from django_grpc_framework.services import Service
 
 from accounts import selectors as account_selectors
 from infra import ports, pubsub
+from infra.cpu_stages import stage
 from infra.errors import InvalidInput, ServiceError, Unavailable
 from orders import selectors, services
 from orders.grpc import convert
@@ -49,8 +50,9 @@ def unary(method):
     @functools.wraps(method)
     def handler(self, request, context):
         try:
-            refuse_nul_characters(request)
-            return method(self, request, context)
+            with stage("rpc"):
+                refuse_nul_characters(request)
+                return method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - every failure is translated once, here
             code, details = status_for(exc, method.__name__)
         context.abort(code, details)
@@ -110,20 +112,27 @@ class OrderService(Service):
             leverage=request.leverage or None,
             user=context.user,
         )
-        message = convert.order_of(self._await_venue(order, Status.PENDING_NEW, context))
-        return oms_pb2.PlaceOrderResponse(
-            order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
-            created_at=message.created_at, order=message, reason=message.reason, created_at_ms=message.created_at_ms,
-        )
+        with stage("wait"):
+            order = self._await_venue(order, Status.PENDING_NEW, context)
+        with stage("answer"):
+            message = convert.order_of(order)
+            return oms_pb2.PlaceOrderResponse(
+                order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
+                created_at=message.created_at, order=message, reason=message.reason,
+                created_at_ms=message.created_at_ms,
+            )
 
     @unary
     def CancelOrder(self, request, context):
         order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
-        message = convert.order_of(self._await_venue(order, Status.PENDING_CANCEL, context))
-        return oms_pb2.CancelOrderResponse(
-            order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
-            order=message, cancelled_at_ms=message.updated_at_ms,
-        )
+        with stage("wait"):
+            order = self._await_venue(order, Status.PENDING_CANCEL, context)
+        with stage("answer"):
+            message = convert.order_of(order)
+            return oms_pb2.CancelOrderResponse(
+                order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
+                order=message, cancelled_at_ms=message.updated_at_ms,
+            )
 
     @unary
     def GetOrder(self, request, context):

@@ -54,7 +54,8 @@ class Meter:
 
     def _wait_quiet(self) -> None:
         """Until what came before is done: a baseline run on the same venue key leaves the worker hearing its
-        orders' stream events for seconds afterwards, which must count neither as idle nor as the OMS's orders."""
+        orders' stream events for seconds afterwards, which must count neither as idle nor as the OMS's orders;
+        the OMS's own orders leave it work too (their stream events), which counts as theirs."""
         deadline = time.monotonic() + QUIET_TIMEOUT_SECONDS
         last = Snapshot(self.children)
         while time.monotonic() < deadline:
@@ -65,7 +66,7 @@ class Meter:
             last = now
 
     def __exit__(self, *exc) -> None:
-        time.sleep(SETTLE_SECONDS)  # the last order's trailing work (stream events, publishes) is done and written
+        self._wait_quiet()  # the orders' trailing work (stream events, publishes) is done and its stages written
         self.after = Snapshot(self.children)
 
     def per_order(self, orders: int) -> dict:

@@ -61,16 +61,17 @@ def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
 
     from exchanges.gateway import gateway_for
     from execution import venue_orders
-    from orders.models import Order
 
     close_old_connections()
     client_id, exchange_id = vo.client_order_id, vo.id
-    order = Order.objects.filter(account_id=account_id, pk=client_id).first() if client_id else None
+    ours = venue_orders.loaded().filter(account_id=account_id)
+    order = ours.filter(pk=client_id).first() if client_id else None
     if order is None and exchange_id:
-        order = Order.objects.filter(account_id=account_id, market=market, exchange_order_id=exchange_id).first()
-    if order is None or not order.is_open:
+        order = ours.filter(market=market, exchange_order_id=exchange_id).first()
+    # Most reports tell what the ledger already shows (the worker recorded the venue's answer to its own
+    # request): then there is nothing to lock or write.
+    if order is None or not order.is_open or not venue_orders.report_is_news(order, vo):
         return
-    order = venue_orders.load(order.id)
     gateway = gateway_for(order.account, credential_stamp=order.credential_stamp)
     symbol = venue_orders.ccxt_symbol_of(order.exchange, order.market, order.symbol)
     with log_context(order_id=order.id, account=order.account.name, task=f"stream.{market}"):
@@ -112,7 +113,7 @@ def balances_changed(account_id: int, rows: list[dict]) -> None:
 
     close_old_connections()
     if rows:
-        services.balances_update(account=Account.objects.get(pk=account_id).name, market=Market.SPOT, balances=rows)
+        services.balances_update(account_id=account_id, market=Market.SPOT, balances=rows)
     else:
         venue_orders.balances_sync_soon(account_id)
 
@@ -205,16 +206,27 @@ class Stream:
 
     async def _apply(self, queue: asyncio.Queue) -> None:
         while True:
-            kind, reports = await queue.get()
+            batch = [await queue.get()]
+            while not queue.empty():  # what piled up while the ledger was busy
+                batch.append(queue.get_nowait())
             state.record(self.account_id, self.market, event=True)
-            if kind == "balance":
-                await self._db(balances_changed, self.account_id, reports)
-                continue
-            if kind == "funding":
-                await self._db(funding_paid, self.account_id)
-                continue
-            for vo in reports:
-                await self._db(apply_order_report, self.account_id, self.market, vo)
+            # Balance events carry each asset's amounts, not changes: the latest row of each asset in the batch is
+            # what applying them one by one would leave, in one transaction instead of one per event.
+            balances: dict[str, dict] = {}
+            sync_asked = False  # an event without rows (USD-M's) asks for the account's balance sync
+            for kind, reports in batch:
+                if kind == "balance":
+                    sync_asked = sync_asked or not reports
+                    balances.update((row["asset"], row) for row in reports)
+                elif kind == "funding":
+                    await self._db(funding_paid, self.account_id)
+                else:
+                    for vo in reports:
+                        await self._db(apply_order_report, self.account_id, self.market, vo)
+            if balances:
+                await self._db(balances_changed, self.account_id, list(balances.values()))
+            if sync_asked:
+                await self._db(balances_changed, self.account_id, [])
 
 
 class UserStreams:

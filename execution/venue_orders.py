@@ -19,7 +19,7 @@ from functools import lru_cache
 from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Credential, Market
@@ -57,10 +57,15 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def load(order_id: str) -> Order:
-    """The order with its account and, for `_gateway`, its credential's updated_at: one query."""
+def loaded() -> QuerySet[Order]:
+    """Orders with their account and, for `_gateway`, their credential's updated_at."""
     stamp = Credential.objects.filter(account_id=OuterRef("account_id")).values("updated_at")[:1]
-    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp)).get(pk=order_id)
+    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp))
+
+
+def load(order_id: str) -> Order:
+    """The order as `loaded` reads it: one query."""
+    return loaded().get(pk=order_id)
 
 
 def _gateway(order: Order) -> Gateway:
@@ -105,6 +110,12 @@ def report_differs(order: Order, vo: VenueOrder) -> bool:
     if order.status == Status.PENDING_CANCEL:  # a working report changes nothing until the cancel is answered
         return False
     return _report_status(order, vo, filled) != order.status
+
+
+def report_is_news(order: Order, vo: VenueOrder) -> bool:
+    """Whether applying the report could change anything: it differs (`report_differs`) or names an exchange id the
+    ledger lacks. A report that is not news is one `order_apply_venue_update` would find a duplicate."""
+    return report_differs(order, vo) or bool(vo.id and vo.id != order.exchange_order_id)
 
 
 def _report_status(order: Order, vo: VenueOrder, filled: Decimal) -> str:

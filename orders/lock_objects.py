@@ -21,11 +21,10 @@ def account_lock(account_id: int) -> Account:
     return Account.objects.select_for_update(of=("self",)).get(pk=account_id)
 
 
-def account_for_placement(account_id: int) -> Account:
-    """The account with what the pre-trade check needs (orders.risk), in one query and without a lock: its risk
-    limit (`risk_limit`) and the global kill switch (`kill_switch_on`, `kill_switch_reason`)."""
+def accounts_for_placement() -> QuerySet[Account]:
+    """Accounts with what the pre-trade check needs (orders.risk), read in the same query and without a lock: the
+    risk limit (`risk_limit`) and the global kill switch (`kill_switch_on`, `kill_switch_reason`)."""
     switch = TradingSwitch.objects.filter(pk=1)
     return (Account.objects.select_related("risk_limit")
             .annotate(kill_switch_on=Subquery(switch.values("kill_switch")),
-                      kill_switch_reason=Subquery(switch.values("reason")))
-            .get(pk=account_id))
+                      kill_switch_reason=Subquery(switch.values("reason"))))

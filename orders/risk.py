@@ -147,7 +147,7 @@ def counts_open_exposure(account: Account) -> bool:
 
 
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
-    """`account` comes from `orders.lock_objects.account_for_placement`, which read its risk limit and the kill
+    """`account` was read from `orders.lock_objects.accounts_for_placement`, with its risk limit and the kill
     switch in the same query."""
     kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
     account_enabled_check(account)

@@ -26,7 +26,7 @@ from orders.grpc.hub import Hub
 from orders.models import Status
 from orders.publish import updates_to_resume
 from orders.validation import exchange_check
-from orders.venue_wait import order_answered
+from orders.venue_wait import order_answer
 from proto import oms_pb2
 from venues.symbols import symbol_normalize
 
@@ -112,27 +112,20 @@ class OrderService(Service):
             leverage=request.leverage or None,
             user=context.user,
         )
-        with stage("wait"):
-            order = self._await_venue(order, Status.PENDING_NEW, context)
-        with stage("answer"):
-            message = convert.order_of(order)
-            return oms_pb2.PlaceOrderResponse(
-                order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
-                created_at=message.created_at, order=message, reason=message.reason,
-                created_at_ms=message.created_at_ms,
-            )
+        message = self._await_venue(order, Status.PENDING_NEW, context)
+        return oms_pb2.PlaceOrderResponse(
+            order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
+            created_at=message.created_at, order=message, reason=message.reason, created_at_ms=message.created_at_ms,
+        )
 
     @unary
     def CancelOrder(self, request, context):
         order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
-        with stage("wait"):
-            order = self._await_venue(order, Status.PENDING_CANCEL, context)
-        with stage("answer"):
-            message = convert.order_of(order)
-            return oms_pb2.CancelOrderResponse(
-                order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
-                order=message, cancelled_at_ms=message.updated_at_ms,
-            )
+        message = self._await_venue(order, Status.PENDING_CANCEL, context)
+        return oms_pb2.CancelOrderResponse(
+            order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
+            order=message, cancelled_at_ms=message.updated_at_ms,
+        )
 
     @unary
     def GetOrder(self, request, context):
@@ -155,12 +148,15 @@ class OrderService(Service):
         next_token = encode_page_token(page[limit - 1]) if len(page) > limit else ""
         return oms_pb2.ListOrdersResponse(orders=[convert.order_of(o) for o in page[:limit]], next_page_token=next_token)
 
-    def _await_venue(self, order, pending: str, context):
-        """The order once the venue answered, or as it stands when the wait is over (orders.venue_wait), heard
-        through the hub's one subscription and ending before the caller's deadline."""
+    def _await_venue(self, order, pending: str, context) -> oms_pb2.Order:
+        """The order once the venue answered, as its update was published, or as it stands when the wait is over
+        (orders.venue_wait), heard through the hub's one subscription and ending before the caller's deadline."""
         remaining = context.time_remaining()
-        return order_answered(order, pending=pending, source=self.hub,
-                              deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+        with stage("wait"):
+            answer = order_answer(order, pending=pending, source=self.hub,
+                                  deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+        with stage("answer"):
+            return convert.order_message(answer)
 
     # -- account -------------------------------------------------------------------------------------
     @unary

@@ -57,12 +57,9 @@ def stream_targets() -> list[tuple[int, str]]:
 def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     """One order report from the stream, applied like any other venue report; orders not ours are ignored
     (reconciliation adopts them)."""
-    from django.db import close_old_connections
-
     from exchanges.gateway import gateway_for
     from execution import venue_orders
 
-    close_old_connections()
     client_id, exchange_id = vo.client_order_id, vo.id
     ours = venue_orders.loaded().filter(account_id=account_id)
     order = ours.filter(pk=client_id).first() if client_id else None
@@ -106,16 +103,29 @@ def funding_paid(account_id: int) -> None:
 def balances_changed(account_id: int, rows: list[dict]) -> None:
     """A balance event: spot's carries the assets' amounts, applied as they are; USD-M's (wallet and
     positions, in the venue's own terms) asks for the account's balance sync instead."""
-    from django.db import close_old_connections
-
     from execution import venue_orders
     from orders import services
 
-    close_old_connections()
     if rows:
         services.balances_update(account_id=account_id, market=Market.SPOT, balances=rows)
     else:
         venue_orders.balances_sync_soon(account_id)
+
+
+def on_ledger_connection(fn, *args):
+    """fn(*args) on a stream's ledger thread, which keeps its database connection from one event to the next
+    without a health check (a round trip per event, as Django's request cycle would make). A connection found
+    broken (PostgreSQL restarted meanwhile) is replaced and fn runs once more: what failed on it was rolled back,
+    and applying a venue report or a balance event again is harmless."""
+    from django.db import InterfaceError, OperationalError, connection
+
+    try:
+        return fn(*args)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block or (connection.connection is not None and connection.is_usable()):
+            raise
+        connection.close()
+        return fn(*args)
 
 
 # ------------------------------------------------------------------------------------ stream side (async)
@@ -130,7 +140,7 @@ class Stream:
         self.live = False
 
     async def _db(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.ledger, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.ledger, on_ledger_connection, fn, *args)
 
     async def run(self) -> None:
         backoff = 0.5

@@ -1,6 +1,9 @@
 """Row locks, in one place so every writer takes them the same way (own rows only, ordered by pk)."""
 from __future__ import annotations
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import QuerySet, Subquery
 
 from accounts.models import Account, TradingSwitch
@@ -19,6 +22,20 @@ def order_lock(order_id: str) -> Order:
 def account_lock(account_id: int) -> Account:
     """Serialises placements on one account, so limits that count open orders cannot be raced past."""
     return Account.objects.select_for_update(of=("self",)).get(pk=account_id)
+
+
+def account_lock_only(account_id: int) -> None:
+    """account_lock's lock, for a caller that needs none of the row (a statement composed once, nothing read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_account_lock_sql(), [account_id])
+        if cursor.fetchone() is None:
+            raise Account.DoesNotExist(f"account {account_id} does not exist")
+
+
+@cache
+def _account_lock_sql() -> str:
+    quote = connection.ops.quote_name
+    return f"SELECT 1 FROM {quote(Account._meta.db_table)} WHERE {quote(Account._meta.pk.column)} = %s FOR UPDATE"
 
 
 def accounts_for_placement() -> QuerySet[Account]:

@@ -21,7 +21,13 @@ from infra.cpu_stages import stage
 from infra.errors import Conflict, InvalidInput, NotFound, echo
 from orders import handoff, lifecycle, risk, statements, validation
 from orders.lifecycle import EventKind
-from orders.lock_objects import account_lock, accounts_for_placement, order_lock, order_qs_for_update
+from orders.lock_objects import (
+    account_lock,
+    account_lock_only,
+    accounts_for_placement,
+    order_lock,
+    order_qs_for_update,
+)
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
 from orders.publish import publish_order_update
 from venues.symbols import symbol_normalize
@@ -312,9 +318,9 @@ def _balance_rows(balances: list[dict]) -> list[tuple[str, Decimal, Decimal]]:
     return rows
 
 
-def _balances_upsert(acct: Account, market: str, rows: list[tuple[str, Decimal, Decimal]]) -> None:
+def _balances_upsert(account_id: int, market: str, rows: list[tuple[str, Decimal, Decimal]]) -> None:
     Balance.objects.bulk_create(
-        [Balance(account=acct, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
+        [Balance(account_id=account_id, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
         update_conflicts=True, unique_fields=["account", "market", "asset"], update_fields=["free", "locked", "updated_at"])
 
 
@@ -325,7 +331,7 @@ def balances_replace(*, account: str, market: str, balances: list[dict]) -> None
     with transaction.atomic():
         acct = account_lock(account_get(account).pk)
         Balance.objects.filter(account=acct, market=market).exclude(asset__in=[asset for asset, _, _ in rows]).delete()
-        _balances_upsert(acct, market, rows)
+        _balances_upsert(acct.pk, market, rows)
 
 
 def balances_update(*, account: str = "", account_id: int | None = None, market: str, balances: list[dict]) -> None:
@@ -337,11 +343,13 @@ def balances_update(*, account: str = "", account_id: int | None = None, market:
     empty = [a for a, f, lk in rows if not f and not lk]
     held = [(a, f, lk) for a, f, lk in rows if f or lk]
     with transaction.atomic():
-        acct = account_lock(account_id if account_id is not None else account_get(account).pk)
+        if account_id is None:
+            account_id = account_get(account).pk
+        account_lock_only(account_id)
         if empty:
-            Balance.objects.filter(account=acct, market=market, asset__in=empty).delete()
+            Balance.objects.filter(account_id=account_id, market=market, asset__in=empty).delete()
         if held:
-            _balances_upsert(acct, market, held)
+            _balances_upsert(account_id, market, held)
 
 
 POSITION_FIELDS = ("side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage", "margin", "liquidation_price")

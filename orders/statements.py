@@ -1,4 +1,4 @@
-"""The two writes of the order hot path, each one statement (one round trip) composed once per process:
+"""The order hot path's statements, composed once per process. Two writes, each one statement (one round trip):
 
 - `order_insert_with_event`: a new order and its first event (placement, adoption);
 - `order_update_with_event`: an order's change and the event recording it (every later change).
@@ -8,13 +8,16 @@ through the field's own `pre_save` and `get_db_prep_save` (defaults, auto_now, J
 database default (the event's txid) are left to the database and read back, and the models' pre_save/post_save
 signals are sent as save() sends them (the event observer counts and logs each change). Only the SQL
 compilation and the second round trip are gone. tests/orders/test_statements.py writes the same orders and
-changes through save() and through these and compares every column of the rows and events."""
+changes through save() and through these and compares every column of the rows and events.
+
+And `ComposedRead`: a read the ORM itself composes, once, whose SQL is then only bound to new values."""
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, cached_property
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import NOT_PROVIDED
+from django.db.models import NOT_PROVIDED, QuerySet
 from django.db.models.signals import post_save, pre_save
 
 from orders.models import Order, OrderEvent
@@ -103,3 +106,26 @@ def order_update_with_event(order: Order, event: OrderEvent) -> None:
     _execute(sql, params, event, returned)
     _saved(order, created=False)
     _saved(event, created=True)
+
+
+class ComposedRead:
+    """A queryset the ORM compiles once; each use binds new values into the same SQL (compiling a query costs more
+    CPU than running it). `build(**placeholders)` makes the queryset from placeholder values, which must differ
+    from every constant of the query; `bind(**values)` is (sql, params) for those values."""
+
+    def __init__(self, build: Callable[..., QuerySet], **placeholders):
+        self._build, self._placeholders = build, placeholders
+
+    @cached_property
+    def _composed(self) -> tuple[str, list, list[str | None]]:
+        sql, params = self._build(**self._placeholders).query.sql_with_params()
+        names = {(type(v), v): name for name, v in self._placeholders.items()}
+        slots = [names.get((type(p), p)) for p in params]
+        missing = set(self._placeholders) - set(slots)
+        if missing:  # a value the ORM transformed (or folded into the SQL) cannot be bound again
+            raise ValueError(f"placeholders {sorted(missing)} are not parameters of {sql}")
+        return sql, list(params), slots
+
+    def bind(self, **values) -> tuple[str, list]:
+        sql, params, slots = self._composed
+        return sql, [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]

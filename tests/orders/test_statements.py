@@ -6,11 +6,12 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exchanges.models import Instrument
 from orders import statements
 from orders.models import Order, OrderEvent, Status
 
@@ -145,3 +146,26 @@ def _plain() -> dict:
     return {"market": "spot", "symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT", "time_in_force": "GTC",
             "reduce_only": False, "post_only": False, "leverage": None, "quantity": Decimal("0.01"),
             "price": Decimal("20000"), "with_client_id": False, "payload": {}}
+
+
+def test_a_composed_read_binds_new_values_into_the_sql_the_orm_composed(account, btcusdt):
+    from tests import factories
+
+    factories.instrument_create(symbol="ETHUSDT")
+    factories.instrument_create(market="futures")
+    read = statements.ComposedRead(lambda exchange, market, symbol: Instrument.objects.filter(
+        exchange=exchange, market=market, symbol=symbol, active=True).values_list("symbol", "market"),
+        exchange="\x1fe", market="\x1fm", symbol="\x1fs")
+    for market, symbol in (("spot", "BTCUSDT"), ("spot", "ETHUSDT"), ("futures", "BTCUSDT"), ("futures", "ETHUSDT")):
+        sql, params = read.bind(exchange="binance", market=market, symbol=symbol)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = [tuple(row) for row in cursor.fetchall()]
+        assert rows == list(Instrument.objects.filter(exchange="binance", market=market, symbol=symbol, active=True)
+                            .values_list("symbol", "market"))
+
+
+def test_a_placeholder_the_query_does_not_keep_as_a_parameter_is_refused(db):
+    read = statements.ComposedRead(lambda symbol: Instrument.objects.filter(symbol=symbol.lower()), symbol="\x1fS")
+    with pytest.raises(ValueError, match="placeholders"):
+        read.bind(symbol="BTCUSDT")

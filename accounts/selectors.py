@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import (
     TRADING_STATE_STRICTNESS,
@@ -28,9 +28,10 @@ def _sees_everything(user) -> bool:
     return user is None or (user.is_active and user.is_superuser)
 
 
-def accounts_for_user(user=None, *, trade: bool = False) -> QuerySet[Account]:
-    """Accounts the user is a member of (trader role when `trade`); every account for the system and superusers."""
-    qs = Account.objects.all()
+def accounts_for_user(user=None, *, trade: bool = False, base: QuerySet[Account] | None = None) -> QuerySet[Account]:
+    """Accounts the user is a member of (trader role when `trade`); every account for the system and superusers.
+    `base`: the accounts to choose from (with what the caller joins to them); all by default."""
+    qs = Account.objects.all() if base is None else base
     if _sees_everything(user):
         return qs
     if not user.is_active:
@@ -41,16 +42,37 @@ def accounts_for_user(user=None, *, trade: bool = False) -> QuerySet[Account]:
     return qs.filter(pk__in=members.values("account_id"))
 
 
-def account_get(name: str, user=None, *, trade: bool = False) -> Account:
-    """The account named `name` if the user may see it (and trade it, when `trade`)."""
+def _trader(user):
+    """Whether `user` has the trader role on the outer query's account (a subquery)."""
+    return Exists(AccountMember.objects.filter(user=user, account_id=OuterRef("pk"), role=AccountMember.Role.TRADER))
+
+
+def account_get(name: str, user=None, *, trade: bool = False, base: QuerySet[Account] | None = None) -> Account:
+    """The account named `name` if the user may see it (and trade it, when `trade`), in one query. `base`: the
+    accounts to read it from, with what the caller needs joined (orders.lock_objects.accounts_for_placement)."""
     if not name:
         raise InvalidInput("account is required", field="account_id")
-    account = accounts_for_user(user).filter(name=name).first()
+    accounts = accounts_for_user(user, base=base)
+    if trade and not _sees_everything(user):
+        accounts = accounts.annotate(oms_may_trade=_trader(user))
+    account = accounts.filter(name=name).first()
     if account is None:
         raise NotFound(f"account {echo(name)} not found", field="account_id")
-    if trade and not accounts_for_user(user, trade=True).filter(pk=account.pk).exists():
-        raise PermissionDenied(f"you may view account {echo(name)} but not trade on it", field="account_id")
+    if trade:
+        account_trade_check(account, user)
     return account
+
+
+def account_trade_check(account: Account, user=None) -> None:
+    """PermissionDenied unless the user may trade on `account` (one it may see). No query for the system and
+    superusers, nor when the account was read by `account_get(..., trade=True)`."""
+    if _sees_everything(user):
+        return
+    may_trade = getattr(account, "oms_may_trade", None)
+    if may_trade is None:
+        may_trade = Account.objects.filter(pk=account.pk).filter(_trader(user)).exists()
+    if not may_trade:
+        raise PermissionDenied(f"you may view account {echo(account.name)} but not trade on it", field="account_id")
 
 
 def accounts_to_sync(*, exchange: str = "") -> QuerySet[Account]:

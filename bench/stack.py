@@ -171,7 +171,8 @@ class Stack:
         wait_for(lambda: self._alive_and(lambda: _port_open(port)), 60, "the venue to listen")
         self.venue_url = f"http://127.0.0.1:{port}"
         self.control = VenueControl(self.venue_url, self.control_token)
-        self.control.set_limits(enabled=False, reset=True)
+        # The scenarios leave hundreds of orders resting per symbol: past Binance's 200 (MAX_NUM_ORDERS) too.
+        self.control.set_limits(enabled=False, reset=True, max_num_orders=1_000_000)
         self.control.fund(VENUE_KEY, "spot", "USDT", 10**9)
         self.control.fund(VENUE_KEY, "spot", "BTC", 10**4)
         # The worker starts before the account exists, so its start-up sync stores no venue limits over ours.
@@ -185,7 +186,8 @@ class Stack:
         self.children.clear()
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
-        child = Child(name, argv, env)
+        # Every process keeps its CPU per stage of the hot path (infra.cpu_stages) for bench.cpu to read.
+        child = Child(name, argv, {"OMS_CPU_STAGES": "1", **(env or {})})
         self.children.append(child)
         return child
 

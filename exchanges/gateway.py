@@ -42,6 +42,7 @@ from exchanges.results import (
     venue_trade,
 )
 from infra import metrics
+from infra.cpu_stages import stage
 from venues.supported import base_url_check, exchange_check
 
 # Options that keep ccxt's binance class to the endpoints it needs (see the venue facts):
@@ -122,7 +123,8 @@ class SharedLimitsMixin(_Client):
         elif method == "POST" and path == "batchOrders":
             orders = BATCH_ORDER_COUNT
         market = self.oms_market_of(api)
-        self.oms_limiters[market].acquire(weight=self.oms_weight(api, cost), orders=orders)
+        with stage("limit"):
+            self.oms_limiters[market].acquire(weight=self.oms_weight(api, cost), orders=orders)
         offset = _clock_offsets.get(self.oms_account_id)
         if offset is not None:  # measured by another thread's client of this process
             self.options["timeDifference"] = offset
@@ -140,9 +142,24 @@ class SharedLimitsMixin(_Client):
             if isinstance(exc, ccxt.InvalidNonce):
                 self.oms_correct_clock()
             raise
-        request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer), started=started)
-        venue_health.answered(self.oms_account_id, market)
+        with stage("log"):
+            request_log.record(refs=refs, method=method, path=str(path), outcome=_answer_summary(answer),
+                               started=started)
+            venue_health.answered(self.oms_account_id, market)
         return answer
+
+    # The stages of a request in the benchmark's CPU breakdown (infra.cpu_stages; nothing when it is off).
+    def sign(self, *args, **kwargs):
+        with stage("sign"):
+            return super().sign(*args, **kwargs)
+
+    def fetch(self, *args, **kwargs):
+        with stage("send"):
+            return super().fetch(*args, **kwargs)
+
+    def parse_order(self, *args, **kwargs):
+        with stage("parse"):
+            return super().parse_order(*args, **kwargs)
 
     def oms_correct_clock(self) -> None:
         """Binance -1021: the request's timestamp was outside recvWindow by the venue's clock (refused unprocessed).
@@ -466,8 +483,10 @@ class Gateway:
         o = OrderSpec(symbol=symbol, side=side, order_type=order_type, amount=amount, price=price,
                       client_order_id=client_order_id, time_in_force=time_in_force, reduce_only=reduce_only,
                       post_only=post_only)
-        return venue_order(self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount),
-                                                     o.price_param(), o.params()))
+        answer = self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount), o.price_param(),
+                                           o.params())
+        with stage("parse"):
+            return venue_order(answer)
 
     def create_orders(self, orders: list[OrderSpec]) -> list[VenueOrder | ccxt.BaseError]:
         """USD-M orders (2 to 5) in one Binance `batchOrders` request: per order, in the request's order, the venue's
@@ -518,7 +537,9 @@ class Gateway:
 
     def cancel_order(self, *, symbol: str, exchange_order_id: str = "", client_order_id: str = "") -> VenueOrder:
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}
-        return venue_order(self.ready().cancel_order(exchange_order_id or None, symbol, params))
+        answer = self.ready().cancel_order(exchange_order_id or None, symbol, params)
+        with stage("parse"):
+            return venue_order(answer)
 
     def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> VenueOrder:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""

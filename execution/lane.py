@@ -19,6 +19,7 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 
+from infra.cpu_stages import stage
 from orders.handoff import CANCEL, CANCEL_GROUP, SUBMIT, SUBMIT_GROUP, lane_key, retry
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def handle(action: str, order_id: str, account: str = "") -> None:
         return
     jsonlog.bind(order_id=order_id, account=account, task=f"lane.{action}")
     try:
-        step(order_id)
+        with stage("lane"):
+            step(order_id)
     except ObjectDoesNotExist as exc:  # the order is gone (a test database flushed, a manual delete)
         log.warning("lane %s %s: nothing to do: %s", action, order_id, exc)
     except venue_orders.RetryLater as exc:

@@ -37,6 +37,7 @@ from accounts.selectors import accounts_to_sync
 from exchanges import stream_state as state
 from exchanges.errors import VenueError
 from exchanges.results import VenueOrder
+from infra.cpu_stages import staged
 from infra.jsonlog import log_context
 
 log = logging.getLogger(__name__)
@@ -52,23 +53,22 @@ def stream_targets() -> list[tuple[int, str]]:
 
 # ------------------------------------------------------------------------------------ ledger side (sync)
 
+@staged("stream.order")
 def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     """One order report from the stream, applied like any other venue report; orders not ours are ignored
     (reconciliation adopts them)."""
-    from django.db import close_old_connections
-
     from exchanges.gateway import gateway_for
     from execution import venue_orders
-    from orders.models import Order
 
-    close_old_connections()
     client_id, exchange_id = vo.client_order_id, vo.id
-    order = Order.objects.filter(account_id=account_id, pk=client_id).first() if client_id else None
+    ours = venue_orders.loaded().filter(account_id=account_id)
+    order = ours.filter(pk=client_id).first() if client_id else None
     if order is None and exchange_id:
-        order = Order.objects.filter(account_id=account_id, market=market, exchange_order_id=exchange_id).first()
-    if order is None or not order.is_open:
+        order = ours.filter(market=market, exchange_order_id=exchange_id).first()
+    # Most reports tell what the ledger already shows (the worker recorded the venue's answer to its own
+    # request): then there is nothing to lock or write.
+    if order is None or not order.is_open or not venue_orders.report_is_news(order, vo):
         return
-    order = venue_orders.load(order.id)
     gateway = gateway_for(order.account, credential_stamp=order.credential_stamp)
     symbol = venue_orders.ccxt_symbol_of(order.exchange, order.market, order.symbol)
     with log_context(order_id=order.id, account=order.account.name, task=f"stream.{market}"):
@@ -99,19 +99,33 @@ def funding_paid(account_id: int) -> None:
     funding.sync_soon(account_id)
 
 
+@staged("stream.balance")
 def balances_changed(account_id: int, rows: list[dict]) -> None:
     """A balance event: spot's carries the assets' amounts, applied as they are; USD-M's (wallet and
     positions, in the venue's own terms) asks for the account's balance sync instead."""
-    from django.db import close_old_connections
-
     from execution import venue_orders
     from orders import services
 
-    close_old_connections()
     if rows:
-        services.balances_update(account=Account.objects.get(pk=account_id).name, market=Market.SPOT, balances=rows)
+        services.balances_update(account_id=account_id, market=Market.SPOT, balances=rows)
     else:
         venue_orders.balances_sync_soon(account_id)
+
+
+def on_ledger_connection(fn, *args):
+    """fn(*args) on a stream's ledger thread, which keeps its database connection from one event to the next
+    without a health check (a round trip per event, as Django's request cycle would make). A connection found
+    broken (PostgreSQL restarted meanwhile) is replaced and fn runs once more: what failed on it was rolled back,
+    and applying a venue report or a balance event again is harmless."""
+    from django.db import InterfaceError, OperationalError, connection
+
+    try:
+        return fn(*args)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block or (connection.connection is not None and connection.is_usable()):
+            raise
+        connection.close()
+        return fn(*args)
 
 
 # ------------------------------------------------------------------------------------ stream side (async)
@@ -126,7 +140,7 @@ class Stream:
         self.live = False
 
     async def _db(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.ledger, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.ledger, on_ledger_connection, fn, *args)
 
     async def run(self) -> None:
         backoff = 0.5
@@ -202,16 +216,27 @@ class Stream:
 
     async def _apply(self, queue: asyncio.Queue) -> None:
         while True:
-            kind, reports = await queue.get()
+            batch = [await queue.get()]
+            while not queue.empty():  # what piled up while the ledger was busy
+                batch.append(queue.get_nowait())
             state.record(self.account_id, self.market, event=True)
-            if kind == "balance":
-                await self._db(balances_changed, self.account_id, reports)
-                continue
-            if kind == "funding":
-                await self._db(funding_paid, self.account_id)
-                continue
-            for vo in reports:
-                await self._db(apply_order_report, self.account_id, self.market, vo)
+            # Balance events carry each asset's amounts, not changes: the latest row of each asset in the batch is
+            # what applying them one by one would leave, in one transaction instead of one per event.
+            balances: dict[str, dict] = {}
+            sync_asked = False  # an event without rows (USD-M's) asks for the account's balance sync
+            for kind, reports in batch:
+                if kind == "balance":
+                    sync_asked = sync_asked or not reports
+                    balances.update((row["asset"], row) for row in reports)
+                elif kind == "funding":
+                    await self._db(funding_paid, self.account_id)
+                else:
+                    for vo in reports:
+                        await self._db(apply_order_report, self.account_id, self.market, vo)
+            if balances:
+                await self._db(balances_changed, self.account_id, list(balances.values()))
+            if sync_asked:
+                await self._db(balances_changed, self.account_id, [])
 
 
 class UserStreams:

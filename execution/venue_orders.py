@@ -19,7 +19,7 @@ from functools import lru_cache
 from celery import current_app as app  # the project's app (oms_project.celery sets it as the default in every thread)
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Credential, Market
@@ -28,6 +28,7 @@ from exchanges.errors import Outcome, VenueAuthError, VenueBackoff, VenueError, 
 from exchanges.gateway import Gateway, OrderSpec, gateway_for
 from exchanges.results import VenueBalance, VenueOrder, VenuePosition, VenueStatus, VenueTrade
 from infra import pubsub
+from infra.cpu_stages import stage
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
@@ -56,10 +57,15 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def load(order_id: str) -> Order:
-    """The order with its account and, for `_gateway`, its credential's updated_at: one query."""
+def loaded() -> QuerySet[Order]:
+    """Orders with their account and, for `_gateway`, their credential's updated_at."""
     stamp = Credential.objects.filter(account_id=OuterRef("account_id")).values("updated_at")[:1]
-    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp)).get(pk=order_id)
+    return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp))
+
+
+def load(order_id: str) -> Order:
+    """The order as `loaded` reads it: one query."""
+    return loaded().get(pk=order_id)
 
 
 def _gateway(order: Order) -> Gateway:
@@ -104,6 +110,12 @@ def report_differs(order: Order, vo: VenueOrder) -> bool:
     if order.status == Status.PENDING_CANCEL:  # a working report changes nothing until the cancel is answered
         return False
     return _report_status(order, vo, filled) != order.status
+
+
+def report_is_news(order: Order, vo: VenueOrder) -> bool:
+    """Whether applying the report could change anything: it differs (`report_differs`) or names an exchange id the
+    ledger lacks. A report that is not news is one `order_apply_venue_update` would find a duplicate."""
+    return report_differs(order, vo) or bool(vo.id and vo.id != order.exchange_order_id)
 
 
 def _report_status(order: Order, vo: VenueOrder, filled: Decimal) -> str:
@@ -184,7 +196,8 @@ def _apply_report(order: Order, vo: VenueOrder, status: str, filled: Decimal, *,
 
 def submit(order_id: str) -> None:
     """Send a PENDING_NEW order once and record the answer. Safe to run again for the same order."""
-    order = load(order_id)
+    with stage("claim"):
+        order = load(order_id)
     gateway = _claim_send(order)
     if gateway is not None:
         _send_claimed(order, gateway)
@@ -208,7 +221,8 @@ def _claim_send(order: Order) -> Gateway | None:
     if not account.enabled:
         _reject(order, f"account {account.name} is disabled for trading: {account.disabled_reason or 'no reason given'}")
         return None
-    gateway = _gateway(order)
+    with stage("build"):
+        gateway = _gateway(order)
     if order.market == Market.FUTURES and order.leverage:
         try:
             gateway.set_leverage(symbol=_ccxt_symbol(order), leverage=order.leverage)
@@ -223,7 +237,9 @@ def _claim_send(order: Order) -> Gateway | None:
                 _reject(order, f"leverage {order.leverage} refused: {venue_reason(exc)}")
                 return None
             raise RetryLater(1, f"setting leverage: {exc}") from exc
-    if not services.order_submission_claim(order_id=order.id):
+    with stage("claim"):
+        claimed = services.order_submission_claim(order_id=order.id)
+    if not claimed:
         resolve_unknown(order.id)
         return None
     return gateway
@@ -272,13 +288,15 @@ def _claimed_into(claimed: list, order_id: str) -> None:
 def _send_claimed(order: Order, gateway: Gateway) -> None:
     """The one send of an order this worker has claimed, and its answer recorded."""
     try:
-        vo = gateway.create_order(**dataclasses.asdict(_spec(order)))
+        with stage("build"):  # ccxt's own work; its signing, sending and parsing are stages of their own
+            vo = gateway.create_order(**dataclasses.asdict(_spec(order)))
     except VenueBackoff as exc:  # our limiter refused before anything was sent
         services.order_submission_release(order_id=order.id)
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - every failure is classified; unknown ones mean "look it up"
         return _submit_failed(order, gateway, exc)
-    apply_venue_order(gateway, order, vo, symbol=_ccxt_symbol(order))
+    with stage("record"):
+        apply_venue_order(gateway, order, vo, symbol=_ccxt_symbol(order))
 
 
 def _alone(order_id: str, step, *, action: str = handoff.SUBMIT) -> None:
@@ -336,22 +354,27 @@ def resolve_unknown(order_id: str) -> None:
 
 def cancel(order_id: str) -> None:
     """Cancel a PENDING_CANCEL order on the venue: CANCELLED, or whatever the venue says won the race."""
-    order = load(order_id)
+    with stage("claim"):
+        order = load(order_id)
     if order.status != Status.PENDING_CANCEL:
         return
     if order.submitted_at is None and services.order_submission_claim(order_id=order.id):
         # Never sent, and now it never will be: the submit task finds it claimed and not PENDING_NEW.
         services.order_apply_venue_update(order_id=order.id, status=Status.CANCELLED, reason="cancelled before it was sent")
         return
-    gateway = _gateway(order)
-    symbol = _ccxt_symbol(order)
+    with stage("build"):
+        gateway = _gateway(order)
+        symbol = _ccxt_symbol(order)
     try:
-        vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
+        with stage("build"):
+            vo = gateway.cancel_order(symbol=symbol, exchange_order_id=order.exchange_order_id,
+                                      client_order_id=order.id)
     except VenueBackoff as exc:
         raise RetryLater(exc.retry_after, str(exc)) from exc
     except Exception as exc:  # noqa: BLE001
         return _cancel_failed(order, exc)
-    apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
+    with stage("record"):
+        apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
 
 
 def _cancel_failed(order: Order, exc: BaseException) -> None:

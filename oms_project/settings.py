@@ -357,3 +357,5 @@ OMS_GRPC_STREAM_AUTH_RECHECK_SECONDS = float(os.environ.get("OMS_GRPC_STREAM_AUT
 OMS_GRPC_HEALTH_INTERVAL_SECONDS = float(os.environ.get("OMS_GRPC_HEALTH_INTERVAL_SECONDS", "5"))  # database/Redis check
 # How long PlaceOrder/CancelOrder wait for the venue's answer before returning the current state.
 OMS_PLACE_WAIT_SECONDS = float(os.environ.get("OMS_PLACE_WAIT_SECONDS", "3"))
+# CPU time per stage of the order hot path (infra/cpu_stages.py), written to Redis for the benchmark; off in production.
+OMS_CPU_STAGES = env_bool("OMS_CPU_STAGES", False)

@@ -31,8 +31,10 @@ def lane_key() -> str:
 def push(action: str, order_id: str, account: str) -> None:
     """The account's name travels along only for the log lines of the thread that takes the item."""
     from infra import pubsub
+    from infra.cpu_stages import stage
 
-    pubsub.client().rpush(lane_key(), f"{action}:{order_id}:{account}")
+    with stage("handoff"):
+        pubsub.client().rpush(lane_key(), f"{action}:{order_id}:{account}")
 
 
 def enqueue_submit(order) -> None:

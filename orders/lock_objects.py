@@ -1,6 +1,9 @@
 """Row locks, in one place so every writer takes them the same way (own rows only, ordered by pk)."""
 from __future__ import annotations
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import QuerySet, Subquery
 
 from accounts.models import Account, TradingSwitch
@@ -21,14 +24,27 @@ def account_lock(account_id: int) -> Account:
     return Account.objects.select_for_update(of=("self",)).get(pk=account_id)
 
 
-def account_for_placement(account_id: int) -> Account:
-    """The account with what the pre-trade check needs (orders.risk), in one query and without a lock: its risk
-    limit (`risk_limit`), the global kill switch (`kill_switch_on`, `kill_switch_reason`) and the global trading
+def account_lock_only(account_id: int) -> None:
+    """account_lock's lock, for a caller that needs none of the row (a statement composed once, nothing read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_account_lock_sql(), [account_id])
+        if cursor.fetchone() is None:
+            raise Account.DoesNotExist(f"account {account_id} does not exist")
+
+
+@cache
+def _account_lock_sql() -> str:
+    quote = connection.ops.quote_name
+    return f"SELECT 1 FROM {quote(Account._meta.db_table)} WHERE {quote(Account._meta.pk.column)} = %s FOR UPDATE"
+
+
+def accounts_for_placement() -> QuerySet[Account]:
+    """Accounts with what the pre-trade check needs (orders.risk), read in the same query and without a lock: the
+    risk limit (`risk_limit`), the global kill switch (`kill_switch_on`, `kill_switch_reason`) and the global trading
     state (`global_trading_state`, `global_trading_state_reason`; None before the switch row exists)."""
     switch = TradingSwitch.objects.filter(pk=1)
     return (Account.objects.select_related("risk_limit")
             .annotate(kill_switch_on=Subquery(switch.values("kill_switch")),
                       kill_switch_reason=Subquery(switch.values("reason")),
                       global_trading_state=Subquery(switch.values("trading_state")),
-                      global_trading_state_reason=Subquery(switch.values("trading_state_reason")))
-            .get(pk=account_id))
+                      global_trading_state_reason=Subquery(switch.values("trading_state_reason"))))

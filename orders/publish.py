@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infra import pubsub
+from infra.cpu_stages import stage
 from orders.lifecycle import EventKind
 from orders.models import Order, OrderEvent, Status
 from orders.selectors import order_events_to_resume
@@ -89,5 +90,6 @@ def updates_to_resume(*, since: int, accounts) -> Iterator[dict]:
 
 def publish_order_update(order: Order, event: OrderEvent) -> None:
     """Call from transaction.on_commit only: subscribers must never see an update that rolled back."""
-    account_name = order.account.name
-    pubsub.publish_json(pubsub.order_channel(account_name), update_message(order, event, account_name))
+    with stage("publish"):
+        account_name = order.account.name
+        pubsub.publish_json(pubsub.order_channel(account_name), update_message(order, event, account_name))

@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 import redis
+from django.db import connection
 from django.db.models import F, Sum
 
 from accounts.models import Account, Balance, Market, Position, RiskLimit, TradingState
@@ -19,6 +20,7 @@ from infra import pubsub
 from infra.errors import FailedPrecondition, Unavailable
 from orders import reducing
 from orders.models import OPEN_STATUSES, Order, OrderType, Side
+from orders.statements import ComposedRead
 from orders.validation import OrderRequest, notional_of, num
 
 PRICE_MAX_AGE_S = 60  # an older price says nothing about the market now
@@ -46,7 +48,7 @@ def kill_switch_check(on: bool | None, why: str | None) -> None:
 
 
 def _governing_state(account: Account) -> EffectiveState:
-    # The global state is read with the account (orders.lock_objects.account_for_placement); no switch row yet: ACTIVE.
+    # The global state is read with the account (orders.lock_objects.accounts_for_placement); no switch row yet: ACTIVE.
     return trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
                                    global_state=account.global_trading_state or TradingState.ACTIVE,
                                    global_reason=account.global_trading_state_reason or "")
@@ -69,13 +71,22 @@ def trading_state_check(account: Account, req: OrderRequest, inst: Instrument) -
                                  f"and {reduction.why}", field="trading_state")
 
 
+# Checked on every placement: composed once (orders.statements.ComposedRead).
+_OPEN_ON_SYMBOL = ComposedRead(
+    lambda account_id, market, symbol: Order.objects.filter(account_id=account_id, market=market, symbol=symbol,
+                                                            status__in=OPEN_STATUSES).values("pk"),
+    account_id=-7_000_001, market="\x1fmarket", symbol="\x1fsymbol")
+
+
 def venue_open_orders_check(account: Account, req: OrderRequest, inst: Instrument) -> None:
     """The venue's MAX_NUM_ORDERS: open orders per account and symbol. Not serialised: two placements racing for the
     last place both pass, and the venue refuses one (REJECTED with the venue's reason)."""
     if inst.max_open_orders is None:
         return
-    open_count = Order.objects.filter(account=account, market=req.market, symbol=req.symbol,
-                                      status__in=OPEN_STATUSES).count()
+    sql, params = _OPEN_ON_SYMBOL.bind(account_id=account.pk, market=req.market, symbol=req.symbol)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS open_orders", params)
+        open_count = cursor.fetchone()[0]
     if open_count >= inst.max_open_orders:
         raise FailedPrecondition(f"too many open orders: account {account.name!r} has {open_count} open orders on "
                                  f"{req.symbol} ({req.market}); the venue allows at most {inst.max_open_orders} per "
@@ -177,7 +188,7 @@ def counts_open_exposure(account: Account) -> bool:
 
 
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
-    """`account` comes from `orders.lock_objects.account_for_placement`, which read its risk limit and the kill
+    """`account` was read from `orders.lock_objects.accounts_for_placement`, with its risk limit and the kill
     switch in the same query."""
     kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
     account_enabled_check(account)

@@ -17,14 +17,20 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Balance, Market, Position
-from accounts.selectors import account_get, accounts_for_user, market_clean
+from accounts.selectors import account_get, account_trade_check, accounts_for_user, market_clean
+from infra.cpu_stages import stage
 from infra.errors import Conflict, InvalidInput, NotFound, echo
-from orders import daily_loss, handoff, lifecycle, portfolio, risk, validation
+from orders import daily_loss, handoff, lifecycle, portfolio, risk, statements, validation
 from orders.lifecycle import EventKind
-from orders.lock_objects import account_for_placement, account_lock, order_lock, order_qs_for_update
+from orders.lock_objects import (
+    account_lock,
+    account_lock_only,
+    accounts_for_placement,
+    order_lock,
+    order_qs_for_update,
+)
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
 from orders.publish import publish_order_update
-from orders.selectors import order_get
 from venues.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)
@@ -43,9 +49,9 @@ def _event_append(order: Order, *, kind: str, from_status: str, source: str, pay
                   publish: bool = True) -> OrderEvent:
     """Bump the (locked) order's version, save the given changes, record the event, publish on commit."""
     order.version += 1
-    order.save()
-    event = OrderEvent.objects.create(order=order, sequence=order.version, kind=kind, from_status=from_status,
-                                      to_status=order.status, payload=payload or {}, source=source)
+    event = OrderEvent(order=order, sequence=order.version, kind=kind, from_status=from_status,
+                       to_status=order.status, payload=payload or {}, source=source)
+    statements.order_update_with_event(order, event)
     if publish:
         _after_commit(publish_order_update, order, event)
     return event
@@ -80,24 +86,25 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
 
     Repeating a client_order_id returns the order already placed under it and submits nothing. `hand_off=False`:
     the caller hands the committed order to the workers itself (a batch, which groups its orders' sends)."""
-    req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
-                                   market=market, client_order_id=client_order_id, time_in_force=time_in_force,
-                                   reduce_only=reduce_only, post_only=post_only, leverage=leverage)
-    acct = account_get(account, user, trade=True)
-    validation.exchange_check(exchange, acct)
-    existing = _existing_for_client_id(acct, req)
-    if existing is not None:
-        return existing
+    with stage("validate"):
+        req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
+                                       market=market, client_order_id=client_order_id, time_in_force=time_in_force,
+                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage)
+        # With its risk limit and the kill switch (orders.risk), and whether the user may trade it: one query.
+        acct = account_get(account, user, trade=True, base=accounts_for_placement())
+        validation.exchange_check(exchange, acct)
+        existing = _existing_for_client_id(acct, req)
+        if existing is not None:
+            return existing
 
-    inst = validation.instrument_for(acct, req)
-    validation.quantity_check(req, inst)
-    validation.price_check(req, inst)
-    last = risk.last_price(acct.exchange, req.market, req.symbol)
-    validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
-    validation.price_band_check(req, inst, last)
+        inst = validation.instrument_for(acct, req)
+        validation.quantity_check(req, inst)
+        validation.price_check(req, inst)
+        last = risk.last_price(acct.exchange, req.market, req.symbol)
+        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+        validation.price_band_check(req, inst, last)
 
-    with transaction.atomic():
-        acct = account_for_placement(acct.pk)
+    with stage("write"), transaction.atomic():
         if risk.counts_open_exposure(acct):
             # Limits that count open orders or exposure: placements on the account wait for each other, so two
             # cannot both pass a check that only one of them may. Without such limits nothing needs serialising.
@@ -108,20 +115,19 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                       client_order_id=req.client_order_id, time_in_force=req.time_in_force,
                       reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
                       status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
+        event = OrderEvent(order=order, sequence=1, kind=EventKind.PLACED, from_status="", to_status=order.status,
+                           source=source, payload={"last_price": str(last) if last is not None else None})
         try:
             # Only a client_order_id can collide (the unique constraint below); without one, no savepoint
             # (two round trips to the database) is needed.
             with transaction.atomic(savepoint=req.client_order_id is not None):
-                order.save(force_insert=True)
+                statements.order_insert_with_event(order, event)
         except IntegrityError:
             # Another transaction committed the same client_order_id after our check (the unique constraint won).
             existing = _existing_for_client_id(acct, req)
             if existing is None:
                 raise
             return existing
-        event = OrderEvent.objects.create(order=order, sequence=1, kind=EventKind.PLACED, from_status="",
-                                          to_status=order.status, source=source,
-                                          payload={"last_price": str(last) if last is not None else None})
         _after_commit(publish_order_update, order, event)
         if hand_off:
             _after_commit(handoff.enqueue_submit, order)
@@ -148,10 +154,13 @@ def _cancel_locked(order: Order, *, source: str, reason: str = "", hand_off: boo
 def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str = "") -> Order:
     """Ask the venue to cancel: PENDING_CANCEL now, the worker cancels after commit.
     A terminal order cannot be cancelled (FailedPrecondition); a second request changes nothing."""
-    visible = order_get(order_id, user)
-    account_get(visible.account.name, user, trade=True)
-    with transaction.atomic():
-        return _cancel_locked(order_lock(visible.pk), source=source, reason=reason)
+    with stage("write"), transaction.atomic():
+        # Found among the orders the user may see, and locked, in one query.
+        order = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first() if order_id else None
+        if order is None:
+            raise NotFound(f"order {echo(order_id)} not found", field="order_id")
+        account_trade_check(order.account, user)
+        return _cancel_locked(order, source=source, reason=reason)
 
 
 def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: str = "api",
@@ -319,9 +328,9 @@ def _balance_rows(balances: list[dict]) -> list[tuple[str, Decimal, Decimal]]:
     return rows
 
 
-def _balances_upsert(acct: Account, market: str, rows: list[tuple[str, Decimal, Decimal]]) -> None:
+def _balances_upsert(account_id: int, market: str, rows: list[tuple[str, Decimal, Decimal]]) -> None:
     Balance.objects.bulk_create(
-        [Balance(account=acct, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
+        [Balance(account_id=account_id, market=market, asset=a, free=f, locked=lk) for a, f, lk in rows],
         update_conflicts=True, unique_fields=["account", "market", "asset"], update_fields=["free", "locked", "updated_at"])
 
 
@@ -332,18 +341,25 @@ def balances_replace(*, account: str, market: str, balances: list[dict]) -> None
     with transaction.atomic():
         acct = account_lock(account_get(account).pk)
         Balance.objects.filter(account=acct, market=market).exclude(asset__in=[asset for asset, _, _ in rows]).delete()
-        _balances_upsert(acct, market, rows)
+        _balances_upsert(acct.pk, market, rows)
 
 
-def balances_update(*, account: str, market: str, balances: list[dict]) -> None:
+def balances_update(*, account: str = "", account_id: int | None = None, market: str, balances: list[dict]) -> None:
     """The venue's current free and locked amounts of some assets (a user-data stream's balance event): those
-    rows only; an asset with nothing left is removed (the venue's balance list leaves it out too)."""
+    rows only; an asset with nothing left is removed (the venue's balance list leaves it out too). The account by
+    name, or by id when the caller holds it (a stream consumer: no look-up)."""
     market = market_clean(market)
     rows = _balance_rows(balances)
+    empty = [a for a, f, lk in rows if not f and not lk]
+    held = [(a, f, lk) for a, f, lk in rows if f or lk]
     with transaction.atomic():
-        acct = account_lock(account_get(account).pk)
-        Balance.objects.filter(account=acct, market=market, asset__in=[a for a, f, lk in rows if not f and not lk]).delete()
-        _balances_upsert(acct, market, [(a, f, lk) for a, f, lk in rows if f or lk])
+        if account_id is None:
+            account_id = account_get(account).pk
+        account_lock_only(account_id)
+        if empty:
+            Balance.objects.filter(account_id=account_id, market=market, asset__in=empty).delete()
+        if held:
+            _balances_upsert(account_id, market, held)
 
 
 POSITION_FIELDS = ("side", "size", "entry_price", "mark_price", "unrealized_pnl", "leverage", "margin", "liquidation_price")

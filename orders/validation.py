@@ -13,6 +13,7 @@ from accounts.models import Account, Market
 from exchanges.models import Instrument
 from infra.errors import InvalidInput, echo
 from orders.models import OrderType, Side, TimeInForce
+from orders.statements import ComposedRead
 from venues.symbols import symbol_normalize
 
 MAX_LEVERAGE = 125
@@ -179,8 +180,15 @@ def exchange_check(exchange: str | None, account: Account) -> None:
         raise InvalidInput(f"account {account.name!r} trades on {account.exchange}, not {echo(exchange, quote=False)}", field="exchange")
 
 
+# Read on every placement: composed once (orders.statements.ComposedRead).
+_INSTRUMENT = ComposedRead(
+    lambda exchange, market, symbol: Instrument.objects.filter(exchange=exchange, market=market, symbol=symbol)[:1],
+    exchange="\x1fexchange", market="\x1fmarket", symbol="\x1fsymbol")
+
+
 def instrument_for(account: Account, req: OrderRequest) -> Instrument:
-    found = Instrument.objects.filter(exchange=account.exchange, market=req.market, symbol=req.symbol).first()
+    found = next(iter(Instrument.objects.raw(*_INSTRUMENT.bind(exchange=account.exchange, market=req.market,
+                                                                 symbol=req.symbol))), None)
     if found is not None and found.active:
         return found
     known = list(Instrument.objects.filter(exchange=account.exchange, market=req.market, active=True)

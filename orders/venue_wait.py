@@ -26,6 +26,8 @@ Answered = Callable[[dict], bool]  # over the JSON shape of orders.publish's ord
 
 
 class Watch(Protocol):
+    order: dict | None  # the published order that answered (orders.publish's shape), once answered
+
     def wait(self, timeout: float) -> bool: ...
 
 
@@ -33,25 +35,34 @@ class AnswerSource(Protocol):
     def watch_order(self, order_id: str, done: Answered) -> AbstractContextManager[Watch]: ...
 
 
-def order_answered(order: Order, *, pending: str, source: AnswerSource | None = None,
-                   deadline_seconds: float | None = None) -> Order:
-    """`order` (as the caller's service returned it) once the venue's answer moved it out of `pending`, or as the
-    ledger has it when the wait is over; at once when it is not pending or there is no time to wait.
-    `deadline_seconds`: what is left of the caller's own deadline (gRPC), which the wait never outlasts."""
+def _budget(order: Order, pending: str, deadline_seconds: float | None) -> float:
+    """Seconds to wait: none when the order is not pending (already answered) or the caller has no time left."""
     if order.status != pending:
-        return order
+        return 0
     budget = settings.OMS_PLACE_WAIT_SECONDS
-    if deadline_seconds is not None:
-        budget = min(budget, deadline_seconds)
-    if budget <= 0:
-        return order
+    return budget if deadline_seconds is None else min(budget, deadline_seconds)
+
+
+def _wait(order: Order, pending: str, source: AnswerSource | None, budget: float) -> dict | None:
+    """The published order that moved `order` out of `pending`, or None when the wait is over without one."""
     version = order.version
 
     def answered(update: dict) -> bool:
         return int(update.get("version") or 0) > version and update.get("status") != pending
 
     with (source or ChannelSource(order.account.name)).watch_order(order.id, answered) as watch:
-        watch.wait(budget)
+        return watch.order if watch.wait(budget) else None
+
+
+def order_answered(order: Order, *, pending: str, source: AnswerSource | None = None,
+                   deadline_seconds: float | None = None) -> Order:
+    """`order` (as the caller's service returned it) once the venue's answer moved it out of `pending`, or as the
+    ledger has it when the wait is over; at once when it is not pending or there is no time to wait.
+    `deadline_seconds`: what is left of the caller's own deadline (gRPC), which the wait never outlasts."""
+    budget = _budget(order, pending, deadline_seconds)
+    if budget <= 0:
+        return order
+    _wait(order, pending, source, budget)
     return order_get(order.pk)
 
 
@@ -64,6 +75,17 @@ def orders_answered(orders: list[Order], *, pending: str, source: AnswerSource |
     ends = time.monotonic() + budget
     return [order_answered(order, pending=pending, source=source, deadline_seconds=ends - time.monotonic())
             for order in orders]
+
+
+def order_answer(order: Order, *, pending: str, source: AnswerSource | None = None,
+                 deadline_seconds: float | None = None) -> dict:
+    """order_answered in orders.publish's JSON shape (`order_payload`), for an adapter that renders that shape: the
+    answer exactly as it was published, without reading the ledger again; the ledger's state when none came."""
+    budget = _budget(order, pending, deadline_seconds)
+    if budget <= 0:
+        return order_payload(order)
+    answer = _wait(order, pending, source, budget)
+    return answer if answer is not None else order_payload(order_get(order.pk))
 
 
 class ChannelSource:
@@ -81,10 +103,13 @@ class ChannelWatch:
         self.account_name, self.order_id, self.done = account_name, order_id, done
         self.subscription = pubsub.client().pubsub(ignore_subscribe_messages=True)
         self.answered = threading.Event()
+        self.order: dict | None = None
 
     def __enter__(self) -> ChannelWatch:
         self.subscription.subscribe(pubsub.order_channel(self.account_name))
-        if self.done(order_payload(order_get(self.order_id))):  # the answer may have landed before we listened
+        current = order_payload(order_get(self.order_id))
+        if self.done(current):  # the answer may have landed before we listened
+            self.order = current
             self.answered.set()
         return self
 
@@ -95,6 +120,7 @@ class ChannelWatch:
             if message:
                 update = json.loads(message["data"])["order"]
                 if update.get("order_id") == self.order_id and self.done(update):
+                    self.order = update
                     self.answered.set()
         return self.answered.is_set()
 

@@ -8,6 +8,7 @@ import threading
 import time
 from decimal import Decimal
 
+from bench import cpu
 from bench.stack import Stack
 from bench.stats import compare, summary, timed
 
@@ -69,7 +70,20 @@ def latency(stack: Stack, n: int) -> tuple[dict, dict]:
     cancel = {"oms": summary(oms_cancel), "raw": summary(raw_cancel)}
     place.update(compare(place["oms"], place["raw"]))
     cancel.update(compare(cancel["oms"], cancel["raw"]))
+    place["cpu"], cancel["cpu"] = cpu_per_order(stack, n)
     return place, cancel
+
+
+def cpu_per_order(stack: Stack, n: int) -> tuple[dict, dict]:
+    """CPU per placement and per cancel of each OMS process (bench.cpu): N placements, then their N cancels, OMS
+    calls only (the latency runs interleave raw ccxt orders on the same key, whose stream events the worker hears)."""
+    with _sdk(stack) as client:
+        with cpu.Meter(stack) as placing:
+            ids = [_oms_place(client, PRICE["latency"])["order_id"] for _ in range(n)]
+        with cpu.Meter(stack) as cancelling:
+            for order_id in ids:
+                _oms_cancel(client, order_id)
+    return placing.per_order(n), cancelling.per_order(n)
 
 
 def _run_clients(make, place, clients: int, seconds: float) -> tuple[int, int, float]:
@@ -107,9 +121,10 @@ def throughput(stack: Stack, clients: int, seconds: float) -> dict:
     """Scenario 2: C concurrent clients for T seconds; acknowledged (NEW) orders per second, OMS vs raw."""
     price = PRICE["throughput"]
     raw_n, raw_err, raw_s = _run_clients(stack.raw_client, lambda ex: _raw_place(ex, price), clients, seconds)
-    oms_n, oms_err, oms_s = _run_clients(lambda: _sdk(stack), lambda c: _oms_place(c, price), clients, seconds)
+    with cpu.Meter(stack) as meter:
+        oms_n, oms_err, oms_s = _run_clients(lambda: _sdk(stack), lambda c: _oms_place(c, price), clients, seconds)
     raw_rate, oms_rate = raw_n / raw_s, oms_n / oms_s
-    return {"clients": clients, "seconds": seconds,
+    return {"clients": clients, "seconds": seconds, "cpu": meter.per_order(oms_n),
             "oms": {"orders": oms_n, "errors": oms_err, "per_s": round(oms_rate, 1)},
             "raw": {"orders": raw_n, "errors": raw_err, "per_s": round(raw_rate, 1)},
             "ratio": round(oms_rate / raw_rate, 3) if raw_rate else None}

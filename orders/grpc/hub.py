@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 import redis
 
 from infra import pubsub
+from infra.cpu_stages import stage
 from infra.errors import RateLimited, ServiceError, Unavailable
 
 log = logging.getLogger("oms.grpc.hub")
@@ -289,7 +290,8 @@ class Hub:
                         self.connected.set()
                         backoff = 0.2
                     elif msg["type"] == "pmessage":
-                        self._dispatch(msg["channel"].decode(), msg["data"])
+                        with stage("hub"):
+                            self._dispatch(msg["channel"].decode(), msg["data"])
             except redis.RedisError as exc:
                 if self._stopping.is_set():
                     break

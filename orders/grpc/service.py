@@ -17,6 +17,7 @@ from django_grpc_framework.services import Service
 
 from accounts import selectors as account_selectors
 from infra import ports, pubsub
+from infra.cpu_stages import stage
 from infra.errors import InvalidInput, ServiceError, Unavailable
 from orders import batches, selectors, selectors_portfolio, services
 from orders.grpc import convert
@@ -25,7 +26,7 @@ from orders.grpc.hub import Hub
 from orders.models import Status
 from orders.publish import updates_to_resume
 from orders.validation import exchange_check
-from orders.venue_wait import order_answered, orders_answered
+from orders.venue_wait import order_answer, orders_answered
 from proto import oms_pb2
 from venues.symbols import symbol_normalize
 
@@ -49,8 +50,9 @@ def unary(method):
     @functools.wraps(method)
     def handler(self, request, context):
         try:
-            refuse_nul_characters(request)
-            return method(self, request, context)
+            with stage("rpc"):
+                refuse_nul_characters(request)
+                return method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - every failure is translated once, here
             code, details = status_for(exc, method.__name__)
         context.abort(code, details)
@@ -123,7 +125,7 @@ class OrderService(Service):
     @unary
     def PlaceOrder(self, request, context):
         order = services.order_place(**placement_of(request), user=context.user)
-        message = convert.order_of(self._await_venue(order, Status.PENDING_NEW, context))
+        message = self._await_venue(order, Status.PENDING_NEW, context)
         return oms_pb2.PlaceOrderResponse(
             order_id=message.order_id, exchange_order_id=message.exchange_order_id, status=message.status,
             created_at=message.created_at, order=message, reason=message.reason, created_at_ms=message.created_at_ms,
@@ -132,7 +134,7 @@ class OrderService(Service):
     @unary
     def CancelOrder(self, request, context):
         order = services.order_cancel(order_id=required("order_id", request.order_id), user=context.user)
-        message = convert.order_of(self._await_venue(order, Status.PENDING_CANCEL, context))
+        message = self._await_venue(order, Status.PENDING_CANCEL, context)
         return oms_pb2.CancelOrderResponse(
             order_id=message.order_id, status=message.status, cancelled_at=message.updated_at,
             order=message, cancelled_at_ms=message.updated_at_ms,
@@ -159,12 +161,15 @@ class OrderService(Service):
         next_token = encode_page_token(page[limit - 1]) if len(page) > limit else ""
         return oms_pb2.ListOrdersResponse(orders=[convert.order_of(o) for o in page[:limit]], next_page_token=next_token)
 
-    def _await_venue(self, order, pending: str, context):
-        """The order once the venue answered, or as it stands when the wait is over (orders.venue_wait), heard
-        through the hub's one subscription and ending before the caller's deadline."""
+    def _await_venue(self, order, pending: str, context) -> oms_pb2.Order:
+        """The order once the venue answered, as its update was published, or as it stands when the wait is over
+        (orders.venue_wait), heard through the hub's one subscription and ending before the caller's deadline."""
         remaining = context.time_remaining()
-        return order_answered(order, pending=pending, source=self.hub,
-                              deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+        with stage("wait"):
+            answer = order_answer(order, pending=pending, source=self.hub,
+                                  deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+        with stage("answer"):
+            return convert.order_message(answer)
 
     # -- batches -------------------------------------------------------------------------------------
     @unary

@@ -26,9 +26,10 @@ def working_order(account, btcusdt, no_prices):
 
 
 def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_queries):
-    # account, access, instrument; then in the transaction: the account with its risk limits and the kill switch
-    # (no lock: no limit counts open orders), the order, its event (+ SAVEPOINT/RELEASE)
-    with django_assert_num_queries(8):
+    # the account with the trader's access, its risk limits and the kill switch (one query), the instrument; then in
+    # the transaction (no account lock: no limit counts open orders): the order with its event, one statement
+    # (orders.statements) (+ SAVEPOINT/RELEASE)
+    with django_assert_num_queries(5):
         order = place(user=trader)
     assert order.status == Status.PENDING_NEW
 
@@ -36,32 +37,32 @@ def test_one_placement(account, btcusdt, trader, no_prices, django_assert_num_qu
 def test_one_placement_with_a_client_order_id(account, btcusdt, trader, no_prices, django_assert_num_queries):
     # as above, plus the idempotency look-up and a savepoint around the insert (a concurrent duplicate loses on
     # the unique constraint there)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         order = place(user=trader, client_order_id="q-1")
     assert order.client_order_id == "q-1"
 
 
 def test_a_repeated_client_order_id_reads_only(account, btcusdt, trader, no_prices, django_assert_num_queries):
     first = place(user=trader, client_order_id="q-2")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):  # the account, the order already placed under the id
         again = place(user=trader, client_order_id="q-2")
     assert again.pk == first.pk and Order.objects.count() == 1
 
 
 def test_one_cancel(working_order, trader, django_assert_num_queries):
-    # the order, the account's access; then in the transaction: the order lock, its update, its event
-    # (+ SAVEPOINT/RELEASE)
-    with django_assert_num_queries(8):
+    # in the transaction: the order found among those the user sees and locked, the trader's access, its update
+    # with its event (one statement) (+ SAVEPOINT/RELEASE)
+    with django_assert_num_queries(5):
         order = services.order_cancel(order_id=working_order.id, user=trader)
     assert order.status == Status.PENDING_CANCEL
 
 
 def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_queries):
     # What the worker records when the venue accepts an order that rests: nothing filled, so no trades are
-    # looked for. One transaction: the order's lock, its update, its event (+ SAVEPOINT/RELEASE).
+    # looked for. One transaction: the order's lock, its update with its event (one statement) (+ SAVEPOINT/RELEASE).
     Order.objects.filter(pk=working_order.pk).update(status=Status.PENDING_NEW, exchange_order_id="")
     answer = venue_order({"id": "7", "status": "open", "filled": 0, "info": {"status": "NEW"}})
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         order = venue_orders.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")
 

@@ -1,0 +1,131 @@
+"""The order hot path's statements, composed once per process. Two writes, each one statement (one round trip):
+
+- `order_insert_with_event`: a new order and its first event (placement, adoption);
+- `order_update_with_event`: an order's change and the event recording it (every later change).
+
+What they write is what Model.save() writes: the columns are the models' concrete fields, each value goes
+through the field's own `pre_save` and `get_db_prep_save` (defaults, auto_now, JSON, decimals), columns with a
+database default (the event's txid) are left to the database and read back, and the models' pre_save/post_save
+signals are sent as save() sends them (the event observer counts and logs each change). Only the SQL
+compilation and the second round trip are gone. tests/orders/test_statements.py writes the same orders and
+changes through save() and through these and compares every column of the rows and events.
+
+And `ComposedRead`: a read the ORM itself composes, once, whose SQL is then only bound to new values."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, cached_property
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import NOT_PROVIDED, QuerySet
+from django.db.models.signals import post_save, pre_save
+
+from orders.models import Order, OrderEvent
+
+
+def _quoted(fields) -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(quote(f.column) for f in fields)
+
+
+@cache
+def _event_fields() -> tuple[list, list]:
+    """(columns written, columns the database fills and the statement returns) of an event."""
+    fields = [f for f in OrderEvent._meta.concrete_fields if not f.primary_key]
+    written = [f for f in fields if f.db_default is NOT_PROVIDED]
+    return written, [OrderEvent._meta.pk, *[f for f in fields if f.db_default is not NOT_PROVIDED]]
+
+
+@cache
+def _insert_sql() -> tuple[str, list, list, list]:
+    order_fields = list(Order._meta.concrete_fields)
+    written, returned = _event_fields()
+    sql = (f"WITH o AS (INSERT INTO {Order._meta.db_table} ({_quoted(order_fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(order_fields))}) RETURNING 1) "
+           f"INSERT INTO {OrderEvent._meta.db_table} ({_quoted(written)}) "
+           f"SELECT {', '.join(['%s'] * len(written))} FROM o RETURNING {_quoted(returned)}")
+    return sql, order_fields, written, returned
+
+
+@cache
+def _update_sql() -> tuple[str, list, list, list]:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    order_fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
+    written, returned = _event_fields()
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in order_fields)
+    sql = (f"WITH o AS (UPDATE {Order._meta.db_table} SET {sets} WHERE {quote(Order._meta.pk.column)} = %s "
+           f"RETURNING 1) "
+           f"INSERT INTO {OrderEvent._meta.db_table} ({_quoted(written)}) "
+           f"SELECT {', '.join(['%s'] * len(written))} FROM o RETURNING {_quoted(returned)}")
+    return sql, order_fields, written, returned
+
+
+def _values(obj, fields, *, add: bool) -> list:
+    connection = connections[DEFAULT_DB_ALIAS]
+    return [f.get_db_prep_save(f.pre_save(obj, add), connection) for f in fields]
+
+
+def _saved(obj, *, created: bool) -> None:
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    post_save.send(sender=type(obj), instance=obj, created=created, update_fields=None, raw=False,
+                   using=DEFAULT_DB_ALIAS)
+
+
+def _execute(sql: str, params: list, event: OrderEvent, returned: list) -> None:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Order.DoesNotExist(f"order {event.order_id} is not in the ledger")
+    for field, value in zip(returned, row, strict=True):
+        setattr(event, field.attname, value)
+
+
+def _signal_before(*objs) -> None:
+    for obj in objs:
+        pre_save.send(sender=type(obj), instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None)
+
+
+def order_insert_with_event(order: Order, event: OrderEvent) -> None:
+    """INSERT the new `order` and its first `event` (both unsaved, the event for this order) in one statement.
+    A client_order_id already used raises IntegrityError, as save() does, and writes neither."""
+    sql, order_fields, written, returned = _insert_sql()
+    _signal_before(order, event)
+    params = _values(order, order_fields, add=True) + _values(event, written, add=True)
+    _execute(sql, params, event, returned)
+    _saved(order, created=True)
+    _saved(event, created=True)
+
+
+def order_update_with_event(order: Order, event: OrderEvent) -> None:
+    """UPDATE every column of the (locked) `order` and INSERT its new `event`, in one statement."""
+    sql, order_fields, written, returned = _update_sql()
+    _signal_before(order, event)
+    params = [*_values(order, order_fields, add=False), order.pk, *_values(event, written, add=True)]
+    _execute(sql, params, event, returned)
+    _saved(order, created=False)
+    _saved(event, created=True)
+
+
+class ComposedRead:
+    """A queryset the ORM compiles once; each use binds new values into the same SQL (compiling a query costs more
+    CPU than running it). `build(**placeholders)` makes the queryset from placeholder values, which must differ
+    from every constant of the query; `bind(**values)` is (sql, params) for those values."""
+
+    def __init__(self, build: Callable[..., QuerySet], **placeholders):
+        self._build, self._placeholders = build, placeholders
+
+    @cached_property
+    def _composed(self) -> tuple[str, list, list[str | None]]:
+        sql, params = self._build(**self._placeholders).query.sql_with_params()
+        names = {(type(v), v): name for name, v in self._placeholders.items()}
+        slots = [names.get((type(p), p)) for p in params]
+        missing = set(self._placeholders) - set(slots)
+        if missing:  # a value the ORM transformed (or folded into the SQL) cannot be bound again
+            raise ValueError(f"placeholders {sorted(missing)} are not parameters of {sql}")
+        return sql, list(params), slots
+
+    def bind(self, **values) -> tuple[str, list]:
+        sql, params, slots = self._composed
+        return sql, [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]

@@ -69,7 +69,7 @@ def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_que
 
 def test_one_fill_and_its_fold(working_order, django_assert_num_queries):
     # Recording a trade: the order lock, the fill (in a savepoint against a duplicate), the totals, the order's update
-    # and event (10 with the SAVEPOINTs and RELEASEs); then the fold (spot): the account's spot lock, "folded already or
+    # with its event in one statement (9 with the SAVEPOINTs and RELEASEs); then the fold (spot): the account's spot lock, "folded already or
     # behind?", adjustments after it, the holdings it touches, their upsert, the fill's PnL row (the pair is cached).
     from datetime import UTC, datetime
 
@@ -78,5 +78,5 @@ def test_one_fill_and_its_fold(working_order, django_assert_num_queries):
                                     quantity=Decimal("0.001"), fee=Decimal("0.00001"), fee_asset="BTC", is_maker=True,
                                     executed_at=datetime.now(UTC))
     fill("1")
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         assert fill("2") is not None

@@ -1,6 +1,7 @@
 """A hypothesis state machine that trades on the real stack (`oms_stack`: the local venue over HTTP through ccxt,
 a real `celery worker` process, PostgreSQL, Redis, the gRPC server and the Python SDK) and checks ledger == venue
-by the invariants I1–I5 (tests/faults/ledger_venue.py) after every step, once the system has settled.
+by the invariants I1–I6 (tests/faults/ledger_venue.py) after every step, once the system has settled, and that
+the venue's spot balances moved by exactly what the ledger's fills did (bought, sold, less fees).
 
 Steps: place resting, marketable and MARKET orders; cancel; move the market (through one order's price, or by a
 random amount: the orders it crosses fill); place or cancel with the answer lost (the connection dropped after
@@ -24,7 +25,7 @@ from hypothesis.errors import HypothesisException
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from orders.models import TERMINAL_STATUSES, Order, Status
-from tests.faults.ledger_venue import settle
+from tests.faults.ledger_venue import fill_totals, settle, venue_balances
 from tests.fixtures.stack import OmsStack
 from tests.fixtures.venue_audit import posts_of
 from tests.fixtures.worker_process import ENV
@@ -229,7 +230,22 @@ class OrderFlow(RuleBasedStateMachine):
         except AssertionError as exc:
             self.stack.failures.append(f"ledger == venue: {exc}\nafter steps: {self.log}")
             raise
+        self._balances_follow_the_fills()
         self.control.clear_faults()  # a knob a refused request did not use must not hit the next step
+
+    def _balances_follow_the_fills(self):
+        """Venue balance (free + locked) less what the ledger's fills moved (its computed holdings) stays what it
+        was at the first check, per asset: balances == opening + fills - fees, after every step."""
+        held = {asset: free + locked for asset, (free, locked) in venue_balances(self.stack.venue).items()}
+        moved = fill_totals(self.stack.account)
+        opening = {asset: held.get(asset, D(0)) - moved.get(asset, D(0)) for asset in set(held) | set(moved)}
+        opening = {asset: amount for asset, amount in opening.items() if amount}
+        if self.stack.opening is None:
+            self.stack.opening = opening
+        if opening != self.stack.opening:
+            self.stack.failures.append(f"balances != opening + fills: {opening} != {self.stack.opening}\n"
+                                       f"after steps: {self.log}")
+            raise AssertionError(f"venue balances less the ledger's fills moved from {self.stack.opening} to {opening}")
 
 
 def run(stack: OmsStack, *, examples: int, steps: int) -> dict:

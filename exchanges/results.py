@@ -77,6 +77,7 @@ class VenueBalance:
     asset: str
     free: Decimal | None
     locked: Decimal | None
+    wallet: Decimal | None = None  # USD-M: the wallet balance (deposits + realized PnL - fees + funding), exact
 
     def row(self) -> dict:
         """The row `orders.services.balances_replace` takes."""
@@ -147,7 +148,11 @@ def spot_balances(raw: dict) -> list[VenueBalance]:
 
 
 def futures_balances(raw: dict) -> list[VenueBalance]:
-    return [b for b in _unified_balances(raw) if b.free or b.locked]
+    """ccxt's unified amounts, with each asset's exact wallet balance where Binance's own rows (`assets`) give it."""
+    wallets = {a.get("asset"): decimal_or_none(a.get("walletBalance")) for a in (raw.get("info") or {}).get("assets") or []
+               if isinstance(a, dict)}
+    return [VenueBalance(b.asset, b.free, b.locked, wallets.get(b.asset)) for b in _unified_balances(raw)
+            if b.free or b.locked]
 
 
 def venue_position(raw: dict) -> VenuePosition:

@@ -7,8 +7,9 @@
 - balances (BALANCE) and futures positions (POSITION);
 - USD-M funding payments in the look-back window missing from the ledger (FUNDING_MISSING; the full pass only);
 - the positions the ledger computed from its own fills (`orders.portfolio`) against the venue's (LEDGER_POSITION),
-  and, once an account's spot books are opened (`--open-books`), its computed holdings against the venue's
-  balances (LEDGER_HOLDING); the full pass only, after missing trades and funding are in.
+  and, once an account's books are opened (`--open-books`), its computed spot holdings against the venue's
+  balances (LEDGER_HOLDING) and its computed USD-M wallet against the venue's (LEDGER_WALLET); the full pass only,
+  after missing trades and funding are in.
 
 Every difference is recorded (Drift rows of a ReconciliationRun, the admin shows them), logged and
 counted. With `fix`, the venue's truth is applied, only through `orders.services` with source
@@ -36,11 +37,11 @@ from exchanges import markets
 from exchanges.errors import VenueOrderNotFound, venue_reason
 from exchanges.gateway import Gateway, gateway_for
 from exchanges.models import Instrument
-from exchanges.results import VenueOrder, VenueStatus, VenueTrade
+from exchanges.results import VenueBalance, VenueOrder, VenueStatus, VenueTrade
 from execution import venue_orders
 from infra import metrics, pubsub
 from infra.jsonlog import log_context
-from orders import lifecycle, portfolio, services
+from orders import lifecycle, portfolio, selectors_pnl, services
 from orders.models import OPEN_STATUSES, TERMINAL_STATUSES, Fill, FundingPayment, Order, Status
 from orders.models_portfolio import PortfolioAdjustment, PortfolioHolding, PortfolioPosition
 from orders.models_reconcile import Drift, ReconciliationRun
@@ -71,7 +72,8 @@ def _d(value) -> Decimal:
 
 
 def _same_price(ledger: Decimal, venue: Decimal) -> bool:
-    """Equal to the venue's precision (Binance sends entry prices to 8 decimals; the ledger keeps 18)."""
+    """Equal to the venue's precision (Binance sends entry prices to 8 decimals; the ledger's averages keep 28
+    significant digits)."""
     exponent = venue.as_tuple().exponent
     places = Decimal(1).scaleb(exponent if isinstance(exponent, int) and exponent < 0 else 0)
     return ledger.quantize(places, ROUND_HALF_UP) == venue or ledger == venue
@@ -300,9 +302,10 @@ class AccountReconciler:
             self._fixed(finding, f"recorded on order {order.id} ({order.status})")
 
     # -- balances and positions ----------------------------------------------------------------
-    def compare_balances(self) -> list[dict]:
-        """The ledger's synced balances against the venue's; returns the venue's rows."""
-        rows = venue_orders.balance_rows(self.gateway.fetch_balance(self.market))
+    def compare_balances(self) -> list[VenueBalance]:
+        """The ledger's synced balances against the venue's; returns the venue's."""
+        balances = self.gateway.fetch_balance(self.market)
+        rows = venue_orders.balance_rows(balances)
         venue = {r["asset"]: r for r in rows}
         ledger = {b.asset: b for b in Balance.objects.filter(account=self.account, market=self.market)}
         drift = []
@@ -318,7 +321,7 @@ class AccountReconciler:
             services.balances_replace(account=self.account.name, market=self.market, balances=rows)
             for finding in drift:
                 self._fixed(finding, "balances replaced with the venue's")
-        return rows
+        return balances
 
     def compare_positions(self, rows: list[dict]) -> None:
         venue = {r["symbol"]: r for r in rows if r["side"] != "FLAT"}
@@ -399,14 +402,13 @@ class AccountReconciler:
             notes.append(f"adjustment {adj.pk}: entry price {_s(adj.delta)}")
         return notes
 
-    def compare_ledger_holdings(self, rows: list[dict]) -> None:
+    def compare_ledger_holdings(self, balances: list[VenueBalance]) -> None:
         """Each spot holding the ledger computed (opening balances + fills - fees) against the venue's balance (free
         + locked). With fix (or when opening the books), the difference is booked as a quantity adjustment valued at
         the latest price, so the books equal the venue from then on."""
-        venue = {r["asset"]: _d(r["free"]) + _d(r["locked"]) for r in rows}
+        venue = {b.asset: _d(b.free) + _d(b.locked) for b in balances}
         ledger = {h.asset: h.quantity for h in PortfolioHolding.objects.filter(account=self.account)}
-        opening = self.open_books and not PortfolioAdjustment.objects.filter(account=self.account,
-                                                                             market=Market.SPOT).exists()
+        opening = self.open_books and not self._books_opened_before()
         for asset in sorted(set(venue) | set(ledger)):
             l_qty, v_qty = ledger.get(asset, ZERO), venue.get(asset, ZERO)
             if l_qty == v_qty:
@@ -432,8 +434,40 @@ class AccountReconciler:
         return portfolio.adjustment_record(account=self.account, market=Market.SPOT, key=asset, field="quantity",
                                            ledger_value=l_qty, venue_value=v_qty, price=price, reason=reason)
 
-    def books_opened(self) -> bool:
-        return self.open_books or PortfolioAdjustment.objects.filter(account=self.account, market=Market.SPOT).exists()
+    def compare_ledger_wallet(self, balances: list[VenueBalance]) -> None:
+        """The USD-M wallet the ledger's books compute (opening balance + realized PnL - fees + funding, per asset)
+        against the venue's wallet balance, exact where the venue reports it. With fix (or when opening the books),
+        the difference is booked as a wallet adjustment (a transfer, or what the fills cannot explain)."""
+        venue = {b.asset: b.wallet for b in balances if b.wallet is not None}
+        ledger = selectors_pnl.futures_wallet(account=self.account)
+        opening = self.open_books and not self._books_opened_before()
+        for asset in sorted(set(venue) | set(ledger)):
+            l_wallet, v_wallet = ledger.get(asset, ZERO), venue.get(asset)
+            if v_wallet is None or l_wallet == v_wallet:
+                continue
+            if opening:
+                self._wallet_adjust(asset, l_wallet, v_wallet, "opening balance: the venue's wallet when the books opened")
+                continue
+            finding = self._found(Finding(Kind.LEDGER_WALLET, "", asset, None, {"wallet": _s(l_wallet)},
+                                          {"wallet": _s(v_wallet)}))
+            if self.fix:
+                adj = self._wallet_adjust(asset, l_wallet, v_wallet, "reconcile: the venue's wallet differs from the "
+                                          "opening balance plus realized PnL, fees and funding (a transfer?)")
+                self._fixed(finding, f"adjustment {adj.pk}: wallet {_s(adj.delta)}")
+
+    def _wallet_adjust(self, asset: str, l_wallet: Decimal, v_wallet: Decimal, reason: str) -> PortfolioAdjustment:
+        return portfolio.adjustment_record(account=self.account, market=Market.FUTURES, key=asset, field="wallet",
+                                           ledger_value=l_wallet, venue_value=v_wallet, reason=reason)
+
+    def _books_opened_before(self) -> bool:
+        """Opening balances were booked for this market (spot: holdings; USD-M: the wallet)."""
+        opening = PortfolioAdjustment.objects.filter(account=self.account, market=self.market)
+        if self.market == Market.FUTURES:
+            opening = opening.filter(field=PortfolioAdjustment.Field.WALLET)
+        return opening.exists()
+
+    def _books_opened(self) -> bool:
+        return self.open_books or self._books_opened_before()
 
     def run(self, *, trades: bool = True) -> list[Finding]:
         symbols = self.compare_open_orders()
@@ -447,7 +481,9 @@ class AccountReconciler:
                 self.compare_funding()
                 if self._books_quiet():
                     self.compare_ledger_positions(positions)
-        elif trades and self.books_opened() and self._books_quiet():
+                    if self._books_opened():
+                        self.compare_ledger_wallet(balances)
+        elif trades and self._books_opened() and self._books_quiet():
             self.compare_ledger_holdings(balances)
         return self.findings
 

@@ -11,6 +11,11 @@ from django.utils import timezone
 
 from accounts.models import MONEY, Account, Market
 
+# An average price as the fold computes it: a quotient kept to the 28 significant digits of Python's decimal context,
+# exactly as the venue's engine keeps it, so the realized PnL it gives rounds as the venue's does (18 places would
+# round some averages and, now and then, a realized figure's last decimal).
+AVERAGE = {"max_digits": 50, "decimal_places": 30}
+
 
 class PortfolioPosition(models.Model):
     """A USD-M one-way position of one account and symbol as the fold of its fills, funding and adjustments."""
@@ -18,7 +23,7 @@ class PortfolioPosition(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     symbol = models.CharField(max_length=32)  # exchange-native, e.g. BTCUSDT
     amount = models.DecimalField(**MONEY, default=0, help_text="signed size: long positive, short negative")
-    entry_price = models.DecimalField(**MONEY, default=0, help_text="average entry; 0 when flat")
+    entry_price = models.DecimalField(**AVERAGE, default=0, help_text="average entry; 0 when flat")
     realized_pnl = models.DecimalField(**MONEY, default=0, help_text="quote, before fees and funding")
     fees = models.DecimalField(**MONEY, default=0, help_text="quote; fees in base converted at the fill's price")
     other_fees = models.JSONField(default=dict, blank=True, help_text="asset -> amount, fees in any other asset")
@@ -41,7 +46,7 @@ class PortfolioHolding(models.Model):
     asset = models.CharField(max_length=16)
     quote_asset = models.CharField(max_length=16)
     quantity = models.DecimalField(**MONEY, default=0, help_text="signed: sold beyond what the fills bought is negative")
-    average_cost = models.DecimalField(**MONEY, default=0)
+    average_cost = models.DecimalField(**AVERAGE, default=0)
     realized_pnl = models.DecimalField(**MONEY, default=0)
     fees = models.DecimalField(**MONEY, default=0)
     other_fees = models.JSONField(default=dict, blank=True)
@@ -60,7 +65,8 @@ class FillPnl(models.Model):
     fill was folded (folding it again changes nothing); the PnL report sums these rows by time."""
 
     fill = models.OneToOneField("orders.Fill", on_delete=models.PROTECT, primary_key=True, related_name="pnl")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the (account, executed_at) index below, which leads with it.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
     market = models.CharField(max_length=16, choices=Market.choices)
     symbol = models.CharField(max_length=32)
     executed_at = models.DateTimeField()
@@ -69,10 +75,19 @@ class FillPnl(models.Model):
     other_fee = models.DecimalField(**MONEY, default=0, help_text="a fee in any other asset, as charged")
     other_fee_asset = models.CharField(max_length=16, blank=True, default="")
     notional = models.DecimalField(**MONEY, default=0, help_text="price x quantity, in quote")
+    # USD-M: the position's books right after this fill, where a fill that arrives late resumes the fold from
+    # (spot: null).
+    amount_after = models.DecimalField(**MONEY, null=True, blank=True)
+    entry_after = models.DecimalField(**AVERAGE, null=True, blank=True)
+    realized_after = models.DecimalField(**MONEY, null=True, blank=True)
+    fees_after = models.DecimalField(**MONEY, null=True, blank=True)
+    other_fees_after = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["account", "executed_at"], name="fillpnl_account_time"),
+            # The PnL report reads a time range of some accounts from this index alone (an index-only scan).
+            models.Index(fields=["account", "executed_at"], name="fillpnl_account_time",
+                         include=["symbol", "realized_pnl", "fee", "notional", "other_fee", "other_fee_asset"]),
             models.Index(fields=["account", "market", "symbol", "executed_at"], name="fillpnl_position_time"),
         ]
 
@@ -93,16 +108,17 @@ class PortfolioAdjustment(models.Model):
         REALIZED_PNL = "realized_pnl", "Realized PnL"
         FEES = "fees", "Fees"
         FUNDING = "funding", "Funding"
+        WALLET = "wallet", "Futures wallet (an opening balance, a transfer)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     market = models.CharField(max_length=16, choices=Market.choices)
     symbol = models.CharField(max_length=32, blank=True, default="", help_text="futures: the position's symbol")
     asset = models.CharField(max_length=16, blank=True, default="", help_text="spot: the holding's asset")
     field = models.CharField(max_length=16, choices=Field.choices)
-    ledger_value = models.DecimalField(**MONEY)
-    venue_value = models.DecimalField(**MONEY)
-    delta = models.DecimalField(**MONEY, help_text="venue - ledger, what the fold adds")
-    price = models.DecimalField(**MONEY, null=True, blank=True,
+    ledger_value = models.DecimalField(**AVERAGE)
+    venue_value = models.DecimalField(**AVERAGE)
+    delta = models.DecimalField(**AVERAGE, help_text="venue - ledger, what the fold adds")
+    price = models.DecimalField(**AVERAGE, null=True, blank=True,
                                 help_text="size/quantity: the price an increase enters at (else the average)")
     reason = models.TextField()
     source = models.CharField(max_length=16, default="reconcile")

@@ -53,6 +53,7 @@ class Drift(models.Model):
         FUNDING_MISSING = "funding_missing", "Venue funding payment missing from the ledger"
         LEDGER_POSITION = "ledger_position", "Position computed from fills differs from the venue's"
         LEDGER_HOLDING = "ledger_holding", "Holding computed from fills differs from the venue's balance"
+        LEDGER_WALLET = "ledger_wallet", "Futures wallet computed from fills, fees and funding differs from the venue's"
 
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -2,10 +2,11 @@
 
 `fill_fold` runs inside `orders.services.fill_record`'s transaction and `funding_fold` inside `funding_record`'s, so
 a fill or a payment is folded exactly when it is recorded: never lost, never twice. Each fill folded leaves a
-FillPnl row (its realized PnL, fee, notional); folding it again finds the row and changes nothing. Fills are folded
-in (executed_at, id) order; one older than something already folded for its position (a trade a sweep or
-reconciliation found late) refolds that position from scratch, so the incremental books always equal a rebuild
-(`portfolio_rebuild`). The accounting itself is `orders.portfolio_fold`.
+FillPnl row (its realized PnL, fee, notional), the record that it was folded. Fills are folded in (executed_at, id)
+order; one older than something already folded for its position (a trade a sweep or reconciliation found late),
+or one folded already, refolds that position from the fill before it (USD-M; spot books from scratch), so the
+incremental books always equal a rebuild
+(`portfolio_rebuild`) and folding a fill twice changes nothing. The accounting itself is `orders.portfolio_fold`.
 
 Locks: a transaction-scoped advisory lock per (account, futures symbol) and per account's spot books, taken before
 reading them, so concurrent fills of one position are folded one after the other.
@@ -46,10 +47,16 @@ def _lock(account_id: int, key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"portfolio:{account_id}:{key}"])
 
 
+_pairs: dict[tuple[str, str, str], tuple[str, str]] = {}  # an instrument's base and quote never change
+
+
 def pair_of(exchange: str, market: str, symbol: str) -> tuple[str, str]:
     """(base, quote) of an instrument, from the catalog."""
+    if (exchange, market, symbol) in _pairs:
+        return _pairs[exchange, market, symbol]
     row = Instrument.objects.filter(exchange=exchange, market=market, symbol=symbol).values_list("base", "quote").first()
     if row is not None:
+        _pairs[exchange, market, symbol] = (row[0], row[1])
         return row[0], row[1]
     for quote in FALLBACK_QUOTES:
         if symbol.endswith(quote) and len(symbol) > len(quote):
@@ -96,15 +103,23 @@ def _holding_fields(book: Book) -> dict:
             "realized_pnl": book.realized, "fees": book.fees, "other_fees": _fees_json(book.other_fees)}
 
 
-def _later_than(executed_at: datetime, fill_id: int) -> Q:
-    return Q(executed_at__gt=executed_at) | Q(executed_at=executed_at, fill_id__gt=fill_id)
+def _from(executed_at: datetime, fill_id: int, *, id_field: str = "fill_id", inclusive: bool = True) -> Q:
+    """Fills at or after (executed_at, id) in the fold's order (after only, when not `inclusive`), written so the
+    (…, executed_at) indexes bound the scan."""
+    return Q(executed_at__gte=executed_at) & (
+        Q(executed_at__gt=executed_at) | Q(**{f"{id_field}__{'gte' if inclusive else 'gt'}": fill_id}))
 
 
 def _fill_pnl(fill_id: int, account_id: int, market: str, symbol: str, executed_at: datetime,
-              effect: FillEffect) -> FillPnl:
+              effect: FillEffect, after: Book | None = None) -> FillPnl:
     return FillPnl(fill_id=fill_id, account_id=account_id, market=market, symbol=symbol, executed_at=executed_at,
                    realized_pnl=effect.realized, fee=effect.fee, other_fee=effect.other_fee,
-                   other_fee_asset=effect.other_fee_asset, notional=effect.notional)
+                   other_fee_asset=effect.other_fee_asset, notional=effect.notional,
+                   **({"amount_after": after.amount, "entry_after": after.entry, "realized_after": after.realized,
+                       "fees_after": after.fees, "other_fees_after": _fees_json(after.other_fees)} if after else {}))
+
+
+AFTER_FIELDS = ("amount_after", "entry_after", "realized_after", "fees_after", "other_fees_after")
 
 
 def _save_fill_pnls(rows: Iterable[FillPnl]) -> None:
@@ -112,7 +127,7 @@ def _save_fill_pnls(rows: Iterable[FillPnl]) -> None:
     while chunk := list(islice(it, BULK)):
         FillPnl.objects.bulk_create(chunk, update_conflicts=True, unique_fields=["fill"],
                                     update_fields=["executed_at", "realized_pnl", "fee", "other_fee", "other_fee_asset",
-                                                   "notional"])
+                                                   "notional", *AFTER_FIELDS])
 
 
 # ---------------------------------------------------------------- incremental: one fill, one payment
@@ -129,31 +144,31 @@ def fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
 
 def _futures_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     _lock(fill.account_id, f"futures:{fill.symbol}")
-    if FillPnl.objects.filter(fill_id=fill.pk).exists():
-        return
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.FUTURES, symbol=fill.symbol,
                                                   at__gt=fill.executed_at)
-    if folded.filter(_later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
-        _position_refold(fill.account_id, fill.symbol, exchange)
+    # Folded already, or behind something folded: the position again from before this fill (the same books).
+    if folded.filter(_from(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+        _position_refold(fill.account_id, fill.symbol, exchange, resume_before=(fill.executed_at, fill.pk))
         return
-    pos, _ = PortfolioPosition.objects.get_or_create(account_id=fill.account_id, symbol=fill.symbol)
+    pos = PortfolioPosition.objects.filter(account_id=fill.account_id, symbol=fill.symbol).first()
+    if pos is None:
+        pos = PortfolioPosition.objects.create(account_id=fill.account_id, symbol=fill.symbol)
     book = _book_of_position(pos)
     base, quote = pair_of(exchange, Market.FUTURES, fill.symbol)
     effect = futures_fill(book, side=side, quantity=fill.quantity, price=fill.price, fee=fill.fee,
                           fee_asset=fill.fee_asset, base=base, quote=quote)
     PortfolioPosition.objects.filter(pk=pos.pk).update(**_position_fields(book), updated_at=fill.created_at)
-    _fill_pnl(fill.pk, fill.account_id, fill.market, fill.symbol, fill.executed_at, effect).save(force_insert=True)
+    _fill_pnl(fill.pk, fill.account_id, fill.market, fill.symbol, fill.executed_at, effect, book).save(
+        force_insert=True)
 
 
 def _spot_fill_fold(fill: Fill, *, side: str, exchange: str) -> None:
     _lock(fill.account_id, "spot")
-    if FillPnl.objects.filter(fill_id=fill.pk).exists():
-        return
     folded = FillPnl.objects.filter(account_id=fill.account_id, market=Market.SPOT)
     adjusted = PortfolioAdjustment.objects.filter(account_id=fill.account_id, market=Market.SPOT,
                                                   at__gt=fill.executed_at)
-    if folded.filter(_later_than(fill.executed_at, fill.pk)).exists() or adjusted.exists():
+    if folded.filter(_from(fill.executed_at, fill.pk)).exists() or adjusted.exists():
         _spot_refold(fill.account_id, exchange)
         return
     base, quote = pair_of(exchange, Market.SPOT, fill.symbol)
@@ -194,12 +209,30 @@ def _events(fills, adjustments) -> Iterator[tuple]:
 FILL_VALUES = ("id", "executed_at", "order__side", "quantity", "price", "fee", "fee_asset", "symbol")
 
 
-def _position_refold(account_id: int, symbol: str, exchange: str) -> PortfolioPosition:
-    """Recompute one futures position from all its fills, funding and adjustments (the caller holds its lock)."""
+def _resume_point(account_id: int, symbol: str, before: tuple[datetime, int]) -> tuple[Book, FillPnl] | None:
+    """The position's books as they stood after the last folded fill before `before`, or None when there is none to
+    resume from."""
+    prior = (FillPnl.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol)
+             .exclude(_from(*before)).order_by("-executed_at", "-fill_id").first())
+    if prior is None or any(getattr(prior, f) is None for f in AFTER_FIELDS):
+        return None
+    return Book(amount=prior.amount_after, entry=prior.entry_after, realized=prior.realized_after,  # type: ignore[arg-type]
+                fees=prior.fees_after, other_fees=_fees_of(prior.other_fees_after or {})), prior  # type: ignore[arg-type]
+
+
+def _position_refold(account_id: int, symbol: str, exchange: str,
+                     resume_before: tuple[datetime, int] | None = None) -> PortfolioPosition:
+    """Recompute one futures position from its fills, funding and adjustments (the caller holds its lock): from
+    scratch, or, for a fill arriving late (`resume_before` its place in the order), from the fill folded just before
+    it, when no adjustment was ever booked to the position (then from scratch too)."""
     fills = Fill.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol).values_list(*FILL_VALUES)
     adjustments = PortfolioAdjustment.objects.filter(account_id=account_id, market=Market.FUTURES, symbol=symbol)
     base, quote = pair_of(exchange, Market.FUTURES, symbol)
     book = Book()
+    resumed = _resume_point(account_id, symbol, resume_before) if resume_before and not adjustments.exists() else None
+    if resumed is not None:
+        book, prior = resumed
+        fills = fills.filter(_from(prior.executed_at, prior.fill_id, id_field="id", inclusive=False))
 
     def pnls() -> Iterator[FillPnl]:
         for _, kind, _, item in _events(fills, adjustments):
@@ -207,7 +240,7 @@ def _position_refold(account_id: int, symbol: str, exchange: str) -> PortfolioPo
                 fill_id, executed_at, side, quantity, price, fee, fee_asset, _ = item
                 effect = futures_fill(book, side=side, quantity=quantity, price=price, fee=fee, fee_asset=fee_asset,
                                       base=base, quote=quote)
-                yield _fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect)
+                yield _fill_pnl(fill_id, account_id, Market.FUTURES, symbol, executed_at, effect, book)
             else:
                 book.adjust(item.field, item.delta, item.price)
 
@@ -266,7 +299,7 @@ def spot_refold(account: Account) -> None:
 ADJUSTABLE: dict[str, tuple[str, ...]] = {
     Market.FUTURES: (PortfolioAdjustment.Field.SIZE, PortfolioAdjustment.Field.ENTRY_PRICE,
                      PortfolioAdjustment.Field.REALIZED_PNL, PortfolioAdjustment.Field.FEES,
-                     PortfolioAdjustment.Field.FUNDING),
+                     PortfolioAdjustment.Field.FUNDING, PortfolioAdjustment.Field.WALLET),
     Market.SPOT: (PortfolioAdjustment.Field.QUANTITY, PortfolioAdjustment.Field.AVERAGE_COST,
                   PortfolioAdjustment.Field.REALIZED_PNL, PortfolioAdjustment.Field.FEES),
 }
@@ -275,9 +308,9 @@ ADJUSTABLE: dict[str, tuple[str, ...]] = {
 def adjustment_record(*, account: Account, market: str, key: str, field: str, ledger_value: Decimal,
                       venue_value: Decimal, reason: str, price: Decimal | None = None,
                       source: str = "reconcile") -> PortfolioAdjustment:
-    """Book the difference between the computed books and the venue as an adjustment (`key`: the futures symbol or
-    the spot asset) and fold it in. History is not touched: the adjustment is a row of its own, and the books
-    then show ledger value + delta."""
+    """Book the difference between the computed books and the venue as an adjustment (`key`: the futures symbol,
+    the spot asset, or the asset of a futures wallet adjustment) and fold it in. History is not touched: the
+    adjustment is a row of its own, and the books then show ledger value + delta."""
     if market not in ADJUSTABLE:
         raise InvalidInput(f"market must be one of {', '.join(ADJUSTABLE)}, not {echo(market)}", field="market")
     if field not in ADJUSTABLE[market]:
@@ -289,16 +322,17 @@ def adjustment_record(*, account: Account, market: str, key: str, field: str, le
     if not (reason or "").strip():
         raise InvalidInput("an adjustment needs a reason", field="reason")
     ledger_value, venue_value = Decimal(ledger_value), Decimal(venue_value)
+    wallet = field == PortfolioAdjustment.Field.WALLET
+    position = market == Market.FUTURES and not wallet
     with transaction.atomic():
-        _lock(account.pk, f"futures:{key}" if market == Market.FUTURES else "spot")
+        _lock(account.pk, f"futures:{key}" if position else "wallet" if wallet else "spot")
         row = PortfolioAdjustment.objects.create(
-            account=account, market=market, symbol=key if market == Market.FUTURES else "",
-            asset=key if market == Market.SPOT else "", field=field, ledger_value=ledger_value,
-            venue_value=venue_value, delta=venue_value - ledger_value, price=price, reason=reason.strip(),
-            source=source)
-        if market == Market.FUTURES:
+            account=account, market=market, symbol=key if position else "", asset="" if position else key,
+            field=field, ledger_value=ledger_value, venue_value=venue_value, delta=venue_value - ledger_value,
+            price=price, reason=reason.strip(), source=source)
+        if position:
             _position_refold(account.pk, key, account.exchange)
-        else:
+        elif not wallet:  # a wallet adjustment is a sum of its own (selectors_pnl.futures_wallet)
             _spot_refold(account.pk, account.exchange)
     return row
 

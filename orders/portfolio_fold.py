@@ -14,7 +14,17 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal(0)
 ONE = Decimal(1)
 REALIZED_UNIT = Decimal("0.00000001")  # realized PnL is booked to 8 decimals, as Binance (and the local venue) books it
-STORED = Decimal(1).scaleb(-18)  # numeric(38, 18): what a stored average keeps, so a refold reads what it wrote
+STORED = Decimal(1).scaleb(-18)  # numeric(38, 18): amounts as stored
+AVERAGE_PLACES = 30  # numeric(50, 30): averages as stored (models_portfolio.AVERAGE)
+
+
+def average(value: Decimal) -> Decimal:
+    """An average as stored: the context's 28 significant digits, cut to 30 decimals only below 0.01, so a refold
+    reads back exactly what it wrote."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -AVERAGE_PLACES:
+        return value.quantize(Decimal(1).scaleb(-AVERAGE_PLACES))
+    return value
 
 
 @dataclass
@@ -34,7 +44,7 @@ class Book:
         """Buy (positive) or sell (negative) at `price`; returns the PnL realized."""
         if self.amount == 0 or (self.amount > 0) == (signed_qty > 0):
             total = abs(self.amount) + abs(signed_qty)
-            self.entry = ((abs(self.amount) * self.entry + abs(signed_qty) * price) / total).quantize(STORED)
+            self.entry = average((abs(self.amount) * self.entry + abs(signed_qty) * price) / total)
             self.amount += signed_qty
             return ZERO
         closing = min(abs(signed_qty), abs(self.amount))
@@ -68,7 +78,7 @@ class Book:
                 self.amount, self.entry = after, price  # opened, or through zero: the new side at the price
             elif (self.amount > 0) == (delta > 0):
                 total = abs(self.amount) + abs(delta)
-                self.entry = ((abs(self.amount) * self.entry + abs(delta) * price) / total).quantize(STORED)
+                self.entry = average((abs(self.amount) * self.entry + abs(delta) * price) / total)
                 self.amount = after
             else:
                 self.move_at_cost(delta)

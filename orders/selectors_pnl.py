@@ -172,6 +172,20 @@ def holdings(*, account: Account, prices: dict[str, dict] | None = None) -> list
     return out
 
 
+def futures_wallet(*, account: Account) -> dict[str, Decimal]:
+    """The USD-M wallet as the ledger's books compute it, per asset: its booked wallet adjustments (an opening
+    balance, transfers) + the positions' realized PnL - fees + funding (fees in other assets are not in it)."""
+    wallet: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for a in PortfolioAdjustment.objects.filter(account=account, market=Market.FUTURES,
+                                                field=PortfolioAdjustment.Field.WALLET):
+        wallet[a.asset] += a.delta
+    quotes = dict(Instrument.objects.filter(exchange=account.exchange, market=Market.FUTURES)
+                  .values_list("symbol", "quote"))
+    for p in PortfolioPosition.objects.filter(account=account):
+        wallet[quotes.get(p.symbol, "USDT")] += p.realized_pnl - p.fees + p.funding
+    return dict(wallet)
+
+
 # ---------------------------------------------------------------- PnL over time
 
 
@@ -226,17 +240,17 @@ def _sums(account_ids: list[int], since: datetime, until: datetime, group_by: st
     """Realized, fees, volume and trades of the fills, funding and booked adjustments in [since, until), by key."""
     sums: dict[str, _Sums] = defaultdict(_Sums)
     fills = FillPnl.objects.filter(account_id__in=account_ids, executed_at__gte=since, executed_at__lt=until)
-    for r in (fills.annotate(k=_key_expr(group_by, "executed_at")).values("k").order_by()
-              .annotate(realized=Sum("realized_pnl"), fee=Sum("fee"), volume=Sum("notional"), n=Count("pk"))):
+    # One pass over the fills: by key and other-fee asset ("" for fills with none), summed up per key here.
+    for r in (fills.annotate(k=_key_expr(group_by, "executed_at")).values("k", "other_fee_asset").order_by()
+              .annotate(realized=Sum("realized_pnl"), fee=Sum("fee"), volume=Sum("notional"), n=Count("pk"),
+                        other=Sum("other_fee"))):
         s = sums[_key_text(r["k"])]
         s.realized += r["realized"] or ZERO
         s.fees += r["fee"] or ZERO
         s.volume += r["volume"] or ZERO
         s.count += r["n"]
-    for r in (fills.exclude(other_fee_asset="").annotate(k=_key_expr(group_by, "executed_at"))
-              .values("k", "other_fee_asset").order_by().annotate(amount=Sum("other_fee"))):
-        s = sums[_key_text(r["k"])]
-        s.other_fees[r["other_fee_asset"]] = s.other_fees.get(r["other_fee_asset"], ZERO) + r["amount"]
+        if r["other_fee_asset"]:
+            s.other_fees[r["other_fee_asset"]] = s.other_fees.get(r["other_fee_asset"], ZERO) + (r["other"] or ZERO)
     funding = FundingPayment.objects.filter(account_id__in=account_ids, paid_at__gte=since, paid_at__lt=until)
     for r in (funding.annotate(k=_key_expr(group_by, "paid_at")).values("k").order_by()
               .annotate(amount=Sum("amount"))):
@@ -272,7 +286,7 @@ def _unrealized_by_symbol(accounts: Iterable[Account]) -> dict[str, Decimal]:
 
 def pnl_report(*, accounts: list[Account], since: datetime, until: datetime, group_by: str = "") -> PnlReport:
     """PnL of the accounts over [since, until): realized (before fees), fees in quote and in other assets as
-    charged, funding, net = realized - fees + funding, volume and trade count, by UTC day or by symbol (or one row
+    charged, funding, net = realized - fees + funding, volume and trade count, by UTC day or by symbol (no rows
     with group_by ""), and the total. Unrealized is the open positions' now: in the total and per symbol."""
     if group_by not in GROUP_BY:
         raise PnlQueryError(f"group_by must be one of {', '.join(repr(g) for g in GROUP_BY)}, not {echo(group_by)}",

@@ -1,7 +1,8 @@
 """The only writers of orders, fills, funding payments, balances and positions.
 
 Each service runs in one transaction, locks the rows it changes (`orders.lock_objects`), appends an
-OrderEvent per change, and publishes the update after commit. Concurrency is settled by the
+OrderEvent per change, and publishes the update after commit. A fill or a funding payment is folded into the
+ledger's computed books (`orders.portfolio`) in the transaction that records it. Concurrency is settled by the
 database's unique constraints (client order id, venue trade id), never by check-then-act.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from orders import services
-from orders.models import Order, Status
+from orders.models import FundingPayment, Order, Status
 from orders.models_portfolio import PortfolioAdjustment, PortfolioHolding, PortfolioPosition
 from tests.waiting import wait_until
 
@@ -123,3 +123,32 @@ def test_spot_books_opened_then_holdings_equal_balances_until_money_moves(venue,
     code, runs = reconcile("spot", "--fix")
     assert all(d["fixed"] for d in drift_of(runs, "ledger_holding"))
     assert PortfolioHolding.objects.get(account=venue_account, asset="USDT").quantity == balances["USDT"] + 1234
+
+
+def test_the_futures_wallet_is_its_opening_plus_realized_less_fees_plus_funding(venue, venue_account, venue_view):
+    from execution import funding
+
+    venue.control.set_price("BTCUSDT", 100000, market="futures", freeze=True)
+    code, runs = reconcile("futures", "--open-books")
+    (opening,) = PortfolioAdjustment.objects.filter(account=venue_account, market="futures", field="wallet")
+    assert (opening.asset, opening.ledger_value, opening.venue_value) == ("USDT", D(0), D(100000))
+
+    market_order("BUY", "0.020")
+    venue.control.set_price("BTCUSDT", 101000, market="futures", freeze=True)
+    market_order("SELL", "0.010")  # realizes about +10
+    assert venue.control.settle_funding(["BTCUSDT"]), "a funding payment on the open 0.010 long"
+    funding.sync(venue_account.pk)  # (the stream's funding event may have asked for the same sync already)
+    assert FundingPayment.objects.filter(account=venue_account).count() == 1
+    code, runs = reconcile("futures")
+    assert drift_of(runs, "ledger_wallet") == [] and drift_of(runs, "ledger_position") == [], runs
+    pos = PortfolioPosition.objects.get(account=venue_account, symbol="BTCUSDT")
+    assert pos.realized_pnl > 0 and pos.fees > 0 and pos.funding != 0
+
+    venue.control.fund(venue.api_key, "futures", "USDT", 500)  # a transfer the fills know nothing of
+    code, runs = reconcile("futures")
+    (found,) = drift_of(runs, "ledger_wallet")
+    assert D(found["venue"]["wallet"]) - D(found["ledger"]["wallet"]) == D(500) and not found["fixed"]
+    code, runs = reconcile("futures", "--fix")
+    assert all(d["fixed"] for d in drift_of(runs, "ledger_wallet"))
+    code, runs = reconcile("futures")
+    assert drift_of(runs, "ledger_wallet") == [], runs

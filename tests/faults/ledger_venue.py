@@ -24,7 +24,7 @@ from django.db.models import Sum
 from accounts.models import Account, Balance
 from execution.venue_orders import NEVER_RECEIVED
 from orders.models import Fill, FundingPayment, Order, Status
-from orders.models_portfolio import PortfolioPosition
+from orders.models_portfolio import PortfolioAdjustment, PortfolioHolding, PortfolioPosition
 from tests.fixtures.worker import sync_due
 from tests.waiting import wait_until
 
@@ -200,15 +200,12 @@ def venue_balances(venue, market: str = "spot", api_key: str | None = None) -> d
     return {asset: (D(free), D(locked)) for asset, (free, locked) in rows.items() if D(free) or D(locked)}
 
 
-def fill_totals(account: Account, market: str = "spot") -> Counter:
-    """What the account's fills did to its assets: bought base for quote (or the reverse), less fees."""
-    moved: Counter = Counter()
-    for f in Fill.objects.filter(account=account, market=market).select_related("order"):
-        base, quote = f.order.symbol[:-4], f.order.symbol[-4:]  # the spot symbols traded here end in USDT
-        sign = 1 if f.order.side == "BUY" else -1
-        moved[base] += sign * f.quantity
-        moved[quote] -= sign * f.quantity * f.price
-        moved[f.fee_asset] -= f.fee
+def fill_totals(account: Account) -> Counter:
+    """What the account's spot fills did to its assets (bought base for quote or the reverse, less fees), as the
+    ledger's own books hold it: the computed holdings less any adjustment booked to them."""
+    moved: Counter = Counter({h.asset: h.quantity for h in PortfolioHolding.objects.filter(account=account)})
+    for a in PortfolioAdjustment.objects.filter(account=account, market="spot", field="quantity"):
+        moved[a.asset] -= a.delta
     return moved
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -51,7 +52,8 @@ def books(account):
     return ({p.symbol: tuple(getattr(p, f) for f in fields) for p in PortfolioPosition.objects.filter(account=account)},
             {h.asset: (h.quantity, h.average_cost, h.realized_pnl, h.fees, h.other_fees, h.quote_asset)
              for h in PortfolioHolding.objects.filter(account=account) if h.quantity or h.realized_pnl or h.fees},
-            {r.fill_id: (r.realized_pnl, r.fee, r.other_fee, r.other_fee_asset, r.notional)
+            {r.fill_id: (r.realized_pnl, r.fee, r.other_fee, r.other_fee_asset, r.notional, r.amount_after,
+                         r.entry_after, r.realized_after, r.fees_after, r.other_fees_after)
              for r in FillPnl.objects.filter(account=account)})
 
 
@@ -109,6 +111,9 @@ def test_rebuild_says_what_it_changed(desk, capsys):
     assert PortfolioPosition.objects.get(account=desk.account).amount == D(1)
     call_command("portfolio_rebuild")
     assert "no change" in capsys.readouterr().out
+    with pytest.raises(CommandError) as bad:
+        call_command("portfolio_rebuild", "--account", "nobody")
+    assert bad.value.returncode == 2 and "--account" in str(bad.value) and "nobody" in str(bad.value)
 
 
 def test_an_adjustment_is_recorded_with_both_numbers_and_folded(desk):

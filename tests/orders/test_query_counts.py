@@ -64,3 +64,18 @@ def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_que
     with django_assert_num_queries(5):
         order = venue_orders.apply_venue_order(None, working_order, answer, symbol="BTC/USDT")
     assert (order.status, order.exchange_order_id) == (Status.NEW, "7")
+
+
+def test_one_fill_and_its_fold(working_order, django_assert_num_queries):
+    # Recording a trade: the order lock, the fill (in a savepoint against a duplicate), the totals, the order's update
+    # and event (9 with SAVEPOINT/RELEASE); then the fold (spot): the account's spot lock, "folded already or
+    # behind?", adjustments after it, the holdings it touches, their upsert, the fill's PnL row (the pair is cached).
+    from datetime import UTC, datetime
+
+    def fill(trade_id: str):
+        return services.fill_record(order_id=working_order.id, trade_id=trade_id, price=Decimal("20000"),
+                                    quantity=Decimal("0.001"), fee=Decimal("0.00001"), fee_asset="BTC", is_maker=True,
+                                    executed_at=datetime.now(UTC))
+    fill("1")
+    with django_assert_num_queries(16):
+        assert fill("2") is not None

@@ -23,9 +23,9 @@ BASELINES = {
     # token, account, scope; per account: venue positions (leverage, margin), the ledger's positions beside the
     # venue's (2), holdings and their instruments (2)
     "/api/v1/positions/": 8,
-    # token, account, scope; the fills', other fees', funding's and adjustments' sums (4); positions and holdings
-    # for the unrealized PnL now (4)
-    "/api/v1/pnl/": 11,
+    # token, account, scope; the fills' (with their other fees), funding's and adjustments' sums (3); positions and
+    # holdings for the unrealized PnL now (4)
+    "/api/v1/pnl/": 10,
     "/api/v1/accounts/": 2,
     "/api/v1/instruments/": 2,
     "/api/v1/summary/": 7,

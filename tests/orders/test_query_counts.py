@@ -68,7 +68,7 @@ def test_the_workers_ack_of_a_resting_order(working_order, django_assert_num_que
 
 def test_one_fill_and_its_fold(working_order, django_assert_num_queries):
     # Recording a trade: the order lock, the fill (in a savepoint against a duplicate), the totals, the order's update
-    # and event (9 with SAVEPOINT/RELEASE); then the fold (spot): the account's spot lock, "folded already or
+    # and event (10 with the SAVEPOINTs and RELEASEs); then the fold (spot): the account's spot lock, "folded already or
     # behind?", adjustments after it, the holdings it touches, their upsert, the fill's PnL row (the pair is cached).
     from datetime import UTC, datetime
 

@@ -4,7 +4,7 @@ database, run the scenarios with each venue latency, print the table, write benc
 Scenarios: placement (1 placement and 3 cancel latency), throughput (2), streams (4), updates (5),
 reads (6, the admin's pages included; `admin` runs those alone), reconcile (7), resting_fill (8), sync_cost (9),
 pnl (10), batches (11). The defaults keep a full run under 20 minutes on a 2-core machine (8 and 9 wait out minutes
-of resting orders)."""
+of resting orders), plus 10-15 for pnl (most of it folding a million fills)."""
 from __future__ import annotations
 
 import argparse

@@ -227,6 +227,7 @@ class OrderService(Service):
 
     @unary
     def GetPnL(self, request, context):
+        """The ledger's PnL over a range (orders.selectors_portfolio.pnl_read, as REST /api/v1/pnl/)."""
         try:
             read = selectors_portfolio.pnl_read(
                 user=context.user, account=request.account_id.strip(), exchange=request.exchange.strip(),

@@ -23,8 +23,8 @@ BASELINES = {
     # token, account, scope; per account: venue positions (leverage, margin), the ledger's positions beside the
     # venue's (2), holdings and their instruments (2)
     "/api/v1/positions/": 8,
-    # token, account, scope; the fills' sums (other fees among them, one pass), funding's and adjustments' (3);
-    # positions and holdings for the unrealized PnL now (4)
+    # token, account, scope; the fills' (with their other fees), funding's and adjustments' sums (3); positions and
+    # holdings for the unrealized PnL now (4)
     "/api/v1/pnl/": 10,
     "/api/v1/accounts/": 2,
     "/api/v1/instruments/": 2,

@@ -119,6 +119,12 @@ def working_status(filled: Decimal) -> str:
     return Status.PARTIALLY_FILLED if filled > 0 else Status.NEW
 
 
+def settles_on_arrival(*, order_type: str, time_in_force: str) -> bool:
+    """A MARKET, IOC or FOK order is filled or expired by the venue in the request that places it: NEW is only a
+    step on the way, as is PARTIALLY_FILLED (the user-data stream may report them before the request's own answer)."""
+    return order_type == "MARKET" or time_in_force in ("IOC", "FOK")
+
+
 def is_pending(status: str) -> bool:
     return status in PENDING_STATUSES
 

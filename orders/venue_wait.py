@@ -18,7 +18,8 @@ from typing import Protocol
 from django.conf import settings
 
 from infra import pubsub
-from orders.models import Order
+from orders import lifecycle
+from orders.models import Order, Status
 from orders.publish import order_payload
 from orders.selectors import order_get
 
@@ -46,9 +47,13 @@ def _budget(order: Order, pending: str, deadline_seconds: float | None) -> float
 def _wait(order: Order, pending: str, source: AnswerSource | None, budget: float) -> dict | None:
     """The published order that moved `order` out of `pending`, or None when the wait is over without one."""
     version = order.version
+    passing = {pending}
+    if pending == Status.PENDING_NEW and lifecycle.settles_on_arrival(order_type=order.order_type,
+                                                                      time_in_force=order.time_in_force):
+        passing |= {Status.NEW, Status.PARTIALLY_FILLED}
 
     def answered(update: dict) -> bool:
-        return int(update.get("version") or 0) > version and update.get("status") != pending
+        return int(update.get("version") or 0) > version and update.get("status") not in passing
 
     with (source or ChannelSource(order.account.name)).watch_order(order.id, answered) as watch:
         return watch.order if watch.wait(budget) else None

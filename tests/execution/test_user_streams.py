@@ -8,7 +8,7 @@ import pytest
 
 from exchanges import stream_state
 from execution import sweeps, venue_orders
-from orders import services
+from orders import services, venue_wait
 from orders.models import Fill, Order, OrderEvent, Status
 from tests.faults.ledger_venue import compare, ledger_balances, venue_balances
 from tests.infra.test_metrics import sample, scrape
@@ -166,3 +166,16 @@ def test_spot_balances_follow_the_streams_balance_events_without_asking_the_venu
     wait_until(lambda: ledger_balances(streaming) == venue_balances(venue), timeout=10, what="balances equal")
     asked = [r["path"] for r in venue.control.audit()[seen:] if r["path"] == "/api/v3/account"]
     assert asked == []
+
+
+@pytest.mark.e2e
+def test_a_market_order_is_answered_filled_even_when_the_stream_says_new_first(streaming, venue):
+    # given the spot stream live, and the placement's own answer held back (then lost) so the stream's NEW comes first
+    venue.control.set_faults(drop_response_count=1, drop_hold_ms=1500, endpoints=["POST /api/v3/order"])
+    # when a MARKET order is placed and its answer awaited by the rule gRPC and REST share
+    order = services.order_place(account=streaming.name, symbol="BTCUSDT", side="BUY", order_type="MARKET",
+                                 quantity=Decimal("0.001"))
+    answered = venue_wait.order_answered(order, pending=Status.PENDING_NEW)
+    # then the answer is the fill the venue made in that request, not the stream's NEW on the way to it
+    assert answered.status == Status.FILLED, answered.status
+    assert OrderEvent.objects.filter(order_id=order.id, kind="ACCEPTED", source="stream").exists()

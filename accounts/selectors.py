@@ -15,6 +15,7 @@ from accounts.models import (
     Account,
     AccountMember,
     Balance,
+    ControlChange,
     Market,
     Position,
     TradingState,
@@ -204,3 +205,10 @@ def trading_states(user=None) -> list[TradingStateRow]:
             trading_state_effective(own=account.trading_state, own_reason=account.trading_state_reason,
                                     global_state=switch.trading_state, global_reason=switch.trading_state_reason)))
     return rows
+
+
+def last_control_change(what: str) -> ControlChange | None:
+    """The latest recorded change of one control (`kill_switch_set`, `trading_state_set`, ...), None when it was
+    never changed: what "last changed" means on the overview (the switch row's own time also moves with the global
+    trading state, and is set when the row is first created)."""
+    return ControlChange.objects.filter(what=what).select_related("user").order_by("-at").first()

@@ -21,7 +21,7 @@ from django.urls import path, reverse
 
 from accounts import services as account_services
 from accounts.models import Account, Market, TradingState, TradingSwitch
-from accounts.selectors import trading_state_effective
+from accounts.selectors import last_control_change, trading_state_effective
 from exchanges import health, problems, ratelimit, stream_state, venue_health
 from infra import heartbeat
 from infra.admin_base import duration_text, utc_ms, utc_s
@@ -146,7 +146,8 @@ def overview_context(request) -> dict:
     return {
         "title": "Overview",
         "database": health.check_database(), "redis": health.check_redis(),
-        "switch": switch, "switch_at": utc_ms(switch.updated_at),
+        "switch": switch, "switch_change": (change := last_control_change("kill_switch_set")),
+        "switch_at": utc_ms(change.at) if change else "never",
         "state_at": utc_ms(switch.trading_state_at) if switch.trading_state_at else "never",
         "states": TradingState.choices,
         "venue_rows": _venue_rows(now, switch), "process_rows": _process_rows(now),

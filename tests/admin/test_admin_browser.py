@@ -97,6 +97,7 @@ def test_operator_walks_the_overview_an_orders_story_and_each_action(browser, li
     assert spot.find_element(By.CSS_SELECTOR, "a.open-orders").text == "1"
     assert "up" in spot.text and "enabled" in spot.text
     assert browser.find_element(By.ID, "kill-switch-state").text.startswith("off")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= WIDTH  # every column in view
     shot(browser, "admin-overview", "venues", "kill-switch", "processes")
 
     # The number links to the list behind it: that account's open orders, every column in view at 1400 px.

@@ -112,6 +112,7 @@ def test_kill_switch_needs_a_confirmation_and_is_recorded(admin_as, operator, ac
 
     client.post("/admin/overview/kill-switch/", {"on": "1", "reason": "venue incident"})
     assert not TradingSwitch.current().kill_switch and not ControlChange.objects.filter(what="kill_switch_set").exists()
+    assert "last changed never" in client.get("/admin/overview/").content.decode()  # the switch row exists, unchanged
 
     response = client.post("/admin/overview/kill-switch/", {"on": "1", "reason": "venue incident", "confirm": "yes",
                                                              "cancel_open": "1"}, follow=True)
@@ -121,6 +122,7 @@ def test_kill_switch_needs_a_confirmation_and_is_recorded(admin_as, operator, ac
     assert (change.user, change.after) == (operator, {"kill_switch": True, "reason": "venue incident"})
     assert Order.objects.get(pk=order.pk).status == "PENDING_CANCEL"
     assert 'id="kill-switch-state">ON' in response.content.decode()
+    assert f"by {operator}" in response.content.decode().split("last changed", 1)[1].split("history", 1)[0]
 
 
 def test_a_viewer_sees_no_control_and_cannot_post_one(admin_as, viewer, account):

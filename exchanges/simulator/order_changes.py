@@ -91,7 +91,9 @@ def amend_keep_priority(ctx) -> dict:
         raise VenueError(-2038, "Order amend (quantity increase) is not supported.")
     if new_qty <= order.executed_qty:
         raise VenueError(-2038, "Order amend rejected: the new quantity must exceed the executed quantity.")
-    new_cid = venue.client_order_id(params, SPOT, ctx.account, order.symbol)
+    # The order's own client id may be kept (the order stays the one open order under it); another is checked as new.
+    own = params.get("newClientOrderId") == order.client_order_id
+    new_cid = order.client_order_id if own else venue.client_order_id(params, SPOT, ctx.account, order.symbol)
     freed = order.orig_qty - new_qty
     account = ctx.account
     release = min(order.locked, freed * order.price if order.side == "BUY" else freed)

@@ -88,6 +88,23 @@ def order_answer(order: Order, *, pending: str, source: AnswerSource | None = No
     return answer if answer is not None else order_payload(order_get(order.pk))
 
 
+def amend_answer(order: Order, *, source: AnswerSource | None = None, deadline_seconds: float | None = None) -> dict:
+    """An amended order (as `services.order_amend` returned it) once the venue's word on the amend was published
+    (AMENDED or AMEND_REFUSED: no amend pending any more), or as the ledger has it when the wait is over."""
+    budget = settings.OMS_PLACE_WAIT_SECONDS if deadline_seconds is None else min(settings.OMS_PLACE_WAIT_SECONDS,
+                                                                                  deadline_seconds)
+    if budget <= 0 or order.amend_request is None:
+        return order_payload(order)
+    version = order.version
+
+    def answered(update: dict) -> bool:
+        return int(update.get("version") or 0) > version and not update.get("amend_pending")
+
+    with (source or ChannelSource(order.account.name)).watch_order(order.id, answered) as watch:
+        answer = watch.order if watch.wait(budget) else None
+    return answer if answer is not None else order_payload(order_get(order.pk))
+
+
 class ChannelSource:
     """One request's own subscription to the account's order channel (a process without a hub)."""
 

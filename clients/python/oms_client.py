@@ -291,6 +291,17 @@ class OMSClient:
         return {"order_id": response.order_id, "status": response.status, "cancelled_at": _utc(response.cancelled_at),
                 "order": order_dict(response.order) if response.HasField("order") else None}
 
+    def amend_order(self, order_id: str, price=0, quantity=0) -> dict:
+        """A working LIMIT order's new price and/or quantity (0 = unchanged; Decimal or str sent exact). USD-M takes
+        either; spot only a quantity decrease. Returns {'order', 'amend_pending'}: pending means no venue answer yet,
+        and the order stream tells the outcome (event AMENDED or AMEND_REFUSED). Never retried: a lost answer is
+        settled by the OMS, and a second amend while one is on its way is refused (ALREADY_EXISTS)."""
+        px, px_exact = _number(price)
+        qty, qty_exact = _number(quantity)
+        response = self._call(self.stub.AmendOrder, oms_pb2.AmendOrderRequest(
+            order_id=order_id, price=px, quantity=qty, price_decimal=px_exact, quantity_decimal=qty_exact))
+        return {"order": order_dict(response.order), "amend_pending": response.amend_pending}
+
     # -- batches --------------------------------------------------------------------------------------
     def place_orders(self, orders: list[dict]) -> dict:
         """Place up to 50 orders in one call, each on its own (the keyword arguments of place_order per order).

@@ -157,3 +157,26 @@ def test_an_amend_racing_a_fill_ends_as_the_venue_says(polling_only, venue, venu
     assert filled.price == D("99000") and filled.filled_quantity == D("0.01")
     assert len(_events(filled, EventKind.AMEND_REFUSED)) == 1
     assert sum(f.quantity for f in filled.fills.all()) == D("0.01")
+
+
+def test_rest_amend_answers_the_amended_order_once_the_venue_confirmed(venue, venue_account, settings):
+    from accounts import services as account_services
+    from tests import factories
+    from tests.orders.api.conftest import error_of, token_client
+
+    settings.OMS_PLACE_WAIT_SECONDS = 10
+    user = factories.user_create(username="dora")
+    account_services.member_add(account="main", user=user)
+    rest = token_client(user)
+    venue.control.set_price("BTCUSDT", 100000, market="futures", freeze=True)
+    order = _working(_place(market="futures", price=D("99000")).id)
+
+    response = rest.post(f"/api/v1/orders/{order.id}/amend/", {"price": "99300"}, format="json")
+    refused = rest.post(f"/api/v1/orders/{order.id}/amend/", {"quantity": "0.0101"}, format="json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["amend_pending"] is False and body["order"]["id"] == order.id
+    assert body["order"]["price"] == "99300" and body["order"]["quantity"] == "0.01"
+    assert refused.status_code == 400 and error_of(refused)["field"] == "quantity"
+    assert "step size" in error_of(refused)["message"]

@@ -551,6 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     cancel_all.add_argument("--symbol", default="")
     cancel_all.add_argument("--exchange", default="")
 
+    amend = sub.add_parser("amend", help="a working LIMIT order's new price and/or quantity (spot: a quantity "
+                                         "decrease only); the order keeps its ids")
+    amend.add_argument("--id", required=True, help="order id")
+    amend.add_argument("--price", default="0", help="new limit price (futures)")
+    amend.add_argument("--quantity", default="0", help="new quantity, above what already filled")
+
     for name, text in (("cancel", "cancel an order"), ("get", "show an order")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--id", required=True, help="order id")
@@ -624,6 +630,9 @@ def run(args, client: OMSClient, out) -> None:
     elif args.command == "cancel":
         r = client.cancel_order(args.id)
         show(r, f"Order {r['order_id']}: {r['status']}")
+    elif args.command == "amend":
+        r = client.amend_order(args.id, price=args.price, quantity=args.quantity)
+        show(r, _fmt_order(r["order"]) + ("\namend pending: no venue answer yet" if r["amend_pending"] else ""))
     elif args.command == "get":
         o = client.get_order(args.id)
         show(o, _fmt_order(o))

@@ -448,8 +448,6 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
     order = load(order_id)
     if not order.exchange_order_id:
         return resolve_unknown(order_id)
-    if order.amend_request:  # an amend whose hand-off or answer was lost: sent once, else looked up
-        return amend(order_id)
     gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:
@@ -463,8 +461,6 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
         vo = dataclasses.replace(vo, message=why)
     apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
 
-
-# ------------------------------------------------------------------------------------ sync
 
 # ------------------------------------------------------------------------------------ amend
 
@@ -480,6 +476,9 @@ def amend(order_id: str) -> None:
         return
     if request.get("sent_at"):
         return _amend_lookup(order)
+    if order.status not in lifecycle.WORKING_STATUSES:  # a cancel (or the venue) came first: nothing left to amend
+        services.order_amend_settle(order_id=order.id, applied=False, reason=f"not sent: the order is {order.status}")
+        return
     if services.order_amend_sent(order_id=order.id) is None:
         return  # another worker holds the send
     gateway = _gateway(order)
@@ -534,6 +533,8 @@ def _amend_lookup(order: Order) -> None:
         services.order_amend_settle(order_id=order.id, applied=False, reason=AMEND_NOT_APPLIED)
         apply_venue_order(gateway, load(order.id), vo, symbol=symbol)
 
+
+# ------------------------------------------------------------------------------------ sync
 
 def sync_interval(order: Order) -> timedelta:
     """Young orders are looked at often, old ones rarely: 1 s up to a minute, a tenth of the age."""

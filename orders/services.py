@@ -180,9 +180,6 @@ def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: 
         return orders
 
 
-# ---------------------------------------------------------------- venue reports
-
-
 # ---------------------------------------------------------------- amending
 
 
@@ -280,12 +277,20 @@ def order_amend_settle(*, order_id: str, applied: bool, price: Decimal | None = 
             order.price = price if price is not None else Decimal(request["price"])
             order.quantity = quantity if quantity is not None else Decimal(request["quantity"])
             payload.update(price=num(order.price), quantity=num(order.quantity))
-            _event_append(order, kind=EventKind.AMENDED, from_status=order.status, source=source, payload=payload)
+            from_status = order.status
+            if from_status == Status.FILLED and order.filled_quantity < order.quantity:
+                # A fill recorded against the old quantity closed it here, while the venue's order, amended up, works on.
+                order.status = lifecycle.working_status(order.filled_quantity)
+                payload["reopened"] = True
+            _event_append(order, kind=EventKind.AMENDED, from_status=from_status, source=source, payload=payload)
         else:
             payload.update(requested_price=request["price"], requested_quantity=request["quantity"], reason=reason[:500])
             _event_append(order, kind=EventKind.AMEND_REFUSED, from_status=order.status, source=source,
                           payload=payload)
         return order
+
+
+# ---------------------------------------------------------------- venue reports
 
 
 def _finite(value, field: str) -> Decimal:

@@ -541,6 +541,25 @@ class Gateway:
         with stage("parse"):
             return venue_order(answer)
 
+    def amend_order(self, *, symbol: str, side: str, amount: Decimal, price: Decimal, exchange_order_id: str,
+                    client_order_id: str) -> VenueOrder:
+        """A resting LIMIT order's new price and quantity, the order keeping its ids. USD-M: Binance Modify Order
+        (ccxt's edit_order, PUT /fapi/v1/order). Spot: the keep-priority amend (PUT /api/v3/order/amend/keepPriority,
+        a quantity decrease only; ccxt 4.5 has no method for it), asked to keep our client order id."""
+        client = self.ready()
+        market = client.market(symbol)
+        if not market["spot"]:
+            answer = client.edit_order(exchange_order_id, symbol, "limit", side.lower(), str(amount), str(price))
+            with stage("parse"):
+                return venue_order(answer)
+        raw = client.request("order/amend/keepPriority", ["private"], "PUT", {
+            "symbol": market["id"], "orderId": exchange_order_id, "newQty": client.amount_to_precision(symbol, str(amount)),
+            "newClientOrderId": client_order_id})
+        amended = raw["amendedOrder"]
+        with stage("parse"):  # the amended order in the field names of an order query, which ccxt parses
+            return venue_order(client.parse_order({**amended, "origQty": amended["qty"], "updateTime": raw["transactTime"],
+                                                   "cummulativeQuoteQty": amended["cumulativeQuoteQty"]}, market))
+
     def fetch_order(self, *, symbol: str, client_order_id: str = "", exchange_order_id: str = "") -> VenueOrder:
         """By exchange id when known, else by our client order id (how a lost response is resolved)."""
         params = {} if exchange_order_id else {"clientOrderId": client_order_id}

@@ -20,7 +20,7 @@ from celery import bootsteps
 from django.conf import settings
 
 from infra.cpu_stages import stage
-from orders.handoff import CANCEL, CANCEL_GROUP, SUBMIT, SUBMIT_GROUP, lane_key, retry
+from orders.handoff import AMEND, CANCEL, CANCEL_GROUP, SUBMIT, SUBMIT_GROUP, lane_key, retry
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def handle(action: str, order_id: str, account: str = "") -> None:
         finally:
             jsonlog.clear()
         return
-    step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel}.get(action)
+    step = {SUBMIT: venue_orders.submit, CANCEL: venue_orders.cancel, AMEND: venue_orders.amend}.get(action)
     if step is None:
         log.warning("ignored a lane item with an unknown action %r", action)
         return

@@ -87,6 +87,11 @@ def order_cancel(self, order_id: str) -> None:
     _run(self, venue_orders.cancel, order_id)
 
 
+@shared_task(name="execution.tasks.order_amend", **COMMON)
+def order_amend(self, order_id: str) -> None:
+    _run(self, venue_orders.amend, order_id)
+
+
 @shared_task(name="orders.tasks.order_resolve", **COMMON)
 def order_resolve(self, order_id: str) -> None:
     _run(self, venue_orders.resolve_unknown, order_id)

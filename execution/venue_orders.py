@@ -462,6 +462,78 @@ def _cancel_unsettled(order_id: str, *, refused: bool, why: str) -> None:
     apply_venue_order(gateway, order, vo, symbol=symbol, cancel_answer=True)
 
 
+# ------------------------------------------------------------------------------------ amend
+
+AMEND_NOT_APPLIED = "the venue never applied it: the order still had its old price and quantity after recvWindow + grace"
+
+
+def amend(order_id: str) -> None:
+    """Send an order's amend once and record the venue's answer. An amend already sent (its answer lost, or the
+    worker gone before recording it) is looked up, never sent again."""
+    order = load(order_id)
+    request = order.amend_request
+    if not request:
+        return
+    if request.get("sent_at"):
+        return _amend_lookup(order)
+    if order.status not in lifecycle.WORKING_STATUSES:  # a cancel (or the venue) came first: nothing left to amend
+        services.order_amend_settle(order_id=order.id, applied=False, reason=f"not sent: the order is {order.status}")
+        return
+    if services.order_amend_sent(order_id=order.id) is None:
+        return  # another worker holds the send
+    gateway = _gateway(order)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.amend_order(symbol=symbol, side=order.side, amount=Decimal(request["quantity"]),
+                                 price=Decimal(request["price"]), exchange_order_id=order.exchange_order_id,
+                                 client_order_id=order.id)
+    except VenueBackoff as exc:  # refused before it left (the shared limiter): the send is ours to try again
+        services.order_amend_sent(order_id=order.id, sent=False)
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001
+        outcome = classify(exc)
+        log.info("order %s: venue error on amend (%s): %s", order.id, outcome, venue_reason(exc))
+        if outcome in (Outcome.REJECTED, Outcome.NOT_FOUND, Outcome.AUTH):
+            if outcome == Outcome.AUTH:
+                _auth_failed(order.account, exc)
+            services.order_amend_settle(order_id=order.id, applied=False, reason=venue_reason(exc))
+            if outcome == Outcome.NOT_FOUND:  # gone from the book (filled or cancelled): the poller's look, now
+                sync_order(order.id)
+            return
+        raise RetryLater(1, f"amend answer lost ({venue_reason(exc)}); looking it up") from exc
+    _amend_settled(gateway, order, vo, symbol)
+
+
+def _amend_settled(gateway: Gateway, order: Order, vo: VenueOrder, symbol: str) -> None:
+    """AMENDED with what the venue holds now, then the report's status and trades (a fill that raced the amend)."""
+    with transaction.atomic():
+        services.order_amend_settle(order_id=order.id, applied=True, price=vo.price, quantity=vo.amount)
+        apply_venue_order(gateway, load(order.id), vo, symbol=symbol)
+
+
+def _amend_lookup(order: Order) -> None:
+    """The venue's order says whether the amend took: its price and quantity are the asked ones (AMENDED), or, once
+    the request can no longer arrive (recvWindow + grace after its send), it was never applied (AMEND_REFUSED)."""
+    request = order.amend_request
+    gateway = _gateway(order)
+    symbol = _ccxt_symbol(order)
+    try:
+        vo = gateway.fetch_order(symbol=symbol, exchange_order_id=order.exchange_order_id, client_order_id=order.id)
+    except VenueBackoff as exc:
+        raise RetryLater(exc.retry_after, str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001
+        raise RetryLater(1, f"amend lookup failed: {venue_reason(exc)}") from exc
+    if (vo.price, vo.amount) == (Decimal(request["price"]), Decimal(request["quantity"])):
+        return _amend_settled(gateway, order, vo, symbol)
+    sent_at = datetime.fromisoformat(request["sent_at"])
+    wait = (lifecycle.lookup_gate(submitted_at=sent_at, created_at=sent_at) - _now()).total_seconds()
+    if wait > 0 and vo.status == VenueStatus.OPEN:
+        raise RetryLater(wait + 0.05, "amend not seen on the venue yet; waiting out recvWindow + grace")
+    with transaction.atomic():
+        services.order_amend_settle(order_id=order.id, applied=False, reason=AMEND_NOT_APPLIED)
+        apply_venue_order(gateway, load(order.id), vo, symbol=symbol)
+
+
 # ------------------------------------------------------------------------------------ sync
 
 def sync_interval(order: Order) -> timedelta:
@@ -483,6 +555,8 @@ def sync_order(order_id: str) -> None:
                 handoff.enqueue_submit(order)  # its hand-off to the workers was lost; the claim keeps it single
             return
         return resolve_unknown(order_id)
+    if order.amend_request:  # an amend whose hand-off or answer was lost: sent once, else looked up
+        return amend(order_id)
     gateway = _gateway(order)
     symbol = _ccxt_symbol(order)
     try:

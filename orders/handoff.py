@@ -15,13 +15,13 @@ from django.conf import settings
 from accounts.models import Market
 from orders.models import Status
 
-SUBMIT, CANCEL = "submit", "cancel"
+SUBMIT, CANCEL, AMEND = "submit", "cancel", "amend"
 SUBMIT_GROUP = "submit-group"  # a batch's USD-M placements of one account, sent in one venue request
 CANCEL_GROUP = "cancel-group"  # a cancel-all's orders of one account, market and symbol
 USDM_PLACE_GROUP, USDM_CANCEL_GROUP = 5, 10  # Binance USD-M batchOrders: at most 5 placements, 10 cancels a request
 ORDERS_QUEUE = "orders"
 # Task names predate the execution app; queued messages and stored schedules refer to them.
-TASKS = {SUBMIT: "orders.tasks.order_submit", CANCEL: "orders.tasks.order_cancel"}
+TASKS = {SUBMIT: "orders.tasks.order_submit", CANCEL: "orders.tasks.order_cancel", AMEND: "execution.tasks.order_amend"}
 
 
 def lane_key() -> str:
@@ -82,6 +82,10 @@ def _push_groups(action: str, orders: list, size: int, alone) -> None:
 
 def enqueue_cancel(order) -> None:
     push(CANCEL, order.id, order.account.name)
+
+
+def enqueue_amend(order) -> None:
+    push(AMEND, order.id, order.account.name)
 
 
 def retry(action: str, order_id: str, *, countdown: float) -> None:

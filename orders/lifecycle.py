@@ -76,6 +76,9 @@ class EventKind:
     UPDATED = "UPDATED"                    # same status, new facts (exchange order id, more filled on a closed order)
     STALE_IGNORED = "STALE_IGNORED"        # an out-of-date report, recorded and not applied
     ADOPTED = "ADOPTED"                    # a venue order the ledger never had, taken in by reconciliation
+    AMEND_REQUESTED = "AMEND_REQUESTED"    # a new price and/or quantity asked for, on its way to the venue
+    AMENDED = "AMENDED"                    # the venue confirmed the amend (payload: old and new values)
+    AMEND_REFUSED = "AMEND_REFUSED"        # the venue refused it, or never received it: the order is as it was
 
 
 KIND_FOR_STATUS: dict[str, str] = {

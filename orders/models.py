@@ -83,6 +83,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="when the worker first sent it to the venue")
     next_sync_at = models.DateTimeField(null=True, blank=True, help_text="when the poller looks at it next")
+    amend_request = models.JSONField(null=True, blank=True, help_text="the amend on its way to the venue: new and old "
+                                     "price and quantity, and when it was sent (orders.amends)")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -56,6 +56,7 @@ def order_payload(order: Order, account_name: str | None = None) -> dict:
         "status": order.status,
         "reason": order.reason,
         "version": order.version,
+        "amend_pending": order.amend_request is not None,
         "created_at_ms": _ms(order.created_at),
         "updated_at_ms": _ms(order.updated_at),
     }

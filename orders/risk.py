@@ -187,6 +187,19 @@ def counts_open_exposure(account: Account) -> bool:
     return _governing_state(account).state == TradingState.REDUCING
 
 
+def amend_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
+    """An amend as a placement of the amended order, minus the counts it already holds a place in (open orders)."""
+    kill_switch_check(account.kill_switch_on, account.kill_switch_reason)
+    account_enabled_check(account)
+    trading_state_check(account, req, inst)
+    limit = getattr(account, "risk_limit", None)
+    if limit is None:
+        return
+    allowed_symbols_check(limit, req.symbol)
+    max_order_notional_check(limit, notional_of(req, inst, req.price if req.price is not None else last), inst.quote)
+    price_band_check(limit, req, last)
+
+
 def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, last: Decimal | None) -> None:
     """`account` was read from `orders.lock_objects.accounts_for_placement`, with its risk limit and the kill
     switch in the same query."""

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import account_get, account_trade_check, accounts_for_user, market_clean
 from infra.cpu_stages import stage
-from infra.errors import Conflict, InvalidInput, NotFound, echo
+from infra.errors import Conflict, FailedPrecondition, InvalidInput, NotFound, echo
 from orders import daily_loss, handoff, lifecycle, portfolio, risk, statements, validation
 from orders.lifecycle import EventKind
 from orders.lock_objects import (
@@ -29,8 +29,9 @@ from orders.lock_objects import (
     order_lock,
     order_qs_for_update,
 )
-from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
+from orders.models import Fill, FundingPayment, Order, OrderEvent, OrderType, Status
 from orders.publish import publish_order_update
+from orders.validation import num
 from venues.symbols import symbol_normalize
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,116 @@ def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: 
         orders = [_cancel_locked(order, source=source, reason=reason, hand_off=False) for order in qs]
         _after_commit(handoff.enqueue_cancels, orders)
         return orders
+
+
+# ---------------------------------------------------------------- amending
+
+
+def _new_value(value, field: str) -> Decimal | None:
+    # Clients send 0 for "unchanged", as they send price=0 for "no price" (wire contract).
+    if value is None or value == "" or (not isinstance(value, str) and value == 0):
+        return None
+    return validation.decimal_clean(value, field=field)
+
+
+def _amend_target(order: Order, price: Decimal | None, quantity: Decimal | None) -> tuple[Decimal, Decimal]:
+    """The amended (price, quantity), or InvalidInput/FailedPrecondition naming the field and the rule."""
+    if order.order_type != OrderType.LIMIT or order.price is None:
+        raise FailedPrecondition(f"order is {order.order_type}; only LIMIT orders can be amended", field="order_id")
+    if order.status not in lifecycle.WORKING_STATUSES:
+        raise FailedPrecondition(f"order is {order.status}; only {', '.join(lifecycle.WORKING_STATUSES)} orders can "
+                                 "be amended", field="order_id")
+    if order.amend_request:
+        raise Conflict("an amend of this order is already on its way to the venue; wait for its answer",
+                       field="order_id")
+    new_price, new_quantity = price or order.price, quantity or order.quantity
+    if (new_price, new_quantity) == (order.price, order.quantity):
+        raise InvalidInput("nothing to amend: the order already has this price and quantity", field="price")
+    if new_quantity <= order.filled_quantity:
+        raise InvalidInput(f"quantity {num(new_quantity)} is not above the {num(order.filled_quantity)} already "
+                           "filled", field="quantity")
+    if order.market == Market.SPOT:  # Binance spot keeps an order's identity only through a quantity decrease
+        if new_price != order.price:
+            raise InvalidInput("a spot order's price cannot be amended (the venue keeps the order only through a "
+                               "quantity decrease); cancel it and place a new one", field="price")
+        if new_quantity > order.quantity:
+            raise InvalidInput(f"a spot order's quantity can only decrease (from {num(order.quantity)})",
+                               field="quantity")
+    return new_price, new_quantity
+
+
+def order_amend(*, order_id: str, price=None, quantity=None, user=None, source: str = "api") -> Order:
+    """Ask the venue for a new price and/or quantity of a working LIMIT order, checked as a placement of the amended
+    order would be (tick, step, minimums, price band, risk). The order keeps its status; an AMEND_REQUESTED event
+    records the ask and the worker sends it after commit; AMENDED (old and new values) once the venue confirms."""
+    new_price, new_quantity = _new_value(price, "price"), _new_value(quantity, "quantity")
+    if new_price is None and new_quantity is None:
+        raise InvalidInput("give a new price, a new quantity, or both", field="quantity")
+    with transaction.atomic():
+        order = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first() if order_id else None
+        if order is None:
+            raise NotFound(f"order {echo(order_id)} not found", field="order_id")
+        account_trade_check(order.account, user)
+        target_price, target_quantity = _amend_target(order, new_price, new_quantity)
+        req = validation.request_clean(symbol=order.symbol, side=order.side, quantity=target_quantity,
+                                       order_type=order.order_type, price=target_price, market=order.market,
+                                       client_order_id=None, time_in_force=order.time_in_force,
+                                       reduce_only=order.reduce_only, post_only=order.post_only, leverage=None)
+        acct = accounts_for_placement().get(pk=order.account_id)
+        inst = validation.instrument_for(acct, req)
+        validation.quantity_check(req, inst)
+        validation.price_check(req, inst)
+        last = risk.last_price(acct.exchange, req.market, req.symbol)
+        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price))
+        validation.price_band_check(req, inst, last)
+        risk.amend_check(account=acct, req=req, inst=inst, last=last)
+        order.amend_request = {"price": str(target_price), "quantity": str(target_quantity),
+                               "from_price": str(order.price), "from_quantity": str(order.quantity), "sent_at": None}
+        _event_append(order, kind=EventKind.AMEND_REQUESTED, from_status=order.status, source=source,
+                      payload={k: v for k, v in order.amend_request.items() if k != "sent_at"})
+        _after_commit(handoff.enqueue_amend, order)
+    return order
+
+
+def order_amend_sent(*, order_id: str, sent: bool = True) -> dict | None:
+    """Claim the amend's one send (its time is kept, so a lost answer is looked up, never sent again): the request,
+    or None when there is none or it was sent already. `sent=False` gives the claim back (nothing left the worker)."""
+    with transaction.atomic():
+        order = order_lock(order_id)
+        request = order.amend_request
+        if not request or bool(request.get("sent_at")) == sent:
+            return None
+        request["sent_at"] = timezone.now().isoformat() if sent else None
+        Order.objects.filter(pk=order.pk).update(amend_request=request)
+        return request
+
+
+def order_amend_settle(*, order_id: str, applied: bool, price: Decimal | None = None,
+                       quantity: Decimal | None = None, reason: str = "", source: str = "worker") -> Order:
+    """The venue's word on the amend on its way: AMENDED with the values the venue now holds (its answer is the
+    truth), or AMEND_REFUSED with its reason and the order as it was."""
+    with transaction.atomic():
+        order = order_lock(order_id)
+        request = order.amend_request
+        if not request:
+            return order
+        order.amend_request = None
+        payload = {"from_price": request["from_price"], "from_quantity": request["from_quantity"]}
+        if applied:
+            order.price = price if price is not None else Decimal(request["price"])
+            order.quantity = quantity if quantity is not None else Decimal(request["quantity"])
+            payload.update(price=num(order.price), quantity=num(order.quantity))
+            from_status = order.status
+            if from_status == Status.FILLED and order.filled_quantity < order.quantity:
+                # A fill recorded against the old quantity closed it here, while the venue's order, amended up, works on.
+                order.status = lifecycle.working_status(order.filled_quantity)
+                payload["reopened"] = True
+            _event_append(order, kind=EventKind.AMENDED, from_status=from_status, source=source, payload=payload)
+        else:
+            payload.update(requested_price=request["price"], requested_quantity=request["quantity"], reason=reason[:500])
+            _event_append(order, kind=EventKind.AMEND_REFUSED, from_status=order.status, source=source,
+                          payload=payload)
+        return order
 
 
 # ---------------------------------------------------------------- venue reports

@@ -93,6 +93,35 @@ def order_answer(order: Order, *, pending: str, source: AnswerSource | None = No
     return answer if answer is not None else order_payload(order_get(order.pk))
 
 
+def _amend_wait(order: Order, source: AnswerSource | None, deadline_seconds: float | None) -> dict | None:
+    """The published order once the venue's word on its amend (AMENDED or AMEND_REFUSED) left no amend pending, or
+    None when the wait is over without it (or there was nothing to wait for)."""
+    budget = settings.OMS_PLACE_WAIT_SECONDS if deadline_seconds is None else min(settings.OMS_PLACE_WAIT_SECONDS,
+                                                                                  deadline_seconds)
+    if budget <= 0 or order.amend_request is None:
+        return None
+    version = order.version
+
+    def answered(update: dict) -> bool:
+        return int(update.get("version") or 0) > version and not update.get("amend_pending")
+
+    with (source or ChannelSource(order.account.name)).watch_order(order.id, answered) as watch:
+        return watch.order if watch.wait(budget) else None
+
+
+def amend_answer(order: Order, *, source: AnswerSource | None = None, deadline_seconds: float | None = None) -> dict:
+    """An amended order (as `services.order_amend` returned it) in orders.publish's JSON shape, once the venue's word
+    on the amend was published, or as the ledger has it when the wait is over."""
+    answer = _amend_wait(order, source, deadline_seconds)
+    return answer if answer is not None else order_payload(order_get(order.pk))
+
+
+def amend_answered(order: Order, *, source: AnswerSource | None = None) -> Order:
+    """amend_answer as the ledger's order (an adapter that renders the model)."""
+    _amend_wait(order, source, None)
+    return order_get(order.pk)
+
+
 class ChannelSource:
     """One request's own subscription to the account's order channel (a process without a hub)."""
 

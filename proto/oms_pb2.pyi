@@ -600,3 +600,25 @@ class CancelAllOrdersResponse(_message.Message):
     ORDERS_FIELD_NUMBER: _ClassVar[int]
     orders: _containers.RepeatedCompositeFieldContainer[Order]
     def __init__(self, orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ...) -> None: ...
+
+class AmendOrderRequest(_message.Message):
+    __slots__ = ("order_id", "price", "quantity", "price_decimal", "quantity_decimal")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    price: float
+    quantity: float
+    price_decimal: str
+    quantity_decimal: str
+    def __init__(self, order_id: _Optional[str] = ..., price: _Optional[float] = ..., quantity: _Optional[float] = ..., price_decimal: _Optional[str] = ..., quantity_decimal: _Optional[str] = ...) -> None: ...
+
+class AmendOrderResponse(_message.Message):
+    __slots__ = ("order", "amend_pending")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    AMEND_PENDING_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    amend_pending: bool
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., amend_pending: _Optional[bool] = ...) -> None: ...

@@ -99,6 +99,11 @@ class OrderServiceStub:
                 request_serializer=oms__pb2.CancelAllOrdersRequest.SerializeToString,
                 response_deserializer=oms__pb2.CancelAllOrdersResponse.FromString,
                 _registered_method=True)
+        self.AmendOrder = channel.unary_unary(
+                '/oms.OrderService/AmendOrder',
+                request_serializer=oms__pb2.AmendOrderRequest.SerializeToString,
+                response_deserializer=oms__pb2.AmendOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -185,6 +190,13 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AmendOrder(self, request, context):
+        """A working LIMIT order's new price and/or quantity; the order keeps its ids (see AmendOrderRequest).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -252,6 +264,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.CancelAllOrders,
                     request_deserializer=oms__pb2.CancelAllOrdersRequest.FromString,
                     response_serializer=oms__pb2.CancelAllOrdersResponse.SerializeToString,
+            ),
+            'AmendOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendOrder,
+                    request_deserializer=oms__pb2.AmendOrderRequest.FromString,
+                    response_serializer=oms__pb2.AmendOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -605,6 +622,33 @@ class OrderService:
             '/oms.OrderService/CancelAllOrders',
             oms__pb2.CancelAllOrdersRequest.SerializeToString,
             oms__pb2.CancelAllOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oms.OrderService/AmendOrder',
+            oms__pb2.AmendOrderRequest.SerializeToString,
+            oms__pb2.AmendOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

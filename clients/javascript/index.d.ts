@@ -103,6 +103,20 @@ declare namespace OMSClient {
     order: Order | null;
   }
 
+  interface AmendOrderParams {
+    orderId: string;
+    /** The new limit price (futures); a number, or a decimal string sent exactly. Omitted or 0: unchanged. */
+    price?: number | string;
+    /** The new quantity, above what already filled (spot: a decrease only). Omitted or 0: unchanged. */
+    quantity?: number | string;
+  }
+
+  interface AmendOrderResult {
+    order: Order | null;
+    /** No venue answer within the wait: the order stream tells the outcome (AMENDED or AMEND_REFUSED). */
+    amendPending: boolean;
+  }
+
   interface CancelOrderResult {
     orderId: string;
     status: OrderStatus;
@@ -333,6 +347,7 @@ declare class OMSClient {
   timeoutMs: number;
   placeOrder(params: OMSClient.PlaceOrderParams): Promise<OMSClient.PlaceOrderResult>;
   cancelOrder(orderId: string | { orderId: string }): Promise<OMSClient.CancelOrderResult>;
+  amendOrder(params: OMSClient.AmendOrderParams): Promise<OMSClient.AmendOrderResult>;
   /** Up to 50 orders, each placed on its own. */
   placeOrders(orders: OMSClient.PlaceOrderParams[]): Promise<OMSClient.BatchResult>;
   /** Up to 50 ids, each cancelled on its own. */

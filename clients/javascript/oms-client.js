@@ -471,6 +471,24 @@ class OMSClient {
     };
   }
 
+  /**
+   * A working LIMIT order's new price and/or quantity (futures: either; spot: a quantity decrease only); the order
+   * keeps its ids. Resolves to { order, amendPending }: amendPending means no venue answer yet, and the order
+   * stream tells the outcome (AMENDED or AMEND_REFUSED). Never retried: the OMS settles a lost venue answer.
+   */
+  async amendOrder(params = {}) {
+    const price = decimalField('price', params.price, false);
+    const quantity = decimalField('quantity', params.quantity, false);
+    const response = await this._unary('amendOrder', {
+      orderId: requiredString('orderId', params.orderId),
+      price: price.number,
+      priceDecimal: price.exact,
+      quantity: quantity.number,
+      quantityDecimal: quantity.exact,
+    });
+    return { order: toOrder(response.order), amendPending: response.amendPending };
+  }
+
   /** Resolves to the complete order. */
   async getOrder(orderId) {
     const id = requiredString('orderId', typeof orderId === 'object' && orderId ? orderId.orderId : orderId);

@@ -291,6 +291,17 @@ class OMSClient:
         return {"order_id": response.order_id, "status": response.status, "cancelled_at": _utc(response.cancelled_at),
                 "order": order_dict(response.order) if response.HasField("order") else None}
 
+    def amend_order(self, order_id: str, price=0, quantity=0) -> dict:
+        """A working LIMIT order's new price and/or quantity (0 = unchanged; Decimal or str sent exact). USD-M takes
+        either; spot only a quantity decrease. Returns {'order', 'amend_pending'}: pending means no venue answer yet,
+        and the order stream tells the outcome (event AMENDED or AMEND_REFUSED). Never retried: a lost answer is
+        settled by the OMS, and a second amend while one is on its way is refused (ALREADY_EXISTS)."""
+        px, px_exact = _number(price)
+        qty, qty_exact = _number(quantity)
+        response = self._call(self.stub.AmendOrder, oms_pb2.AmendOrderRequest(
+            order_id=order_id, price=px, quantity=qty, price_decimal=px_exact, quantity_decimal=qty_exact))
+        return {"order": order_dict(response.order), "amend_pending": response.amend_pending}
+
     # -- batches --------------------------------------------------------------------------------------
     def place_orders(self, orders: list[dict]) -> dict:
         """Place up to 50 orders in one call, each on its own (the keyword arguments of place_order per order).
@@ -540,6 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     cancel_all.add_argument("--symbol", default="")
     cancel_all.add_argument("--exchange", default="")
 
+    amend = sub.add_parser("amend", help="a working LIMIT order's new price and/or quantity (spot: a quantity "
+                                         "decrease only); the order keeps its ids")
+    amend.add_argument("--id", required=True, help="order id")
+    amend.add_argument("--price", default="0", help="new limit price (futures)")
+    amend.add_argument("--quantity", default="0", help="new quantity, above what already filled")
+
     for name, text in (("cancel", "cancel an order"), ("get", "show an order")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--id", required=True, help="order id")
@@ -613,6 +630,9 @@ def run(args, client: OMSClient, out) -> None:
     elif args.command == "cancel":
         r = client.cancel_order(args.id)
         show(r, f"Order {r['order_id']}: {r['status']}")
+    elif args.command == "amend":
+        r = client.amend_order(args.id, price=args.price, quantity=args.quantity)
+        show(r, _fmt_order(r["order"]) + ("\namend pending: no venue answer yet" if r["amend_pending"] else ""))
     elif args.command == "get":
         o = client.get_order(args.id)
         show(o, _fmt_order(o))

@@ -43,6 +43,8 @@ commands:
                  [-market spot|futures] [-leverage 10] [-exchange binance] [-account main]
                  [-client-id ID] [-tif GTC|IOC|FOK] [-post-only] [-reduce-only]
   cancel         -id ORDER_ID
+  amend          -id ORDER_ID [-price P] [-quantity Q]  a working LIMIT order's new price and/or quantity
+                 (futures: either; spot: a quantity decrease only); the order keeps its ids
   place-batch    [-file orders.json|-]  up to 50 orders, a JSON list of objects with the keys symbol, side,
                  quantity, price, order_type, market, leverage, exchange, account_id, client_order_id,
                  time_in_force, post_only, reduce_only (numbers as strings keep every digit); stdin by default
@@ -161,6 +163,7 @@ type command struct {
 var commands = map[string]command{
 	"place":         {placeFlags},
 	"cancel":        {cancelFlags},
+	"amend":         {amendFlags},
 	"place-batch":   {placeBatchFlags},
 	"cancel-all":    {cancelAllFlags},
 	"get-order":     {getOrderFlags},
@@ -232,6 +235,7 @@ func envOr(key, fallback string) string {
 var required = map[string][]string{
 	"place":     {"symbol", "side", "quantity"},
 	"cancel":    {"id"},
+	"amend":     {"id"},
 	"get-order": {"id"},
 	"candles":   {"symbol"},
 }
@@ -364,6 +368,32 @@ func cancelFlags(fs *flag.FlagSet) func(s *session) error {
 		fmt.Fprintln(w, "ORDER ID\tSTATUS\tCANCELLED")
 		fmt.Fprintf(w, "%s\t%s\t%s\n", resp.OrderId, resp.Status, when(resp.CancelledAtMs, resp.CancelledAt))
 		return w.Flush()
+	}
+}
+
+func amendFlags(fs *flag.FlagSet) func(s *session) error {
+	var quantity, price decimalValue
+	id := fs.String("id", "", "order id")
+	fs.Var(&price, "price", "new limit price (futures)")
+	fs.Var(&quantity, "quantity", "new quantity, above what already filled (spot: a decrease only)")
+	return func(s *session) error {
+		if price.text == "" && quantity.text == "" {
+			return usageError{"amend: give -price, -quantity or both"}
+		}
+		ctx, cancel := s.callContext(true)
+		defer cancel()
+		resp, err := s.client.AmendOrder(ctx, &omspb.AmendOrderRequest{
+			OrderId: *id, Price: price.value, PriceDecimal: price.text, Quantity: quantity.value,
+			QuantityDecimal: quantity.text,
+		})
+		if err != nil {
+			return err
+		}
+		printOrders(s.out, []*omspb.Order{resp.GetOrder()})
+		if resp.AmendPending {
+			fmt.Fprintln(s.out, "amend pending: no venue answer yet; stream-orders or get-order tells the outcome")
+		}
+		return nil
 	}
 }
 
@@ -799,7 +829,6 @@ func percentText(exact string, approx float64) string {
 	}
 	return strconv.FormatFloat(approx, 'f', 2, 64)
 }
-
 
 func streamPricesFlags(fs *flag.FlagSet) func(s *session) error {
 	symbols := fs.String("symbols", "BTCUSDT,ETHUSDT,XRPUSDT", "comma-separated symbols; empty for all")

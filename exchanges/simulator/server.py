@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from . import batch_orders, income, market_routes, matching, refusals, render
+from . import batch_orders, income, market_routes, matching, order_changes, refusals, render
 from .engine import Venue
 from .faults import ERROR_KINDS, UNAVAILABLE_TEXT, Audit, FaultPlan
 from .instruments import FUTURES, INSTRUMENTS, SPOT, exchange_info
@@ -202,6 +202,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v3/order"): Route(spot_new_order, SPOT, 1, signed=True, order=True),
     ("GET", "/api/v3/order"): Route(spot_get_order, SPOT, 4, signed=True),
     ("DELETE", "/api/v3/order"): Route(spot_cancel, SPOT, 1, signed=True),
+    ("PUT", "/api/v3/order/amend/keepPriority"): Route(order_changes.amend_keep_priority, SPOT, 4, signed=True),
+    ("POST", "/api/v3/order/cancelReplace"): Route(order_changes.cancel_replace, SPOT, 1, signed=True, order=True),
     ("DELETE", "/api/v3/openOrders"): Route(spot_cancel_all, SPOT, 1, signed=True),
     ("GET", "/api/v3/openOrders"): Route(open_orders, SPOT, _by_symbol(6, 80), signed=True),
     ("GET", "/api/v3/allOrders"): Route(all_orders, SPOT, 20, signed=True),
@@ -217,6 +219,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/order"): Route(futures_new_order, FUTURES, 0, signed=True, order=True),
     ("GET", "/fapi/v1/order"): Route(futures_get_order, FUTURES, 1, signed=True),
     ("DELETE", "/fapi/v1/order"): Route(futures_cancel, FUTURES, 1, signed=True),
+    ("PUT", "/fapi/v1/order"): Route(order_changes.modify_futures, FUTURES, 1, signed=True, order=True),
     ("DELETE", "/fapi/v1/allOpenOrders"): Route(futures_cancel_all, FUTURES, 1, signed=True),
     ("POST", "/fapi/v1/batchOrders"): Route(batch_orders.place, FUTURES, 5, signed=True,
                                             order=batch_orders.PLACE_ORDER_COUNTS),

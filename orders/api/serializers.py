@@ -45,6 +45,21 @@ class OrderCancelAllInput(serializers.Serializer):
         return attrs
 
 
+class OrderAmendInput(serializers.Serializer):
+    price = Money(required=False, allow_null=True, default=None, help_text="the new limit price (USD-M only)")
+    quantity = Money(required=False, allow_null=True, default=None,
+                     help_text="the new quantity, above what already filled (spot: a decrease only)")
+
+
+class OrderAmendResultSerializer(serializers.Serializer):
+    order = serializers.SerializerMethodField()
+    amend_pending = serializers.BooleanField(help_text="no venue answer within the wait: the order's events tell the "
+                                                       "outcome later (AMENDED or AMEND_REFUSED)")
+
+    def get_order(self, value) -> dict:
+        return OrderSerializer(value["order"]).data
+
+
 class OrderBatchInput(serializers.Serializer):
     """The body of POST /orders/batch/ as documented; each order is read on its own (views.OrderViewSet.batch)."""
     orders = OrderPlaceInput(many=True, help_text="1 to 50 orders, each as POST /orders/ takes it")

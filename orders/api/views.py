@@ -24,7 +24,7 @@ from orders.api import serializers as s
 from orders.api.errors import refusal_item, validation_refusal
 from orders.models import Fill, FundingPayment, Order, Status
 from orders.selectors import order_list
-from orders.venue_wait import order_answered, orders_answered
+from orders.venue_wait import amend_answered, order_answered, orders_answered
 from venues.symbols import symbol_normalize
 
 
@@ -104,6 +104,24 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def cancel(self, request, pk=None):
         order = services.order_cancel(order_id=self.get_object().pk, user=request.user, source="api")
         return Response(s.OrderSerializer(order_answered(order, pending=Status.PENDING_CANCEL)).data)
+
+    @extend_schema(
+        summary="Amend an order's price and/or quantity",
+        description="A working LIMIT order keeps its id, client order id and (for these venues) exchange order id. "
+                    "USD-M: a new price and/or quantity. Spot: a quantity decrease only (the venue keeps the order and "
+                    "its queue place only then); a new spot price needs a cancel and a new order. Checked as a "
+                    "placement is (tick, step, minimums, price band, risk); the new quantity must exceed what already "
+                    "filled. Answers once the venue confirmed or refused (event AMENDED or AMEND_REFUSED), or with "
+                    "amend_pending true when that takes longer. 400 names the field; 409 for an order that is not "
+                    "a working LIMIT order or has an amend on its way.",
+        request=s.OrderAmendInput, responses={200: s.OrderAmendResultSerializer})
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        order = services.order_amend(order_id=self.get_object().pk, **self.validated(s.OrderAmendInput),
+                                     user=request.user, source="api")
+        answered = amend_answered(order)
+        return Response(s.OrderAmendResultSerializer(
+            {"order": answered, "amend_pending": answered.amend_request is not None}).data)
 
     @extend_schema(summary="Cancel every open order of an account and/or symbol", request=s.OrderCancelAllInput,
                    responses={200: s.CancelAllResultSerializer})

@@ -26,7 +26,7 @@ from orders.grpc.hub import Hub
 from orders.models import Status
 from orders.publish import updates_to_resume
 from orders.validation import exchange_check
-from orders.venue_wait import order_answer, orders_answered
+from orders.venue_wait import amend_answer, order_answer, orders_answered
 from proto import oms_pb2
 from venues.symbols import symbol_normalize
 
@@ -170,6 +170,18 @@ class OrderService(Service):
                                   deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
         with stage("answer"):
             return convert.order_message(answer)
+
+    @unary
+    def AmendOrder(self, request, context):
+        order = services.order_amend(
+            order_id=required("order_id", request.order_id), user=context.user,
+            price=convert.optional_decimal_in("price", request.price, request.price_decimal),
+            quantity=convert.optional_decimal_in("quantity", request.quantity, request.quantity_decimal))
+        remaining = context.time_remaining()
+        with stage("wait"):
+            answer = amend_answer(order, source=self.hub,
+                                  deadline_seconds=None if remaining is None else remaining - WAIT_MARGIN_SECONDS)
+        return oms_pb2.AmendOrderResponse(order=convert.order_message(answer), amend_pending=answer["amend_pending"])
 
     # -- batches -------------------------------------------------------------------------------------
     @unary

@@ -33,6 +33,8 @@ type OrderServiceClient interface {
 	PlaceOrders(ctx context.Context, in *PlaceOrdersRequest, opts ...grpc.CallOption) (*PlaceOrdersResponse, error)
 	CancelOrders(ctx context.Context, in *CancelOrdersRequest, opts ...grpc.CallOption) (*CancelOrdersResponse, error)
 	CancelAllOrders(ctx context.Context, in *CancelAllOrdersRequest, opts ...grpc.CallOption) (*CancelAllOrdersResponse, error)
+	// A working LIMIT order's new price and/or quantity; the order keeps its ids (see AmendOrderRequest).
+	AmendOrder(ctx context.Context, in *AmendOrderRequest, opts ...grpc.CallOption) (*AmendOrderResponse, error)
 }
 
 type orderServiceClient struct {
@@ -206,6 +208,15 @@ func (c *orderServiceClient) CancelAllOrders(ctx context.Context, in *CancelAllO
 	return out, nil
 }
 
+func (c *orderServiceClient) AmendOrder(ctx context.Context, in *AmendOrderRequest, opts ...grpc.CallOption) (*AmendOrderResponse, error) {
+	out := new(AmendOrderResponse)
+	err := c.cc.Invoke(ctx, "/oms.OrderService/AmendOrder", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrderServiceServer is the server API for OrderService service.
 // All implementations must embed UnimplementedOrderServiceServer
 // for forward compatibility
@@ -226,6 +237,8 @@ type OrderServiceServer interface {
 	PlaceOrders(context.Context, *PlaceOrdersRequest) (*PlaceOrdersResponse, error)
 	CancelOrders(context.Context, *CancelOrdersRequest) (*CancelOrdersResponse, error)
 	CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error)
+	// A working LIMIT order's new price and/or quantity; the order keeps its ids (see AmendOrderRequest).
+	AmendOrder(context.Context, *AmendOrderRequest) (*AmendOrderResponse, error)
 	mustEmbedUnimplementedOrderServiceServer()
 }
 
@@ -271,6 +284,9 @@ func (UnimplementedOrderServiceServer) CancelOrders(context.Context, *CancelOrde
 }
 func (UnimplementedOrderServiceServer) CancelAllOrders(context.Context, *CancelAllOrdersRequest) (*CancelAllOrdersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CancelAllOrders not implemented")
+}
+func (UnimplementedOrderServiceServer) AmendOrder(context.Context, *AmendOrderRequest) (*AmendOrderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AmendOrder not implemented")
 }
 func (UnimplementedOrderServiceServer) mustEmbedUnimplementedOrderServiceServer() {}
 
@@ -525,6 +541,24 @@ func _OrderService_CancelAllOrders_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrderService_AmendOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AmendOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrderServiceServer).AmendOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/oms.OrderService/AmendOrder",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrderServiceServer).AmendOrder(ctx, req.(*AmendOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _OrderService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "oms.OrderService",
 	HandlerType: (*OrderServiceServer)(nil),
@@ -572,6 +606,10 @@ var _OrderService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelAllOrders",
 			Handler:    _OrderService_CancelAllOrders_Handler,
+		},
+		{
+			MethodName: "AmendOrder",
+			Handler:    _OrderService_AmendOrder_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

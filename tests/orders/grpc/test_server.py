@@ -45,7 +45,7 @@ def test_reflection_lists_and_describes_the_services(grpc_server):
     assert {"oms.OrderService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= services
     assert methods == {"PlaceOrder", "CancelOrder", "GetOrder", "ListOrders", "GetBalance", "GetPositions",
                        "StreamPrices", "StreamOrders", "GetCandles", "GetPnL", "PlaceOrders", "CancelOrders",
-                       "CancelAllOrders"}
+                       "CancelAllOrders", "AmendOrder"}
     assert pool.FindMessageTypeByName("oms.StreamOrdersRequest").fields_by_name["since_sequence"].number == 20
 
 

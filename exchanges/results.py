@@ -65,6 +65,7 @@ class VenueOrder:
     timestamp: int | None
     last_trade_timestamp: int | None
     trades: tuple[VenueTrade, ...] = field(default=())  # those the report itself carries (a FULL answer, a stream event)
+    working: bool | None = None  # on the book (Binance isWorking / w): false while a conditional order is armed
 
     @property
     def reason(self) -> str:
@@ -128,7 +129,13 @@ def venue_order(raw: dict) -> VenueOrder:
         status=status, status_text=str(text), venue_status=str(info.get("status") or text or ""),
         message=str(info.get("msg") or ""), timestamp=raw.get("timestamp"),
         last_trade_timestamp=raw.get("lastTradeTimestamp"),
-        trades=tuple(venue_trade(t) for t in (raw.get("trades") or []) if t.get("id")))
+        trades=tuple(venue_trade(t) for t in (raw.get("trades") or []) if t.get("id")),
+        working=_working(info))
+
+
+def _working(info: dict) -> bool | None:
+    working = info.get("isWorking", info.get("w"))  # a query's answer, or a stream's executionReport
+    return working if isinstance(working, bool) else None
 
 
 def _unified_balances(raw: dict) -> list[VenueBalance]:

@@ -76,6 +76,7 @@ class EventKind:
     UPDATED = "UPDATED"                    # same status, new facts (exchange order id, more filled on a closed order)
     STALE_IGNORED = "STALE_IGNORED"        # an out-of-date report, recorded and not applied
     ADOPTED = "ADOPTED"                    # a venue order the ledger never had, taken in by reconciliation
+    TRIGGERED = "TRIGGERED"                # a conditional order's stop was reached: it now works as MARKET/LIMIT
 
 
 KIND_FOR_STATUS: dict[str, str] = {

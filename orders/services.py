@@ -61,8 +61,9 @@ def _event_append(order: Order, *, kind: str, from_status: str, source: str, pay
 
 
 def _same_request(order: Order, req: validation.OrderRequest) -> bool:
-    return (order.symbol, order.side, order.order_type, order.quantity, order.price, order.market) == (
-        req.symbol, req.side, req.order_type, req.quantity, req.price, req.market)
+    return (order.symbol, order.side, order.order_type, order.quantity, order.price, order.market,
+            order.stop_price) == (req.symbol, req.side, req.order_type, req.quantity, req.price, req.market,
+                                  req.stop_price)
 
 
 def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> Order | None:
@@ -80,8 +81,8 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
 def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
                 price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
                 client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
-                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api",
-                hand_off: bool = True) -> Order:
+                post_only: bool = False, leverage: int | None = None, stop_price: Decimal | None = None, user=None,
+                source: str = "api", hand_off: bool = True) -> Order:
     """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
 
     Repeating a client_order_id returns the order already placed under it and submits nothing. `hand_off=False`:
@@ -89,7 +90,8 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     with stage("validate"):
         req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
                                        market=market, client_order_id=client_order_id, time_in_force=time_in_force,
-                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage)
+                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage,
+                                       stop_price=stop_price)
         # With its risk limit and the kill switch (orders.risk), and whether the user may trade it: one query.
         acct = account_get(account, user, trade=True, base=accounts_for_placement())
         validation.exchange_check(exchange, acct)
@@ -101,7 +103,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
         validation.quantity_check(req, inst)
         validation.price_check(req, inst)
         last = risk.last_price(acct.exchange, req.market, req.symbol)
-        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+        validation.notional_check(req, inst, validation.notional_of(req, inst, validation.reference_price(req, last)))
         validation.price_band_check(req, inst, last)
 
     with stage("write"), transaction.atomic():
@@ -111,7 +113,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
             account_lock(acct.pk)
         risk.pre_trade_check(account=acct, req=req, inst=inst, last=last)
         order = Order(account=acct, exchange=acct.exchange, market=req.market, symbol=req.symbol, side=req.side,
-                      order_type=req.order_type, quantity=req.quantity, price=req.price,
+                      order_type=req.order_type, quantity=req.quantity, price=req.price, stop_price=req.stop_price,
                       client_order_id=req.client_order_id, time_in_force=req.time_in_force,
                       reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
                       status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
@@ -250,6 +252,19 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
         if reason and decision.to_status in (Status.REJECTED, Status.CANCELLED, Status.EXPIRED):
             order.reason = reason
         _event_append(order, kind=decision.kind, from_status=from_status, source=source, payload=report)
+        return order
+
+
+def order_trigger(*, order_id: str, source: str = "worker") -> Order:
+    """Record that the venue triggered a conditional order: one TRIGGERED event, its status unchanged (it was working
+    and still is). A second report of the same trigger changes nothing."""
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.stop_price is None or order.triggered_at is not None:
+            return order
+        order.triggered_at = timezone.now()
+        _event_append(order, kind=EventKind.TRIGGERED, from_status=order.status, source=source,
+                      payload={"stop_price": str(order.stop_price)})
         return order
 
 

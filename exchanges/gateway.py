@@ -399,6 +399,13 @@ class _MarketCache:
 SPOT_CONDITIONAL_TYPES = {"STOP_MARKET": "STOP_LOSS", "STOP_LIMIT": "STOP_LOSS_LIMIT", "TAKE_PROFIT_MARKET": "TAKE_PROFIT",
                           "TAKE_PROFIT_LIMIT": "TAKE_PROFIT_LIMIT"}
 PRICED_VENUE_TYPES = ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+_OMS_TYPE_OF = {venue: oms for oms, venue in SPOT_CONDITIONAL_TYPES.items()}
+
+
+def oms_order_type(vo: VenueOrder) -> str:
+    """The OMS type of a venue order (reconciliation adopting one): a conditional one by its venue type, else MARKET
+    or LIMIT as ccxt names it."""
+    return _OMS_TYPE_OF.get(vo.venue_type.upper()) or ("MARKET" if (vo.type or "").upper() == "MARKET" else "LIMIT")
 
 
 @dataclass(frozen=True)

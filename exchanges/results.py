@@ -66,6 +66,8 @@ class VenueOrder:
     last_trade_timestamp: int | None
     trades: tuple[VenueTrade, ...] = field(default=())  # those the report itself carries (a FULL answer, a stream event)
     working: bool | None = None  # on the book (Binance isWorking / w): false while a conditional order is armed
+    venue_type: str = ""  # the venue's own type word (Binance STOP_LOSS_LIMIT, ...); ccxt's `type` folds it to limit
+    stop_price: Decimal | None = None  # a conditional order's trigger (ccxt's triggerPrice)
 
     @property
     def reason(self) -> str:
@@ -130,7 +132,8 @@ def venue_order(raw: dict) -> VenueOrder:
         message=str(info.get("msg") or ""), timestamp=raw.get("timestamp"),
         last_trade_timestamp=raw.get("lastTradeTimestamp"),
         trades=tuple(venue_trade(t) for t in (raw.get("trades") or []) if t.get("id")),
-        working=_working(info))
+        working=_working(info), venue_type=str(info.get("type") or info.get("o") or ""),
+        stop_price=decimal_or_none(raw.get("triggerPrice")) or None)
 
 
 def _working(info: dict) -> bool | None:

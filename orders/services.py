@@ -29,7 +29,7 @@ from orders.lock_objects import (
     order_lock,
     order_qs_for_update,
 )
-from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
+from orders.models import CONDITIONAL_TYPES, Fill, FundingPayment, Order, OrderEvent, OrderType, Status
 from orders.publish import publish_order_update
 from venues.symbols import symbol_normalize
 
@@ -493,9 +493,18 @@ def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> l
 # ---------------------------------------------------------------- reconciliation
 
 
+def _adopted_type(order_type: str, stop_price: Decimal | None) -> str:
+    """A conditional type only with its stop price; anything else is taken as MARKET or LIMIT."""
+    order_type = (order_type or "").upper()
+    if order_type in CONDITIONAL_TYPES and stop_price:
+        return order_type
+    return OrderType.MARKET if order_type in (OrderType.MARKET, OrderType.STOP_MARKET,
+                                              OrderType.TAKE_PROFIT_MARKET) else OrderType.LIMIT
+
+
 def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type: str, quantity: Decimal,
                 price: Decimal | None, exchange_order_id: str, client_order_id: str | None = None,
-                time_in_force: str = "", source: str = "reconcile") -> Order:
+                time_in_force: str = "", stop_price: Decimal | None = None, source: str = "reconcile") -> Order:
     """Take into the ledger an order the venue has and the ledger does not (placed elsewhere, or lost).
 
     It is recorded PENDING_NEW as already sent, with its exchange id, so nothing ever submits it; the
@@ -519,8 +528,8 @@ def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type
         if client_order_id and Order.objects.filter(account=acct, client_order_id=client_order_id).exists():
             client_order_id = None  # taken by one of ours: the venue's id stays in the event payload
         order = Order(account=acct, exchange=acct.exchange, market=market, symbol=symbol_normalize(symbol), side=side,
-                      order_type="MARKET" if (order_type or "").upper() == "MARKET" else "LIMIT",
-                      quantity=quantity, price=price, client_order_id=client_order_id or None,
+                      order_type=_adopted_type(order_type, stop_price),
+                      quantity=quantity, price=price, stop_price=stop_price if stop_price else None, client_order_id=client_order_id or None,
                       exchange_order_id=exchange_order_id,
                       time_in_force=time_in_force if time_in_force in ("GTC", "IOC", "FOK") else "",
                       status=Status.PENDING_NEW, version=1, submitted_at=timezone.now())

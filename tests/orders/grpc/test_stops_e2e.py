@@ -116,3 +116,22 @@ def test_bad_conditional_requests_are_refused_naming_the_field(grpc_server, venu
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in refused.value.details() and words in refused.value.details()
     assert not Order.objects.exists()
+
+
+def test_a_stop_limit_triggered_but_not_filled_is_working_and_cancels(grpc_server, venue, venue_account):
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    with OMSClient(grpc_server, timeout=30) as client:
+        placed = client.place_order("BTCUSDT", "SELL", QTY, order_type="STOP_LIMIT", price="96000", stop_price="95000")
+        venue.control.set_price("BTCUSDT", 94000, freeze=True)  # through the stop; the bids are under the limit
+        wait_until(lambda: Order.objects.get(pk=placed["order_id"]).triggered_at is not None, timeout=30,
+                   what="the stop TRIGGERED")
+        order = Order.objects.get(pk=placed["order_id"])
+        assert (order.status, order.filled_quantity) == ("NEW", 0)
+        row = venue_row(venue, order.id)
+        assert (row["status"], row["armed"]) == ("NEW", False)
+
+        client.cancel_order(order.id)
+        wait_until(lambda: Order.objects.get(pk=order.id).status == "CANCELLED", timeout=30, what="CANCELLED")
+    assert venue_row(venue, order.id)["status"] == "CANCELED"
+    events = kinds(order.id)
+    assert events.count(EventKind.TRIGGERED) == 1 and events[-1] == EventKind.CANCELLED

@@ -7,6 +7,8 @@ from decimal import Decimal
 import ccxt
 import pytest
 
+from exchanges.simulator.testing import ccxt_client, start_venue
+
 from .helpers import balance, hold_price, run_pro, subscribed
 
 D = Decimal
@@ -129,3 +131,23 @@ def test_a_trigger_sends_new_again_now_working_then_the_trade(venue):
     assert all(r["o"] == "STOP_LOSS_LIMIT" and r["P"] == "95000.00000000" for r in reports)
     armed, working = (next(r for r in reports if r["w"] is w and r["x"] == "NEW") for w in (False, True))
     assert armed["W"] == -1 and working["W"] >= armed["O"]
+
+
+def test_a_restart_from_a_snapshot_keeps_an_armed_stop_armed_and_its_funds_held(tmp_path):
+    path = str(tmp_path / "venue.json")
+    first = start_venue(seed=3, keys={"snap": "shot"}, snapshot_path=path)
+    exchange = ccxt_client(first, "snap", "shot")
+    hold_price(first, "BTCUSDT", 100000)
+    order = exchange.create_order("BTC/USDT", "STOP_LOSS", "sell", 0.01, None, params={"stopPrice": 95000})
+    held = balance(exchange, "BTC")
+    first.stop()
+
+    second = start_venue(seed=3, keys={"snap": "shot"}, snapshot_path=path)
+    try:
+        again = ccxt_client(second, "snap", "shot")
+        info = _info(again, order["id"])
+        assert (info["status"], info["isWorking"]) == ("NEW", False) and balance(again, "BTC") == held
+        hold_price(second, "BTCUSDT", 94900)
+        assert _info(again, order["id"])["status"] == "FILLED"
+    finally:
+        second.stop()

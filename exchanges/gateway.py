@@ -395,6 +395,19 @@ class _MarketCache:
             self._by_venue[venue] = (time.monotonic(), client)
 
 
+# The OMS's conditional types as Binance spot names them (ccxt sends the type as given, with `stopPrice`)
+SPOT_CONDITIONAL_TYPES = {"STOP_MARKET": "STOP_LOSS", "STOP_LIMIT": "STOP_LOSS_LIMIT", "TAKE_PROFIT_MARKET": "TAKE_PROFIT",
+                          "TAKE_PROFIT_LIMIT": "TAKE_PROFIT_LIMIT"}
+PRICED_VENUE_TYPES = ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+_OMS_TYPE_OF = {venue: oms for oms, venue in SPOT_CONDITIONAL_TYPES.items()}
+
+
+def oms_order_type(vo: VenueOrder) -> str:
+    """The OMS type of a venue order (reconciliation adopting one): a conditional one by its venue type, else MARKET
+    or LIMIT as ccxt names it."""
+    return _OMS_TYPE_OF.get(vo.venue_type.upper()) or ("MARKET" if (vo.type or "").upper() == "MARKET" else "LIMIT")
+
+
 @dataclass(frozen=True)
 class OrderSpec:
     """One order to send, in ccxt's unified terms (symbol BTC/USDT:USDT); the OMS order id is its client order id."""
@@ -408,14 +421,22 @@ class OrderSpec:
     time_in_force: str = ""
     reduce_only: bool = False
     post_only: bool = False
+    stop_price: Decimal | None = None
+
+    @property
+    def venue_type(self) -> str:
+        """The type ccxt is given: LIMIT/MARKET as they are, a conditional type by its Binance spot name."""
+        return SPOT_CONDITIONAL_TYPES.get(self.order_type.upper(), self.order_type.upper())
 
     def price_param(self) -> str | None:
-        return None if self.order_type.upper() == "MARKET" or self.price is None else str(self.price)
+        return str(self.price) if self.venue_type in PRICED_VENUE_TYPES and self.price is not None else None
 
     def params(self) -> dict:
         params: dict = {"clientOrderId": self.client_order_id}
-        if self.time_in_force and self.order_type.upper() == "LIMIT" and not self.post_only:
+        if self.time_in_force and self.venue_type in PRICED_VENUE_TYPES and not self.post_only:
             params["timeInForce"] = self.time_in_force
+        if self.stop_price is not None:
+            params["stopPrice"] = str(self.stop_price)
         if self.reduce_only:
             params["reduceOnly"] = True
         if self.post_only:
@@ -479,11 +500,11 @@ class Gateway:
     # -- orders ----------------------------------------------------------------------------------
     def create_order(self, *, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None,
                      client_order_id: str, time_in_force: str = "", reduce_only: bool = False,
-                     post_only: bool = False) -> VenueOrder:
+                     post_only: bool = False, stop_price: Decimal | None = None) -> VenueOrder:
         o = OrderSpec(symbol=symbol, side=side, order_type=order_type, amount=amount, price=price,
                       client_order_id=client_order_id, time_in_force=time_in_force, reduce_only=reduce_only,
-                      post_only=post_only)
-        answer = self.ready().create_order(symbol, order_type.lower(), side.lower(), str(amount), o.price_param(),
+                      post_only=post_only, stop_price=stop_price)
+        answer = self.ready().create_order(symbol, o.venue_type.lower(), side.lower(), str(amount), o.price_param(),
                                            o.params())
         with stage("parse"):
             return venue_order(answer)
@@ -496,7 +517,7 @@ class Gateway:
         read here rather than through create_orders, which sorts the answers by time and leaves a refusal without
         its client order id: which order a refusal belongs to would then rest on list positions ccxt does not keep."""
         client = self.ready()
-        requests = [client.create_order_request(o.symbol, o.order_type.lower(), o.side.lower(), str(o.amount),
+        requests = [client.create_order_request(o.symbol, o.venue_type.lower(), o.side.lower(), str(o.amount),
                                                 o.price_param(), {**o.params(), "isAlgoOrder": False}) for o in orders]
         answers = client.fapiPrivatePostBatchOrders({"batchOrders": requests})
         if not isinstance(answers, list) or len(answers) != len(orders):

@@ -65,6 +65,9 @@ class VenueOrder:
     timestamp: int | None
     last_trade_timestamp: int | None
     trades: tuple[VenueTrade, ...] = field(default=())  # those the report itself carries (a FULL answer, a stream event)
+    working: bool | None = None  # on the book (Binance isWorking / w): false while a conditional order is armed
+    venue_type: str = ""  # the venue's own type word (Binance STOP_LOSS_LIMIT, ...); ccxt's `type` folds it to limit
+    stop_price: Decimal | None = None  # a conditional order's trigger (ccxt's triggerPrice)
 
     @property
     def reason(self) -> str:
@@ -128,7 +131,14 @@ def venue_order(raw: dict) -> VenueOrder:
         status=status, status_text=str(text), venue_status=str(info.get("status") or text or ""),
         message=str(info.get("msg") or ""), timestamp=raw.get("timestamp"),
         last_trade_timestamp=raw.get("lastTradeTimestamp"),
-        trades=tuple(venue_trade(t) for t in (raw.get("trades") or []) if t.get("id")))
+        trades=tuple(venue_trade(t) for t in (raw.get("trades") or []) if t.get("id")),
+        working=_working(info), venue_type=str(info.get("type") or info.get("o") or ""),
+        stop_price=decimal_or_none(raw.get("triggerPrice")) or None)
+
+
+def _working(info: dict) -> bool | None:
+    working = info.get("isWorking", info.get("w"))  # a query's answer, or a stream's executionReport
+    return working if isinstance(working, bool) else None
 
 
 def _unified_balances(raw: dict) -> list[VenueBalance]:

@@ -35,7 +35,7 @@ from accounts.models import Account, Balance, Market, Position
 from accounts.selectors import accounts_to_sync
 from exchanges import markets
 from exchanges.errors import VenueOrderNotFound, venue_reason
-from exchanges.gateway import Gateway, gateway_for
+from exchanges.gateway import Gateway, gateway_for, oms_order_type
 from exchanges.models import Instrument
 from exchanges.results import VenueBalance, VenueOrder, VenueStatus, VenueTrade
 from execution import venue_orders
@@ -166,7 +166,7 @@ class AccountReconciler:
         """Take a venue order the ledger never had into the ledger (never sent again), then its state and trades."""
         order = services.order_adopt(
             account=self.account.name, market=self.market, symbol=self._native(vo.symbol), side=(vo.side or "").upper(),
-            order_type=(vo.type or "limit").upper(), quantity=_d(vo.amount), price=vo.price or None,
+            order_type=oms_order_type(vo), quantity=_d(vo.amount), price=vo.price or None, stop_price=vo.stop_price,
             exchange_order_id=vo.id, client_order_id=vo.client_order_id or None, time_in_force=vo.time_in_force,
             source=SOURCE)
         return self._apply(order, vo, vo.symbol)

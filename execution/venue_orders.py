@@ -102,10 +102,16 @@ def _reject(order: Order, reason: str) -> None:
 
 # ------------------------------------------------------------------------------------ venue reports
 
+def shows_trigger(order: Order, vo: VenueOrder, filled: Decimal) -> bool:
+    """Whether the report shows a conditional order triggered that the ledger still holds armed: it is working on
+    the book (Binance reports the trigger as a second NEW with isWorking/w true), or it has traded."""
+    return order.stop_price is not None and order.triggered_at is None and (vo.working is True or filled > 0)
+
+
 def report_differs(order: Order, vo: VenueOrder) -> bool:
     """Whether a venue report says anything the ledger does not show yet (a sweep applies only those)."""
     filled = vo.filled or Decimal(0)
-    if filled != order.filled_quantity:
+    if filled != order.filled_quantity or shows_trigger(order, vo, filled):
         return True
     if order.status == Status.PENDING_CANCEL:  # a working report changes nothing until the cancel is answered
         return False
@@ -164,6 +170,8 @@ def apply_venue_order(gateway: Gateway, order: Order, vo: VenueOrder, *, symbol:
     it (the worker, or reconciliation) on the events and fills."""
     filled = vo.filled or Decimal(0)
     status = _report_status(order, vo, filled)
+    if shows_trigger(order, vo, filled):  # recorded before the fills it led to
+        services.order_trigger(order_id=order.id, source=source)
     # Nothing filled (a resting order's ack, most cancels): no trades to look for, no query to make.
     recorded = _recorded_fills(order) if filled else {}
     trades = _trades_of(gateway, order, vo, symbol, filled, recorded) if filled > sum(recorded.values(), Decimal(0)) else []
@@ -206,7 +214,7 @@ def submit(order_id: str) -> None:
 def _spec(order: Order) -> OrderSpec:
     return OrderSpec(symbol=_ccxt_symbol(order), side=order.side, order_type=order.order_type, amount=order.quantity,
                      price=order.price, client_order_id=order.id, time_in_force=order.time_in_force,
-                     reduce_only=order.reduce_only, post_only=order.post_only)
+                     reduce_only=order.reduce_only, post_only=order.post_only, stop_price=order.stop_price)
 
 
 def _claim_send(order: Order) -> Gateway | None:

@@ -160,8 +160,8 @@ def _pending_age(order: Order) -> str:
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyListAdmin):
-    list_display = ["created", "account_name", "symbol", "side", "type_col", "quantity_col", "price_col", "filled_col",
-                    "average_col", "status_col", "pending_col"]
+    list_display = ["created", "account_name", "symbol", "side", "type_col", "quantity_col", "price_col", "stop_col",
+                    "filled_col", "average_col", "status_col", "pending_col"]
     list_display_links = None  # the time is the link (short_time): see change_link
     list_filter = [OpenFilter, PendingFilter, "status", "account", CatalogSymbolFilter, "market", "side", "order_type",
                    ("created_at", DateRangeFilter)]
@@ -171,13 +171,14 @@ class OrderAdmin(ReadOnlyListAdmin):
     actions = ["cancel_selected", "resync_selected"]
     change_form_template = "admin/orders/order/story.html"
     csv_fields = ["id", "client_order_id", "exchange_order_id", "account__name", "exchange", "market", "symbol", "side",
-                  "order_type", "time_in_force", "quantity", "price", "filled_quantity", "average_price",
+                  "order_type", "time_in_force", "quantity", "price", "stop_price", "triggered_at", "filled_quantity",
+                  "average_price",
                   "cumulative_quote", "cumulative_fee", "fee_asset", "status", "reason", "created_at", "updated_at",
                   "submitted_at"]
     fieldsets = [
         (None, {"fields": ["id", "account", "status_col", "reason", "version"]}),
         ("Order", {"fields": ["exchange", "market", "symbol", "side", "order_type", "time_in_force", "quantity_col",
-                              "price_col", "reduce_only", "post_only", "leverage"]}),
+                              "price_col", "stop_col", "reduce_only", "post_only", "leverage"]}),
         ("Execution", {"fields": ["filled_col", "average_col", "quote_col", "fee_col"]}),
         ("Ids and times (UTC)", {"fields": ["client_order_id", "exchange_order_id", "created_by", "created_ms",
                                             "updated_ms", "submitted_ms", "next_sync_ms"]}),
@@ -222,6 +223,14 @@ class OrderAdmin(ReadOnlyListAdmin):
     @admin.display(description="price", ordering="price")
     def price_col(self, order: Order) -> str:
         return number_html(order.price, _tick(order)) if order.price is not None else "market"
+
+    @admin.display(description="stop price", ordering="stop_price")
+    def stop_col(self, order: Order) -> str:
+        """A conditional order's trigger, and whether the venue has fired it yet."""
+        if order.stop_price is None:
+            return "-"
+        state = "triggered" if order.triggered_at is not None else "armed"
+        return format_html("{} <small>{}</small>", number_html(order.stop_price, _tick(order)), state)
 
     @admin.display(description="filled", ordering="filled_quantity")
     def filled_col(self, order: Order) -> str:

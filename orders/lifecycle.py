@@ -79,6 +79,7 @@ class EventKind:
     AMEND_REQUESTED = "AMEND_REQUESTED"    # a new price and/or quantity asked for, on its way to the venue
     AMENDED = "AMENDED"                    # the venue confirmed the amend (payload: old and new values)
     AMEND_REFUSED = "AMEND_REFUSED"        # the venue refused it, or never received it: the order is as it was
+    TRIGGERED = "TRIGGERED"                # a conditional order's stop was reached: it now works as MARKET/LIMIT
 
 
 KIND_FOR_STATUS: dict[str, str] = {

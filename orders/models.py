@@ -19,6 +19,16 @@ class Side(models.TextChoices):
 class OrderType(models.TextChoices):
     LIMIT = "LIMIT"
     MARKET = "MARKET"
+    # Conditional: armed at the venue until the last price reaches `stop_price`, then a MARKET or LIMIT order
+    STOP_MARKET = "STOP_MARKET"
+    STOP_LIMIT = "STOP_LIMIT"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+
+CONDITIONAL_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_MARKET,
+                     OrderType.TAKE_PROFIT_LIMIT)
+PRICED_TYPES = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT_LIMIT)  # those that take a limit price
 
 
 class TimeInForce(models.TextChoices):
@@ -63,13 +73,16 @@ class Order(models.Model):
     market = models.CharField(max_length=16, choices=Market.choices, default=Market.SPOT)
     symbol = models.CharField(max_length=32)
     side = models.CharField(max_length=4, choices=Side.choices)
-    order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.LIMIT)
+    order_type = models.CharField(max_length=24, choices=OrderType.choices, default=OrderType.LIMIT)
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices, blank=True, default="")
     reduce_only = models.BooleanField(default=False)
     post_only = models.BooleanField(default=False)
     leverage = models.PositiveIntegerField(null=True, blank=True)
     quantity = models.DecimalField(**MONEY)
     price = models.DecimalField(**MONEY, null=True, blank=True)
+    stop_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="conditional types: the trigger price")
+    triggered_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="conditional types: when the venue reported the trigger")
     filled_quantity = models.DecimalField(**MONEY, default=0)
     average_price = models.DecimalField(**MONEY, null=True, blank=True)
     cumulative_quote = models.DecimalField(**MONEY, default=0)

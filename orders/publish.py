@@ -49,6 +49,8 @@ def order_payload(order: Order, account_name: str | None = None) -> dict:
         "leverage": order.leverage or 0,
         "quantity": _dec(order.quantity),
         "price": _dec(order.price),
+        "stop_price": _dec(order.stop_price),
+        "triggered_at_ms": _ms(order.triggered_at),
         "filled_quantity": _dec(order.filled_quantity),
         "average_price": _dec(order.average_price),
         "cumulative_fee": _dec(order.cumulative_fee),

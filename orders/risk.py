@@ -19,9 +19,9 @@ from exchanges.models import Instrument
 from infra import pubsub
 from infra.errors import FailedPrecondition, Unavailable
 from orders import reducing
-from orders.models import OPEN_STATUSES, Order, OrderType, Side
+from orders.models import OPEN_STATUSES, PRICED_TYPES, Order, Side
 from orders.statements import ComposedRead
-from orders.validation import OrderRequest, notional_of, num
+from orders.validation import OrderRequest, notional_of, num, reference_price
 
 PRICE_MAX_AGE_S = 60  # an older price says nothing about the market now
 
@@ -169,7 +169,7 @@ def max_position_notional_check(limit: RiskLimit, account: Account, req: OrderRe
 
 
 def price_band_check(limit: RiskLimit, req: OrderRequest, last: Decimal | None) -> None:
-    if limit.price_band_pct is None or req.order_type != OrderType.LIMIT or last is None:
+    if limit.price_band_pct is None or req.order_type not in PRICED_TYPES or last is None:
         return
     deviation = abs(req.price - last) / last * 100
     if deviation > limit.price_band_pct:
@@ -210,7 +210,7 @@ def pre_trade_check(*, account: Account, req: OrderRequest, inst: Instrument, la
     limit = getattr(account, "risk_limit", None)
     if limit is None:
         return
-    price = req.price if req.price is not None else last
+    price = reference_price(req, last)
     notional = notional_of(req, inst, price)
     allowed_symbols_check(limit, req.symbol)
     max_order_notional_check(limit, notional, inst.quote)

@@ -29,7 +29,7 @@ from orders.lock_objects import (
     order_lock,
     order_qs_for_update,
 )
-from orders.models import Fill, FundingPayment, Order, OrderEvent, OrderType, Status
+from orders.models import CONDITIONAL_TYPES, Fill, FundingPayment, Order, OrderEvent, OrderType, Status
 from orders.publish import publish_order_update
 from orders.validation import num
 from venues.symbols import symbol_normalize
@@ -62,8 +62,9 @@ def _event_append(order: Order, *, kind: str, from_status: str, source: str, pay
 
 
 def _same_request(order: Order, req: validation.OrderRequest) -> bool:
-    return (order.symbol, order.side, order.order_type, order.quantity, order.price, order.market) == (
-        req.symbol, req.side, req.order_type, req.quantity, req.price, req.market)
+    return (order.symbol, order.side, order.order_type, order.quantity, order.price, order.market,
+            order.stop_price) == (req.symbol, req.side, req.order_type, req.quantity, req.price, req.market,
+                                  req.stop_price)
 
 
 def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> Order | None:
@@ -81,8 +82,8 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
 def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
                 price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
                 client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
-                post_only: bool = False, leverage: int | None = None, user=None, source: str = "api",
-                hand_off: bool = True) -> Order:
+                post_only: bool = False, leverage: int | None = None, stop_price: Decimal | None = None, user=None,
+                source: str = "api", hand_off: bool = True) -> Order:
     """Validate, check risk, persist PENDING_NEW with its PLACED event; submit to the venue after commit.
 
     Repeating a client_order_id returns the order already placed under it and submits nothing. `hand_off=False`:
@@ -90,7 +91,8 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
     with stage("validate"):
         req = validation.request_clean(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
                                        market=market, client_order_id=client_order_id, time_in_force=time_in_force,
-                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage)
+                                       reduce_only=reduce_only, post_only=post_only, leverage=leverage,
+                                       stop_price=stop_price)
         # With its risk limit and the kill switch (orders.risk), and whether the user may trade it: one query.
         acct = account_get(account, user, trade=True, base=accounts_for_placement())
         validation.exchange_check(exchange, acct)
@@ -102,7 +104,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
         validation.quantity_check(req, inst)
         validation.price_check(req, inst)
         last = risk.last_price(acct.exchange, req.market, req.symbol)
-        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price if req.price is not None else last))
+        validation.notional_check(req, inst, validation.notional_of(req, inst, validation.reference_price(req, last)))
         validation.price_band_check(req, inst, last)
 
     with stage("write"), transaction.atomic():
@@ -112,7 +114,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
             account_lock(acct.pk)
         risk.pre_trade_check(account=acct, req=req, inst=inst, last=last)
         order = Order(account=acct, exchange=acct.exchange, market=req.market, symbol=req.symbol, side=req.side,
-                      order_type=req.order_type, quantity=req.quantity, price=req.price,
+                      order_type=req.order_type, quantity=req.quantity, price=req.price, stop_price=req.stop_price,
                       client_order_id=req.client_order_id, time_in_force=req.time_in_force,
                       reduce_only=req.reduce_only, post_only=req.post_only, leverage=req.leverage,
                       status=Status.PENDING_NEW, version=1, created_by=user if user is not None and user.pk else None)
@@ -364,6 +366,19 @@ def order_apply_venue_update(*, order_id: str, status: str, exchange_order_id: s
         return order
 
 
+def order_trigger(*, order_id: str, source: str = "worker") -> Order:
+    """Record that the venue triggered a conditional order: one TRIGGERED event, its status unchanged (it was working
+    and still is). A second report of the same trigger changes nothing."""
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.stop_price is None or order.triggered_at is not None:
+            return order
+        order.triggered_at = timezone.now()
+        _event_append(order, kind=EventKind.TRIGGERED, from_status=order.status, source=source,
+                      payload={"stop_price": str(order.stop_price)})
+        return order
+
+
 def fill_record(*, order_id: str, trade_id: str, price: Decimal, quantity: Decimal, fee: Decimal, fee_asset: str,
                 is_maker: bool, executed_at: datetime, source: str = "worker") -> Fill | None:
     """Record one venue trade. The same trade id twice (even concurrently) yields one Fill: the second
@@ -589,9 +604,18 @@ def order_sync_due_claim(*, limit: int, interval, handoff_grace: timedelta) -> l
 # ---------------------------------------------------------------- reconciliation
 
 
+def _adopted_type(order_type: str, stop_price: Decimal | None) -> str:
+    """A conditional type only with its stop price; anything else is taken as MARKET or LIMIT."""
+    order_type = (order_type or "").upper()
+    if order_type in CONDITIONAL_TYPES and stop_price:
+        return order_type
+    return OrderType.MARKET if order_type in (OrderType.MARKET, OrderType.STOP_MARKET,
+                                              OrderType.TAKE_PROFIT_MARKET) else OrderType.LIMIT
+
+
 def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type: str, quantity: Decimal,
                 price: Decimal | None, exchange_order_id: str, client_order_id: str | None = None,
-                time_in_force: str = "", source: str = "reconcile") -> Order:
+                time_in_force: str = "", stop_price: Decimal | None = None, source: str = "reconcile") -> Order:
     """Take into the ledger an order the venue has and the ledger does not (placed elsewhere, or lost).
 
     It is recorded PENDING_NEW as already sent, with its exchange id, so nothing ever submits it; the
@@ -615,8 +639,8 @@ def order_adopt(*, account: str, market: str, symbol: str, side: str, order_type
         if client_order_id and Order.objects.filter(account=acct, client_order_id=client_order_id).exists():
             client_order_id = None  # taken by one of ours: the venue's id stays in the event payload
         order = Order(account=acct, exchange=acct.exchange, market=market, symbol=symbol_normalize(symbol), side=side,
-                      order_type="MARKET" if (order_type or "").upper() == "MARKET" else "LIMIT",
-                      quantity=quantity, price=price, client_order_id=client_order_id or None,
+                      order_type=_adopted_type(order_type, stop_price),
+                      quantity=quantity, price=price, stop_price=stop_price if stop_price else None, client_order_id=client_order_id or None,
                       exchange_order_id=exchange_order_id,
                       time_in_force=time_in_force if time_in_force in ("GTC", "IOC", "FOK") else "",
                       status=Status.PENDING_NEW, version=1, submitted_at=timezone.now())

@@ -12,7 +12,7 @@ from typing import Literal, overload
 from accounts.models import Account, Market
 from exchanges.models import Instrument
 from infra.errors import InvalidInput, echo
-from orders.models import OrderType, Side, TimeInForce
+from orders.models import CONDITIONAL_TYPES, PRICED_TYPES, OrderType, Side, TimeInForce
 from orders.statements import ComposedRead
 from venues.symbols import symbol_normalize
 
@@ -36,6 +36,13 @@ class OrderRequest:
     reduce_only: bool
     post_only: bool
     leverage: int | None
+    stop_price: Decimal | None = None  # conditional types only
+
+
+def reference_price(req: OrderRequest, last: Decimal | None) -> Decimal | None:
+    """The price an order's value is weighed at: its limit price, else its stop price (a conditional market order
+    trades about there), else the last price."""
+    return req.price if req.price is not None else req.stop_price if req.stop_price is not None else last
 
 
 def num(value: Decimal) -> str:
@@ -97,15 +104,34 @@ def _choice(value: str, choices, *, field: str, normalize=str.upper) -> str:
     return cleaned
 
 
+def _absent(value) -> bool:
+    # Clients send 0 for "no price" (wire contract), so 0 and None mean the same here.
+    return value is None or (not isinstance(value, str) and value == 0) or value == ""
+
+
 def _price_clean(price, order_type: str) -> Decimal | None:
-    # Clients send price=0 for "no price" (wire contract), so 0 and None mean the same here.
-    if price is None or (not isinstance(price, str) and price == 0) or price == "":
-        price = None
-    if order_type == OrderType.MARKET and price is not None:
-        raise InvalidInput(f"a MARKET order takes no price (got {echo(price, quote=False)}); send a LIMIT order to set one", field="price")
-    if order_type == OrderType.LIMIT and price is None:
-        raise InvalidInput("a LIMIT order needs a price greater than 0", field="price")
+    price = None if _absent(price) else price
+    if order_type not in PRICED_TYPES and price is not None:
+        limit_type = "LIMIT" if order_type == OrderType.MARKET else order_type.replace("_MARKET", "_LIMIT")
+        raise InvalidInput(f"a {order_type} order takes no price (got {echo(price, quote=False)}); send a {limit_type} "
+                           "order to set one", field="price")
+    if order_type in PRICED_TYPES and price is None:
+        raise InvalidInput(f"a {order_type} order needs a price greater than 0", field="price")
     return decimal_clean(price, field="price", allow_none=True)
+
+
+def _stop_price_clean(stop_price, order_type: str, market: str) -> Decimal | None:
+    stop_price = None if _absent(stop_price) else stop_price
+    if order_type not in CONDITIONAL_TYPES:
+        if stop_price is not None:
+            raise InvalidInput(f"a {order_type} order takes no stop_price (got {echo(stop_price, quote=False)}); "
+                               f"send one of {', '.join(CONDITIONAL_TYPES)} to set one", field="stop_price")
+        return None
+    if market != Market.SPOT:
+        raise InvalidInput(f"{order_type} orders are available on spot only, not {market}", field="order_type")
+    if stop_price is None:
+        raise InvalidInput(f"a {order_type} order needs a stop_price greater than 0", field="stop_price")
+    return decimal_clean(stop_price, field="stop_price")
 
 
 # Bidirectional controls make an id read differently from what it is (in the admin, logs, a venue's UI).
@@ -136,9 +162,9 @@ def _leverage_clean(leverage, market: str) -> int | None:
 
 
 def _time_in_force_clean(value: str, order_type: str, post_only: bool) -> str:
-    if order_type == OrderType.MARKET:
+    if order_type not in PRICED_TYPES:
         if value:
-            raise InvalidInput(f"a MARKET order takes no time_in_force (got {echo(value)})", field="time_in_force")
+            raise InvalidInput(f"a {order_type} order takes no time_in_force (got {echo(value)})", field="time_in_force")
         return ""
     tif = _choice(value or TimeInForce.GTC, TimeInForce.values, field="time_in_force")
     if post_only and tif != TimeInForce.GTC:
@@ -148,7 +174,7 @@ def _time_in_force_clean(value: str, order_type: str, post_only: bool) -> str:
 
 
 def request_clean(*, symbol: str, side: str, quantity, order_type: str, price, market: str, client_order_id: str | None,
-                  time_in_force: str, reduce_only: bool, post_only: bool, leverage) -> OrderRequest:
+                  time_in_force: str, reduce_only: bool, post_only: bool, leverage, stop_price=None) -> OrderRequest:
     """Checks that need no database."""
     market = _choice(market or Market.SPOT, Market.values, field="market", normalize=str.lower)
     order_type = _choice(order_type or OrderType.LIMIT, OrderType.values, field="order_type")
@@ -171,6 +197,7 @@ def request_clean(*, symbol: str, side: str, quantity, order_type: str, price, m
         reduce_only=bool(reduce_only),
         post_only=bool(post_only),
         leverage=_leverage_clean(leverage, market),
+        stop_price=_stop_price_clean(stop_price, order_type, market),
     )
 
 
@@ -217,9 +244,10 @@ def quantity_check(req: OrderRequest, inst: Instrument) -> None:
 
 
 def price_check(req: OrderRequest, inst: Instrument) -> None:
-    if req.price is not None and not _multiple_of(req.price, inst.tick_size):
-        raise InvalidInput(f"price {req.price} is not a multiple of the tick size {num(inst.tick_size)} "
-                           f"of {inst.symbol}", field="price")
+    for name, value in (("price", req.price), ("stop_price", req.stop_price)):
+        if value is not None and not _multiple_of(value, inst.tick_size):
+            raise InvalidInput(f"{name} {value} is not a multiple of the tick size {num(inst.tick_size)} "
+                               f"of {inst.symbol}", field=name)
 
 
 def notional_of(req: OrderRequest, inst: Instrument, price: Decimal | None) -> Decimal | None:
@@ -231,17 +259,17 @@ def notional_check(req: OrderRequest, inst: Instrument, notional: Decimal | None
     if notional is not None and notional < inst.min_notional:
         raise InvalidInput(f"order value {num(notional)} {inst.quote} (quantity × price) is below the minimum "
                            f"{num(inst.min_notional)} {inst.quote} of {inst.symbol}", field="quantity")
-    if (notional is not None and inst.max_notional is not None and req.order_type == OrderType.LIMIT
+    if (notional is not None and inst.max_notional is not None and req.order_type in PRICED_TYPES
             and notional > inst.max_notional):
         raise InvalidInput(f"order value {num(notional)} {inst.quote} (quantity × price) is above the maximum "
-                           f"{num(inst.max_notional)} {inst.quote} the venue accepts for a LIMIT order on {inst.symbol}",
+                           f"{num(inst.max_notional)} {inst.quote} the venue accepts for a {req.order_type} order on {inst.symbol}",
                            field="quantity")
 
 
 def price_band_check(req: OrderRequest, inst: Instrument, market_price: Decimal | None) -> None:
     """The venue's price band (Binance PERCENT_PRICE_BY_SIDE / PERCENT_PRICE): a LIMIT price must lie within the
     side's multipliers of the market price. Unchecked while no market price is known (the venue still refuses)."""
-    if req.order_type != OrderType.LIMIT or req.price is None or market_price is None:
+    if req.order_type not in PRICED_TYPES or req.price is None or market_price is None:
         return
     kind = "bid" if req.side == Side.BUY else "ask"
     up, down = getattr(inst, f"{kind}_multiplier_up"), getattr(inst, f"{kind}_multiplier_down")

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "exchange_order_id", "symbol", "side", "order_type", "quantity", "price", "filled_quantity", "status", "exchange", "market", "account_id", "created_at", "updated_at", "client_order_id", "time_in_force", "reduce_only", "post_only", "leverage", "average_price", "cumulative_fee", "fee_asset", "reason", "version", "created_at_ms", "updated_at_ms", "quantity_decimal", "price_decimal", "filled_quantity_decimal", "average_price_decimal")
+    __slots__ = ("order_id", "exchange_order_id", "symbol", "side", "order_type", "quantity", "price", "filled_quantity", "status", "exchange", "market", "account_id", "created_at", "updated_at", "client_order_id", "time_in_force", "reduce_only", "post_only", "leverage", "average_price", "cumulative_fee", "fee_asset", "reason", "version", "created_at_ms", "updated_at_ms", "quantity_decimal", "price_decimal", "filled_quantity_decimal", "average_price_decimal", "stop_price", "stop_price_decimal", "triggered_at_ms")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     EXCHANGE_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,9 @@ class Order(_message.Message):
     PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     FILLED_QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    STOP_PRICE_FIELD_NUMBER: _ClassVar[int]
+    STOP_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    TRIGGERED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     exchange_order_id: str
     symbol: str
@@ -68,10 +71,13 @@ class Order(_message.Message):
     price_decimal: str
     filled_quantity_decimal: str
     average_price_decimal: str
-    def __init__(self, order_id: _Optional[str] = ..., exchange_order_id: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., filled_quantity: _Optional[float] = ..., status: _Optional[str] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., leverage: _Optional[int] = ..., average_price: _Optional[float] = ..., cumulative_fee: _Optional[float] = ..., fee_asset: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ..., filled_quantity_decimal: _Optional[str] = ..., average_price_decimal: _Optional[str] = ...) -> None: ...
+    stop_price: float
+    stop_price_decimal: str
+    triggered_at_ms: int
+    def __init__(self, order_id: _Optional[str] = ..., exchange_order_id: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., filled_quantity: _Optional[float] = ..., status: _Optional[str] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., created_at: _Optional[int] = ..., updated_at: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., leverage: _Optional[int] = ..., average_price: _Optional[float] = ..., cumulative_fee: _Optional[float] = ..., fee_asset: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ..., filled_quantity_decimal: _Optional[str] = ..., average_price_decimal: _Optional[str] = ..., stop_price: _Optional[float] = ..., stop_price_decimal: _Optional[str] = ..., triggered_at_ms: _Optional[int] = ...) -> None: ...
 
 class PlaceOrderRequest(_message.Message):
-    __slots__ = ("symbol", "side", "order_type", "quantity", "price", "exchange", "market", "account_id", "leverage", "client_order_id", "time_in_force", "reduce_only", "post_only", "quantity_decimal", "price_decimal")
+    __slots__ = ("symbol", "side", "order_type", "quantity", "price", "exchange", "market", "account_id", "leverage", "client_order_id", "time_in_force", "reduce_only", "post_only", "quantity_decimal", "price_decimal", "stop_price", "stop_price_decimal")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     SIDE_FIELD_NUMBER: _ClassVar[int]
     ORDER_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -87,6 +93,8 @@ class PlaceOrderRequest(_message.Message):
     POST_ONLY_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
+    STOP_PRICE_FIELD_NUMBER: _ClassVar[int]
+    STOP_PRICE_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     side: str
     order_type: str
@@ -102,7 +110,9 @@ class PlaceOrderRequest(_message.Message):
     post_only: bool
     quantity_decimal: str
     price_decimal: str
-    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., leverage: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ...) -> None: ...
+    stop_price: float
+    stop_price_decimal: str
+    def __init__(self, symbol: _Optional[str] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., quantity: _Optional[float] = ..., price: _Optional[float] = ..., exchange: _Optional[str] = ..., market: _Optional[str] = ..., account_id: _Optional[str] = ..., leverage: _Optional[int] = ..., client_order_id: _Optional[str] = ..., time_in_force: _Optional[str] = ..., reduce_only: _Optional[bool] = ..., post_only: _Optional[bool] = ..., quantity_decimal: _Optional[str] = ..., price_decimal: _Optional[str] = ..., stop_price: _Optional[float] = ..., stop_price_decimal: _Optional[str] = ...) -> None: ...
 
 class PlaceOrderResponse(_message.Message):
     __slots__ = ("order_id", "exchange_order_id", "status", "created_at", "order", "reason", "created_at_ms")

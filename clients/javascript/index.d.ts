@@ -3,7 +3,7 @@ import { EventEmitter } from 'events';
 
 declare namespace OMSClient {
   type Side = 'BUY' | 'SELL';
-  type OrderType = 'LIMIT' | 'MARKET';
+  type OrderType = 'LIMIT' | 'MARKET' | 'STOP_MARKET' | 'STOP_LIMIT' | 'TAKE_PROFIT_MARKET' | 'TAKE_PROFIT_LIMIT';
   type Market = 'spot' | 'futures';
   type OrderStatus =
     | 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL'
@@ -67,6 +67,10 @@ declare namespace OMSClient {
     priceDecimal: string;
     filledQuantityDecimal: string;
     averagePriceDecimal: string;
+    /** Conditional types: the trigger price (0 / '' otherwise), and when the venue triggered it (null while armed). */
+    stopPrice: number;
+    stopPriceDecimal: string;
+    triggeredAt: Date | null;
     cumulativeFee: number;
     feeAsset: string;
     status: OrderStatus;
@@ -82,6 +86,8 @@ declare namespace OMSClient {
     /** A number, or a decimal string sent exactly. */
     quantity: number | string;
     price?: number | string;
+    /** Trigger price of STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET, TAKE_PROFIT_LIMIT (spot). */
+    stopPrice?: number | string;
     orderType?: OrderType | string; // default 'LIMIT'
     exchange?: string; // server default 'binance'
     market?: Market | string; // server default 'spot'

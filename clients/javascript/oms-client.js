@@ -111,6 +111,9 @@ function toOrder(o) {
     priceDecimal: o.priceDecimal,
     filledQuantityDecimal: o.filledQuantityDecimal,
     averagePriceDecimal: o.averagePriceDecimal,
+    stopPrice: o.stopPrice,
+    stopPriceDecimal: o.stopPriceDecimal,
+    triggeredAt: toDate(o.triggeredAtMs, 0),
     cumulativeFee: o.cumulativeFee,
     feeAsset: o.feeAsset,
     status: o.status,
@@ -263,6 +266,7 @@ function decimalField(name, value, required) {
 function placementRequest(params = {}) {
   const quantity = decimalField('quantity', params.quantity, true);
   const price = decimalField('price', params.price, false);
+  const stopPrice = decimalField('stopPrice', params.stopPrice, false);
   return {
     symbol: requiredString('symbol', params.symbol),
     side: requiredString('side', params.side).toUpperCase(),
@@ -271,6 +275,8 @@ function placementRequest(params = {}) {
     quantityDecimal: quantity.exact,
     price: price.number,
     priceDecimal: price.exact,
+    stopPrice: stopPrice.number,
+    stopPriceDecimal: stopPrice.exact,
     exchange: params.exchange || '',
     market: params.market || '',
     accountId: params.accountId || '',

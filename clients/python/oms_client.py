@@ -108,6 +108,8 @@ def order_dict(o) -> dict:
         "quantity": o.quantity, "price": o.price, "filled_quantity": o.filled_quantity, "average_price": o.average_price,
         "quantity_decimal": _exact(o.quantity_decimal), "price_decimal": _exact(o.price_decimal),
         "filled_quantity_decimal": _exact(o.filled_quantity_decimal), "average_price_decimal": _exact(o.average_price_decimal),
+        "stop_price": _exact(o.stop_price_decimal),
+        "triggered_at": datetime.fromtimestamp(o.triggered_at_ms / 1000, tz=UTC) if o.triggered_at_ms else None,
         "cumulative_fee": o.cumulative_fee, "fee_asset": o.fee_asset,
         "status": o.status, "reason": o.reason, "version": o.version,
         "created_at": _utc(o.created_at), "updated_at": _utc(o.updated_at),
@@ -116,13 +118,15 @@ def order_dict(o) -> dict:
 
 def placement_request(symbol: str, side: str, quantity, order_type: str = "LIMIT", price=0, exchange: str = "binance",
                       market: str = "spot", account_id: str = "main", leverage: int = 0, client_order_id: str = "",
-                      time_in_force: str = "", reduce_only: bool = False, post_only: bool = False):
+                      time_in_force: str = "", reduce_only: bool = False, post_only: bool = False, stop_price=None):
     qty, qty_exact = _number(quantity)
     px, px_exact = _number(price)
+    stop, stop_exact = _number(stop_price)
     return oms_pb2.PlaceOrderRequest(
         symbol=symbol, side=side, order_type=order_type, quantity=qty, price=px, exchange=exchange, market=market,
         account_id=account_id, leverage=leverage or 0, client_order_id=client_order_id, time_in_force=time_in_force,
-        reduce_only=reduce_only, post_only=post_only, quantity_decimal=qty_exact, price_decimal=px_exact)
+        reduce_only=reduce_only, post_only=post_only, quantity_decimal=qty_exact, price_decimal=px_exact,
+        stop_price=stop, stop_price_decimal=stop_exact)
 
 
 def batch_dict(response) -> dict:
@@ -274,13 +278,15 @@ class OMSClient:
     def place_order(self, symbol: str, side: str, quantity, order_type: str = "LIMIT", price=0,
                     exchange: str = "binance", market: str = "spot", account_id: str = "main", leverage: int = 0, *,
                     client_order_id: str = "", time_in_force: str = "", reduce_only: bool = False,
-                    post_only: bool = False) -> dict:
+                    post_only: bool = False, stop_price=None) -> dict:
         """Place an order; returns {'order_id', 'exchange_order_id', 'status', 'created_at', 'reason', 'order'}.
-        The server waits briefly for the venue: a resting limit order comes back NEW, a slow venue PENDING_NEW."""
+        The server waits briefly for the venue: a resting limit order comes back NEW, a slow venue PENDING_NEW.
+        `stop_price`: the trigger of a STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET or TAKE_PROFIT_LIMIT order (spot),
+        which waits NEW until the last price reaches it."""
         request = placement_request(symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price,
                                     exchange=exchange, market=market, account_id=account_id, leverage=leverage,
                                     client_order_id=client_order_id, time_in_force=time_in_force,
-                                    reduce_only=reduce_only, post_only=post_only)
+                                    reduce_only=reduce_only, post_only=post_only, stop_price=stop_price)
         response = self._call(self.stub.PlaceOrder, request, PLACE_RETRY_CODES if client_order_id else frozenset())
         return {"order_id": response.order_id, "exchange_order_id": response.exchange_order_id,
                 "status": response.status, "created_at": _utc(response.created_at), "reason": response.reason,
@@ -481,6 +487,8 @@ def _fmt_order(o: dict) -> str:
     price = o["price_decimal"] if o["price_decimal"] is not None else o["price"]
     return (f"{o['order_id']}  {o['account_id']} {o['exchange']}/{o['market']}  {o['side']} {o['order_type']} "
             f"{o['quantity_decimal'] or o['quantity']} {o['symbol']} @ {price or 'market'}  "
+            + (f"stop {o['stop_price']} ({'triggered' if o['triggered_at'] else 'armed'})  " if o["stop_price"] else "")
+            +
             f"filled {o['filled_quantity_decimal'] or o['filled_quantity']}  {o['status']}"
             + (f"  ({o['reason']})" if o["reason"] else ""))
 
@@ -533,7 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument("--side", required=True, help="BUY or SELL")
     place.add_argument("--quantity", required=True)
     place.add_argument("--price", default="0", help="limit price (omit for MARKET)")
-    place.add_argument("--type", dest="order_type", default="LIMIT", help="LIMIT (default) or MARKET")
+    place.add_argument("--type", dest="order_type", default="LIMIT",
+                       help="LIMIT (default), MARKET, STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET or TAKE_PROFIT_LIMIT")
+    place.add_argument("--stop-price", default=None, help="trigger price of a STOP_* or TAKE_PROFIT_* order (spot)")
     place.add_argument("--market", default="spot", help="spot (default) or futures")
     place.add_argument("--leverage", type=int, default=0, help="futures leverage")
     place.add_argument("--exchange", default="binance")
@@ -615,7 +625,8 @@ def run(args, client: OMSClient, out) -> None:
     if args.command == "place":
         r = client.place_order(symbol=args.symbol, side=args.side, quantity=args.quantity, order_type=args.order_type,
                                price=args.price, exchange=args.exchange, market=args.market, account_id=args.account,
-                               leverage=args.leverage, client_order_id=args.client_order_id, time_in_force=args.tif)
+                               leverage=args.leverage, client_order_id=args.client_order_id, time_in_force=args.tif,
+                               stop_price=args.stop_price)
         show(r, f"Order placed: {r['order_id']}  status {r['status']}"
                 + (f"  exchange id {r['exchange_order_id']}" if r["exchange_order_id"] else "")
                 + (f"  ({r['reason']})" if r["reason"] else ""))

@@ -39,14 +39,15 @@ import (
 const usageText = `usage: oms-client [global flags] <command> [flags] [global flags]
 
 commands:
-  place          -symbol BTCUSDT -side BUY|SELL -quantity 0.001 [-price 115000] [-type LIMIT|MARKET]
+  place          -symbol BTCUSDT -side BUY|SELL -quantity 0.001 [-price 115000] [-type LIMIT|MARKET|STOP_MARKET|
+                 STOP_LIMIT|TAKE_PROFIT_MARKET|TAKE_PROFIT_LIMIT] [-stop-price 95000]
                  [-market spot|futures] [-leverage 10] [-exchange binance] [-account main]
                  [-client-id ID] [-tif GTC|IOC|FOK] [-post-only] [-reduce-only]
   cancel         -id ORDER_ID
   amend          -id ORDER_ID [-price P] [-quantity Q]  a working LIMIT order's new price and/or quantity
                  (futures: either; spot: a quantity decrease only); the order keeps its ids
   place-batch    [-file orders.json|-]  up to 50 orders, a JSON list of objects with the keys symbol, side,
-                 quantity, price, order_type, market, leverage, exchange, account_id, client_order_id,
+                 quantity, price, stop_price, order_type, market, leverage, exchange, account_id, client_order_id,
                  time_in_force, post_only, reduce_only (numbers as strings keep every digit); stdin by default
   cancel-all     [-account main] [-symbol BTCUSDT] [-exchange binance]
   get-order      -id ORDER_ID
@@ -310,12 +311,13 @@ func (d *decimalValue) Set(s string) error {
 // ---- commands ----
 
 func placeFlags(fs *flag.FlagSet) func(s *session) error {
-	var quantity, price decimalValue
+	var quantity, price, stopPrice decimalValue
 	symbol := fs.String("symbol", "", "symbol, exchange-native (BTCUSDT)")
 	side := fs.String("side", "", "BUY or SELL")
 	fs.Var(&quantity, "quantity", "quantity in base asset")
-	fs.Var(&price, "price", "limit price (LIMIT orders)")
-	orderType := fs.String("type", "LIMIT", "LIMIT or MARKET")
+	fs.Var(&price, "price", "limit price (LIMIT, STOP_LIMIT, TAKE_PROFIT_LIMIT orders)")
+	fs.Var(&stopPrice, "stop-price", "trigger price of STOP_* and TAKE_PROFIT_* orders (spot)")
+	orderType := fs.String("type", "LIMIT", "LIMIT, MARKET, STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET or TAKE_PROFIT_LIMIT")
 	market := fs.String("market", "", "spot or futures (server default: spot)")
 	leverage := fs.Int("leverage", 0, "futures leverage")
 	exchange := fs.String("exchange", "", "exchange (server default: binance)")
@@ -331,6 +333,7 @@ func placeFlags(fs *flag.FlagSet) func(s *session) error {
 		req := &omspb.PlaceOrderRequest{
 			Symbol: strings.ToUpper(*symbol), Side: strings.ToUpper(*side), OrderType: strings.ToUpper(*orderType),
 			Quantity: quantity.value, QuantityDecimal: quantity.text, Price: price.value, PriceDecimal: price.text,
+			StopPrice: stopPrice.value, StopPriceDecimal: stopPrice.text,
 			Exchange: *exchange, Market: strings.ToLower(*market), AccountId: *account, Leverage: int32(*leverage),
 			ClientOrderId: *clientID, TimeInForce: strings.ToUpper(*tif), PostOnly: *postOnly, ReduceOnly: *reduceOnly,
 		}
@@ -419,6 +422,7 @@ type batchOrder struct {
 	Side          string      `json:"side"`
 	Quantity      jsonDecimal `json:"quantity"`
 	Price         jsonDecimal `json:"price"`
+	StopPrice     jsonDecimal `json:"stop_price"`
 	OrderType     string      `json:"order_type"`
 	Market        string      `json:"market"`
 	Leverage      int32       `json:"leverage"`
@@ -434,6 +438,7 @@ func (o batchOrder) request() *omspb.PlaceOrderRequest {
 	return &omspb.PlaceOrderRequest{
 		Symbol: strings.ToUpper(o.Symbol), Side: strings.ToUpper(o.Side), OrderType: strings.ToUpper(o.OrderType),
 		Quantity: o.Quantity.value, QuantityDecimal: o.Quantity.text, Price: o.Price.value, PriceDecimal: o.Price.text,
+		StopPrice: o.StopPrice.value, StopPriceDecimal: o.StopPrice.text,
 		Exchange: o.Exchange, Market: strings.ToLower(o.Market), AccountId: o.AccountID, Leverage: o.Leverage,
 		ClientOrderId: o.ClientOrderID, TimeInForce: strings.ToUpper(o.TimeInForce), PostOnly: o.PostOnly, ReduceOnly: o.ReduceOnly,
 	}
@@ -545,6 +550,7 @@ func getOrderFlags(fs *flag.FlagSet) func(s *session) error {
 			{"time in force", orDash(o.TimeInForce)},
 			{"quantity", dec(o.QuantityDecimal, o.Quantity)},
 			{"price", priceText(o.PriceDecimal, o.Price)},
+			{"stop price", stopText(o)},
 			{"filled", dec(o.FilledQuantityDecimal, o.FilledQuantity)},
 			{"average price", priceText(o.AveragePriceDecimal, o.AveragePrice)},
 			{"fee", feeText(o)},
@@ -1028,6 +1034,17 @@ func dec(exact string, approx float64) string {
 		return exact
 	}
 	return num(approx)
+}
+
+// stopText shows a conditional order's trigger and whether it fired; "-" for other orders.
+func stopText(o *omspb.Order) string {
+	if o.StopPriceDecimal == "" {
+		return "-"
+	}
+	if o.TriggeredAtMs == 0 {
+		return o.StopPriceDecimal + " (armed)"
+	}
+	return o.StopPriceDecimal + " (triggered " + when(o.TriggeredAtMs, 0) + ")"
 }
 
 // priceText shows "-" for a price that is not set (market orders, nothing filled yet).

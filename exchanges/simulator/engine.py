@@ -22,6 +22,9 @@ CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 FEE_UNIT = Decimal("0.00000001")
 OPEN = ("NEW", "PARTIALLY_FILLED")
+# Spot conditional types: each waits for the last price to reach its stopPrice, then works as MARKET or LIMIT
+STOP_TYPES = {"STOP_LOSS": "MARKET", "TAKE_PROFIT": "MARKET", "STOP_LOSS_LIMIT": "LIMIT", "TAKE_PROFIT_LIMIT": "LIMIT"}
+LIMIT_TYPES = ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")  # the types that take price and timeInForce
 MAX_OPEN_ORDERS = 200  # MAX_NUM_ORDERS, per key and symbol (published in exchangeInfo)
 DAY_MS = 86_400_000
 MICROSECONDS_FROM = 10**15  # a spot timestamp this large is in microseconds (16 digits)
@@ -51,6 +54,9 @@ class Order:
     stp_mode: str = matching.DEFAULT_STP  # selfTradePreventionMode (see matching)
     prevented_match_id: int | None = None  # set once the order expired in a prevented self-trade
     prevented_qty: Decimal = ZERO
+    stop_price: Decimal = ZERO  # conditional types only
+    armed: bool = False  # a conditional order still waiting for its trigger (listed open, not on the book)
+    working_time: int = 0  # when it went on the book: its trigger time for a conditional order, else `time`
 
     @property
     def remaining(self) -> Decimal:
@@ -87,11 +93,18 @@ class Trade:
 
 
 DECIMAL_FIELDS = {"price", "orig_qty", "orig_quote_qty", "executed_qty", "cum_quote", "locked", "qty",
-                  "commission", "realized_pnl", "prevented_qty"}
+                  "commission", "realized_pnl", "prevented_qty", "stop_price"}
 
 
 def _from_state(cls, s: dict):
     return cls(**{k: (Decimal(v) if k in DECIMAL_FIELDS else v) for k, v in s.items()})
+
+
+def stop_reached(side: str, otype: str, stop: Decimal, last: Decimal) -> bool:
+    """Binance's trigger rule on the last price: a stop-loss buys on a rise (sells on a fall) through its stop,
+    a take-profit buys on a fall (sells on a rise)."""
+    rising = (side == "BUY") == otype.startswith("STOP_LOSS")
+    return last >= stop if rising else last <= stop
 
 
 def now_ms() -> int:
@@ -116,6 +129,7 @@ class Venue:
         self.orders: dict[tuple[str, str, int], Order] = {}  # (market, symbol, order id)
         self.account_orders: dict[tuple[str, str, str], list[Order]] = {}  # (market, key, symbol), oldest first
         self.resting: dict[tuple[str, str], list[Order]] = {}  # (market, symbol) -> open orders
+        self.stops: dict[tuple[str, str], list[Order]] = {}  # (market, symbol) -> armed conditional orders
         self.client_ids: dict[tuple[str, str, str, str], Order] = {}  # (market, key, symbol, client id) -> latest
         self.open_by_account: dict[tuple[str, str], dict[tuple[str, int], Order]] = {}  # (market, key) -> open orders
         self.trades: dict[tuple[str, str, str], list[Trade]] = {}
@@ -196,6 +210,7 @@ class Venue:
         t = self.now()
         for (market, symbol), book in self.books.items():
             book.step(t)
+            self.trigger_stops(market, symbol, t)
             self.match_resting(market, symbol, t)
         self.taker_flow.step(self, t)
         self.liquidate()
@@ -206,6 +221,7 @@ class Venue:
         if freeze is not None:
             book.frozen = freeze
         book.set_mid(price, self.now())
+        self.trigger_stops(market, symbol, self.now())
         self.match_resting(market, symbol, self.now())
         if market == FUTURES:
             self.liquidate()
@@ -287,12 +303,13 @@ class Venue:
     # ---- order placement -----------------------------------------------------------------------
     def _new_order(self, market: str, instrument: Instrument, account: Account, cid: str, side: str, otype: str,
                    tif: str, price: Decimal, qty: Decimal, quote_qty: Decimal, reduce_only: bool = False,
-                   stp_mode: str = matching.DEFAULT_STP) -> Order:
+                   stp_mode: str = matching.DEFAULT_STP, stop_price: Decimal = ZERO) -> Order:
         key = (market, instrument.symbol)
         self.next_order_id[key] += 1
         t = self.now()
         order = Order(market, instrument.symbol, self.next_order_id[key], cid, account.api_key, side, otype, tif,
-                      price, qty, quote_qty, t, t, reduce_only, stp_mode=stp_mode)
+                      price, qty, quote_qty, t, t, reduce_only, stp_mode=stp_mode, stop_price=stop_price,
+                      armed=otype in STOP_TYPES, working_time=t)
         self.orders[(market, instrument.symbol, order.order_id)] = order
         self.account_orders.setdefault((market, account.api_key, instrument.symbol), []).append(order)
         self.client_ids[(market, account.api_key, instrument.symbol, cid)] = order
@@ -380,16 +397,16 @@ class Venue:
         otype = params.get("type")
         if not otype:
             raise refusals.mandatory("type")
-        allowed = ("LIMIT", "MARKET", "LIMIT_MAKER") if market == SPOT else ("LIMIT", "MARKET")
+        allowed = ("LIMIT", "MARKET", "LIMIT_MAKER", *STOP_TYPES) if market == SPOT else ("LIMIT", "MARKET")
         if otype not in allowed:
             raise VenueError(-1116, "Invalid orderType.")
         tif = params.get("timeInForce", "")
-        if otype == "LIMIT":
+        if otype in LIMIT_TYPES:
             if not tif:
                 raise refusals.mandatory("timeInForce")
             if tif not in (("GTC", "IOC", "FOK") if market == SPOT else ("GTC", "IOC", "FOK", "GTX")):
                 raise VenueError(-1115, "Invalid timeInForce.")
-        elif tif and otype == "MARKET":
+        elif tif and otype in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
             raise VenueError(-1106, "Parameter 'timeInForce' sent when not required.")
         return instrument, side, otype, tif
 
@@ -399,6 +416,11 @@ class Venue:
         qty = self.decimal(params, "quantity")
         quote_qty = self.decimal(params, "quoteOrderQty")
         price = self.decimal(params, "price")
+        stop = self.decimal(params, "stopPrice", required=otype in STOP_TYPES)
+        if otype in STOP_TYPES:
+            return self._place_spot_stop(account, instrument, side, otype, tif, qty, quote_qty, price, stop, params)
+        if stop is not None:
+            raise VenueError(-1106, "Parameter 'stopPrice' sent when not required.")
         if otype == "MARKET":
             if qty is None and quote_qty is None:
                 raise VenueError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
@@ -456,6 +478,85 @@ class Venue:
         elif order.is_open:
             self.resting.setdefault((SPOT, instrument.symbol), []).append(order)
         return order, trades
+
+    def _place_spot_stop(self, account: Account, instrument: Instrument, side: str, otype: str, tif: str,
+                         qty: Decimal | None, quote_qty: Decimal | None, price: Decimal | None, stop: Decimal,
+                         params: dict) -> tuple[Order, list[Trade]]:
+        """A conditional order is accepted armed: listed open (NEW, not working), funds held, nothing traded until
+        the last price reaches its stop (`trigger_stops`)."""
+        limit = STOP_TYPES[otype] == "LIMIT"
+        if qty is None:
+            raise refusals.mandatory("quantity")
+        if quote_qty is not None:
+            raise VenueError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+        if limit and price is None:
+            raise refusals.mandatory("price")
+        if not limit and price is not None:
+            raise VenueError(-1106, "Parameter 'price' sent when not required.")
+        self._check_filters(SPOT, instrument, STOP_TYPES[otype], qty, price)
+        self._check_filters(SPOT, instrument, STOP_TYPES[otype], None, stop)
+        if qty * (price if limit else stop) < instrument.min_notional:
+            raise refusals.filter_failure("NOTIONAL")
+        book = self.book(SPOT, instrument.symbol)
+        if price is not None:
+            price_bands.check_spot(side, price, book.mid)
+        stp = matching.stp_mode(SPOT, params)
+        cid = self.client_order_id(params, SPOT, account, instrument.symbol)
+        self._open_order_limit(SPOT, account, instrument.symbol)
+        if stop_reached(side, otype, stop, book.last_price):
+            raise VenueError(-2010, "Stop price would trigger immediately.")
+        base, quote = account.spot_row(instrument.base), account.spot_row(instrument.quote)
+        # held from placement: a sell its quantity, a limit buy its cost; a market buy pays at the trigger
+        held = qty if side == "SELL" else (qty * price if limit else ZERO)
+        row = base if side == "SELL" else quote
+        if (held if held else qty * stop) > row[0]:
+            raise refusals.insufficient_balance()
+        order = self._new_order(SPOT, instrument, account, cid, side, otype, tif or "GTC", price or ZERO, qty, ZERO,
+                                stp_mode=stp, stop_price=stop)
+        self.visibility.accepted(order, self.now())
+        order.locked = held
+        row[0] -= held
+        row[1] += held
+        self.stops.setdefault((SPOT, instrument.symbol), []).append(order)
+        return order, []
+
+    def trigger_stops(self, market: str, symbol: str, t: int) -> None:
+        """Arm-to-work: each conditional order whose stop the last price has reached is reported NEW again, now
+        working (as Binance does), and trades as a MARKET or LIMIT order against the book; its fills move the last
+        price, which may trigger others, so this repeats until none is reached."""
+        pending = self.stops.get((market, symbol))
+        book = self.books[(market, symbol)]
+        while pending:
+            reached = [o for o in pending if stop_reached(o.side, o.type, o.stop_price, book.last_price)]
+            if not reached:
+                return
+            for order in reached:
+                pending.remove(order)
+                order.armed = False
+                order.working_time = order.update_time = t
+                self.dirty = True
+                self.emit(order, "NEW")
+                self._work_triggered(order, t)
+
+    def _work_triggered(self, order: Order, t: int) -> None:
+        account = self.accounts[order.api_key]
+        instrument = INSTRUMENTS[order.market][order.symbol]
+        limit = order.price if STOP_TYPES[order.type] == "LIMIT" else None
+        plan = matching.plan(self, order.market, instrument, order.api_key, order.side, order.remaining, limit, None,
+                             order.stp_mode)
+        filled = sum((q for _, q in plan.fills), ZERO)
+        if order.tif == "FOK" and filled < order.remaining:
+            plan = matching.Plan()
+        if limit is None and order.side == "BUY":
+            cost = sum((p * q for p, q in plan.fills), ZERO)
+            if cost > account.spot_row(instrument.quote)[0]:
+                self._close(order, account, "EXPIRED")  # the market buy cannot pay at the trigger
+                return
+        matching.execute(self, order, plan)
+        if order.is_open and (limit is None or order.tif in ("IOC", "FOK")):
+            self._close(order, account, "EXPIRED")
+        elif order.is_open:
+            self.resting.setdefault((order.market, order.symbol), []).append(order)
 
     def place_futures(self, account: Account, params: dict) -> tuple[Order, Order, list[Trade]]:
         """Returns the order as accepted (for ACK answers), the order now, and its immediate trades."""
@@ -598,6 +699,9 @@ class Venue:
         resting = self.resting.get((order.market, order.symbol))
         if resting and order in resting:
             resting.remove(order)
+        if order.armed:
+            order.armed = False
+            self.stops[(order.market, order.symbol)].remove(order)
         self.open_by_account.get((order.market, order.api_key), {}).pop((order.symbol, order.order_id), None)
 
     def _close(self, order: Order, account: Account, status: str) -> None:
@@ -866,7 +970,7 @@ class Venue:
             self.account_orders.setdefault((o.market, o.api_key, o.symbol), []).append(o)
             self.client_ids[(o.market, o.api_key, o.symbol, o.client_order_id)] = o
             if o.is_open:
-                self.resting.setdefault((o.market, o.symbol), []).append(o)
+                (self.stops if o.armed else self.resting).setdefault((o.market, o.symbol), []).append(o)
                 self.open_by_account.setdefault((o.market, o.api_key), {})[(o.symbol, o.order_id)] = o
         for raw in sorted(state["trades"], key=lambda t: t["trade_id"]):
             t = _from_state(Trade, raw)

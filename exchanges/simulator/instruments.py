@@ -102,7 +102,7 @@ def spot_symbol_info(i: Instrument, max_num_orders: int = 200) -> dict:
         "symbol": i.symbol, "status": "TRADING", "baseAsset": i.base, "baseAssetPrecision": 8,
         "quoteAsset": i.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
         "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
         "icebergAllowed": False, "ocoAllowed": False, "otoAllowed": False, "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False, "cancelReplaceAllowed": False, "amendAllowed": False,
         "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,

@@ -16,9 +16,9 @@ def spot_order(o: Order, with_time: bool = True) -> dict:
         "symbol": o.symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_order_id,
         "price": s(o.price), "origQty": s(o.orig_qty), "executedQty": s(o.executed_qty),
         "cummulativeQuoteQty": s(o.cum_quote), "status": o.status, "timeInForce": o.tif, "type": o.type,
-        "side": o.side, "stopPrice": s(Decimal(0)), "icebergQty": s(Decimal(0)),
-        "time": o.time, "updateTime": o.update_time, "isWorking": o.type != "MARKET",
-        "workingTime": o.time, "origQuoteOrderQty": s(o.orig_quote_qty), "selfTradePreventionMode": o.stp_mode,
+        "side": o.side, "stopPrice": s(o.stop_price), "icebergQty": s(Decimal(0)),
+        "time": o.time, "updateTime": o.update_time, "isWorking": o.type != "MARKET" and not o.armed,
+        "workingTime": -1 if o.armed else o.working_time or o.time, "origQuoteOrderQty": s(o.orig_quote_qty), "selfTradePreventionMode": o.stp_mode,
     }
     if o.prevented_match_id is not None:  # expired in a prevented self-trade (EXPIRED_IN_MATCH)
         body.update(preventedMatchId=o.prevented_match_id, preventedQuantity=s(o.prevented_qty))

@@ -20,13 +20,13 @@ def execution_report(o: Order, exec_type: str, t: Trade | None, now: int, preven
     conditional fields follow Binance's list (v, A, B, U, Cs, pl, pL, pY; u -1: no trade group)."""
     report = {
         "e": "executionReport", "E": now, "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type,
-        "f": o.tif, "q": s(o.orig_qty), "p": s(o.price), "P": s(ZERO), "F": s(ZERO), "g": -1,
+        "f": o.tif, "q": s(o.orig_qty), "p": s(o.price), "P": s(o.stop_price), "F": s(ZERO), "g": -1,
         "C": o.client_order_id if exec_type == "CANCELED" else "", "x": exec_type, "X": o.status, "r": "NONE",
         "i": o.order_id, "l": s(t.qty if t else ZERO), "z": s(o.executed_qty), "L": s(t.price if t else ZERO),
         "n": s(t.commission if t else ZERO), "N": t.commission_asset if t else None, "T": o.update_time,
-        "t": t.trade_id if t else -1, "I": 0, "w": o.is_open, "m": t.is_maker if t else False, "M": False,
+        "t": t.trade_id if t else -1, "I": 0, "w": o.is_open and not o.armed, "m": t.is_maker if t else False, "M": False,
         "O": o.time, "Z": s(o.cum_quote), "Y": s(t.price * t.qty if t else ZERO), "Q": s(o.orig_quote_qty),
-        "W": o.time, "V": o.stp_mode,
+        "W": -1 if o.armed else o.working_time or o.time, "V": o.stp_mode,
     }
     if prevented is not None:
         counter = prevented.maker_order_id if o.order_id == prevented.taker_order_id else prevented.taker_order_id

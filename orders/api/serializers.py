@@ -23,7 +23,11 @@ class OrderPlaceInput(serializers.Serializer):
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = Money()
     order_type = serializers.ChoiceField(choices=OrderType.choices, default=OrderType.LIMIT)
-    price = Money(required=False, allow_null=True, help_text="required for LIMIT orders")
+    price = Money(required=False, allow_null=True,
+                  help_text="required for LIMIT, STOP_LIMIT and TAKE_PROFIT_LIMIT orders")
+    stop_price = Money(required=False, allow_null=True, default=None,
+                       help_text="required for STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET and TAKE_PROFIT_LIMIT "
+                                 "(spot): the last price that triggers the order")
     market = serializers.ChoiceField(choices=Market.choices, default=Market.SPOT)
     exchange = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
                                      help_text="defaults to the account's exchange")
@@ -77,6 +81,7 @@ class OrderSerializer(serializers.ModelSerializer):
     account = serializers.CharField(source="account.name")
     quantity = Money()
     price = Money(allow_null=True)
+    stop_price = Money(allow_null=True)
     filled_quantity = Money()
     remaining_quantity = Money()
     average_price = Money(allow_null=True)
@@ -87,7 +92,7 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["id", "client_order_id", "exchange_order_id", "account", "exchange", "market", "symbol", "side",
                   "order_type", "time_in_force", "reduce_only", "post_only", "leverage", "quantity", "price",
-                  "filled_quantity", "remaining_quantity", "average_price", "cumulative_quote", "cumulative_fee",
+                  "stop_price", "triggered_at", "filled_quantity", "remaining_quantity", "average_price", "cumulative_quote", "cumulative_fee",
                   "fee_asset", "status", "reason", "version", "created_at", "updated_at", "submitted_at"]
         read_only_fields = fields
 

@@ -95,6 +95,9 @@ def order_message(payload: dict) -> oms_pb2.Order:
         price_decimal=p["price"],
         filled_quantity_decimal=p["filled_quantity"],
         average_price_decimal=p.get("average_price") or "",
+        stop_price=float_of(p.get("stop_price")),
+        stop_price_decimal=p.get("stop_price") or "",
+        triggered_at_ms=int(p.get("triggered_at_ms") or 0),
     )
 
 

@@ -91,6 +91,7 @@ def placement_of(request) -> dict:
         quantity=convert.decimal_in("quantity", request.quantity, request.quantity_decimal),
         order_type=request.order_type.strip() or DEFAULT_ORDER_TYPE,
         price=convert.optional_decimal_in("price", request.price, request.price_decimal),
+        stop_price=convert.optional_decimal_in("stop_price", request.stop_price, request.stop_price_decimal),
         market=request.market.strip() or DEFAULT_MARKET,
         exchange=request.exchange.strip() or DEFAULT_EXCHANGE,
         client_order_id=request.client_order_id.strip() or None,

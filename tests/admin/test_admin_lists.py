@@ -55,7 +55,7 @@ def test_order_list_shows_what_operators_ask_first(admin_as, viewer, account):
     page = response.content.decode()
 
     headers = [str(h["text"]) for h in result_headers(response.context["cl"])]
-    assert headers == ["time (UTC)", "account", "symbol", "side", "type", "quantity", "price",
+    assert headers == ["time (UTC)", "account", "symbol", "side", "type", "quantity", "price", "stop price",
                                             "filled", "avg price", "status", "pending for"]
     assert 'title="0.05">0.0500</span>' in page and 'title="3000">3,000.00</span>' in page  # step, tick; exact in title
     assert "0.050000000000000000" not in page and "3000.000000000000000000" not in page

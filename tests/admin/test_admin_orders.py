@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib import admin
 
 from oms_project.celery import app as celery_app
+from orders import services
 from orders.models import Fill, Order, OrderEvent
 from orders.venue_requests import ORDER_SYNC_TASK
 from tests import factories
@@ -113,3 +114,19 @@ def test_resync_selected_queues_a_venue_lookup_per_order(admin_as, operator, acc
         connection.default_channel.queue_purge("sync")
     assert sorted(m.headers["task"] for m in queued) == [ORDER_SYNC_TASK] * 2
     assert sorted(m.headers["argsrepr"] for m in queued) == sorted(repr([o.pk]) for o in orders)
+
+
+def test_the_order_list_and_page_show_a_stops_type_trigger_and_whether_it_fired(admin_as, account):
+    armed = order_acked(account, side="SELL", order_type="STOP_MARKET", price=None, stop_price=Decimal("19000"))
+    fired = order_acked(account, side="SELL", order_type="STOP_LIMIT", price=Decimal("18900"),
+                        stop_price=Decimal("19500"))
+    services.order_trigger(order_id=fired.id, source="worker")
+    client = admin_as(factories.user_create(superuser=True))
+
+    listed = client.get(CHANGELIST).content.decode()
+    page = client.get(f"{CHANGELIST}{fired.pk}/change/").content.decode()
+
+    assert "STOP_MARKET" in listed and "STOP_LIMIT" in listed
+    assert "19000" in listed and "armed" in listed and "19500" in listed and "triggered" in listed
+    assert "19500" in page and "triggered" in page and "TRIGGERED" in page
+    assert Order.objects.get(pk=armed.pk).triggered_at is None

@@ -161,3 +161,25 @@ def test_trades_are_read_page_by_page(venue, venue_account, venue_view, monkeypa
     assert code == 1 and missing == venue_trades
     assert {d["venue"]["order"] for d in runs[0]["drift"] if d["kind"] == "fill_missing"} == \
         {str(o["id"]) for o in behind_the_back}
+
+
+def test_a_stop_placed_on_the_venue_directly_is_adopted_with_its_type_and_trigger(polling_only, venue, venue_account,
+                                                                                   venue_view):
+    venue.control.set_price("BTCUSDT", 100000, freeze=True)
+    stop = venue_view.create_order("BTC/USDT", "STOP_LOSS_LIMIT", "sell", 0.01, 94000,
+                                   {"stopPrice": 95000, "clientOrderId": "desk-stop-1"})
+
+    code, runs = reconcile("--fix")
+    assert code == 0 and ("order_unknown", "desk-stop-1") in {(d["kind"], d["reference"]) for d in runs[0]["drift"]}
+    adopted = Order.objects.get(account=venue_account, exchange_order_id=str(stop["id"]))
+    assert (adopted.order_type, adopted.stop_price, adopted.price, adopted.status) == (
+        "STOP_LIMIT", D("95000"), D("94000"), Status.NEW)
+    assert adopted.triggered_at is None
+
+    venue.control.set_price("BTCUSDT", 94900, freeze=True)  # fires: the venue's answers now say it works
+    code, runs = reconcile("--fix")
+    adopted.refresh_from_db()
+    assert adopted.status == Status.FILLED and adopted.triggered_at is not None
+    assert [e.kind for e in adopted.events.order_by("sequence")].count("TRIGGERED") == 1
+    code, runs = reconcile()
+    assert code == 0 and runs[0]["drift"] == [], runs

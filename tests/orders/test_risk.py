@@ -134,3 +134,21 @@ def test_min_notional_of_a_market_order_uses_the_last_price(account, btcusdt, no
     with pytest.raises(InvalidInput, match="order value 2 USDT"):
         factories.order_place(account, order_type="MARKET", price=None, quantity=Decimal("0.0001"))
     assert not Order.objects.exists()
+
+
+STOP = {"side": "SELL", "order_type": "STOP_MARKET", "price": None, "stop_price": Decimal("19000")}
+
+
+def test_an_armed_stop_counts_toward_max_open_orders(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", max_open_orders=2)
+    stop = factories.order_place(account, **STOP)
+    services.order_apply_venue_update(order_id=stop.id, status="NEW", exchange_order_id="x-1")  # armed at the venue
+    factories.order_place(account)
+    refused(account, "has 2 open orders; max_open_orders is 2", **STOP)
+
+
+def test_a_stop_market_is_valued_at_its_stop_price_without_a_last_price(account, btcusdt, no_prices):
+    account_services.risk_limit_update(account="main", max_order_notional="1000")
+    refused(account, "order value 1900 USDT exceeds max_order_notional 1000 USDT", **{**STOP, "quantity": Decimal("0.1")})
+    factories.order_place(account, **{**STOP, "quantity": Decimal("0.05")})
+

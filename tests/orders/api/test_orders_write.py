@@ -196,3 +196,27 @@ def test_client_order_ids_refuse_control_and_bidirectional_characters(client_a, 
         error = error_of(response)
         assert error["field"] == "client_order_id" and "character" in error["message"], error
     assert not Order.objects.exists()
+
+
+def test_a_stop_limit_is_placed_with_its_stop_price_and_shown_armed(client_a, acct_a):
+    response = client_a.post(URL, {**BODY, "side": "SELL", "order_type": "STOP_LIMIT", "price": "18900",
+                                   "stop_price": "19000"}, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["order_type"], body["price"], body["stop_price"], body["triggered_at"]) == (
+        "STOP_LIMIT", "18900", "19000", None)
+    order = Order.objects.get(pk=body["id"])
+    assert (order.order_type, order.stop_price, order.time_in_force) == ("STOP_LIMIT", Decimal("19000"), "GTC")
+
+
+def test_conditional_refusals_name_the_field_and_change_nothing(client_a, acct_a):
+    for body, field in [({**BODY, "order_type": "STOP_MARKET", "price": None}, "stop_price"),
+                        ({**BODY, "order_type": "STOP_LIMIT", "price": None, "stop_price": "19000"}, "price"),
+                        ({**BODY, "stop_price": "19000"}, "stop_price"),
+                        ({**BODY, "order_type": "TAKE_PROFIT_MARKET", "price": None, "stop_price": "19000.001"},
+                         "stop_price")]:
+        response = client_a.post(URL, body, format="json")
+        assert response.status_code == 400, body
+        assert error_of(response)["field"] == field, response.json()
+    assert not Order.objects.exists()

@@ -80,6 +80,9 @@ def test_worker_lines_about_an_order_carry_its_id_and_account(venue, venue_accou
         order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
                                      price=Decimal("99000"))
         wait_until(lambda: Order.objects.filter(pk=order.id, status="NEW").exists(), what="NEW after lookup")
+        # the user-data stream may report NEW before the worker has logged the lost answer it is handling
+        wait_until(lambda: any("venue error on submit" in line["msg"] for line in list(lines)),
+                   what="the worker's line about the lost answer")
     finally:
         root.removeHandler(handler)
     submit_failed = [line for line in lines if "venue error on submit" in line["msg"]]

@@ -389,11 +389,7 @@ class Venue:
 
     def _order_basics(self, market: str, params: dict) -> tuple[Instrument, str, str, str]:
         instrument = self.instrument(market, params.get("symbol"))
-        side = params.get("side")
-        if not side:
-            raise refusals.mandatory("side")
-        if side not in ("BUY", "SELL"):
-            raise VenueError(-1117, "Invalid side.")
+        side = refusals.side_of(params)
         otype = params.get("type")
         if not otype:
             raise refusals.mandatory("type")

@@ -38,11 +38,7 @@ def _requeue(venue, order: Order) -> None:
 def modify_futures(ctx) -> dict:
     venue, params = ctx.venue, ctx.params
     instrument = venue.instrument(FUTURES, params.get("symbol"))
-    side = params.get("side")
-    if not side:
-        raise refusals.mandatory("side")
-    if side not in ("BUY", "SELL"):
-        raise VenueError(-1117, "Invalid side.")
+    side = refusals.side_of(params)
     qty = venue.decimal(params, "quantity", required=True)
     price = venue.decimal(params, "price", required=True)
     order = _open_order(ctx, FUTURES, params)

@@ -8,15 +8,23 @@ from django.db.models import QuerySet, Subquery
 
 from accounts.models import Account, TradingSwitch
 from orders.models import Order
+from orders.statements import ComposedRead
 
 
 def order_qs_for_update() -> QuerySet[Order]:
     return Order.objects.select_for_update(of=("self",)).select_related("account").order_by("pk")
 
 
+# Every venue answer recorded locks its order: composed once (orders.statements.ComposedRead).
+_ORDER_LOCK = ComposedRead(lambda order_id: order_qs_for_update().filter(pk=order_id), order_id="\x1forder-id")
+
+
 def order_lock(order_id: str) -> Order:
-    """Lock one order row; raises Order.DoesNotExist."""
-    return order_qs_for_update().get(pk=order_id)
+    """Lock one order row (with its account); raises Order.DoesNotExist."""
+    found = _ORDER_LOCK.objects(order_id=order_id)
+    if not found:
+        raise Order.DoesNotExist(f"order {order_id} does not exist")
+    return found[0]
 
 
 def account_lock(account_id: int) -> Account:

@@ -444,7 +444,7 @@ def funding_record(*, account: str, payments: list[dict], source: str = FundingP
 def order_submission_claim(*, order_id: str) -> bool:
     """Claim the one send of this order to the venue: True for exactly one caller, ever (until released).
     A conditional UPDATE, so two workers racing on the same order cannot both win."""
-    return Order.objects.filter(pk=order_id, submitted_at__isnull=True).update(submitted_at=timezone.now()) == 1
+    return statements.order_submitted_at_claim(order_id, timezone.now())
 
 
 def order_submission_release(*, order_id: str) -> None:

@@ -169,3 +169,46 @@ def test_a_placeholder_the_query_does_not_keep_as_a_parameter_is_refused(db):
     read = statements.ComposedRead(lambda symbol: Instrument.objects.filter(symbol=symbol.lower()), symbol="\x1fS")
     with pytest.raises(ValueError, match="placeholders"):
         read.bind(symbol="BTCUSDT")
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_composed_model_reads_give_the_instances_the_orm_gives(account, btcusdt, no_prices):
+    """The worker's and the stream's order reads (the account joined, the credential's stamp annotated) and the
+    recording's lock, composed once, against the same querysets run by the ORM."""
+    from accounts.models import Credential
+    from execution import venue_orders
+    from orders import services
+    from orders.lock_objects import order_lock, order_qs_for_update
+
+    Credential.objects.get_or_create(account=account, defaults={"api_key_encrypted": "k", "secret_encrypted": "s"})
+    placed = [services.order_place(account="main", symbol="BTCUSDT", side=side, quantity=Decimal("0.01"),
+                                   price=Decimal("20000"), hand_off=False) for side in ("BUY", "SELL")]
+    Order.objects.filter(pk=placed[1].pk).update(status=Status.NEW, exchange_order_id="77")
+    for order in placed:
+        composed, orm = venue_orders.load(order.pk), venue_orders.loaded().get(pk=order.pk)
+        assert _fields(composed) == _fields(orm) and _fields(composed.account) == _fields(orm.account)
+        assert composed.credential_stamp == orm.credential_stamp is not None
+        assert composed.side == order.side and not composed._state.adding
+        with transaction.atomic():
+            locked = order_lock(order.pk)
+            assert _fields(locked) == _fields(order_qs_for_update().get(pk=order.pk))
+            assert locked.account.name == "main"
+    by_exchange_id = venue_orders.account_order(account.pk, order_id=None, market="spot", exchange_id="77")
+    assert by_exchange_id is not None and by_exchange_id.pk == placed[1].pk
+    assert venue_orders.account_order(account.pk, order_id=placed[0].pk, market="spot", exchange_id="77").pk == placed[0].pk
+    assert venue_orders.account_order(account.pk + 1, order_id=placed[0].pk, market="spot", exchange_id="77") is None
+    assert venue_orders.account_order(account.pk, order_id="other", market="futures", exchange_id="77") is None
+    with pytest.raises(Order.DoesNotExist):
+        venue_orders.load("no-such-order")
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        order_lock("no-such-order")
+
+
+def test_a_composed_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it(transactional_db):
+    from orders.lock_objects import order_lock
+
+    with pytest.raises(transaction.TransactionManagementError):
+        order_lock("any")

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet, Subquery
 
 from accounts.models import Account, TradingSwitch
+from accounts.selectors import account_query
 from orders.models import Order
 from orders.statements import ComposedRead
 
@@ -56,3 +57,33 @@ def accounts_for_placement() -> QuerySet[Account]:
                       kill_switch_reason=Subquery(switch.values("reason")),
                       global_trading_state=Subquery(switch.values("trading_state")),
                       global_trading_state_reason=Subquery(switch.values("trading_state_reason"))))
+
+
+def _stand_in(kind: tuple | None, user_id: int):
+    """A user of the same kind as the caller (active, superuser), for composing its query; its id a placeholder."""
+    if kind is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    is_active, is_superuser = kind
+    return get_user_model()(pk=user_id, is_active=is_active, is_superuser=is_superuser)
+
+
+_USER_ID = -1_000_009
+
+
+@cache
+def _placement_read(kind: tuple | None) -> ComposedRead:
+    """The placement's account read (account_query with accounts_for_placement, trade=True) for one kind of caller,
+    composed once."""
+    def build(name, user_id):
+        return account_query(name, _stand_in(kind, user_id), trade=True, base=accounts_for_placement()).order_by("pk")[:1]
+    return ComposedRead(build, optional=("user_id",), name="\x1faccount-name", user_id=_USER_ID)  # the system's: no user
+
+
+def placement_account_read(name: str, user) -> Account | None:
+    """What `account_query(name, user, trade=True, base=accounts_for_placement()).first()` reads, without composing
+    the query again (accounts.selectors.account_get's `read`)."""
+    kind = None if user is None else (bool(user.is_active), bool(user.is_superuser))
+    found = _placement_read(kind).objects(name=name, user_id=_USER_ID if user is None else user.pk)
+    return found[0] if found else None

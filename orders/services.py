@@ -25,9 +25,9 @@ from orders.lifecycle import EventKind
 from orders.lock_objects import (
     account_lock,
     account_lock_only,
-    accounts_for_placement,
     order_lock,
     order_qs_for_update,
+    placement_account_read,
 )
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
 from orders.publish import publish_order_update
@@ -91,7 +91,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                        market=market, client_order_id=client_order_id, time_in_force=time_in_force,
                                        reduce_only=reduce_only, post_only=post_only, leverage=leverage)
         # With its risk limit and the kill switch (orders.risk), and whether the user may trade it: one query.
-        acct = account_get(account, user, trade=True, base=accounts_for_placement())
+        acct = account_get(account, user, trade=True, read=placement_account_read)
         validation.exchange_check(exchange, acct)
         existing = _existing_for_client_id(acct, req)
         if existing is not None:

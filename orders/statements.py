@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import NOT_PROVIDED, QuerySet
 from django.db.models.query import get_related_populators
@@ -131,24 +132,30 @@ def order_submitted_at_claim(order_id: str, at) -> bool:
 class ComposedRead:
     """A queryset the ORM compiles once; each use binds new values into the same SQL (compiling a query costs more
     CPU than running it). `build(**placeholders)` makes the queryset from placeholder values, which must differ
-    from every constant of the query; `bind(**values)` is (sql, params) for those values, `objects(**values)` the
+    from every constant of the query (those named `optional` may be left out of it: a query whose shape depends on a
+    value, e.g. the caller's kind); `bind(**values)` is (sql, params) for those values, `objects(**values)` the
     model instances the queryset would give (select_related and annotations included), without compiling it again."""
 
-    def __init__(self, build: Callable[..., QuerySet], **placeholders):
-        self._build, self._placeholders = build, placeholders
+    def __init__(self, build: Callable[..., QuerySet], *, optional: tuple[str, ...] = (), **placeholders):
+        self._build, self._placeholders, self._optional = build, placeholders, set(optional)
 
     @cached_property
     def _compiled(self):
         queryset = self._build(**self._placeholders)
         compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
-        return compiler, compiler.as_sql()
+        try:
+            return compiler, compiler.as_sql()
+        except EmptyResultSet:  # e.g. an inactive user's accounts (.none()): no SQL, no rows
+            return compiler, None
 
     @cached_property
     def _composed(self) -> tuple[str, list, list[str | None]]:
+        if self._compiled[1] is None:
+            raise ValueError("the query is empty by construction: there is no SQL to bind")
         sql, params = self._compiled[1]
         names = {(type(v), v): name for name, v in self._placeholders.items()}
         slots = [names.get((type(p), p)) for p in params]
-        missing = set(self._placeholders) - set(slots)
+        missing = set(self._placeholders) - set(slots) - self._optional
         if missing:  # a value the ORM transformed (or folded into the SQL) cannot be bound again
             raise ValueError(f"placeholders {sorted(missing)} are not parameters of {sql}")
         return sql, list(params), slots
@@ -174,6 +181,8 @@ class ComposedRead:
     def objects(self, **values) -> list:
         """The model instances the queryset would give for these values (its select_related objects and annotations
         set as the ORM sets them), built from rows of the SQL composed once."""
+        if self._compiled[1] is None:
+            return []
         sql, params = self.bind(**values)
         connection = connections[DEFAULT_DB_ALIAS]
         if self._compiled[0].query.select_for_update and connection.get_autocommit():  # as the ORM refuses it

@@ -212,3 +212,40 @@ def test_a_composed_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it(
 
     with pytest.raises(transaction.TransactionManagementError):
         order_lock("any")
+
+
+def test_the_placements_composed_account_read_gives_what_account_query_gives_to_every_kind_of_caller(account):
+    """The placement's account (with its risk limit, the switches and whether the caller may trade it), composed once
+    per kind of caller, against account_query run by the ORM: the system, a superuser, a trader, a viewer, a
+    stranger and a deactivated trader; with and without a risk limit."""
+    from accounts.models import AccountMember, RiskLimit
+    from accounts.selectors import account_query
+    from orders.lock_objects import accounts_for_placement, placement_account_read
+    from tests import factories
+
+    viewer, stranger = factories.user_create(), factories.user_create()
+    factories.account_create(name="other", member=viewer, role=AccountMember.Role.VIEWER)
+    AccountMember.objects.create(account=account, user=viewer, role=AccountMember.Role.VIEWER)
+    gone = factories.user_create(is_active=False)
+    AccountMember.objects.create(account=account, user=gone, role=AccountMember.Role.TRADER)
+    callers = [None, factories.user_create(superuser=True), AccountMember.objects.get(account=account,
+               role=AccountMember.Role.TRADER, user__username="trader").user, viewer, stranger, gone]
+    seen = []
+    for limited in (False, True):
+        if limited:
+            RiskLimit.objects.create(account=account, max_open_orders=3)
+        for user in callers:
+            for name in ("main", "other", "missing"):
+                orm = account_query(name, user, trade=True, base=accounts_for_placement()).first()
+                composed = placement_account_read(name, user)
+                assert (composed is None) == (orm is None), (name, user)
+                if orm is None:
+                    continue
+                seen.append((name, getattr(user, "username", None)))
+                assert _fields(composed) == _fields(orm)
+                for attr in ("oms_may_trade", "kill_switch_on", "global_trading_state"):
+                    assert getattr(composed, attr, "absent") == getattr(orm, attr, "absent"), attr
+                assert hasattr(composed, "risk_limit") == hasattr(orm, "risk_limit") == (limited and name == "main")
+                if limited and name == "main":
+                    assert composed.risk_limit.max_open_orders == orm.risk_limit.max_open_orders == 3
+    assert ("main", "trader") in seen and ("other", None) in seen and not any(u == stranger.username for _, u in seen)

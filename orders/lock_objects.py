@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet, Subquery
 
 from accounts.models import Account, TradingSwitch
-from accounts.selectors import account_query
+from accounts.selectors import account_query, accounts_for_user
 from orders.models import Order
 from orders.statements import ComposedRead
 
@@ -81,9 +81,30 @@ def _placement_read(kind: tuple | None) -> ComposedRead:
     return ComposedRead(build, optional=("user_id",), name="\x1faccount-name", user_id=_USER_ID)  # the system's: no user
 
 
+def _kind(user) -> tuple | None:
+    return None if user is None else (bool(user.is_active), bool(user.is_superuser))
+
+
+def _user_id(user) -> int:
+    return _USER_ID if user is None else user.pk
+
+
 def placement_account_read(name: str, user) -> Account | None:
     """What `account_query(name, user, trade=True, base=accounts_for_placement()).first()` reads, without composing
     the query again (accounts.selectors.account_get's `read`)."""
-    kind = None if user is None else (bool(user.is_active), bool(user.is_superuser))
-    found = _placement_read(kind).objects(name=name, user_id=_USER_ID if user is None else user.pk)
+    found = _placement_read(_kind(user)).objects(name=name, user_id=_user_id(user))
+    return found[0] if found else None
+
+
+@cache
+def _visible_order_lock(kind: tuple | None) -> ComposedRead:
+    def build(order_id, user_id):
+        return order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(_stand_in(kind, user_id)))[:1]
+    return ComposedRead(build, optional=("user_id",), order_id="\x1forder-id", user_id=_USER_ID)
+
+
+def visible_order_lock(order_id: str, user) -> Order | None:
+    """The order if `user` may see it (accounts.selectors.accounts_for_user), locked, with its account: one query,
+    composed once per kind of caller. None when there is no such order or the user may not see it."""
+    found = _visible_order_lock(_kind(user)).objects(order_id=order_id, user_id=_user_id(user))
     return found[0] if found else None

@@ -28,6 +28,7 @@ from orders.lock_objects import (
     order_lock,
     order_qs_for_update,
     placement_account_read,
+    visible_order_lock,
 )
 from orders.models import Fill, FundingPayment, Order, OrderEvent, Status
 from orders.publish import publish_order_update
@@ -156,7 +157,7 @@ def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str =
     A terminal order cannot be cancelled (FailedPrecondition); a second request changes nothing."""
     with stage("write"), transaction.atomic():
         # Found among the orders the user may see, and locked, in one query.
-        order = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first() if order_id else None
+        order = visible_order_lock(order_id, user) if order_id else None
         if order is None:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id")
         account_trade_check(order.account, user)

@@ -249,3 +249,32 @@ def test_the_placements_composed_account_read_gives_what_account_query_gives_to_
                 if limited and name == "main":
                     assert composed.risk_limit.max_open_orders == orm.risk_limit.max_open_orders == 3
     assert ("main", "trader") in seen and ("other", None) in seen and not any(u == stranger.username for _, u in seen)
+
+
+def test_the_cancels_composed_lock_finds_what_the_orm_finds_for_every_kind_of_caller(account, btcusdt, no_prices):
+    """The cancel's read (the order among those the caller may see, locked), composed once per kind of caller,
+    against the same queryset run by the ORM."""
+    from accounts.models import AccountMember
+    from accounts.selectors import accounts_for_user
+    from orders import services
+    from orders.lock_objects import order_qs_for_update, visible_order_lock
+    from tests import factories
+
+    viewer, stranger, gone = factories.user_create(), factories.user_create(), factories.user_create(is_active=False)
+    AccountMember.objects.create(account=account, user=viewer, role=AccountMember.Role.VIEWER)
+    AccountMember.objects.create(account=account, user=gone, role=AccountMember.Role.TRADER)
+    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                 price=Decimal("20000"), hand_off=False)
+    callers = [None, factories.user_create(superuser=True), AccountMember.objects.get(
+        account=account, role=AccountMember.Role.TRADER, user__username="trader").user, viewer, stranger, gone]
+    found = []
+    for user in callers:
+        for order_id in (order.pk, "missing"):
+            with transaction.atomic():
+                orm = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first()
+                composed = visible_order_lock(order_id, user)
+            assert (composed is None) == (orm is None), (order_id, user)
+            if orm is not None:
+                assert _fields(composed) == _fields(orm) and _fields(composed.account) == _fields(orm.account)
+                found.append(getattr(user, "username", None))
+    assert len(found) == 4 and stranger.username not in found and gone.username not in found

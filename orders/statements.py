@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -140,19 +139,31 @@ class ComposedRead:
         self._build, self._placeholders, self._optional = build, placeholders, set(optional)
 
     @cached_property
-    def _compiled(self):
-        queryset = self._build(**self._placeholders)
-        compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
+    def _compiled(self) -> _Compiled:
+        """The SQL and what building instances from its rows needs; no compiler kept (it holds the composing
+        thread's connection)."""
+        compiler = self._build(**self._placeholders).query.get_compiler(DEFAULT_DB_ALIAS)
         try:
-            return compiler, compiler.as_sql()
+            sql = compiler.as_sql()
         except EmptyResultSet:  # e.g. an inactive user's accounts (.none()): no SQL, no rows
-            return compiler, None
+            return _Compiled(None, False, None)
+        rows = None
+        if compiler.klass_info is not None:  # a queryset of model instances (not values())
+            klass_info, select = compiler.klass_info, compiler.select
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            rows = _ModelRows(
+                model=klass_info["model"], start=start, end=end,
+                init_list=[s[0].target.attname for s in select[start:end]],
+                populators=get_related_populators(klass_info, select, DEFAULT_DB_ALIAS),
+                annotations=dict(compiler.annotation_col_map or {}),
+                converters=list(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items()))
+        return _Compiled(sql, bool(compiler.query.select_for_update), rows)
 
     @cached_property
     def _composed(self) -> tuple[str, list, list[str | None]]:
-        if self._compiled[1] is None:
+        if self._compiled.sql is None:
             raise ValueError("the query is empty by construction: there is no SQL to bind")
-        sql, params = self._compiled[1]
+        sql, params = self._compiled.sql
         names = {(type(v), v): name for name, v in self._placeholders.items()}
         slots = [names.get((type(p), p)) for p in params]
         missing = set(self._placeholders) - set(slots) - self._optional
@@ -164,37 +175,29 @@ class ComposedRead:
         sql, params, slots = self._composed
         return sql, [p if slot is None else values[slot] for p, slot in zip(params, slots, strict=True)]
 
-    @cached_property
-    def _rows_to_models(self) -> _ModelRows:
-        compiler = self._compiled[0]
-        klass_info = compiler.klass_info
-        if klass_info is None:
-            raise ValueError("objects() reads model rows: build() must return a queryset of a model, not values()")
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        return _ModelRows(
-            compiler=compiler, model=klass_info["model"], start=start, end=end,
-            init_list=[s[0].target.attname for s in compiler.select[start:end]],
-            populators=get_related_populators(klass_info, compiler.select, DEFAULT_DB_ALIAS),
-            annotations=dict(compiler.annotation_col_map or {}),
-            converters=compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]))
-
     def objects(self, **values) -> list:
         """The model instances the queryset would give for these values (its select_related objects and annotations
         set as the ORM sets them), built from rows of the SQL composed once."""
-        if self._compiled[1] is None:
+        compiled = self._compiled
+        if compiled.sql is None:
             return []
+        m = compiled.rows
+        if m is None:
+            raise ValueError("objects() reads model rows: build() must return a queryset of a model, not values()")
         sql, params = self.bind(**values)
         connection = connections[DEFAULT_DB_ALIAS]
-        if self._compiled[0].query.select_for_update and connection.get_autocommit():  # as the ORM refuses it
+        if compiled.for_update and connection.get_autocommit():  # as the ORM refuses it
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        m = self._rows_to_models
-        if m.converters:
-            rows = list(m.compiler.apply_converters(rows, m.converters))
         found = []
         for row in rows:
+            if m.converters:  # as the compiler's apply_converters, with this thread's connection
+                row = list(row)
+                for position, (converters, expression) in m.converters:
+                    for converter in converters:
+                        row[position] = converter(row[position], expression, connection)
             obj = m.model.from_db(DEFAULT_DB_ALIAS, m.init_list, row[m.start:m.end])
             for populator in m.populators:
                 populator.populate(row, obj)
@@ -208,11 +211,17 @@ class ComposedRead:
 class _ModelRows:
     """What ModelIterable works out per query, worked out once: where the model's columns are in a row, how the
     related objects and annotations are set, each column's converters."""
-    compiler: Any
     model: type
     start: int
     end: int
     init_list: list[str]
     populators: list
     annotations: dict[str, int]
-    converters: dict
+    converters: list
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: tuple[str, tuple] | None  # None: the query is empty by construction
+    for_update: bool
+    rows: _ModelRows | None

@@ -233,7 +233,7 @@ def test_the_placements_composed_account_read_gives_what_account_query_gives_to_
     seen = []
     for limited in (False, True):
         if limited:
-            RiskLimit.objects.create(account=account, max_open_orders=3)
+            RiskLimit.objects.create(account=account, max_open_orders=3, allowed_symbols=["BTCUSDT"])  # JSON: converted
         for user in callers:
             for name in ("main", "other", "missing"):
                 orm = account_query(name, user, trade=True, base=accounts_for_placement()).first()
@@ -247,7 +247,8 @@ def test_the_placements_composed_account_read_gives_what_account_query_gives_to_
                     assert getattr(composed, attr, "absent") == getattr(orm, attr, "absent"), attr
                 assert hasattr(composed, "risk_limit") == hasattr(orm, "risk_limit") == (limited and name == "main")
                 if limited and name == "main":
-                    assert composed.risk_limit.max_open_orders == orm.risk_limit.max_open_orders == 3
+                    assert _fields(composed.risk_limit) == _fields(orm.risk_limit)
+                    assert composed.risk_limit.allowed_symbols == ["BTCUSDT"] and composed.risk_limit.max_open_orders == 3
     assert ("main", "trader") in seen and ("other", None) in seen and not any(u == stranger.username for _, u in seen)
 
 

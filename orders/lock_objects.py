@@ -82,6 +82,7 @@ def _placement_read(kind: tuple | None) -> ComposedRead:
 
 
 def _kind(user) -> tuple | None:
+    """What accounts.selectors.accounts_for_user and account_query branch on: the system, or (active, superuser)."""
     return None if user is None else (bool(user.is_active), bool(user.is_superuser))
 
 

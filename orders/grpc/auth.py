@@ -12,14 +12,13 @@ import time
 
 import grpc
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 
 from accounts.auth import bearer_token_parse
 from accounts.auth_throttle import user_for_token_from
 from accounts.models import ApiToken
 from accounts.stream_access import stream_access_check
 from infra.grpc_aio import is_async
-from orders.grpc.db_check import connections_for_call
 from orders.grpc.errors import status_for
 
 log = logging.getLogger("oms.grpc.auth")
@@ -118,7 +117,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         def resolve(context):
             if token is None:
                 return CallerContext(context, None)
-            connections_for_call()
+            close_old_connections()
             user, refusal = _user_for(token, peer_address(context.peer()))
             if refusal:
                 context.abort(*refusal)

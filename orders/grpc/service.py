@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from django.db import close_old_connections, connections
 from django.db.models import Q
 from django_grpc_framework.services import Service
-from django_grpc_framework.signals import grpc_request_started
 
 from accounts import selectors as account_selectors
 from infra import ports, pubsub
@@ -22,7 +21,6 @@ from infra.cpu_stages import stage
 from infra.errors import InvalidInput, ServiceError, Unavailable
 from orders import batches, selectors, selectors_portfolio, services
 from orders.grpc import convert
-from orders.grpc.db_check import connections_for_call
 from orders.grpc.errors import status_for
 from orders.grpc.hub import Hub
 from orders.models import Status
@@ -118,10 +116,7 @@ class OrderService(Service):
     @classmethod
     def as_servicer(cls, **initkwargs):
         """django-grpc-framework's servicer (a thread-pool function per call, closing stale connections around
-        it: orders.grpc.db_check), except StreamPrices: an async generator the server runs on its event loop."""
-        # The framework's call-start hook checks the connection with a round trip; connections_for_call, without.
-        grpc_request_started.disconnect(close_old_connections)
-        grpc_request_started.connect(connections_for_call, dispatch_uid="oms.grpc.connections_for_call")
+        it), except StreamPrices: an async generator the server runs on its event loop."""
         servicer = super().as_servicer(**initkwargs)
         servicer.StreamPrices = cls(**initkwargs).StreamPrices
         return servicer

@@ -48,15 +48,22 @@ def _trader(user):
     return Exists(AccountMember.objects.filter(user=user, account_id=OuterRef("pk"), role=AccountMember.Role.TRADER))
 
 
-def account_get(name: str, user=None, *, trade: bool = False, base: QuerySet[Account] | None = None) -> Account:
-    """The account named `name` if the user may see it (and trade it, when `trade`), in one query. `base`: the
-    accounts to read it from, with what the caller needs joined (orders.lock_objects.accounts_for_placement)."""
-    if not name:
-        raise InvalidInput("account is required", field="account_id")
+def account_query(name: str, user=None, *, trade: bool = False, base: QuerySet[Account] | None = None) -> QuerySet[Account]:
+    """The one query `account_get` reads the account with (at most one row: names are unique)."""
     accounts = accounts_for_user(user, base=base)
     if trade and not _sees_everything(user):
         accounts = accounts.annotate(oms_may_trade=_trader(user))
-    account = accounts.filter(name=name).first()
+    return accounts.filter(name=name)
+
+
+def account_get(name: str, user=None, *, trade: bool = False, base: QuerySet[Account] | None = None,
+                read: Callable[[str, object], Account | None] | None = None) -> Account:
+    """The account named `name` if the user may see it (and trade it, when `trade`), in one query. `base`: the
+    accounts to read it from, with what the caller needs joined (orders.lock_objects.accounts_for_placement).
+    `read(name, user)`: reads it in place of `account_query(...).first()` (the placement's: composed once)."""
+    if not name:
+        raise InvalidInput("account is required", field="account_id")
+    account = read(name, user) if read is not None else account_query(name, user, trade=trade, base=base).first()
     if account is None:
         raise NotFound(f"account {echo(name)} not found", field="account_id")
     if trade:

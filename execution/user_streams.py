@@ -60,11 +60,7 @@ def apply_order_report(account_id: int, market: str, vo: VenueOrder) -> None:
     from exchanges.gateway import gateway_for
     from execution import venue_orders
 
-    client_id, exchange_id = vo.client_order_id, vo.id
-    ours = venue_orders.loaded().filter(account_id=account_id)
-    order = ours.filter(pk=client_id).first() if client_id else None
-    if order is None and exchange_id:
-        order = ours.filter(market=market, exchange_order_id=exchange_id).first()
+    order = venue_orders.account_order(account_id, order_id=vo.client_order_id, market=market, exchange_id=vo.id)
     # Most reports tell what the ledger already shows (the worker recorded the venue's answer to its own
     # request): then there is nothing to lock or write.
     if order is None or not order.is_open or not venue_orders.report_is_news(order, vo):

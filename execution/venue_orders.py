@@ -32,6 +32,7 @@ from infra.cpu_stages import stage
 from orders import handoff, lifecycle, services
 from orders.lifecycle import IllegalTransition
 from orders.models import Fill, Order, Status
+from orders.statements import ComposedRead
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,33 @@ def loaded() -> QuerySet[Order]:
     return Order.objects.select_related("account").annotate(credential_stamp=Subquery(stamp))
 
 
+# Read for every order the worker claims or settles, and for every stream report: composed once
+# (orders.statements.ComposedRead). The placeholders differ from every constant of the queries.
+_ORDER_ID, _ACCOUNT_ID = "\x1forder-id", -1_000_003
+_LOAD = ComposedRead(lambda order_id: loaded().filter(pk=order_id), order_id=_ORDER_ID)
+_OURS_BY_ID = ComposedRead(lambda account_id, order_id: loaded().filter(account_id=account_id, pk=order_id),
+                           account_id=_ACCOUNT_ID, order_id=_ORDER_ID)
+_OURS_BY_EXCHANGE_ID = ComposedRead(
+    lambda account_id, market, exchange_id: loaded().filter(account_id=account_id, market=market,
+                                                            exchange_order_id=exchange_id).order_by("pk")[:1],
+    account_id=_ACCOUNT_ID, market="\x1fmarket", exchange_id="\x1fexchange-id")
+
+
 def load(order_id: str) -> Order:
-    """The order as `loaded` reads it: one query."""
-    return loaded().get(pk=order_id)
+    """The order as `loaded` reads it: one query. Raises Order.DoesNotExist."""
+    found = _LOAD.objects(order_id=order_id)
+    if not found:
+        raise Order.DoesNotExist(f"order {order_id} does not exist")
+    return found[0]
+
+
+def account_order(account_id: int, *, order_id: str | None, market: str, exchange_id: str | None) -> Order | None:
+    """The account's order a venue report names, as `loaded` reads it: by our id (the client order id), else by the
+    market's exchange order id; None when it is not ours."""
+    found = _OURS_BY_ID.objects(account_id=account_id, order_id=order_id) if order_id else []
+    if not found and exchange_id:
+        found = _OURS_BY_EXCHANGE_ID.objects(account_id=account_id, market=market, exchange_id=exchange_id)
+    return found[0] if found else None
 
 
 def _gateway(order: Order) -> Gateway:

@@ -25,9 +25,10 @@ from orders.lifecycle import EventKind
 from orders.lock_objects import (
     account_lock,
     account_lock_only,
-    accounts_for_placement,
     order_lock,
     order_qs_for_update,
+    placement_account_read,
+    visible_order_lock,
 )
 from orders.models import CONDITIONAL_TYPES, Fill, FundingPayment, Order, OrderEvent, OrderType, Status
 from orders.publish import publish_order_update
@@ -94,7 +95,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
                                        reduce_only=reduce_only, post_only=post_only, leverage=leverage,
                                        stop_price=stop_price)
         # With its risk limit and the kill switch (orders.risk), and whether the user may trade it: one query.
-        acct = account_get(account, user, trade=True, base=accounts_for_placement())
+        acct = account_get(account, user, trade=True, read=placement_account_read)
         validation.exchange_check(exchange, acct)
         existing = _existing_for_client_id(acct, req)
         if existing is not None:
@@ -159,7 +160,7 @@ def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str =
     A terminal order cannot be cancelled (FailedPrecondition); a second request changes nothing."""
     with stage("write"), transaction.atomic():
         # Found among the orders the user may see, and locked, in one query.
-        order = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first() if order_id else None
+        order = visible_order_lock(order_id, user) if order_id else None
         if order is None:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id")
         account_trade_check(order.account, user)
@@ -570,7 +571,7 @@ def funding_record(*, account: str, payments: list[dict], source: str = FundingP
 def order_submission_claim(*, order_id: str) -> bool:
     """Claim the one send of this order to the venue: True for exactly one caller, ever (until released).
     A conditional UPDATE, so two workers racing on the same order cannot both win."""
-    return Order.objects.filter(pk=order_id, submitted_at__isnull=True).update(submitted_at=timezone.now()) == 1
+    return statements.order_submitted_at_claim(order_id, timezone.now())
 
 
 def order_submission_release(*, order_id: str) -> None:

@@ -169,3 +169,113 @@ def test_a_placeholder_the_query_does_not_keep_as_a_parameter_is_refused(db):
     read = statements.ComposedRead(lambda symbol: Instrument.objects.filter(symbol=symbol.lower()), symbol="\x1fS")
     with pytest.raises(ValueError, match="placeholders"):
         read.bind(symbol="BTCUSDT")
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_composed_model_reads_give_the_instances_the_orm_gives(account, btcusdt, no_prices):
+    """The worker's and the stream's order reads (the account joined, the credential's stamp annotated) and the
+    recording's lock, composed once, against the same querysets run by the ORM."""
+    from accounts.models import Credential
+    from execution import venue_orders
+    from orders import services
+    from orders.lock_objects import order_lock, order_qs_for_update
+
+    Credential.objects.get_or_create(account=account, defaults={"api_key_encrypted": "k", "secret_encrypted": "s"})
+    placed = [services.order_place(account="main", symbol="BTCUSDT", side=side, quantity=Decimal("0.01"),
+                                   price=Decimal("20000"), hand_off=False) for side in ("BUY", "SELL")]
+    Order.objects.filter(pk=placed[1].pk).update(status=Status.NEW, exchange_order_id="77")
+    for order in placed:
+        composed, orm = venue_orders.load(order.pk), venue_orders.loaded().get(pk=order.pk)
+        assert _fields(composed) == _fields(orm) and _fields(composed.account) == _fields(orm.account)
+        assert composed.credential_stamp == orm.credential_stamp is not None
+        assert composed.side == order.side and not composed._state.adding
+        with transaction.atomic():
+            locked = order_lock(order.pk)
+            assert _fields(locked) == _fields(order_qs_for_update().get(pk=order.pk))
+            assert locked.account.name == "main"
+    by_exchange_id = venue_orders.account_order(account.pk, order_id=None, market="spot", exchange_id="77")
+    assert by_exchange_id is not None and by_exchange_id.pk == placed[1].pk
+    assert venue_orders.account_order(account.pk, order_id=placed[0].pk, market="spot", exchange_id="77").pk == placed[0].pk
+    assert venue_orders.account_order(account.pk + 1, order_id=placed[0].pk, market="spot", exchange_id="77") is None
+    assert venue_orders.account_order(account.pk, order_id="other", market="futures", exchange_id="77") is None
+    with pytest.raises(Order.DoesNotExist):
+        venue_orders.load("no-such-order")
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        order_lock("no-such-order")
+
+
+def test_a_composed_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it(transactional_db):
+    from orders.lock_objects import order_lock
+
+    with pytest.raises(transaction.TransactionManagementError):
+        order_lock("any")
+
+
+def test_the_placements_composed_account_read_gives_what_account_query_gives_to_every_kind_of_caller(account):
+    """The placement's account (with its risk limit, the switches and whether the caller may trade it), composed once
+    per kind of caller, against account_query run by the ORM: the system, a superuser, a trader, a viewer, a
+    stranger and a deactivated trader; with and without a risk limit."""
+    from accounts.models import AccountMember, RiskLimit
+    from accounts.selectors import account_query
+    from orders.lock_objects import accounts_for_placement, placement_account_read
+    from tests import factories
+
+    viewer, stranger = factories.user_create(), factories.user_create()
+    factories.account_create(name="other", member=viewer, role=AccountMember.Role.VIEWER)
+    AccountMember.objects.create(account=account, user=viewer, role=AccountMember.Role.VIEWER)
+    gone = factories.user_create(is_active=False)
+    AccountMember.objects.create(account=account, user=gone, role=AccountMember.Role.TRADER)
+    callers = [None, factories.user_create(superuser=True), AccountMember.objects.get(account=account,
+               role=AccountMember.Role.TRADER, user__username="trader").user, viewer, stranger, gone]
+    seen = []
+    for limited in (False, True):
+        if limited:
+            RiskLimit.objects.create(account=account, max_open_orders=3, allowed_symbols=["BTCUSDT"])  # JSON: converted
+        for user in callers:
+            for name in ("main", "other", "missing"):
+                orm = account_query(name, user, trade=True, base=accounts_for_placement()).first()
+                composed = placement_account_read(name, user)
+                assert (composed is None) == (orm is None), (name, user)
+                if orm is None:
+                    continue
+                seen.append((name, getattr(user, "username", None)))
+                assert _fields(composed) == _fields(orm)
+                for attr in ("oms_may_trade", "kill_switch_on", "global_trading_state"):
+                    assert getattr(composed, attr, "absent") == getattr(orm, attr, "absent"), attr
+                assert hasattr(composed, "risk_limit") == hasattr(orm, "risk_limit") == (limited and name == "main")
+                if limited and name == "main":
+                    assert _fields(composed.risk_limit) == _fields(orm.risk_limit)
+                    assert composed.risk_limit.allowed_symbols == ["BTCUSDT"] and composed.risk_limit.max_open_orders == 3
+    assert ("main", "trader") in seen and ("other", None) in seen and not any(u == stranger.username for _, u in seen)
+
+
+def test_the_cancels_composed_lock_finds_what_the_orm_finds_for_every_kind_of_caller(account, btcusdt, no_prices):
+    """The cancel's read (the order among those the caller may see, locked), composed once per kind of caller,
+    against the same queryset run by the ORM."""
+    from accounts.models import AccountMember
+    from accounts.selectors import accounts_for_user
+    from orders import services
+    from orders.lock_objects import order_qs_for_update, visible_order_lock
+    from tests import factories
+
+    viewer, stranger, gone = factories.user_create(), factories.user_create(), factories.user_create(is_active=False)
+    AccountMember.objects.create(account=account, user=viewer, role=AccountMember.Role.VIEWER)
+    AccountMember.objects.create(account=account, user=gone, role=AccountMember.Role.TRADER)
+    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                 price=Decimal("20000"), hand_off=False)
+    callers = [None, factories.user_create(superuser=True), AccountMember.objects.get(
+        account=account, role=AccountMember.Role.TRADER, user__username="trader").user, viewer, stranger, gone]
+    found = []
+    for user in callers:
+        for order_id in (order.pk, "missing"):
+            with transaction.atomic():
+                orm = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first()
+                composed = visible_order_lock(order_id, user)
+            assert (composed is None) == (orm is None), (order_id, user)
+            if orm is not None:
+                assert _fields(composed) == _fields(orm) and _fields(composed.account) == _fields(orm.account)
+                found.append(getattr(user, "username", None))
+    assert len(found) == 4 and stranger.username not in found and gone.username not in found

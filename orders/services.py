@@ -25,6 +25,7 @@ from orders.lifecycle import EventKind
 from orders.lock_objects import (
     account_lock,
     account_lock_only,
+    accounts_for_placement,
     order_lock,
     order_qs_for_update,
     placement_account_read,

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import functools
 import json
+from contextlib import closing
 from datetime import UTC, datetime
 
 from django.db import close_old_connections, connections
@@ -317,10 +318,12 @@ class OrderService(Service):
         try:
             replayed: set[int] = set()
             if since:
-                for message in updates_to_resume(since=since, accounts=scope):
-                    replayed.add(message["sequence"])
-                    last = max(last, message["sequence"])
-                    yield convert.order_update_message(message)
+                # closing(): a client gone mid-replay ends the database cursor now, on a connection still open
+                with closing(updates_to_resume(since=since, accounts=scope)) as updates:
+                    for message in updates:
+                        replayed.add(message["sequence"])
+                        last = max(last, message["sequence"])
+                        yield convert.order_update_message(message)
             connections.close_all()
             while context.is_active():
                 context.check_still_authenticated(accounts)  # a removed membership ends the stream

@@ -35,6 +35,20 @@ def run_pro(venue, scenario, secret=None, timeout: float = 20, **options):
     return asyncio.run(main())
 
 
+def balance_messages(exchange) -> list[dict]:
+    """Every balance message the ccxt.pro client handles, in order. A watch hands over only what arrives while it
+    waits, so two messages back to back (a deposit's balanceUpdate and outboundAccountPosition) can reach its cache
+    while the caller is busy, and the second is never returned by a watch."""
+    seen: list[dict] = []
+    handle = exchange.handle_balance
+
+    def recorded(client, message):
+        seen.append(dict(message))
+        return handle(client, message)
+    exchange.handle_balance = recorded
+    return seen
+
+
 async def watch_until(watch, predicate):
     """Call `watch()` until `predicate(result)` holds; return that result (the caller bounds the time)."""
     while True:

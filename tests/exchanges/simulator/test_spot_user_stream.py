@@ -10,7 +10,7 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from .helpers import hold_price, run_pro, subscribed, watch_until
+from .helpers import balance_messages, hold_price, run_pro, subscribed, watch_until
 
 
 def test_placing_cancelling_and_filling_send_outbound_account_position(venue):
@@ -71,17 +71,13 @@ def test_a_fill_is_read_by_watch_my_trades_and_watch_orders(venue):
 
 def test_a_deposit_sends_balance_update_then_the_new_position(venue):
     async def scenario(ex):
-        seen = []
-
-        async def collect():
-            while True:
-                seen.append(dict((await ex.watch_balance())["info"]))
-        collector = asyncio.create_task(collect())
+        seen = balance_messages(ex)
+        watcher = asyncio.create_task(ex.watch_balance())  # subscribes the stream
         await subscribed(venue)
         await asyncio.to_thread(venue.control.fund, venue.api_key, "spot", "XRP", "100")
         await asyncio.to_thread(venue.control.fund, venue.api_key, "spot", "SOL", "-2.5")
         await _until(lambda: len(seen) >= 4)
-        collector.cancel()
+        watcher.cancel()
         return seen
 
     seen = run_pro(venue, scenario)

@@ -122,17 +122,6 @@ def balance_list(*, account: str, market: str = "", user=None) -> QuerySet[Balan
     return qs.order_by("market", "asset")
 
 
-def position_list(*, account: str = "", exchange: str = "", user=None) -> QuerySet[Position]:
-    """Open positions (a flat row a venue reports is no position: gRPC and REST both leave it out)."""
-    accounts = accounts_for_user(user)
-    if account:
-        accounts = accounts.filter(pk=account_get(account, user).pk)
-    if exchange:
-        accounts = accounts.filter(exchange=exchange.strip().lower())
-    return (Position.objects.filter(account__in=accounts).exclude(size=0).select_related("account")
-            .order_by("account__name", "symbol"))
-
-
 PNL_PERCENTAGE_PLACES = Decimal("0.0001")
 
 

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.selectors import balance_list, position_list
+from accounts.selectors import balance_list
 from infra.errors import InvalidInput, NotFound
-from orders import selectors, services
+from orders import selectors, selectors_portfolio, services
 from orders.models import Status
 from tests import factories
 
@@ -79,6 +79,7 @@ def test_positions_replace_and_list(account, trader):
         {"symbol": "ETH/USDT:USDT", "side": "SHORT", "size": "2", "entry_price": "1500", "liquidation_price": "1900"}])
     services.positions_replace(account="main", positions=[
         {"symbol": "ETHUSDT", "side": "SHORT", "size": "1", "entry_price": "1500"}])
-    rows = list(position_list(account="main", user=trader))
-    assert [(p.symbol, p.side, p.size, p.liquidation_price) for p in rows] == [("ETHUSDT", "SHORT", Decimal("1"), None)]
-    assert list(position_list(user=factories.user_create())) == []
+    rows = selectors_portfolio.portfolio(account="main", user=trader).positions
+    assert [(p.symbol, p.side, p.size, p.liquidation_price, p.source) for p in rows] == \
+        [("ETHUSDT", "SHORT", Decimal("1"), None, "venue")]
+    assert selectors_portfolio.portfolio(user=factories.user_create()).positions == []

@@ -35,7 +35,7 @@ TEST_PROCESSES ?= 3
 test: $(STAMP) lint go-client node-deps browser
 	OMS_DEV=1 $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
-# The long reliability runs (tests/soak, about 11 minutes on 2 cores): scenario 15 for 60 s, the state machine
+# The long reliability runs (tests/soak, about 5 minutes on 2 cores): scenario 15 for 60 s, the state machine
 # at 20 examples x 20 steps, scenario 1 at 200 placements (SDK and worker), 200 random orders and fills; the
 # figures table is printed at the end.
 soak: $(STAMP)

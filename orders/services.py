@@ -168,13 +168,16 @@ def order_cancel(*, order_id: str, user=None, source: str = "api", reason: str =
         return _cancel_locked(order, source=source, reason=reason)
 
 
-def order_cancel_all(*, account: str = "", symbol: str = "", user=None, source: str = "api",
-                     reason: str = "") -> list[Order]:
-    """Cancel every cancellable order the user may trade (optionally one account / symbol). Returns them.
-    The workers get them together (`handoff.enqueue_cancels`), so a venue's cancel-all or batch cancel can take them."""
+def order_cancel_all(*, account: str = "", symbol: str = "", exchange: str | None = None, user=None,
+                     source: str = "api", reason: str = "") -> list[Order]:
+    """Cancel every cancellable order the user may trade (optionally one account / symbol; `exchange`, when given,
+    must be the account's). Returns them. The workers get them together (`handoff.enqueue_cancels`), so a venue's
+    cancel-all or batch cancel can take them."""
     accounts = accounts_for_user(user, trade=True)
     if account:
-        accounts = accounts.filter(pk=account_get(account, user, trade=True).pk)
+        acct = account_get(account, user, trade=True)
+        validation.exchange_check(exchange, acct)
+        accounts = accounts.filter(pk=acct.pk)
     with transaction.atomic():
         qs = order_qs_for_update().filter(account__in=accounts, status__in=lifecycle.CANCELLABLE_STATUSES)
         if symbol:

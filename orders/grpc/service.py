@@ -199,9 +199,9 @@ class OrderService(Service):
 
     @unary
     def CancelAllOrders(self, request, context):
-        name = request.account_id.strip() or DEFAULT_ACCOUNT
-        exchange_check(request.exchange.strip() or None, account_selectors.account_get(name, context.user))
-        orders = services.order_cancel_all(account=name, symbol=request.symbol.strip(), user=context.user)
+        orders = services.order_cancel_all(account=request.account_id.strip() or DEFAULT_ACCOUNT,
+                                           symbol=request.symbol.strip(), exchange=request.exchange.strip() or None,
+                                           user=context.user)
         return oms_pb2.CancelAllOrdersResponse(orders=[convert.order_of(o) for o in orders])
 
     def _batch_answer(self, results, pending: str, context) -> dict:

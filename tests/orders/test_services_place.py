@@ -228,3 +228,14 @@ def test_a_change_whose_publication_fails_after_commit_returns_normally(account,
     assert cancelled.status == Status.PENDING_CANCEL
     assert Order.objects.get(pk=order.id).status == Status.PENDING_CANCEL
     assert "Error calling publish_order_update in on_commit()" in caplog.text
+
+
+def test_cancel_all_refuses_an_exchange_that_is_not_the_accounts_and_changes_nothing(account, btcusdt, trader,
+                                                                                      no_prices):
+    order = services.order_place(account="main", symbol="BTCUSDT", side="BUY", quantity=Decimal("0.01"),
+                                 price=Decimal("20000"), user=trader)
+    with pytest.raises(InvalidInput) as refused:
+        services.order_cancel_all(account="main", exchange="kraken", user=trader)
+    assert refused.value.field == "exchange"
+    assert Order.objects.get(pk=order.pk).status == Status.PENDING_NEW
+    assert [o.pk for o in services.order_cancel_all(account="main", exchange="binance", user=trader)] == [order.pk]

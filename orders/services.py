@@ -231,7 +231,7 @@ def order_amend(*, order_id: str, price=None, quantity=None, user=None, source: 
     if new_price is None and new_quantity is None:
         raise InvalidInput("give a new price, a new quantity, or both", field="quantity")
     with transaction.atomic():
-        order = order_qs_for_update().filter(pk=order_id, account__in=accounts_for_user(user)).first() if order_id else None
+        order = visible_order_lock(order_id, user) if order_id else None
         if order is None:
             raise NotFound(f"order {echo(order_id)} not found", field="order_id")
         account_trade_check(order.account, user)

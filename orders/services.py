@@ -81,6 +81,18 @@ def _existing_for_client_id(account: Account, req: validation.OrderRequest) -> O
     return order
 
 
+def _instrument_checks(acct: Account, req: validation.OrderRequest):
+    """The instrument's rules (step, tick, minimum and maximum value) and the price band, for a new order and for an
+    amended one alike: (instrument, last price)."""
+    inst = validation.instrument_for(acct, req)
+    validation.quantity_check(req, inst)
+    validation.price_check(req, inst)
+    last = risk.last_price(acct.exchange, req.market, req.symbol)
+    validation.notional_check(req, inst, validation.notional_of(req, inst, validation.reference_price(req, last)))
+    validation.price_band_check(req, inst, last)
+    return inst, last
+
+
 def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, order_type: str = "LIMIT",
                 price: Decimal | None = None, market: str = "spot", exchange: str | None = None,
                 client_order_id: str | None = None, time_in_force: str = "", reduce_only: bool = False,
@@ -102,12 +114,7 @@ def order_place(*, account: str, symbol: str, side: str, quantity: Decimal, orde
         if existing is not None:
             return existing
 
-        inst = validation.instrument_for(acct, req)
-        validation.quantity_check(req, inst)
-        validation.price_check(req, inst)
-        last = risk.last_price(acct.exchange, req.market, req.symbol)
-        validation.notional_check(req, inst, validation.notional_of(req, inst, validation.reference_price(req, last)))
-        validation.price_band_check(req, inst, last)
+        inst, last = _instrument_checks(acct, req)
 
     with stage("write"), transaction.atomic():
         if risk.counts_open_exposure(acct):
@@ -241,12 +248,7 @@ def order_amend(*, order_id: str, price=None, quantity=None, user=None, source: 
                                        client_order_id=None, time_in_force=order.time_in_force,
                                        reduce_only=order.reduce_only, post_only=order.post_only, leverage=None)
         acct = accounts_for_placement().get(pk=order.account_id)
-        inst = validation.instrument_for(acct, req)
-        validation.quantity_check(req, inst)
-        validation.price_check(req, inst)
-        last = risk.last_price(acct.exchange, req.market, req.symbol)
-        validation.notional_check(req, inst, validation.notional_of(req, inst, req.price))
-        validation.price_band_check(req, inst, last)
+        inst, last = _instrument_checks(acct, req)  # an amended order is an open LIMIT: valued at its price
         risk.amend_check(account=acct, req=req, inst=inst, last=last)
         order.amend_request = {"price": str(target_price), "quantity": str(target_quantity),
                                "from_price": str(order.price), "from_quantity": str(order.quantity), "sent_at": None}
